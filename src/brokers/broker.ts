@@ -1,0 +1,35 @@
+/**
+ * One interface for a broker deployment, whoever runs it: the harness as child processes
+ * (native), docker compose, or the user (external). Adapters talk to brokers only through
+ * this, so tests and CI (native) and Docker users (compose) run the same adapter code.
+ */
+export interface BrokerDeployment {
+  /** e.g. "nats", "pulsar" */
+  readonly system: string;
+  readonly mode: 'native' | 'compose' | 'external';
+  /** what ran: version and where it came from, recorded in the result file */
+  describe(): BrokerDescription;
+  /** client URLs, e.g. ["nats://127.0.0.1:4222"]; valid once started */
+  urls(): string[];
+  /** starts (or attaches) and resolves once the broker answers clients */
+  start(): Promise<void>;
+  /** graceful stop; idempotent */
+  stop(): Promise<void>;
+  /** kill -9 of every broker process; rejected for external brokers */
+  kill(): Promise<void>;
+  /** starts again on the same data and waits until ready */
+  restart(): Promise<void>;
+  /** last lines of the broker log(s), for error messages */
+  logTail(lines?: number): string;
+}
+
+export interface BrokerDescription {
+  system: string;
+  mode: 'native' | 'compose' | 'external';
+  version: string;
+  /** where the program came from, e.g. "go install github.com/nats-io/nats-server/v2@v2.15.2" */
+  source: string;
+  topology: string;
+  urls: string[];
+  [key: string]: unknown;
+}

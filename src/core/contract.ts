@@ -1,0 +1,206 @@
+/**
+ * The adapter contract: the one place every messaging system meets the harness.
+ *
+ * A system is a folder under src/adapters/<name>/ with two modules:
+ *   - index.ts  exports `adapter: SystemAdapter`   (main thread: brokers, topics, checks)
+ *   - worker.ts exports `workerSide: WorkerSide`   (worker threads: producers, consumers)
+ * Nothing else has to change to add a system; the registry finds the folder.
+ *
+ * Data flows one way. The main thread opens a `SystemSession` (starting or attaching to a
+ * broker, creating the stream/topic/buffer) whose `workerInit` is structured-cloned into
+ * every load-generating worker. Workers build producers and consumers from it. The
+ * harness, not the adapter, owns message content, sequence numbers, clocks, histograms
+ * and the delivery ledger, so every system is measured the same way.
+ *
+ * Hot-path shape: batches, not single messages, and `T | Promise<T>` returns, so an
+ * in-process system can run synchronously with no promise per message while a network
+ * client stays asynchronous.
+ */
+
+/** What a system promises under the configuration it was opened with. */
+export interface Capabilities {
+  /** acknowledged messages survive a crash of the broker process (kill -9) */
+  durable: boolean;
+  /** the broker acknowledges each publish; otherwise "acked" means "accepted locally" */
+  acks: boolean;
+  /** messages of one producer reach a consumer in the order sent */
+  perProducerOrdering: boolean;
+  /** the system drops a re-sent (producer, sequence) by itself */
+  deduplication: boolean;
+  /** atomic consume-process-produce (transactions) */
+  transactions: boolean;
+}
+
+/** Anything structured-clone can carry to a worker. */
+export type Cloneable =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | SharedArrayBuffer
+  | Cloneable[]
+  | { [key: string]: Cloneable };
+
+/** What the harness tells a system when opening it for a run. */
+export interface OpenContext {
+  /** unique id of this run; names streams/topics so runs never collide */
+  runId: string;
+  /** folder of this run: broker data directories and logs live under it */
+  runDir: string;
+  producers: number;
+  consumers: number;
+  messageSize: number;
+  /** the bounded in-flight window per producer (unacknowledged messages) */
+  maxInFlight: number;
+  /** who runs the brokers: the harness (native), docker compose, or the user (external) */
+  brokers: 'native' | 'compose' | 'external';
+  /** broker URLs for `external` mode, by system name */
+  externalUrls: Record<string, string>;
+  /** the system's own section of the scenario, already validated by `parseOptions` */
+  options: Record<string, unknown>;
+  /** progress lines for the user (broker install/start), never on the hot path */
+  log(line: string): void;
+}
+
+/** Counts the broker itself reports, for cross-checking the harness's ledger. */
+export interface BrokerCounts {
+  /** where these numbers came from, e.g. "jetstream stream info" */
+  source: string;
+  /** messages the broker holds or has stored for this run */
+  stored?: number;
+  /** messages the broker says it delivered/acknowledged to consumers */
+  delivered?: number;
+  /** anything else worth showing, e.g. backlog */
+  detail?: Record<string, number>;
+}
+
+/** kill -9 and restart on the same data, for the durability checks. */
+export interface FaultInjector {
+  /** names the fault exactly, e.g. "kill -9 of nats-server (page cache survives)" */
+  readonly fault: string;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** Main-thread half of a system. */
+export interface SystemAdapter {
+  readonly name: string;
+  readonly description: string;
+  /**
+   * Validates the system's section of a scenario (`raw` may be undefined) and returns it
+   * with defaults filled in. Errors are `ConfigError`s naming `where` and the field.
+   */
+  parseOptions(raw: unknown, where: string): Record<string, unknown>;
+  /** What this system promises with these options. */
+  capabilities(options: Record<string, unknown>): Capabilities;
+  /** Starts or attaches to the broker and creates what the run needs. */
+  open(ctx: OpenContext): Promise<SystemSession>;
+}
+
+export interface SystemSession {
+  /** handed to every worker's createProducer/createConsumer */
+  readonly workerInit: Cloneable;
+  /** the resolved configuration, recorded in the result file (versions, sources, settings) */
+  readonly config: Record<string, unknown>;
+  /** present where the harness controls the broker process */
+  readonly faults?: FaultInjector;
+  /** counts from the broker at the end of a run */
+  brokerCounts?(): Promise<BrokerCounts>;
+  /** deletes what the run created and stops brokers the harness started; idempotent */
+  close(): Promise<void>;
+}
+
+/** Worker-thread half of a system. */
+export interface WorkerSide {
+  createProducer(init: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer>;
+  createConsumer(init: Cloneable, spec: ConsumerSpec): Promise<Consumer>;
+}
+
+/** Read-only view of the run's control state, cheap enough to poll in a spin loop. */
+export interface RunControl {
+  /** true once the harness wants every loop to wind down (end of drain, error, Ctrl-C) */
+  stopping(): boolean;
+}
+
+export interface ProducerSpec {
+  producerId: number;
+  messageSize: number;
+  maxInFlight: number;
+  control: RunControl;
+}
+
+export interface ConsumerSpec {
+  consumerId: number;
+  /** consumers sharing the work, so a system can assign lanes/partitions */
+  consumers: number;
+  /** producers in the run, so a system can assign lanes */
+  producers: number;
+  messageSize: number;
+  control: RunControl;
+}
+
+/**
+ * A batch of stamped messages from one producer: message i is
+ * bytes[i*size, (i+1)*size) and has sequence number firstSeq + i.
+ * The harness reuses `bytes` after `send` returns or resolves: copy what you keep.
+ */
+export interface OutboundBatch {
+  readonly bytes: Uint8Array;
+  readonly size: number;
+  readonly count: number;
+  readonly producerId: number;
+  readonly firstSeq: number;
+}
+
+/**
+ * Where a producer reports the fate of each message. Every sent sequence must end in
+ * exactly one of these three, so the ledger can be honest about timeouts: an ack that
+ * never came does not mean the message was not stored.
+ */
+export interface AckSink {
+  /** [seq, seq+count) were acknowledged (stored, for durable systems) */
+  acked(seq: number, count: number): void;
+  /** [seq, seq+count) were definitely rejected (error reply) and will not be delivered */
+  failed(seq: number, count: number, reason: string): void;
+  /** [seq, seq+count) have no answer (timeout, connection lost): they may or may not be stored */
+  unknown(seq: number, count: number, reason: string): void;
+}
+
+export interface Producer {
+  /**
+   * Hands a batch to the system. Returns once the system has taken the bytes (not when
+   * they are acknowledged: acks go to the AckSink). A synchronous system may block here
+   * for space, polling `control.stopping()` so that it never blocks a wind-down.
+   */
+  send(batch: OutboundBatch): void | Promise<void>;
+  /** Waits until every sent message has reached the AckSink, at most `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Messages delivered to a consumer. Message i is buffer(i)[offset(i), offset(i)+length(i)):
+ * views, not copies, valid until `ack` or the next `receive`.
+ */
+export interface DeliveryBatch {
+  readonly count: number;
+  buffer(i: number): Uint8Array;
+  offset(i: number): number;
+  length(i: number): number;
+}
+
+export interface Consumer {
+  /** Up to `max` messages, waiting at most `maxWaitMs`; an empty batch on timeout. */
+  receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch>;
+  /** Acknowledges (or commits the offset past) every message of the batch, after the handler ran. */
+  ack(batch: DeliveryBatch): void | Promise<void>;
+  close(): Promise<void>;
+}
+
+export const EMPTY_BATCH: DeliveryBatch = {
+  count: 0,
+  buffer: () => new Uint8Array(0),
+  offset: () => 0,
+  length: () => 0,
+};

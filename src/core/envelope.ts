@@ -1,0 +1,138 @@
+/**
+ * The order message of the reference document: JSON with trace_id, timestamp, price and
+ * qty, padded to the configured size. It also carries what the harness checks: producer
+ * id, per-producer sequence number, and the intended send time.
+ *
+ * Encoding must not dominate the hot path, so a template is encoded once and the varying
+ * fields are stamped in place at fixed offsets. Numbers are right-aligned in fixed-width
+ * fields padded with spaces, which JSON allows before a value, so every message is still
+ * plain JSON that `JSON.parse` reads.
+ */
+const FIELDS = {
+  producer: 5,
+  seq: 16,
+  sentNs: 19,
+  timestamp: 13,
+  qty: 3,
+} as const;
+
+const ZEROS = (n: number): string => '0'.repeat(n);
+const SPACES = (n: number): string => ' '.repeat(n);
+
+// Order matters: offsets below are found by searching for these markers in the header.
+const HEADER =
+  `{"trace_id":"${ZEROS(FIELDS.producer)}-${ZEROS(FIELDS.seq)}",` +
+  `"producer":${SPACES(FIELDS.producer)},` +
+  `"seq":${SPACES(FIELDS.seq)},` +
+  `"sent_ns":${SPACES(FIELDS.sentNs)},` +
+  `"timestamp":${SPACES(FIELDS.timestamp)},` +
+  `"symbol":"BTC-USDT","side":"buy","price":64250.50,` +
+  `"qty":${SPACES(FIELDS.qty)},` +
+  `"pad":"`;
+const TRAILER = '"}';
+
+function offsetAfter(marker: string): number {
+  const i = HEADER.indexOf(marker);
+  if (i < 0) throw new Error(`envelope marker ${marker} missing`);
+  return i + marker.length;
+}
+
+export const OFFSETS = {
+  traceProducer: offsetAfter('{"trace_id":"'),
+  traceSeq: offsetAfter('{"trace_id":"') + FIELDS.producer + 1,
+  producer: offsetAfter('"producer":'),
+  seq: offsetAfter('"seq":'),
+  sentNs: offsetAfter('"sent_ns":'),
+  timestamp: offsetAfter('"timestamp":'),
+  qty: offsetAfter('"qty":'),
+} as const;
+
+export const MIN_MESSAGE_SIZE = HEADER.length + TRAILER.length;
+export const MAX_MESSAGE_SIZE = 1 << 20;
+export const MAX_PRODUCER_ID = 10 ** FIELDS.producer - 1;
+
+const SPACE = 0x20;
+const ZERO = 0x30;
+
+/** Writes a non-negative integer right-aligned in [off, off+width), padded with `pad`. */
+function writeInt(buf: Uint8Array, off: number, width: number, value: number, pad: number): void {
+  let v = value;
+  let i = off + width - 1;
+  do {
+    const q = Math.floor(v / 10);
+    buf[i--] = ZERO + (v - q * 10);
+    v = q;
+  } while (v > 0 && i >= off);
+  while (i >= off) buf[i--] = pad;
+}
+
+function readInt(buf: Uint8Array, off: number, width: number): number {
+  let v = 0;
+  const end = off + width;
+  for (let i = off; i < end; i++) {
+    const c = buf[i]!;
+    if (c !== SPACE) v = v * 10 + (c - ZERO);
+  }
+  return v;
+}
+
+/** Quantity is a pure function of the sequence so that a consumer's state can be checked. */
+export function qtyFor(seq: number): number {
+  return 1 + (seq % 100);
+}
+
+/** Builds the template message of `size` bytes for one producer. */
+export function encodeTemplate(size: number, producerId: number): Uint8Array {
+  if (!Number.isInteger(size) || size < MIN_MESSAGE_SIZE || size > MAX_MESSAGE_SIZE) {
+    throw new RangeError(`message size ${size} is outside ${MIN_MESSAGE_SIZE}..${MAX_MESSAGE_SIZE}`);
+  }
+  if (!Number.isInteger(producerId) || producerId < 0 || producerId > MAX_PRODUCER_ID) {
+    throw new RangeError(`producer id ${producerId} is outside 0..${MAX_PRODUCER_ID}`);
+  }
+  const text = HEADER + 'x'.repeat(size - MIN_MESSAGE_SIZE) + TRAILER;
+  const buf = new TextEncoder().encode(text);
+  writeInt(buf, OFFSETS.traceProducer, FIELDS.producer, producerId, ZERO);
+  writeInt(buf, OFFSETS.producer, FIELDS.producer, producerId, SPACE);
+  return buf;
+}
+
+/**
+ * Stamps the per-message fields into a copy of the template at `off`.
+ * `wallMs` is the wall-clock timestamp field of the order; `sentNs` the intended send time.
+ */
+export function stamp(buf: Uint8Array, off: number, seq: number, sentNs: number, wallMs: number): void {
+  writeInt(buf, off + OFFSETS.traceSeq, FIELDS.seq, seq, ZERO);
+  writeInt(buf, off + OFFSETS.seq, FIELDS.seq, seq, SPACE);
+  writeInt(buf, off + OFFSETS.sentNs, FIELDS.sentNs, sentNs, SPACE);
+  writeInt(buf, off + OFFSETS.timestamp, FIELDS.timestamp, wallMs, SPACE);
+  writeInt(buf, off + OFFSETS.qty, FIELDS.qty, qtyFor(seq), SPACE);
+}
+
+export function readProducer(buf: Uint8Array, off: number): number {
+  return readInt(buf, off + OFFSETS.producer, FIELDS.producer);
+}
+
+export function readSeq(buf: Uint8Array, off: number): number {
+  return readInt(buf, off + OFFSETS.seq, FIELDS.seq);
+}
+
+export function readSentNs(buf: Uint8Array, off: number): number {
+  return readInt(buf, off + OFFSETS.sentNs, FIELDS.sentNs);
+}
+
+export function readQty(buf: Uint8Array, off: number): number {
+  return readInt(buf, off + OFFSETS.qty, FIELDS.qty);
+}
+
+/** The trace id as text: producer and sequence, carried end to end through every hop. */
+export function readTraceId(buf: Uint8Array, off: number): string {
+  let s = '';
+  const end = off + OFFSETS.traceSeq + FIELDS.seq;
+  for (let i = off + OFFSETS.traceProducer; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
+/** Cheap sanity check that `off` starts one of our messages. */
+export function looksLikeEnvelope(buf: Uint8Array, off: number, length: number): boolean {
+  return length >= MIN_MESSAGE_SIZE && buf[off] === 0x7b && buf[off + length - 1] === 0x7d;
+}

@@ -1,0 +1,99 @@
+/**
+ * The result file: results/<timestamp>-<scenario>.json. Other tools and CI read these
+ * names, so the schema is versioned; a change that renames or removes a field bumps it.
+ * Latencies are microseconds. Encoded histograms are HdrHistogram compressed base64 of
+ * nanosecond values.
+ */
+import type { Capabilities, BrokerCounts } from './contract.ts';
+import type { LatencySummary } from './histogram.ts';
+
+export const RESULT_SCHEMA = 'busbench/result@1';
+
+export interface Environment {
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  node: string;
+  os: string;
+  gitCommit: string | null;
+  hostname: string;
+  clockNsPerCall: number;
+}
+
+export interface RunParameters {
+  systems: string[];
+  mode: 'closed' | 'open';
+  /** messages per second per run (all producers), or "max" for closed loop */
+  rate: number | 'max';
+  durationMs: number;
+  warmupMs: number;
+  drainTimeoutMs: number;
+  producers: number;
+  consumers: number;
+  messageSize: number;
+  maxInFlight: number;
+  batchSize: number;
+  intervalMs: number;
+  brokers: 'native' | 'compose' | 'external';
+}
+
+export interface DeliveryCounts {
+  sent: number;
+  acked: number;
+  /** rejected with an error reply; not expected to arrive */
+  failed: number;
+  /** no ack and no error (timeout, lost connection): may or may not have been stored */
+  unknown: number;
+  received: number;
+  /** distinct messages sent but never received (failed ones excluded) */
+  lost: number;
+  /** acknowledged messages never received: a broken durability promise */
+  ackedLost: number;
+  /** unacknowledged messages that were delivered anyway */
+  unackedDelivered: number;
+  duplicated: number;
+  outOfOrder: number;
+}
+
+export interface IntervalStats {
+  /** ms since the measured phase started (end of the interval) */
+  tMs: number;
+  phase: 'warmup' | 'measure' | 'drain';
+  sent: number;
+  received: number;
+  msgsPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface SystemResult {
+  system: string;
+  config: Record<string, unknown>;
+  capabilities: Capabilities;
+  status: 'ok' | 'delivery-errors' | 'failed';
+  error?: string;
+  throughput: { msgsPerSec: number; bytesPerSec: number; measuredMs: number; receivedInWindow: number };
+  latency: { e2e: LatencySummary; publish: LatencySummary };
+  delivery: DeliveryCounts;
+  broker?: BrokerCounts & { agrees: boolean | null; note?: string };
+  intervals: IntervalStats[];
+  histograms: { e2e: string; publish: string; unit: 'ns' };
+  peakRssBytes: number;
+  durability?: Record<string, unknown>;
+  exactlyOnce?: Record<string, unknown>;
+}
+
+export interface RunResult {
+  schema: typeof RESULT_SCHEMA;
+  scenario: string;
+  scenarioFile: string;
+  startedAt: string;
+  finishedAt: string;
+  parameters: RunParameters;
+  /** the scenario's per-system sections as resolved, and matrix cells if any */
+  scenarioOptions: Record<string, unknown>;
+  environment: Environment;
+  systems: SystemResult[];
+  ok: boolean;
+}
