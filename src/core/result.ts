@@ -25,6 +25,8 @@ export interface RunParameters {
   mode: 'closed' | 'open';
   /** messages per second per run (all producers), or "max" for closed loop */
   rate: number | 'max';
+  /** every rate of the scenario, as written (e.g. "max", "50% of max", "10000 msg/s") */
+  rates: string[];
   durationMs: number;
   warmupMs: number;
   drainTimeoutMs: number;
@@ -34,6 +36,8 @@ export interface RunParameters {
   maxInFlight: number;
   batchSize: number;
   intervalMs: number;
+  /** simulated handler work per message, µs */
+  workUs: number;
   brokers: 'native' | 'compose' | 'external';
 }
 
@@ -59,7 +63,6 @@ export interface IntervalStats {
   /** ms since the measured phase started (end of the interval) */
   tMs: number;
   phase: 'warmup' | 'measure' | 'drain';
-  sent: number;
   received: number;
   msgsPerSec: number;
   p50: number;

@@ -1,0 +1,112 @@
+/**
+ * What a person sees in the terminal: a progress line while running (TTY only, on
+ * stderr) and the comparison table at the end.
+ */
+import type { RunResult, SystemResult } from '../core/result.ts';
+import type { Progress } from '../scenarios/runner.ts';
+
+const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !process.env.NO_COLOR;
+
+export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
+  return useColor(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+export function formatRate(perSec: number): string {
+  if (perSec >= 1e6) return `${(perSec / 1e6).toFixed(2)}M`;
+  if (perSec >= 1e3) return `${(perSec / 1e3).toFixed(1)}k`;
+  return perSec.toFixed(0);
+}
+
+/** Microseconds in the unit that keeps 3 significant figures readable. */
+export function formatUs(us: number): string {
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)}s`;
+  if (us >= 1e3) return `${(us / 1e3).toFixed(2)}ms`;
+  if (us >= 100) return `${us.toFixed(0)}µs`;
+  return `${us.toFixed(1)}µs`;
+}
+
+function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+/** Aligned columns: text left, numbers right. */
+export function formatTable(headers: string[], rows: string[][], rightAligned: boolean[]): string {
+  const widths = headers.map((h, c) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[c] ?? ''))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, c) => {
+        const pad = ' '.repeat(widths[c]! - visibleLength(cell));
+        return rightAligned[c] ? pad + cell : cell + pad;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function rowFor(s: SystemResult, stream: NodeJS.WriteStream): string[] {
+  const l = s.latency.e2e;
+  const d = s.delivery;
+  const bad = (n: number): string => (n > 0 ? paint(stream, 31, String(n)) : '0');
+  const label = typeof s.config.label === 'string' ? s.config.label : '';
+  if (s.status === 'failed') {
+    return [s.system, label, paint(stream, 31, 'FAILED'), '', '', '', '', '', '', '', '', ''];
+  }
+  return [
+    s.system,
+    label,
+    formatRate(s.throughput.msgsPerSec),
+    (s.throughput.bytesPerSec / 1e6).toFixed(1),
+    formatUs(l.p50),
+    formatUs(l.p90),
+    formatUs(l.p99),
+    formatUs(l.p999),
+    formatUs(l.p9999),
+    formatUs(l.max),
+    bad(d.lost),
+    bad(d.duplicated + d.outOfOrder),
+  ];
+}
+
+export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): string {
+  const headers = ['system', 'run', 'msg/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'lost', 'dup/ooo'];
+  const right = [false, false, true, true, true, true, true, true, true, true, true, true];
+  const table = formatTable(headers, result.systems.map((s) => rowFor(s, stream)), right);
+  const notes: string[] = [];
+  for (const s of result.systems) {
+    if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
+    else if (s.status === 'delivery-errors') notes.push(paint(stream, 31, `${s.system}: DELIVERY ERRORS: ${s.error ?? ''}`));
+    if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
+    if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
+  }
+  const p = result.parameters;
+  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; latency end-to-end from intended send time; clock read ${result.environment.clockNsPerCall} ns`;
+  return [header, '', table, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+/** A one-line progress display, redrawn in place; silent when stderr is not a terminal. */
+export class ProgressLine {
+  private drawn = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  get enabled(): boolean {
+    return this.stream.isTTY === true;
+  }
+
+  update(p: Progress): void {
+    if (!this.enabled) return;
+    const width = 20;
+    const frac = p.totalMs > 0 ? Math.max(0, Math.min(1, p.elapsedMs / p.totalMs)) : 0;
+    const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
+    const p99 = p.p99Us === null ? '-' : formatUs(p.p99Us);
+    const text = `${p.system}${p.label ? ` ${p.label}` : ''}  ${p.phase.padEnd(8)} ${bar} ${(p.elapsedMs / 1000).toFixed(1)}/${(p.totalMs / 1000).toFixed(0)}s  ${formatRate(p.msgsPerSec)} msg/s  p99 ${p99}  sent ${p.sent} recv ${p.received}`;
+    this.stream.write(`\r\x1b[K${text}`);
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) this.stream.write('\r\x1b[K');
+    this.drawn = false;
+  }
+}

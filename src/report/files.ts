@@ -1,0 +1,64 @@
+/**
+ * Result files, written atomically (temp file + rename) and never overwritten: a name
+ * that is taken gets a numeric suffix instead.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeHdr, percentileDistribution } from '../core/histogram.ts';
+import { RESULT_SCHEMA, type RunResult } from '../core/result.ts';
+import { BusbenchError } from '../core/errors.ts';
+
+export function writeAtomic(file: string, data: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/** `results/<stamp>-<scenario>` with a suffix if anything by that name exists. */
+export function uniqueBase(outDir: string, stamp: string, scenario: string): string {
+  const base = path.join(outDir, `${stamp}-${scenario}`);
+  let candidate = base;
+  for (let n = 2; fs.existsSync(`${candidate}.json`) || fs.existsSync(candidate); n++) candidate = `${base}-${n}`;
+  return candidate;
+}
+
+export function timestampForFile(d: Date): string {
+  return d.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+function slug(s: string): string {
+  return s.replace(/[^\w.=-]+/g, '_');
+}
+
+export interface WrittenFiles {
+  json: string;
+  hgrm: string[];
+}
+
+/** Writes <base>.json and one <base>.<system>[-<label>].hgrm per system result. */
+export function writeResultFiles(base: string, result: RunResult): WrittenFiles {
+  fs.mkdirSync(path.dirname(base), { recursive: true });
+  const hgrm: string[] = [];
+  for (const s of result.systems) {
+    const label = typeof s.config.label === 'string' && s.config.label ? `-${slug(s.config.label)}` : '';
+    const file = `${base}.${slug(s.system)}${label}.hgrm`;
+    writeAtomic(file, percentileDistribution(decodeHdr(s.histograms.e2e)));
+    hgrm.push(file);
+  }
+  const json = `${base}.json`;
+  // The JSON goes last: a reader that sees it can rely on the .hgrm files being there.
+  writeAtomic(json, JSON.stringify(result, null, 2) + '\n');
+  return { json, hgrm };
+}
+
+export function readResultFile(file: string): RunResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new BusbenchError('RESULT', `${file}: not a readable result file (${(err as Error).message})`);
+  }
+  const schema = (doc as { schema?: unknown }).schema;
+  if (schema !== RESULT_SCHEMA) throw new BusbenchError('RESULT', `${file}: schema ${JSON.stringify(schema)} is not ${RESULT_SCHEMA}`);
+  return doc as RunResult;
+}

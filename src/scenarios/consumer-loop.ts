@@ -1,0 +1,110 @@
+/**
+ * One consumer, run in its own worker thread: receive, handle, ack, and account for
+ * every message in the ledger.
+ *
+ * End-to-end latency = receipt time - the message's intended send time. The receipt
+ * time is read once per delivered batch: every message of the batch was in hand at that
+ * instant. Only messages *sent* inside the measured window enter the result histogram,
+ * however late they arrive, so warm-up traffic never pollutes it and slow stragglers are
+ * never dropped from it. Throughput counts messages *received* inside the window.
+ */
+import { monoNs } from '../core/clock.ts';
+import type { Consumer } from '../core/contract.ts';
+import { looksLikeEnvelope, readProducer, readSentNs, readSeq } from '../core/envelope.ts';
+import { LatencyRecorder } from '../core/histogram.ts';
+import { ConsumerLedger } from '../checks/ledger.ts';
+import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, type Control } from './control.ts';
+import type { LoadSettings } from './protocol.ts';
+
+export interface ConsumerOutcome {
+  ledger: ConsumerLedger;
+  e2e: LatencyRecorder;
+  receivedInWindow: number;
+}
+
+export type IntervalSink = (index: number, received: number, hist: LatencyRecorder) => void;
+
+/** Busy-waits: simulated handler work must burn CPU like real work, not sleep. */
+function work(ns: number): void {
+  const until = monoNs() + ns;
+  while (monoNs() < until);
+}
+
+export async function runConsumer(
+  consumerId: number,
+  slot: number,
+  control: Control,
+  load: LoadSettings,
+  consumer: Consumer,
+  onInterval: IntervalSink,
+): Promise<ConsumerOutcome> {
+  const ledger = new ConsumerLedger(consumerId);
+  const e2e = new LatencyRecorder();
+  const interval = new LatencyRecorder();
+  let intervalReceived = 0;
+  let receivedInWindow = 0;
+  const maxBatch = Math.max(load.batchSize, 64);
+  const workNs = load.workUs * 1000;
+  const intervalNs = load.intervalMs * 1e6;
+
+  while (control.timeline().startNs === 0 && !control.stopping()) control.waitWhile(0, 5);
+  const { startNs, measureStartNs } = control.timeline();
+  let intervalIndex = 0;
+  let intervalEndNs = startNs + intervalNs;
+
+  const flushInterval = (): void => {
+    onInterval(intervalIndex, intervalReceived, interval);
+    interval.reset();
+    intervalReceived = 0;
+  };
+
+  while (!control.stopping()) {
+    let batch = consumer.receive(maxBatch, 50);
+    if (batch instanceof Promise) batch = await batch;
+    const now = monoNs();
+    while (now >= intervalEndNs) {
+      flushInterval();
+      intervalIndex++;
+      intervalEndNs += intervalNs;
+    }
+    const n = batch.count;
+    if (n === 0) continue;
+    const measureEndNs = control.timeline().measureEndNs;
+    const inWindow = now >= measureStartNs && now < measureEndNs;
+    let runValue = -1;
+    let runCount = 0;
+    for (let i = 0; i < n; i++) {
+      const buf = batch.buffer(i);
+      const off = batch.offset(i);
+      if (!looksLikeEnvelope(buf, off, batch.length(i))) {
+        ledger.malformed++;
+        continue;
+      }
+      ledger.record(readProducer(buf, off), readSeq(buf, off));
+      const sentNs = readSentNs(buf, off);
+      const latency = now - sentNs;
+      interval.record(latency);
+      if (sentNs >= measureStartNs && sentNs < measureEndNs) {
+        // Messages of one batch often share a send time: record runs, not single values.
+        if (latency === runValue) runCount++;
+        else {
+          if (runCount > 0) e2e.recordMany(runValue, runCount);
+          runValue = latency;
+          runCount = 1;
+        }
+      }
+      if (workNs > 0) work(workNs);
+    }
+    if (runCount > 0) e2e.recordMany(runValue, runCount);
+    if (inWindow) receivedInWindow += n;
+    intervalReceived += n;
+    const acked = consumer.ack(batch);
+    if (acked) await acked;
+    control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, ledger.unique);
+    control.setCounter(slot, COUNTER_DELIVERIES, ledger.deliveries);
+  }
+  flushInterval();
+  control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, ledger.unique);
+  await consumer.close();
+  return { ledger, e2e, receivedInWindow };
+}

@@ -1,0 +1,96 @@
+/**
+ * Shared memory between the runner (main thread) and its workers. Workers poll it on
+ * the hot path instead of waiting for messages, so control costs one Atomics.load.
+ *
+ * The run's timeline is fixed before the start and written here once: every thread
+ * reads the same monotonic clock, so all of them agree on when warm-up ends and the
+ * measured window closes without any message passing.
+ */
+import type { RunControl } from '../core/contract.ts';
+
+export const STATE_RUNNING = 0;
+/** producers have stopped; consumers keep receiving until told to stop */
+export const STATE_DRAINING = 1;
+export const STATE_STOP = 2;
+
+/** per worker slot: progress counters (read by the main thread for the progress line) */
+export const COUNTER_SENT = 0;
+export const COUNTER_RECEIVED_UNIQUE = 1;
+export const COUNTER_DELIVERIES = 2;
+const COUNTERS_PER_SLOT = 4;
+
+export interface ControlBuffers {
+  state: SharedArrayBuffer;
+  timeline: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+}
+
+export interface Timeline {
+  /** when producers start (ns, monoNs clock) */
+  startNs: number;
+  /** warm-up ends and the measured window opens */
+  measureStartNs: number;
+  /** the measured window closes; producers stop */
+  measureEndNs: number;
+}
+
+export class Control implements RunControl {
+  private readonly state: Int32Array;
+  private readonly times: Float64Array;
+  private readonly counters: Float64Array;
+
+  constructor(readonly buffers: ControlBuffers) {
+    this.state = new Int32Array(buffers.state);
+    this.times = new Float64Array(buffers.timeline);
+    this.counters = new Float64Array(buffers.counters);
+  }
+
+  static create(slots: number): Control {
+    return new Control({
+      state: new SharedArrayBuffer(8),
+      timeline: new SharedArrayBuffer(3 * 8),
+      counters: new SharedArrayBuffer(slots * COUNTERS_PER_SLOT * 8),
+    });
+  }
+
+  get runState(): number {
+    return Atomics.load(this.state, 0);
+  }
+
+  setState(s: number): void {
+    Atomics.store(this.state, 0, s);
+    Atomics.notify(this.state, 0);
+  }
+
+  stopping(): boolean {
+    return Atomics.load(this.state, 0) === STATE_STOP;
+  }
+
+  setTimeline(t: Timeline): void {
+    this.times[0] = t.startNs;
+    this.times[1] = t.measureStartNs;
+    this.times[2] = t.measureEndNs;
+  }
+
+  timeline(): Timeline {
+    return { startNs: this.times[0]!, measureStartNs: this.times[1]!, measureEndNs: this.times[2]! };
+  }
+
+  /** Pulls the end of the measured window forward (e.g. on Ctrl-C or a failed worker). */
+  endMeasurementNow(nowNs: number): void {
+    if (this.times[2]! > nowNs) this.times[2] = nowNs;
+  }
+
+  setCounter(slot: number, which: number, value: number): void {
+    this.counters[slot * COUNTERS_PER_SLOT + which] = value;
+  }
+
+  counter(slot: number, which: number): number {
+    return this.counters[slot * COUNTERS_PER_SLOT + which]!;
+  }
+
+  /** Sleeps until the state changes from `from` or `ms` pass; for threads with nothing to do. */
+  waitWhile(from: number, ms: number): void {
+    Atomics.wait(this.state, 0, from, ms);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * A whole scenario: every system, every rate, in order, into one RunResult. Systems are
+ * opened one at a time so they never compete for the two cores.
+ */
+import path from 'node:path';
+import type { SystemAdapter } from '../core/contract.ts';
+import { BusbenchError } from '../core/errors.ts';
+import { describeEnvironment } from '../core/environment.ts';
+import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../core/result.ts';
+import { describeRate, type Rate, type Scenario } from './scenario.ts';
+import { runOnce, cleanRunData, type RunHooks, type RunSpec } from './runner.ts';
+
+export interface ScenarioRun {
+  scenario: Scenario;
+  adapters: Map<string, SystemAdapter>;
+  /** validated options per system */
+  options: Map<string, Record<string, unknown>>;
+  brokers: 'native' | 'compose' | 'external';
+  externalUrls: Record<string, string>;
+  /** results/<stamp>-<scenario>: broker logs of each run go under it */
+  runBase: string;
+}
+
+function baseSpec(run: ScenarioRun, system: string, label: string, index: number, ratePerSec: number): RunSpec {
+  const s = run.scenario;
+  const runDir = path.join(run.runBase, `${system}-${index}`);
+  return {
+    system,
+    adapter: run.adapters.get(system)!,
+    options: run.options.get(system)!,
+    label,
+    runId: `${path.basename(run.runBase)}-${system}-${index}`.replace(/[^\w-]/g, '_'),
+    runDir,
+    brokers: run.brokers,
+    externalUrls: run.externalUrls,
+    ratePerSec,
+    durationMs: s.durationMs,
+    warmupMs: s.warmupMs,
+    drainTimeoutMs: s.drainTimeoutMs,
+    intervalMs: s.intervalMs,
+    producers: s.producers,
+    consumers: s.consumers,
+    messageSize: s.messageSize,
+    maxInFlight: s.maxInFlight,
+    batchSize: s.batchSize,
+    workUs: s.workUs,
+  };
+}
+
+function failedResult(system: string, label: string, adapter: SystemAdapter, options: Record<string, unknown>, err: unknown): SystemResult {
+  const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
+  return {
+    system,
+    config: { label },
+    capabilities: adapter.capabilities(options),
+    status: 'failed',
+    error: err instanceof Error ? err.message : String(err),
+    throughput: { msgsPerSec: 0, bytesPerSec: 0, measuredMs: 0, receivedInWindow: 0 },
+    latency: { e2e: empty, publish: empty },
+    delivery: { sent: 0, acked: 0, failed: 0, unknown: 0, received: 0, lost: 0, ackedLost: 0, unackedDelivered: 0, duplicated: 0, outOfOrder: 0 },
+    intervals: [],
+    histograms: { e2e: '', publish: '', unit: 'ns' },
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<RunResult> {
+  const s = run.scenario;
+  const startedAt = new Date().toISOString();
+  const systems: SystemResult[] = [];
+  let index = 0;
+  for (const system of s.systems) {
+    if (hooks.signal?.aborted) break;
+    const adapter = run.adapters.get(system)!;
+    const options = run.options.get(system)!;
+    let maxPerSec: number | undefined;
+    for (const rate of s.rates) {
+      if (hooks.signal?.aborted) break;
+      let ratePerSec = 0;
+      let label = s.rates.length > 1 || rate.kind !== 'max' ? `rate=${describeRate(rate)}` : '';
+      try {
+        if (rate.kind === 'fraction') {
+          if (maxPerSec === undefined) {
+            hooks.log?.(`${system}: probing the maximum rate for ${s.probeMs / 1000}s`);
+            const probe = await runOnce({ ...baseSpec(run, system, 'probe', index++, 0), durationMs: s.probeMs, warmupMs: Math.min(1000, s.warmupMs) }, hooks);
+            maxPerSec = probe.throughput.msgsPerSec;
+            if (!(maxPerSec > 0)) throw new BusbenchError('ADAPTER', `${system}: the probe run measured no throughput`);
+          }
+          ratePerSec = Math.max(1, Math.round(rate.of * maxPerSec));
+          label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
+        } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
+        const spec = baseSpec(run, system, label, index++, ratePerSec);
+        const result = await runOnce(spec, hooks);
+        if (maxPerSec !== undefined) result.config.probeMaxMsgsPerSec = Math.round(maxPerSec);
+        result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
+        systems.push(result);
+        cleanRunData(spec.runDir);
+      } catch (err) {
+        if (err instanceof BusbenchError && err.code === 'INTERRUPTED') throw err;
+        systems.push(failedResult(system, label, adapter, options, err));
+      }
+    }
+  }
+  const firstRate: Rate = s.rates[0] ?? { kind: 'max' };
+  return {
+    schema: RESULT_SCHEMA,
+    scenario: s.name,
+    scenarioFile: s.file,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    parameters: {
+      systems: s.systems,
+      mode: firstRate.kind === 'max' && s.rates.length === 1 ? 'closed' : 'open',
+      rate: firstRate.kind === 'max' ? 'max' : firstRate.kind === 'fixed' ? firstRate.perSec : 0,
+      rates: s.rates.map(describeRate),
+      durationMs: s.durationMs,
+      warmupMs: s.warmupMs,
+      drainTimeoutMs: s.drainTimeoutMs,
+      producers: s.producers,
+      consumers: s.consumers,
+      messageSize: s.messageSize,
+      maxInFlight: s.maxInFlight,
+      batchSize: s.batchSize,
+      intervalMs: s.intervalMs,
+      workUs: s.workUs,
+      brokers: run.brokers,
+    },
+    scenarioOptions: Object.fromEntries(run.options),
+    environment: describeEnvironment(),
+    systems,
+    ok: systems.every((x) => x.status === 'ok'),
+  };
+}

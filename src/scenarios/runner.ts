@@ -1,0 +1,349 @@
+/**
+ * Runs one measured run of one system: open the system, start consumer and producer
+ * workers, warm up, measure, drain, then merge the workers' histograms and ledgers into
+ * a SystemResult. The main thread only orchestrates, shows progress and aggregates.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { monoNs } from '../core/clock.ts';
+import type { SystemAdapter, SystemSession } from '../core/contract.ts';
+import { BusbenchError } from '../core/errors.ts';
+import { LatencyRecorder, encodeHdr } from '../core/histogram.ts';
+import type { IntervalStats, SystemResult } from '../core/result.ts';
+import { spawnTsWorker } from '../core/ts-worker.ts';
+import { SeqSet, type SeqSetSnapshot } from '../checks/seqset.ts';
+import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../checks/ledger.ts';
+import { workerModuleUrl } from '../adapters/registry.ts';
+import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, Control, STATE_DRAINING, STATE_STOP } from './control.ts';
+import type { FromWorker, LoadSettings, WorkerStart } from './protocol.ts';
+
+const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+/** the first workers must be up before the clock starts: broker clients connect here */
+const READY_TIMEOUT_MS = 120_000;
+/** consumers wait at most this long in one receive(), so a stop is seen promptly */
+const STOP_GRACE_MS = 10_000;
+
+export interface RunSpec {
+  system: string;
+  adapter: SystemAdapter;
+  /** the module exporting `workerSide`; defaults to src/adapters/<system>/worker.ts */
+  workerModule?: string;
+  options: Record<string, unknown>;
+  /** label of this run within the system, e.g. "rate=50000" */
+  label: string;
+  runId: string;
+  runDir: string;
+  brokers: 'native' | 'compose' | 'external';
+  externalUrls: Record<string, string>;
+  ratePerSec: number;
+  durationMs: number;
+  warmupMs: number;
+  drainTimeoutMs: number;
+  intervalMs: number;
+  producers: number;
+  consumers: number;
+  messageSize: number;
+  maxInFlight: number;
+  batchSize: number;
+  workUs: number;
+}
+
+export interface Progress {
+  phase: 'starting' | 'warmup' | 'measure' | 'drain';
+  system: string;
+  label: string;
+  elapsedMs: number;
+  totalMs: number;
+  msgsPerSec: number;
+  p99Us: number | null;
+  sent: number;
+  received: number;
+}
+
+export interface RunHooks {
+  progress?(p: Progress): void;
+  log?(line: string): void;
+  /** aborts the run (Ctrl-C): the measured window closes now and the drain is short */
+  signal?: AbortSignal;
+  /** called with the open session, e.g. for fault injection by the durability scenarios */
+  onSession?(session: SystemSession, control: { timelineNs(): { startNs: number; measureEndNs: number } }): void;
+}
+
+interface WorkerHandle {
+  worker: Worker;
+  role: 'producer' | 'consumer';
+  id: number;
+  ready: Promise<void>;
+  done: Promise<FromWorker & { type: 'producer-done' | 'consumer-done' }>;
+}
+
+function spawnRole(
+  role: 'producer' | 'consumer',
+  id: number,
+  slot: number,
+  spec: RunSpec,
+  session: SystemSession,
+  control: Control,
+  load: LoadSettings,
+  onInterval: (m: FromWorker & { type: 'interval' }) => void,
+  onError: (err: Error) => void,
+): WorkerHandle {
+  const start: WorkerStart = {
+    role,
+    id,
+    slot,
+    system: spec.system,
+    workerModule: spec.workerModule ?? workerModuleUrl(spec.system),
+    init: session.workerInit,
+    control: control.buffers,
+    load,
+  };
+  const worker = spawnTsWorker(WORKER_ENTRY, start as unknown as Record<string, unknown>);
+  let readyResolve!: () => void;
+  let doneResolve!: (m: FromWorker & { type: 'producer-done' | 'consumer-done' }) => void;
+  let doneReject!: (e: Error) => void;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+  const done = new Promise<FromWorker & { type: 'producer-done' | 'consumer-done' }>((res, rej) => {
+    doneResolve = res;
+    doneReject = rej;
+  });
+  done.catch(() => undefined);
+  worker.on('message', (m: FromWorker) => {
+    if (m.type === 'ready') readyResolve();
+    else if (m.type === 'interval') onInterval(m);
+    else if (m.type === 'producer-done' || m.type === 'consumer-done') doneResolve(m);
+    else if (m.type === 'error') {
+      const err = new BusbenchError('ADAPTER', `${spec.system} ${role} ${id}: ${m.message}`);
+      doneReject(err);
+      onError(err);
+    }
+  });
+  worker.on('error', (e) => {
+    const err = new BusbenchError('ADAPTER', `${spec.system} ${role} ${id} crashed: ${e.message}`);
+    doneReject(err);
+    onError(err);
+  });
+  worker.on('exit', (code) => doneReject(new BusbenchError('ADAPTER', `${spec.system} ${role} ${id} exited (${code}) before reporting`)));
+  return { worker, role, id, ready, done };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, rej) => {
+      timer = setTimeout(() => rej(new BusbenchError('ADAPTER', `${what} did not happen within ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<SystemResult> {
+  fs.mkdirSync(spec.runDir, { recursive: true });
+  const log = hooks.log ?? (() => undefined);
+  const capabilities = spec.adapter.capabilities(spec.options);
+  const progress = (p: Omit<Progress, 'system' | 'label'>): void => hooks.progress?.({ ...p, system: spec.system, label: spec.label });
+  progress({ phase: 'starting', elapsedMs: 0, totalMs: spec.warmupMs + spec.durationMs, msgsPerSec: 0, p99Us: null, sent: 0, received: 0 });
+
+  const session = await spec.adapter.open({
+    runId: spec.runId,
+    runDir: spec.runDir,
+    producers: spec.producers,
+    consumers: spec.consumers,
+    messageSize: spec.messageSize,
+    maxInFlight: spec.maxInFlight,
+    brokers: spec.brokers,
+    externalUrls: spec.externalUrls,
+    options: spec.options,
+    log,
+  });
+  const control = Control.create(spec.producers + spec.consumers);
+  const load: LoadSettings = {
+    messageSize: spec.messageSize,
+    batchSize: spec.batchSize,
+    maxInFlight: spec.maxInFlight,
+    ratePerSec: spec.ratePerSec / spec.producers,
+    intervalMs: spec.intervalMs,
+    drainTimeoutMs: spec.drainTimeoutMs,
+    workUs: spec.workUs,
+    producers: spec.producers,
+    consumers: spec.consumers,
+  };
+  const intervals = new Map<number, { received: number; hist: LatencyRecorder; reports: number }>();
+  let failure: Error | undefined;
+  const onError = (err: Error): void => {
+    failure ??= err;
+    control.endMeasurementNow(monoNs());
+    control.setState(STATE_STOP);
+  };
+  const onInterval = (m: FromWorker & { type: 'interval' }): void => {
+    let iv = intervals.get(m.index);
+    if (!iv) intervals.set(m.index, (iv = { received: 0, hist: new LatencyRecorder(), reports: 0 }));
+    iv.received += m.received;
+    iv.hist.add(LatencyRecorder.fromSparse(m.hist));
+    iv.reports++;
+  };
+  const abort = (): void => onError(new BusbenchError('INTERRUPTED', 'interrupted'));
+  hooks.signal?.addEventListener('abort', abort);
+
+  const workers: WorkerHandle[] = [];
+  try {
+    for (let c = 0; c < spec.consumers; c++) workers.push(spawnRole('consumer', c, spec.producers + c, spec, session, control, load, onInterval, onError));
+    for (let p = 0; p < spec.producers; p++) workers.push(spawnRole('producer', p, p, spec, session, control, load, onInterval, onError));
+    await withTimeout(
+      Promise.race([Promise.all(workers.map((w) => w.ready)), ...workers.map((w) => w.done.then(() => undefined))]),
+      READY_TIMEOUT_MS,
+      'all workers ready',
+    );
+    if (failure) throw failure;
+
+    const startNs = monoNs() + 20e6;
+    const measureStartNs = startNs + spec.warmupMs * 1e6;
+    control.setTimeline({ startNs, measureStartNs, measureEndNs: measureStartNs + spec.durationMs * 1e6 });
+    control.setState(control.runState); // wake waiters
+    hooks.onSession?.(session, { timelineNs: () => ({ startNs, measureEndNs: control.timeline().measureEndNs }) });
+
+    // Progress until the producers are done.
+    const producersDone = Promise.allSettled(workers.filter((w) => w.role === 'producer').map((w) => w.done));
+    let lastReceived = 0;
+    let lastTick = monoNs();
+    const totalMs = spec.warmupMs + spec.durationMs;
+    const tick = (phase: Progress['phase']): { sent: number; received: number } => {
+      const now = monoNs();
+      let sent = 0;
+      let received = 0;
+      for (let p = 0; p < spec.producers; p++) sent += control.counter(p, COUNTER_SENT);
+      for (let c = 0; c < spec.consumers; c++) received += control.counter(spec.producers + c, COUNTER_RECEIVED_UNIQUE);
+      const rate = ((received - lastReceived) * 1e9) / Math.max(1, now - lastTick);
+      lastReceived = received;
+      lastTick = now;
+      const latest = [...intervals.entries()].filter(([, v]) => v.reports >= spec.consumers).sort((a, b) => b[0] - a[0])[0];
+      const p99Us = latest && latest[1].hist.total > 0 ? latest[1].hist.summary().p99 : null;
+      progress({ phase, elapsedMs: Math.min(totalMs, (now - startNs) / 1e6), totalMs, msgsPerSec: rate, p99Us, sent, received });
+      return { sent, received };
+    };
+    let finished = false;
+    void producersDone.then(() => (finished = true));
+    while (!finished) {
+      await Promise.race([producersDone, sleep(Math.min(spec.intervalMs, 1000))]);
+      const now = monoNs();
+      tick(now < measureStartNs ? 'warmup' : now < control.timeline().measureEndNs ? 'measure' : 'drain');
+    }
+    control.setState(STATE_DRAINING);
+    const producerReports: ProducerLedgerSnapshot[] = [];
+    const publish = new LatencyRecorder();
+    let publishMissed = 0;
+    for (const w of workers.filter((x) => x.role === 'producer')) {
+      const m = await w.done;
+      if (m.type !== 'producer-done') continue;
+      producerReports.push(m.ledger);
+      publish.add(LatencyRecorder.fromSparse(m.publish));
+      publishMissed += m.publishMissed;
+    }
+
+    // Drain: every sent message is either received or, after the timeout, counted lost.
+    const expected = producerReports.reduce((s, p) => s + p.sent, 0) - producerReports.reduce((s, p) => s + countOf(p.failed), 0);
+    const uncertain = producerReports.reduce((s, p) => s + countOf(p.unknown), 0);
+    const drainDeadline = Date.now() + (hooks.signal?.aborted ? 2000 : spec.drainTimeoutMs);
+    let lastProgressAt = Date.now();
+    let lastSeen = -1;
+    while (!failure && Date.now() < drainDeadline) {
+      const { received } = tick('drain');
+      if (received >= expected) break;
+      if (received !== lastSeen) {
+        lastSeen = received;
+        lastProgressAt = Date.now();
+      } else if (received >= expected - uncertain && Date.now() - lastProgressAt > 2000) break;
+      await sleep(50);
+    }
+    control.setState(STATE_STOP);
+
+    const consumerReports: ConsumerLedgerSnapshot[] = [];
+    const e2e = new LatencyRecorder();
+    let receivedInWindow = 0;
+    for (const w of workers.filter((x) => x.role === 'consumer')) {
+      const m = await withTimeout(w.done, STOP_GRACE_MS, `${spec.system} consumer ${w.id} stopping`);
+      if (m.type !== 'consumer-done') continue;
+      consumerReports.push(m.ledger);
+      e2e.add(LatencyRecorder.fromSparse(m.e2e));
+      receivedInWindow += m.receivedInWindow;
+    }
+    if (failure) throw failure;
+
+    const verdict = reconcile(producerReports, consumerReports);
+    const { measureStartNs: ms, measureEndNs: me } = control.timeline();
+    const measuredMs = Math.max(1, (me - ms) / 1e6);
+    const msgsPerSec = receivedInWindow / (measuredMs / 1000);
+    const brokerCounts = session.brokerCounts ? await session.brokerCounts().catch((e: Error) => ({ source: `unavailable: ${e.message}` })) : undefined;
+    const problems = [...verdict.problems];
+    if (publishMissed > 0) problems.push(`${publishMissed} acks came too late to be timed`);
+    if (e2e.negative > 0) problems.push(`${e2e.negative} negative latencies (clock error)`);
+    const result: SystemResult = {
+      system: spec.system,
+      config: { label: spec.label, ...session.config },
+      capabilities,
+      status: verdict.problems.length === 0 ? 'ok' : 'delivery-errors',
+      ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
+      throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.messageSize, measuredMs, receivedInWindow },
+      latency: { e2e: e2e.summary(), publish: publish.summary() },
+      delivery: verdict.counts,
+      ...(brokerCounts ? { broker: crossCheck(brokerCounts, verdict.counts) } : {}),
+      intervals: intervalStats(intervals, spec, startNs, measureStartNs, me),
+      histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), unit: 'ns' },
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+    return result;
+  } finally {
+    hooks.signal?.removeEventListener('abort', abort);
+    control.setState(STATE_STOP);
+    await Promise.allSettled(workers.map((w) => w.worker.terminate()));
+    await session.close();
+  }
+}
+
+function countOf(snapshot: SeqSetSnapshot): number {
+  return SeqSet.fromSnapshot(snapshot).size;
+}
+
+function crossCheck(b: NonNullable<SystemResult['broker']> | { source: string; stored?: number; delivered?: number }, d: SystemResult['delivery']): NonNullable<SystemResult['broker']> {
+  if (b.stored === undefined) return { ...b, agrees: null, note: 'the broker reported no count' };
+  // The broker may hold messages whose ack never arrived (unknown), never ones that failed.
+  const low = d.acked;
+  const high = d.sent - d.failed;
+  const agrees = b.stored >= low && b.stored <= high;
+  return {
+    ...b,
+    agrees,
+    note: agrees ? `broker stored ${b.stored}, within [acked ${low}, sent-failed ${high}]` : `broker stored ${b.stored}, outside [acked ${low}, sent-failed ${high}]`,
+  };
+}
+
+function intervalStats(
+  intervals: Map<number, { received: number; hist: LatencyRecorder }>,
+  spec: RunSpec,
+  startNs: number,
+  measureStartNs: number,
+  measureEndNs: number,
+): IntervalStats[] {
+  const out: IntervalStats[] = [];
+  for (const [index, iv] of [...intervals.entries()].sort((a, b) => a[0] - b[0])) {
+    const endNs = startNs + (index + 1) * spec.intervalMs * 1e6;
+    const s = iv.hist.summary();
+    out.push({
+      tMs: Math.round((endNs - measureStartNs) / 1e6),
+      phase: endNs <= measureStartNs ? 'warmup' : endNs <= measureEndNs + spec.intervalMs * 1e6 ? 'measure' : 'drain',
+      received: iv.received,
+      msgsPerSec: iv.received / (spec.intervalMs / 1000),
+      p50: s.p50,
+      p99: s.p99,
+      max: s.max,
+    });
+  }
+  return out;
+}
+
+export function cleanRunData(runDir: string): void {
+  fs.rmSync(path.join(runDir, 'data'), { recursive: true, force: true });
+}

@@ -1,0 +1,199 @@
+/**
+ * Scenario files (scenarios/<name>.yaml or .json): what to run, validated up front so a
+ * typo fails in one line before any broker starts or any file is written.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { ConfigError, UsageError } from '../core/errors.ts';
+import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
+
+export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
+
+/** A rate: messages per second for the whole run, or a fraction of the measured maximum. */
+export type Rate = { kind: 'max' } | { kind: 'fixed'; perSec: number } | { kind: 'fraction'; of: number };
+
+export interface Scenario {
+  name: string;
+  file: string;
+  description: string;
+  /** one entry per measured run of each system; closed loop is [{kind:'max'}] */
+  rates: Rate[];
+  durationMs: number;
+  warmupMs: number;
+  drainTimeoutMs: number;
+  /** statistics are reported per interval (soak) and drive the progress display */
+  intervalMs: number;
+  /** closed-loop probe that finds the maximum when rates are fractions of it */
+  probeMs: number;
+  producers: number;
+  consumers: number;
+  messageSize: number;
+  maxInFlight: number;
+  batchSize: number;
+  /** simulated handler work per message in consumers (busy wait), microseconds */
+  workUs: number;
+  systems: string[];
+  /** each system's own section, raw; adapters validate them */
+  systemOptions: Record<string, unknown>;
+}
+
+const GENERAL_KEYS = [
+  'name',
+  'description',
+  'rate',
+  'duration',
+  'warmup',
+  'drainTimeout',
+  'interval',
+  'probe',
+  'producers',
+  'consumers',
+  'messageSize',
+  'maxInFlight',
+  'batchSize',
+  'workUs',
+  'systems',
+] as const;
+
+export function scenarioNames(): string[] {
+  if (!fs.existsSync(SCENARIO_DIR)) return [];
+  return fs
+    .readdirSync(SCENARIO_DIR)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .map((f) => f.replace(/\.(ya?ml|json)$/, ''))
+    .sort();
+}
+
+/** Finds a scenario by name (scenarios/<name>.*) or by path. */
+export function resolveScenarioFile(nameOrPath: string): string {
+  if (/[\\/]/.test(nameOrPath) || /\.(ya?ml|json)$/.test(nameOrPath)) {
+    if (fs.existsSync(nameOrPath)) return path.resolve(nameOrPath);
+    throw new UsageError(`--scenario ${nameOrPath}: no such file`);
+  }
+  for (const ext of ['.yaml', '.yml', '.json']) {
+    const f = path.join(SCENARIO_DIR, nameOrPath + ext);
+    if (fs.existsSync(f)) return f;
+  }
+  throw new UsageError(`unknown scenario "${nameOrPath}"; valid: ${scenarioNames().join(', ')}`);
+}
+
+export function parseDurationMs(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v * 1000;
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+}
+
+export function parseRate(v: unknown): Rate | undefined {
+  if (v === 'max') return { kind: 'max' };
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return { kind: 'fixed', perSec: v };
+  if (typeof v === 'string') {
+    const pct = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
+    if (pct) {
+      const of = Number(pct[1]) / 100;
+      return of > 0 && of <= 1 ? { kind: 'fraction', of } : undefined;
+    }
+    const k = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v.trim());
+    if (k) {
+      const perSec = Number(k[1]) * (k[2] === '' ? 1 : k[2]!.toLowerCase() === 'k' ? 1e3 : 1e6);
+      return perSec > 0 ? { kind: 'fixed', perSec } : undefined;
+    }
+  }
+  return undefined;
+}
+
+export function describeRate(r: Rate): string {
+  if (r.kind === 'max') return 'max';
+  if (r.kind === 'fraction') return `${Math.round(r.of * 1000) / 10}% of max`;
+  return `${r.perSec} msg/s`;
+}
+
+const RATE_EXPECTED = '"max", a positive number of msg/s (e.g. 50000 or "50k"), a percentage of the measured max ("50%"), or a list of these';
+const DURATION_EXPECTED = 'a duration such as "500ms", "30s", "2m", "1h" or a number of seconds';
+
+function int(file: string, field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(file, field, `an integer from ${min} to ${max}`, v);
+  }
+  return v;
+}
+
+function duration(file: string, field: string, v: unknown, minMs: number): number {
+  const ms = parseDurationMs(v);
+  if (ms === undefined || ms < minMs) throw new ConfigError(file, field, `${DURATION_EXPECTED}, at least ${minMs} ms`, v);
+  return ms;
+}
+
+function rates(file: string, v: unknown): Rate[] {
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length === 0) throw new ConfigError(file, 'rate', RATE_EXPECTED, v);
+  return list.map((item, i) => {
+    const r = parseRate(item);
+    if (!r) throw new ConfigError(file, Array.isArray(v) ? `rate[${i}]` : 'rate', RATE_EXPECTED, item);
+    return r;
+  });
+}
+
+/** Validates a parsed scenario document. `knownSystems` are the folders under src/adapters. */
+export function validateScenario(doc: unknown, file: string, knownSystems: string[]): Scenario {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError(file, '(top level)', 'a mapping of fields', doc);
+  const raw = doc as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!(GENERAL_KEYS as readonly string[]).includes(key) && !knownSystems.includes(key)) {
+      throw new ConfigError(file, key, `one of the fields ${[...GENERAL_KEYS, ...knownSystems].join(', ')}`, key);
+    }
+  }
+  const name = raw.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, '');
+  if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new ConfigError(file, 'name', 'letters, digits, "-", "_" or "."', name);
+  const description = raw.description ?? '';
+  if (typeof description !== 'string') throw new ConfigError(file, 'description', 'text', description);
+
+  const systemsRaw = raw.systems ?? knownSystems;
+  if (!Array.isArray(systemsRaw) || systemsRaw.length === 0) throw new ConfigError(file, 'systems', `a non-empty list of ${knownSystems.join(', ')}`, systemsRaw);
+  const systems = systemsRaw.map((s, i) => {
+    if (typeof s !== 'string' || !knownSystems.includes(s)) throw new ConfigError(file, `systems[${i}]`, `one of ${knownSystems.join(', ')}`, s);
+    return s;
+  });
+
+  const systemOptions: Record<string, unknown> = {};
+  for (const s of knownSystems) if (raw[s] !== undefined) systemOptions[s] = raw[s];
+
+  return {
+    name,
+    file,
+    description,
+    rates: rates(file, raw.rate ?? 'max'),
+    durationMs: duration(file, 'duration', raw.duration ?? '30s', 100),
+    warmupMs: duration(file, 'warmup', raw.warmup ?? '5s', 0),
+    drainTimeoutMs: duration(file, 'drainTimeout', raw.drainTimeout ?? '30s', 100),
+    intervalMs: duration(file, 'interval', raw.interval ?? '1s', 100),
+    probeMs: duration(file, 'probe', raw.probe ?? '5s', 500),
+    producers: int(file, 'producers', raw.producers ?? 1, 1, Math.min(64, MAX_PRODUCER_ID + 1)),
+    consumers: int(file, 'consumers', raw.consumers ?? 1, 1, 64),
+    messageSize: int(file, 'messageSize', raw.messageSize ?? 512, MIN_MESSAGE_SIZE, MAX_MESSAGE_SIZE),
+    maxInFlight: int(file, 'maxInFlight', raw.maxInFlight ?? 1000, 1, 1_000_000),
+    batchSize: int(file, 'batchSize', raw.batchSize ?? 128, 1, 65_536),
+    workUs: typeof raw.workUs === 'number' && raw.workUs >= 0 ? raw.workUs : raw.workUs === undefined ? 0 : (() => {
+      throw new ConfigError(file, 'workUs', 'a number of microseconds >= 0', raw.workUs);
+    })(),
+    systems,
+    systemOptions,
+  };
+}
+
+export function loadScenario(nameOrPath: string, knownSystems: string[]): Scenario {
+  const file = resolveScenarioFile(nameOrPath);
+  const text = fs.readFileSync(file, 'utf8');
+  let doc: unknown;
+  try {
+    doc = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, '(syntax)', file.endsWith('.json') ? 'valid JSON' : 'valid YAML', (err as Error).message.split('\n')[0]);
+  }
+  return validateScenario(doc, path.relative(process.cwd(), file) || file, knownSystems);
+}

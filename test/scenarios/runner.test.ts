@@ -1,0 +1,73 @@
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runOnce, type RunSpec } from '../../src/scenarios/runner.ts';
+import { adapter } from '../fixtures/broadcast-system.ts';
+import { decodeHdr } from '../../src/core/histogram.ts';
+
+const workerModule = new URL('../fixtures/broadcast-system.ts', import.meta.url).href;
+
+function spec(fault: string, extra: Partial<RunSpec> = {}): RunSpec {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-runner-'));
+  return {
+    system: 'broadcast',
+    adapter,
+    workerModule,
+    options: { fault },
+    label: fault,
+    runId: `test-${fault}`,
+    runDir,
+    brokers: 'native',
+    externalUrls: {},
+    ratePerSec: 10_000,
+    durationMs: 800,
+    warmupMs: 200,
+    drainTimeoutMs: 1500,
+    intervalMs: 250,
+    producers: 2,
+    consumers: 1,
+    messageSize: 512,
+    maxInFlight: 1000,
+    batchSize: 32,
+    workUs: 0,
+    ...extra,
+  };
+}
+
+describe('runner over a real cross-thread transport', () => {
+  it('accounts for every message of a clean run and records only the measured window', async () => {
+    const r = await runOnce(spec('none'));
+    expect(r.status).toBe('ok');
+    const d = r.delivery;
+    expect(d.sent).toBeGreaterThan(0);
+    expect(d.received).toBe(d.sent);
+    expect(d.lost + d.duplicated + d.outOfOrder + d.ackedLost).toBe(0);
+    // open loop at 10k/s over 1 s (warm-up + measured): about 10k sent in all, fewer measured
+    expect(r.latency.e2e.count).toBeLessThan(d.sent);
+    expect(r.latency.e2e.count).toBeGreaterThan(0);
+    expect(decodeHdr(r.histograms.e2e).totalCount).toBe(r.latency.e2e.count);
+    expect(r.intervals.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('catches a transport that drops messages', async () => {
+    const r = await runOnce(spec('drop'));
+    expect(r.status).toBe('delivery-errors');
+    expect(r.delivery.lost).toBeGreaterThan(0);
+    expect(r.delivery.ackedLost).toBe(r.delivery.lost);
+    expect(r.error).toMatch(/lost/);
+  });
+
+  it('catches duplicates', async () => {
+    const r = await runOnce(spec('duplicate'));
+    expect(r.status).toBe('delivery-errors');
+    expect(r.delivery.duplicated).toBeGreaterThan(0);
+    expect(r.delivery.lost).toBe(0);
+  });
+
+  it('catches reordering within a producer', async () => {
+    const r = await runOnce(spec('reorder'));
+    expect(r.status).toBe('delivery-errors');
+    expect(r.delivery.outOfOrder).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadScenario, validateScenario, scenarioNames, parseDurationMs, parseRate } from '../../src/scenarios/scenario.ts';
+import { applyFlags, parseFlags } from '../../src/scenarios/flags.ts';
+import { ConfigError, UsageError } from '../../src/core/errors.ts';
+
+const systems = ['ringbuffer', 'nats', 'pulsar'];
+
+describe('scenario files', () => {
+  it('ships tps, latency and soak, all valid', () => {
+    expect(scenarioNames()).toEqual(expect.arrayContaining(['tps', 'latency', 'soak']));
+    for (const name of scenarioNames()) expect(() => loadScenario(name, systems)).not.toThrow();
+    const tps = loadScenario('tps', systems);
+    expect(tps.rates).toEqual([{ kind: 'max' }]);
+    expect(tps.messageSize).toBe(512);
+    expect(loadScenario('latency', systems).rates.every((r) => r.kind === 'fraction')).toBe(true);
+  });
+
+  it('names the file, the field and what was expected', () => {
+    const bad = (doc: unknown): string => {
+      try {
+        validateScenario(doc, 'scenarios/x.yaml', systems);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(bad({ duration: 'forever' })).toBe('scenarios/x.yaml: duration: expected a duration such as "500ms", "30s", "2m", "1h" or a number of seconds, at least 100 ms, got "forever"');
+    expect(bad({ producers: 0 })).toMatch(/^scenarios\/x.yaml: producers: expected an integer from 1 to 64, got 0$/);
+    expect(bad({ systems: ['kafka'] })).toMatch(/systems\[0\]: expected one of ringbuffer, nats, pulsar, got "kafka"/);
+    expect(bad({ rate: ['50%', 'fast'] })).toMatch(/rate\[1\]/);
+    expect(bad({ sizee: 3 })).toMatch(/sizee: expected one of the fields/);
+    expect(bad({ messageSize: 10 })).toMatch(/messageSize/);
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-scn-'));
+    const f = path.join(dir, 'broken.yaml');
+    fs.writeFileSync(f, 'rate: [1, 2\nduration: 3s\n');
+    expect(() => loadScenario(f, systems)).toThrow(/broken.yaml: \(syntax\): expected valid YAML/);
+  });
+
+  it('parses durations and rates', () => {
+    expect(parseDurationMs('250ms')).toBe(250);
+    expect(parseDurationMs('2m')).toBe(120_000);
+    expect(parseDurationMs(3)).toBe(3000);
+    expect(parseDurationMs('3 days')).toBeUndefined();
+    expect(parseRate('50k')).toEqual({ kind: 'fixed', perSec: 50_000 });
+    expect(parseRate('1M')).toEqual({ kind: 'fixed', perSec: 1_000_000 });
+    expect(parseRate('25%')).toEqual({ kind: 'fraction', of: 0.25 });
+    expect(parseRate('150%')).toBeUndefined();
+    expect(parseRate(0)).toBeUndefined();
+  });
+});
+
+describe('CLI flags', () => {
+  it('override the scenario', () => {
+    const f = parseFlags(['--scenario', 'tps', '--systems', 'ringbuffer', '--duration', '2s', '--warmup=500ms', '--rate', '1000', '--size', '256', '--set', 'nats.storage=memory'], systems);
+    const s = applyFlags(loadScenario('tps', systems), f);
+    expect(s.systems).toEqual(['ringbuffer']);
+    expect(s.durationMs).toBe(2000);
+    expect(s.warmupMs).toBe(500);
+    expect(s.rates).toEqual([{ kind: 'fixed', perSec: 1000 }]);
+    expect(s.messageSize).toBe(256);
+    expect(s.systemOptions.nats).toEqual({ storage: 'memory' });
+  });
+
+  it('rejects bad flags with one line naming the value and what is valid', () => {
+    const msg = (argv: string[]): string => {
+      try {
+        parseFlags(argv, systems);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UsageError);
+        expect((e as Error).message).not.toContain('\n');
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(msg(['--bogus'])).toMatch(/unknown flag --bogus; valid flags: --scenario/);
+    expect(msg(['--systems', 'kafka'])).toMatch(/unknown system "kafka"; valid: ringbuffer, nats, pulsar/);
+    expect(msg(['--duration', '10'])).toMatch(/--duration 10: expected a duration with a unit/);
+    expect(msg(['--rate', 'fast'])).toMatch(/--rate fast/);
+    expect(msg(['--producers', '0'])).toMatch(/--producers 0: expected an integer from 1 to 64/);
+    expect(msg(['--size', '12'])).toMatch(/--size 12: expected an integer from \d+ to 1048576/);
+    expect(msg(['--brokers', 'k8s'])).toMatch(/--brokers k8s: expected native, compose or external/);
+    expect(msg(['--scenario'])).toMatch(/--scenario needs a value/);
+  });
+});
