@@ -12,7 +12,8 @@ import { BusbenchError, UsageError, exitCodeFor } from '../src/core/errors.ts';
 import { killAllBrokersSync, reapOrphans } from '../src/brokers/native/processes.ts';
 import { applyFlags, helpText, parseFlags } from '../src/scenarios/flags.ts';
 import { loadScenario, scenarioNames } from '../src/scenarios/scenario.ts';
-import { runScenario } from '../src/scenarios/run-scenario.ts';
+import { runScenario, type PlannedCell } from '../src/scenarios/run-scenario.ts';
+import { cellsFor } from '../src/scenarios/matrix.ts';
 import { ProgressLine, summaryTable } from '../src/report/console.ts';
 import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/files.ts';
 
@@ -33,13 +34,19 @@ async function main(argv: string[]): Promise<number> {
   if (!flags.scenario) throw new UsageError(`--scenario is required; valid: ${scenarioNames().join(', ')}`);
   const scenario = applyFlags(loadScenario(flags.scenario, known), flags);
 
-  // Validate every system's options before anything starts.
+  // Validate every system's options, in every matrix cell, before anything starts.
   const adapters = new Map<string, SystemAdapter>();
-  const options = new Map<string, Record<string, unknown>>();
+  const cells = new Map<string, PlannedCell[]>();
   for (const system of scenario.systems) {
     const adapter = await loadAdapter(system);
     adapters.set(system, adapter);
-    options.set(system, adapter.parseOptions(scenario.systemOptions[system], `${scenario.file}: ${system}`));
+    cells.set(
+      system,
+      cellsFor(system, scenario).map((c) => ({
+        label: c.label,
+        options: adapter.parseOptions(c.raw, `${scenario.file}: ${system}${c.label ? ` [matrix ${c.label}]` : ''}`),
+      })),
+    );
   }
   if (flags.brokers === 'external') {
     for (const s of scenario.systems) if (s !== 'ringbuffer' && !flags.urls[s]) throw new UsageError(`--brokers external needs --url ${s}=<url>`);
@@ -66,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const base = uniqueBase(flags.out, stamp, scenario.name);
   const progress = new ProgressLine();
   const result = await runScenario(
-    { scenario, adapters, options, brokers: flags.brokers, externalUrls: flags.urls, runBase: base },
+    { scenario, adapters, cells, brokers: flags.brokers, externalUrls: flags.urls, runBase: base },
     {
       signal: aborter.signal,
       progress: (p) => progress.update(p),

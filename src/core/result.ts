@@ -72,6 +72,10 @@ export interface IntervalStats {
 
 export interface SystemResult {
   system: string;
+  /** matrix cell, e.g. "storage=file,replicas=1"; absent without a matrix */
+  cell?: string;
+  /** 0-based repetition of this cell when the scenario repeats */
+  repetition?: number;
   config: Record<string, unknown>;
   capabilities: Capabilities;
   status: 'ok' | 'delivery-errors' | 'failed';
@@ -98,5 +102,27 @@ export interface RunResult {
   scenarioOptions: Record<string, unknown>;
   environment: Environment;
   systems: SystemResult[];
+  /** median and spread per (system, cell, rate) across repetitions */
+  cells: CellSummary[];
   ok: boolean;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+/** One matrix cell at one rate, over its repetitions. Latencies in microseconds. */
+export interface CellSummary {
+  system: string;
+  cell: string;
+  rate: string;
+  repetitions: number;
+  msgsPerSec: Spread;
+  p50: Spread;
+  p99: Spread;
+  p999: Spread;
+  max: Spread;
 }

@@ -80,8 +80,24 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
   }
   const p = result.parameters;
+  const matrix = result.cells.some((c) => c.repetitions > 1 || c.cell) ? ['', cellTable(result)] : [];
   const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; latency end-to-end from intended send time; clock read ${result.environment.clockNsPerCall} ns`;
-  return [header, '', table, ...(notes.length ? ['', ...notes] : [])].join('\n');
+  return [header, '', table, ...matrix, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+/** Per matrix cell: the median over repetitions and the spread (min–max) around it. */
+function cellTable(result: RunResult): string {
+  const rows = result.cells.map((c) => [
+    c.system,
+    c.cell,
+    c.rate,
+    String(c.repetitions),
+    formatRate(c.msgsPerSec.median),
+    `${formatRate(c.msgsPerSec.min)}–${formatRate(c.msgsPerSec.max)}`,
+    formatUs(c.p99.median),
+    `${formatUs(c.p99.min)}–${formatUs(c.p99.max)}`,
+  ]);
+  return formatTable(['system', 'cell', 'rate', 'reps', 'msg/s median', 'msg/s range', 'p99 median', 'p99 range'], rows, [false, false, false, true, true, true, true, true]);
 }
 
 /** A one-line progress display, redrawn in place; silent when stderr is not a terminal. */

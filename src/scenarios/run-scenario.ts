@@ -9,25 +9,32 @@ import { describeEnvironment } from '../core/environment.ts';
 import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../core/result.ts';
 import { describeRate, type Rate, type Scenario } from './scenario.ts';
 import { runOnce, cleanRunData, type RunHooks, type RunSpec } from './runner.ts';
+import { interleave, summarizeCells } from './matrix.ts';
+
+/** A matrix cell of one system with its options already validated by the adapter. */
+export interface PlannedCell {
+  label: string;
+  options: Record<string, unknown>;
+}
 
 export interface ScenarioRun {
   scenario: Scenario;
   adapters: Map<string, SystemAdapter>;
-  /** validated options per system */
-  options: Map<string, Record<string, unknown>>;
+  /** validated options per system and matrix cell (one unlabelled cell without a matrix) */
+  cells: Map<string, PlannedCell[]>;
   brokers: 'native' | 'compose' | 'external';
   externalUrls: Record<string, string>;
   /** results/<stamp>-<scenario>: broker logs of each run go under it */
   runBase: string;
 }
 
-function baseSpec(run: ScenarioRun, system: string, label: string, index: number, ratePerSec: number): RunSpec {
+function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: string, index: number, ratePerSec: number): RunSpec {
   const s = run.scenario;
   const runDir = path.join(run.runBase, `${system}-${index}`);
   return {
     system,
     adapter: run.adapters.get(system)!,
-    options: run.options.get(system)!,
+    options: cell.options,
     label,
     runId: `${path.basename(run.runBase)}-${system}-${index}`.replace(/[^\w-]/g, '_'),
     runDir,
@@ -68,36 +75,54 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
   const s = run.scenario;
   const startedAt = new Date().toISOString();
   const systems: SystemResult[] = [];
+  const maxima = new Map<string, number>();
   let index = 0;
-  for (const system of s.systems) {
-    if (hooks.signal?.aborted) break;
-    const adapter = run.adapters.get(system)!;
-    const options = run.options.get(system)!;
-    let maxPerSec: number | undefined;
-    for (const rate of s.rates) {
-      if (hooks.signal?.aborted) break;
-      let ratePerSec = 0;
-      let label = s.rates.length > 1 || rate.kind !== 'max' ? `rate=${describeRate(rate)}` : '';
-      try {
-        if (rate.kind === 'fraction') {
-          if (maxPerSec === undefined) {
-            hooks.log?.(`${system}: probing the maximum rate for ${s.probeMs / 1000}s`);
-            const probe = await runOnce({ ...baseSpec(run, system, 'probe', index++, 0), durationMs: s.probeMs, warmupMs: Math.min(1000, s.warmupMs) }, hooks);
-            maxPerSec = probe.throughput.msgsPerSec;
-            if (!(maxPerSec > 0)) throw new BusbenchError('ADAPTER', `${system}: the probe run measured no throughput`);
+  const aborted = (): boolean => hooks.signal?.aborted === true;
+
+  /** the maximum a cell reaches, measured once by a closed-loop probe, for "N%" rates */
+  const maximumFor = async (system: string, cell: PlannedCell): Promise<number> => {
+    const key = `${system}\u0000${cell.label}`;
+    let max = maxima.get(key);
+    if (max === undefined) {
+      hooks.log?.(`${system}${cell.label ? ` [${cell.label}]` : ''}: probing the maximum rate for ${s.probeMs / 1000}s`);
+      const probe = await runOnce({ ...baseSpec(run, system, cell, 'probe', index++, 0), durationMs: s.probeMs, warmupMs: Math.min(1000, s.warmupMs) }, hooks);
+      max = probe.throughput.msgsPerSec;
+      if (!(max > 0)) throw new BusbenchError('ADAPTER', `${system}: the probe run measured no throughput`);
+      maxima.set(key, max);
+    }
+    return max;
+  };
+
+  for (let round = 0; round < s.repeat && !aborted(); round++) {
+    for (const system of s.systems) {
+      const adapter = run.adapters.get(system)!;
+      for (const cell of interleave(run.cells.get(system)!, round)) {
+        for (const rate of s.rates) {
+          if (aborted()) break;
+          let ratePerSec = 0;
+          let label = s.rates.length > 1 || rate.kind !== 'max' ? `rate=${describeRate(rate)}` : '';
+          try {
+            if (rate.kind === 'fraction') {
+              ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(system, cell))));
+              label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
+            } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
+            label = [cell.label, label, s.repeat > 1 ? `#${round + 1}` : ''].filter(Boolean).join(' ');
+            const spec = baseSpec(run, system, cell, label, index++, ratePerSec);
+            const result = await runOnce(spec, hooks);
+            const probed = maxima.get(`${system}\u0000${cell.label}`);
+            if (probed !== undefined) result.config.probeMaxMsgsPerSec = Math.round(probed);
+            result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
+            if (cell.label) result.cell = cell.label;
+            if (s.repeat > 1) result.repetition = round;
+            systems.push(result);
+            cleanRunData(spec.runDir);
+          } catch (err) {
+            if (err instanceof BusbenchError && err.code === 'INTERRUPTED') throw err;
+            const failed = failedResult(system, label, adapter, cell.options, err);
+            if (cell.label) failed.cell = cell.label;
+            systems.push(failed);
           }
-          ratePerSec = Math.max(1, Math.round(rate.of * maxPerSec));
-          label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
-        } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
-        const spec = baseSpec(run, system, label, index++, ratePerSec);
-        const result = await runOnce(spec, hooks);
-        if (maxPerSec !== undefined) result.config.probeMaxMsgsPerSec = Math.round(maxPerSec);
-        result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
-        systems.push(result);
-        cleanRunData(spec.runDir);
-      } catch (err) {
-        if (err instanceof BusbenchError && err.code === 'INTERRUPTED') throw err;
-        systems.push(failedResult(system, label, adapter, options, err));
+        }
       }
     }
   }
@@ -125,9 +150,10 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
       workUs: s.workUs,
       brokers: run.brokers,
     },
-    scenarioOptions: Object.fromEntries(run.options),
+    scenarioOptions: Object.fromEntries([...run.cells].map(([system, cells]) => [system, cells.map((c) => ({ cell: c.label, ...c.options }))])),
     environment: describeEnvironment(),
     systems,
+    cells: summarizeCells(systems),
     ok: systems.every((x) => x.status === 'ok'),
   };
 }

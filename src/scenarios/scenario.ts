@@ -37,6 +37,10 @@ export interface Scenario {
   systems: string[];
   /** each system's own section, raw; adapters validate them */
   systemOptions: Record<string, unknown>;
+  /** configuration matrix: "<system>.<option>" -> values; every combination of a system's keys is a cell */
+  matrix: Record<string, unknown[]>;
+  /** every cell runs this many times, in interleaved order */
+  repeat: number;
 }
 
 const GENERAL_KEYS = [
@@ -55,6 +59,8 @@ const GENERAL_KEYS = [
   'batchSize',
   'workUs',
   'systems',
+  'matrix',
+  'repeat',
 ] as const;
 
 export function scenarioNames(): string[] {
@@ -123,6 +129,25 @@ function int(file: string, field: string, v: unknown, min: number, max: number):
   return v;
 }
 
+function nonNegative(file: string, field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(file, field, 'a number >= 0', v);
+  return v;
+}
+
+function matrix(file: string, v: unknown, knownSystems: string[]): Record<string, unknown[]> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(file, 'matrix', 'a mapping of "<system>.<option>" to a list of values', v);
+  const out: Record<string, unknown[]> = {};
+  for (const [key, values] of Object.entries(v as Record<string, unknown>)) {
+    const system = key.split('.')[0]!;
+    if (!/^[\w-]+\.[\w.-]+$/.test(key) || !knownSystems.includes(system)) {
+      throw new ConfigError(file, `matrix.${key}`, `a key "<system>.<option>" with system one of ${knownSystems.join(', ')}`, key);
+    }
+    if (!Array.isArray(values) || values.length === 0) throw new ConfigError(file, `matrix.${key}`, 'a non-empty list of values', values);
+    out[key] = values;
+  }
+  return out;
+}
+
 function duration(file: string, field: string, v: unknown, minMs: number): number {
   const ms = parseDurationMs(v);
   if (ms === undefined || ms < minMs) throw new ConfigError(file, field, `${DURATION_EXPECTED}, at least ${minMs} ms`, v);
@@ -178,11 +203,11 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     messageSize: int(file, 'messageSize', raw.messageSize ?? 512, MIN_MESSAGE_SIZE, MAX_MESSAGE_SIZE),
     maxInFlight: int(file, 'maxInFlight', raw.maxInFlight ?? 1000, 1, 1_000_000),
     batchSize: int(file, 'batchSize', raw.batchSize ?? 128, 1, 65_536),
-    workUs: typeof raw.workUs === 'number' && raw.workUs >= 0 ? raw.workUs : raw.workUs === undefined ? 0 : (() => {
-      throw new ConfigError(file, 'workUs', 'a number of microseconds >= 0', raw.workUs);
-    })(),
+    workUs: nonNegative(file, 'workUs', raw.workUs ?? 0),
     systems,
     systemOptions,
+    matrix: matrix(file, raw.matrix ?? {}, knownSystems),
+    repeat: int(file, 'repeat', raw.repeat ?? 1, 1, 100),
   };
 }
 
