@@ -11,7 +11,7 @@ import type { SystemAdapter } from '../src/core/contract.ts';
 import { BusbenchError, UsageError, exitCodeFor } from '../src/core/errors.ts';
 import { killAllBrokersSync, reapOrphans } from '../src/brokers/native/processes.ts';
 import { applyFlags, helpText, parseFlags } from '../src/scenarios/flags.ts';
-import { loadScenario, scenarioNames } from '../src/scenarios/scenario.ts';
+import { checkSystems, loadScenario, scenarioNames } from '../src/scenarios/scenario.ts';
 import { runScenario, type PlannedCell } from '../src/scenarios/run-scenario.ts';
 import { cellsFor } from '../src/scenarios/matrix.ts';
 import { ProgressLine, summaryTable } from '../src/report/console.ts';
@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!flags.scenario) throw new UsageError(`--scenario is required; valid: ${scenarioNames().join(', ')}`);
   const scenario = applyFlags(loadScenario(flags.scenario, known), flags);
+  checkSystems(scenario, known);
 
   // Validate every system's options, in every matrix cell, before anything starts.
   const adapters = new Map<string, SystemAdapter>();

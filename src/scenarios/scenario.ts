@@ -181,7 +181,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
   const systemsRaw = raw.systems ?? knownSystems;
   if (!Array.isArray(systemsRaw) || systemsRaw.length === 0) throw new ConfigError(file, 'systems', `a non-empty list of ${knownSystems.join(', ')}`, systemsRaw);
   const systems = systemsRaw.map((s, i) => {
-    if (typeof s !== 'string' || !knownSystems.includes(s)) throw new ConfigError(file, `systems[${i}]`, `one of ${knownSystems.join(', ')}`, s);
+    if (typeof s !== 'string') throw new ConfigError(file, `systems[${i}]`, `one of ${knownSystems.join(', ')}`, s);
     return s;
   });
 
@@ -209,6 +209,13 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     matrix: matrix(file, raw.matrix ?? {}, knownSystems),
     repeat: int(file, 'repeat', raw.repeat ?? 1, 1, 100),
   };
+}
+
+/** After CLI overrides: every system to run must exist (checked late so --systems can narrow a list). */
+export function checkSystems(s: Scenario, knownSystems: string[]): void {
+  s.systems.forEach((system, i) => {
+    if (!knownSystems.includes(system)) throw new ConfigError(s.file, `systems[${i}]`, `one of ${knownSystems.join(', ')}`, system);
+  });
 }
 
 export function loadScenario(nameOrPath: string, knownSystems: string[]): Scenario {
