@@ -38,6 +38,8 @@ export interface RunParameters {
   intervalMs: number;
   /** simulated handler work per message, µs */
   workUs: number;
+  /** the injected fault, if the scenario has one */
+  fault?: { atMs: number; downtimeMs: number };
   brokers: 'native' | 'compose' | 'external';
 }
 

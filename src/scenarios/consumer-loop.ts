@@ -13,7 +13,7 @@ import type { Consumer } from '../core/contract.ts';
 import { looksLikeEnvelope, readProducer, readSentNs, readSeq } from '../core/envelope.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ConsumerLedger } from '../checks/ledger.ts';
-import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, type Control } from './control.ts';
+import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, type Control } from './control.ts';
 import type { LoadSettings } from './protocol.ts';
 
 export interface ConsumerOutcome {
@@ -70,6 +70,8 @@ export async function runConsumer(
     const n = batch.count;
     if (n === 0) continue;
     const measureEndNs = control.timeline().measureEndNs;
+    const faultNs = control.faultNs();
+    const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
     const inWindow = now >= measureStartNs && now < measureEndNs;
     let runValue = -1;
     let runCount = 0;
@@ -93,6 +95,7 @@ export async function runConsumer(
           runCount = 1;
         }
       }
+      if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
       if (workNs > 0) work(workNs);
     }
     if (runCount > 0) e2e.recordMany(runValue, runCount);

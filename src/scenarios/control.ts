@@ -17,6 +17,8 @@ export const STATE_STOP = 2;
 export const COUNTER_SENT = 0;
 export const COUNTER_RECEIVED_UNIQUE = 1;
 export const COUNTER_DELIVERIES = 2;
+/** when the first message sent after an injected fault was acked (producers) or delivered (consumers); 0 = not yet */
+export const COUNTER_RECOVERED_NS = 3;
 const COUNTERS_PER_SLOT = 4;
 
 export interface ControlBuffers {
@@ -48,7 +50,7 @@ export class Control implements RunControl {
   static create(slots: number): Control {
     return new Control({
       state: new SharedArrayBuffer(8),
-      timeline: new SharedArrayBuffer(3 * 8),
+      timeline: new SharedArrayBuffer(4 * 8),
       counters: new SharedArrayBuffer(slots * COUNTERS_PER_SLOT * 8),
     });
   }
@@ -74,6 +76,15 @@ export class Control implements RunControl {
 
   timeline(): Timeline {
     return { startNs: this.times[0]!, measureStartNs: this.times[1]!, measureEndNs: this.times[2]! };
+  }
+
+  /** When a fault was injected (monoNs), or 0: workers time recovery from it. */
+  faultNs(): number {
+    return this.times[3]!;
+  }
+
+  markFault(nowNs: number): void {
+    this.times[3] = nowNs;
   }
 
   /** Pulls the end of the measured window forward (e.g. on Ctrl-C or a failed worker). */

@@ -15,7 +15,7 @@ import type { OutboundBatch, Producer } from '../core/contract.ts';
 import { encodeTemplate, stamp } from '../core/envelope.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ProducerLedger } from '../checks/ledger.ts';
-import { COUNTER_SENT, type Control } from './control.ts';
+import { COUNTER_RECOVERED_NS, COUNTER_SENT, type Control } from './control.ts';
 import type { LoadSettings } from './protocol.ts';
 
 /** Send times of recent sequences, to time acks; sized far beyond any in-flight window. */
@@ -83,6 +83,10 @@ export async function runProducer(
   let windowEnd = 0;
   ledger.onAck = (seq, count) => {
     const now = monoNs();
+    const faultNs = control.faultNs();
+    if (faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0 && sendTimes.get(seq + count - 1) > faultNs) {
+      control.setCounter(slot, COUNTER_RECOVERED_NS, now);
+    }
     let runValue = -1;
     let runCount = 0;
     for (let s = seq; s < seq + count; s++) {

@@ -51,6 +51,7 @@ function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: st
     maxInFlight: s.maxInFlight,
     batchSize: s.batchSize,
     workUs: s.workUs,
+    ...(s.fault ? { fault: s.fault } : {}),
   };
 }
 
@@ -148,6 +149,7 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
       batchSize: s.batchSize,
       intervalMs: s.intervalMs,
       workUs: s.workUs,
+      ...(s.fault ? { fault: s.fault } : {}),
       brokers: run.brokers,
     },
     scenarioOptions: Object.fromEntries([...run.cells].map(([system, cells]) => [system, cells.map((c) => ({ cell: c.label, ...c.options }))])),

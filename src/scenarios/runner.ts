@@ -15,8 +15,10 @@ import { spawnTsWorker } from '../core/ts-worker.ts';
 import { SeqSet, type SeqSetSnapshot } from '../checks/seqset.ts';
 import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../checks/ledger.ts';
 import { workerModuleUrl } from '../adapters/registry.ts';
-import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, Control, STATE_DRAINING, STATE_STOP } from './control.ts';
+import { COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, COUNTER_SENT, Control, STATE_DRAINING, STATE_STOP } from './control.ts';
 import type { FromWorker, LoadSettings, WorkerStart } from './protocol.ts';
+import { injectFault, type FaultPlan } from './fault-schedule.ts';
+import { judgeDurability } from '../checks/durability.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** the first workers must be up before the clock starts: broker clients connect here */
@@ -47,6 +49,8 @@ export interface RunSpec {
   maxInFlight: number;
   batchSize: number;
   workUs: number;
+  /** kill -9 and restart the broker during the measured phase */
+  fault?: FaultPlan;
 }
 
 export interface Progress {
@@ -204,6 +208,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     control.setTimeline({ startNs, measureStartNs, measureEndNs: measureStartNs + spec.durationMs * 1e6 });
     control.setState(control.runState); // wake waiters
     hooks.onSession?.(session, { timelineNs: () => ({ startNs, measureEndNs: control.timeline().measureEndNs }) });
+    const faultRun = spec.fault ? injectFault(session, control, spec.fault, measureStartNs, log) : undefined;
 
     // Progress until the producers are done.
     const producersDone = Promise.allSettled(workers.filter((w) => w.role === 'producer').map((w) => w.done));
@@ -273,6 +278,10 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     if (failure) throw failure;
 
     const verdict = reconcile(producerReports, consumerReports);
+    const faultRecord = faultRun ? await faultRun : undefined;
+    const durability = faultRecord
+      ? judgeDurability(capabilities, verdict.counts, faultRecord, recoveryTimes(control, spec), measureStartNs)
+      : undefined;
     const { measureStartNs: ms, measureEndNs: me } = control.timeline();
     const measuredMs = Math.max(1, (me - ms) / 1e6);
     const msgsPerSec = receivedInWindow / (measuredMs / 1000);
@@ -284,7 +293,8 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       system: spec.system,
       config: { label: spec.label, ...session.config },
       capabilities,
-      status: verdict.problems.length === 0 ? 'ok' : 'delivery-errors',
+      // Under a fault, losses and duplicates are findings; only a broken promise fails the run.
+      status: (durability ? durability.promiseKept && !durability.error : verdict.problems.length === 0) ? 'ok' : 'delivery-errors',
       ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
       throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.messageSize, measuredMs, receivedInWindow },
       latency: { e2e: e2e.summary(), publish: publish.summary() },
@@ -293,6 +303,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       intervals: intervalStats(intervals, spec, startNs, measureStartNs, me),
       histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), unit: 'ns' },
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      ...(durability ? { durability: { ...durability } } : {}),
     };
     return result;
   } finally {
@@ -301,6 +312,19 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     await Promise.allSettled(workers.map((w) => w.worker.terminate()));
     await session.close();
   }
+}
+
+/** The earliest recovery any producer (ack) and any consumer (delivery) saw. */
+function recoveryTimes(control: Control, spec: RunSpec): { publishNs: number; deliveryNs: number } {
+  const earliest = (from: number, to: number): number => {
+    let best = 0;
+    for (let slot = from; slot < to; slot++) {
+      const t = control.counter(slot, COUNTER_RECOVERED_NS);
+      if (t > 0 && (best === 0 || t < best)) best = t;
+    }
+    return best;
+  };
+  return { publishNs: earliest(0, spec.producers), deliveryNs: earliest(spec.producers, spec.producers + spec.consumers) };
 }
 
 function countOf(snapshot: SeqSetSnapshot): number {

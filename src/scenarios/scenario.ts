@@ -41,6 +41,8 @@ export interface Scenario {
   matrix: Record<string, unknown[]>;
   /** every cell runs this many times, in interleaved order */
   repeat: number;
+  /** kill -9 the broker this long into the measured phase and restart it after `downtimeMs` */
+  fault?: { atMs: number; downtimeMs: number };
 }
 
 const GENERAL_KEYS = [
@@ -61,6 +63,7 @@ const GENERAL_KEYS = [
   'systems',
   'matrix',
   'repeat',
+  'fault',
 ] as const;
 
 export function scenarioNames(): string[] {
@@ -132,6 +135,13 @@ function int(file: string, field: string, v: unknown, min: number, max: number):
 function nonNegative(file: string, field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(file, field, 'a number >= 0', v);
   return v;
+}
+
+function faultPlan(file: string, v: unknown): { atMs: number; downtimeMs: number } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(file, 'fault', 'a mapping with "at" and "downtime" durations', v);
+  const f = v as Record<string, unknown>;
+  for (const key of Object.keys(f)) if (key !== 'at' && key !== 'downtime') throw new ConfigError(file, `fault.${key}`, 'one of the fields at, downtime', key);
+  return { atMs: duration(file, 'fault.at', f.at, 0), downtimeMs: duration(file, 'fault.downtime', f.downtime ?? 0, 0) };
 }
 
 function matrix(file: string, v: unknown, knownSystems: string[]): Record<string, unknown[]> {
@@ -208,6 +218,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     systemOptions,
     matrix: matrix(file, raw.matrix ?? {}, knownSystems),
     repeat: int(file, 'repeat', raw.repeat ?? 1, 1, 100),
+    ...(raw.fault !== undefined ? { fault: faultPlan(file, raw.fault) } : {}),
   };
 }
 
