@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
       system,
       cellsFor(system, scenario).map((c) => ({
         label: c.label,
-        options: adapter.parseOptions(c.raw, `${scenario.file}: ${system}${c.label ? ` [matrix ${c.label}]` : ''}`),
+        options: adapter.parseOptions(c.raw, `${scenario.file}${c.label ? ` [matrix ${c.label}]` : ''}`),
       })),
     );
   }

@@ -54,16 +54,51 @@ export const MAX_PRODUCER_ID = 10 ** FIELDS.producer - 1;
 const SPACE = 0x20;
 const ZERO = 0x30;
 
-/** Writes a non-negative integer right-aligned in [off, off+width), padded with `pad`. */
+/**
+ * Writes a non-negative integer right-aligned in [off, off+width), padded with `pad`.
+ * Digits are peeled eight at a time as int32 (`| 0` division) and written two at a time
+ * from a table: float division by 10, digit by digit, made this the producer's hottest line.
+ */
 function writeInt(buf: Uint8Array, off: number, width: number, value: number, pad: number): void {
-  let v = value;
   let i = off + width - 1;
+  let v = value;
+  while (v >= 1e8 && i >= off + 8) {
+    const hi = Math.floor(v / 1e8);
+    let lo = (v - hi * 1e8) | 0;
+    for (let k = 0; k < 4; k++) {
+      const q = (lo / 100) | 0;
+      const r = (lo - q * 100) << 1;
+      buf[i--] = DIGIT_PAIRS[r + 1]!;
+      buf[i--] = DIGIT_PAIRS[r]!;
+      lo = q;
+    }
+    v = hi;
+  }
+  let w = v | 0;
+  while (w >= 100 && i >= off + 1) {
+    const q = (w / 100) | 0;
+    const r = (w - q * 100) << 1;
+    buf[i--] = DIGIT_PAIRS[r + 1]!;
+    buf[i--] = DIGIT_PAIRS[r]!;
+    w = q;
+  }
   do {
-    const q = Math.floor(v / 10);
-    buf[i--] = ZERO + (v - q * 10);
-    v = q;
-  } while (v > 0 && i >= off);
+    const q = (w / 10) | 0;
+    buf[i--] = ZERO + w - q * 10;
+    w = q;
+  } while (w > 0 && i >= off);
   while (i >= off) buf[i--] = pad;
+}
+
+/** "00".."99" as ASCII pairs: two digits per division. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let n = 0; n < 100; n++) {
+  DIGIT_PAIRS[2 * n] = ZERO + Math.floor(n / 10);
+  DIGIT_PAIRS[2 * n + 1] = ZERO + (n % 10);
+}
+
+function copyBytes(buf: Uint8Array, from: number, to: number, n: number): void {
+  for (let k = 0; k < n; k++) buf[to + k] = buf[from + k]!;
 }
 
 function readInt(buf: Uint8Array, off: number, width: number): number {
@@ -101,11 +136,38 @@ export function encodeTemplate(size: number, producerId: number): Uint8Array {
  * `wallMs` is the wall-clock timestamp field of the order; `sentNs` the intended send time.
  */
 export function stamp(buf: Uint8Array, off: number, seq: number, sentNs: number, wallMs: number): void {
-  writeInt(buf, off + OFFSETS.traceSeq, FIELDS.seq, seq, ZERO);
-  writeInt(buf, off + OFFSETS.seq, FIELDS.seq, seq, SPACE);
+  stampSeq(buf, off, seq);
   writeInt(buf, off + OFFSETS.sentNs, FIELDS.sentNs, sentNs, SPACE);
   writeInt(buf, off + OFFSETS.timestamp, FIELDS.timestamp, wallMs, SPACE);
+}
+
+function stampSeq(buf: Uint8Array, off: number, seq: number): void {
+  writeInt(buf, off + OFFSETS.seq, FIELDS.seq, seq, SPACE);
+  // the trace id holds the same digits, zero-padded: copy them instead of formatting twice
+  const from = off + OFFSETS.seq;
+  const to = off + OFFSETS.traceSeq;
+  for (let k = 0; k < FIELDS.seq; k++) {
+    const c = buf[from + k]!;
+    buf[to + k] = c === SPACE ? ZERO : c;
+  }
   writeInt(buf, off + OFFSETS.qty, FIELDS.qty, qtyFor(seq), SPACE);
+}
+
+/**
+ * Stamps `count` consecutive messages of `size` bytes, sequences firstSeq.. . With one
+ * send time for the whole batch (closed loop) the time fields are formatted once and
+ * copied; with `sentNs` per message (open loop) each is formatted.
+ */
+export function stampBatch(buf: Uint8Array, size: number, count: number, firstSeq: number, sentNs: number | Float64Array, wallMs: number): void {
+  const shared = typeof sentNs === 'number';
+  stamp(buf, 0, firstSeq, shared ? sentNs : sentNs[0]!, wallMs);
+  for (let i = 1; i < count; i++) {
+    const off = i * size;
+    stampSeq(buf, off, firstSeq + i);
+    if (shared) copyBytes(buf, OFFSETS.sentNs, off + OFFSETS.sentNs, FIELDS.sentNs);
+    else writeInt(buf, off + OFFSETS.sentNs, FIELDS.sentNs, sentNs[i]!, SPACE);
+    copyBytes(buf, OFFSETS.timestamp, off + OFFSETS.timestamp, FIELDS.timestamp);
+  }
 }
 
 export function readProducer(buf: Uint8Array, off: number): number {

@@ -40,6 +40,7 @@ export function writeResultFiles(base: string, result: RunResult): WrittenFiles 
   fs.mkdirSync(path.dirname(base), { recursive: true });
   const hgrm: string[] = [];
   for (const s of result.systems) {
+    if (!s.histograms.e2e) continue; // a failed run has no histogram
     const label = typeof s.config.label === 'string' && s.config.label ? `-${slug(s.config.label)}` : '';
     const file = `${base}.${slug(s.system)}${label}.hgrm`;
     writeAtomic(file, percentileDistribution(decodeHdr(s.histograms.e2e)));

@@ -78,4 +78,15 @@ describe('bench CLI', () => {
     // the table went to stderr because stdout carries the JSON
     expect(r.stderr).toMatch(/system\s+run\s+msg\/s\s+MB\/s\s+p50/);
   });
+
+  it('a system that fails is reported with its error, exit 1, and the result file says so', () => {
+    const out = tmpOut();
+    const r = bench(['--scenario', 'tps', '--systems', 'ringbuffer', '--producers', '1', '--consumers', '2', '--duration', '500ms', '--warmup', '0', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ringbuffer: FAILED: .*consumers/);
+    const json = fs.readdirSync(out).find((f) => f.endsWith('.json'))!;
+    const doc = JSON.parse(fs.readFileSync(path.join(out, json), 'utf8')) as RunResult;
+    expect(doc.ok).toBe(false);
+    expect(doc.systems[0]!.status).toBe('failed');
+  });
 });

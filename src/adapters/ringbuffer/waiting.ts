@@ -1,0 +1,97 @@
+/**
+ * What a side of a lane does while the other side has not caught up: a consumer with
+ * nothing to read, a producer with no room to write.
+ *
+ *   spin   busy-polls. Lowest latency; burns its core for as long as it waits, so it only
+ *          suits runs with a core per thread.
+ *   yield  polls briefly, then naps with a short Atomics.wait timeout on a private word.
+ *          Nobody has to wake it, but Node's shortest timed wait is ~0.1 ms here (asking
+ *          for 20 µs sleeps 90-120 µs), which is added to the latency of whatever
+ *          arrives during the nap.
+ *   block  spins for up to SPIN_BEFORE_PARK_NS (200 µs), then announces itself in a
+ *          "parked" word and sleeps in Atomics.wait until the other side notifies (a
+ *          consumer with several lanes sleeps on its doorbell). Under load it never
+ *          parks (it behaves like spin); when idle it gives the core back. The other side
+ *          pays one Atomics.load per publish to see whether anyone is parked, and a
+ *          notify only when someone is. This is the default.
+ *
+ * Every mode re-checks `control.stopping()` at least every PARK_SLICE_MS, so a
+ * wind-down never waits on a sleeper, and honours a deadline (receive's maxWaitMs).
+ */
+import { monoNs } from '../../core/clock.ts';
+import type { RunControl } from '../../core/contract.ts';
+
+export const WAIT_MODES = ['spin', 'yield', 'block'] as const;
+export type WaitMode = (typeof WAIT_MODES)[number];
+
+/**
+ * Longer than the gap between two batches of a busy producer (stamping 128 messages
+ * takes ~50 µs in a worker here), so a loaded consumer never parks; only a lane idle
+ * for longer sleeps. The price: an idle side burns up to this long per wait.
+ */
+export const SPIN_BEFORE_PARK_NS = 200_000;
+/** Longest sleep before re-checking stop and deadline. */
+export const PARK_SLICE_MS = 5;
+const YIELD_NAP_MS = 0.02;
+/** Polls between two clock reads (a read costs ~150 ns, a poll a few ns). */
+const POLLS_PER_CHECK = 64;
+
+/** A condition one side waits for, and the word the other side notifies when it may hold. */
+export interface Parking {
+  /** true when the awaited condition holds (something to read, room to write) */
+  ready(): boolean;
+  /**
+   * Announces the sleeper to the other side and returns the value `word[index]` must
+   * still hold for the sleep to start. Read that value before announcing: a change after
+   * the read then either cancels the sleep or comes with a notify.
+   */
+  arm(): number;
+  disarm(): void;
+  readonly word: Int32Array;
+  readonly index: number;
+}
+
+export interface WaitStats {
+  /** Atomics.wait calls of mode block */
+  parks: number;
+  /** parks that ended by timeout: with a slice far longer than the wait, a lost wake-up */
+  timeouts: number;
+}
+
+export class Waiter {
+  readonly stats: WaitStats = { parks: 0, timeouts: 0 };
+  private readonly nap = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(
+    readonly mode: WaitMode,
+    private readonly control: RunControl,
+    /** longest sleep before re-checking stop and deadline; tests lengthen it to expose lost wake-ups */
+    private readonly sliceMs = PARK_SLICE_MS,
+  ) {}
+
+  /**
+   * Waits until `p.ready()`, the run stops, or the clock reaches `untilNs`
+   * (Infinity: no deadline). Returns whether the condition holds.
+   */
+  until(p: Parking, untilNs: number): boolean {
+    const spinEndNs = this.mode === 'spin' ? Number.POSITIVE_INFINITY : this.mode === 'block' ? monoNs() + SPIN_BEFORE_PARK_NS : 0;
+    for (;;) {
+      for (let i = 0; i < POLLS_PER_CHECK; i++) if (p.ready()) return true;
+      if (this.control.stopping()) return false;
+      const now = monoNs();
+      if (now >= untilNs) return p.ready();
+      if (now < spinEndNs) continue;
+      const sliceMs = Math.min(this.sliceMs, (untilNs - now) / 1e6);
+      if (this.mode === 'yield') {
+        Atomics.wait(this.nap, 0, 0, Math.min(YIELD_NAP_MS, sliceMs));
+        continue;
+      }
+      const expected = p.arm();
+      if (!p.ready()) {
+        this.stats.parks++;
+        if (Atomics.wait(p.word, p.index, expected, sliceMs) === 'timed-out') this.stats.timeouts++;
+      }
+      p.disarm();
+    }
+  }
+}
