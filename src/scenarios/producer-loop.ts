@@ -12,7 +12,7 @@
  */
 import { monoNs } from '../core/clock.ts';
 import type { OutboundBatch, Producer } from '../core/contract.ts';
-import { encodeTemplate, stamp } from '../core/envelope.ts';
+import { encodeTemplate, stampBatch } from '../core/envelope.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ProducerLedger } from '../checks/ledger.ts';
 import { COUNTER_RECOVERED_NS, COUNTER_SENT, type Control } from './control.ts';
@@ -77,6 +77,7 @@ export async function runProducer(
   for (let i = 0; i < load.batchSize; i++) staging.set(template, i * size);
 
   const publish = new LatencyRecorder();
+  const intended = new Float64Array(load.batchSize);
   const sendTimes = new SendTimes(Math.max(load.maxInFlight, load.batchSize));
   let publishMissed = 0;
   let windowStart = 0;
@@ -146,11 +147,15 @@ export async function runProducer(
         continue;
       }
     }
-    const wallMs = Date.now();
-    for (let i = 0; i < n; i++) {
-      const sentNs = nsPerMsg > 0 ? Math.round(startNs + (seq + i) * nsPerMsg) : now;
-      stamp(staging, i * size, seq + i, sentNs, wallMs);
-      sendTimes.set(seq + i, sentNs);
+    if (nsPerMsg > 0) {
+      for (let i = 0; i < n; i++) {
+        intended[i] = Math.round(startNs + (seq + i) * nsPerMsg);
+        sendTimes.set(seq + i, intended[i]!);
+      }
+      stampBatch(staging, size, n, seq, intended, Date.now());
+    } else {
+      for (let i = 0; i < n; i++) sendTimes.set(seq + i, now);
+      stampBatch(staging, size, n, seq, now, Date.now());
     }
     batch.bytes = n === load.batchSize ? staging : staging.subarray(0, n * size);
     batch.count = n;
