@@ -17,6 +17,8 @@ import { cellsFor } from '../src/scenarios/matrix.ts';
 import { ProgressLine, summaryTable } from '../src/report/console.ts';
 import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/files.ts';
 
+let receivedSignal: NodeJS.Signals | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const known = systemNames();
   const flags = parseFlags(argv, known);
@@ -59,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts++;
+    receivedSignal = sig;
     if (interrupts > 1) {
       killAllBrokersSync();
       process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -85,7 +88,10 @@ async function main(argv: string[]): Promise<number> {
     },
   );
   progress.clear();
-  if (aborter.signal.aborted) throw new BusbenchError('INTERRUPTED', 'interrupted: no result written');
+  if (aborter.signal.aborted) {
+    process.stderr.write('busbench: interrupted: brokers stopped, no result written\n');
+    return receivedSignal === 'SIGTERM' ? 143 : 130;
+  }
 
   const files = writeResultFiles(base, result);
   const out = flags.json ? process.stderr : process.stdout;
@@ -101,7 +107,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     killAllBrokersSync();
-    const code = exitCodeFor(err);
+    const code = receivedSignal ? (receivedSignal === 'SIGTERM' ? 143 : 130) : exitCodeFor(err);
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`busbench: ${msg}\n`);
     if (code === 1 && err instanceof Error && !(err instanceof BusbenchError) && err.stack) process.stderr.write(`${err.stack}\n`);

@@ -3,12 +3,15 @@
  * $BUSBENCH_CACHE (default ~/.cache/busbench). Idempotent: a warm cache costs nothing.
  * CI runs this before the tests.
  */
+import { ensureNatsServer } from '../src/brokers/native/nats-install.ts';
 import { ensurePulsar } from '../src/brokers/native/pulsar-install.ts';
 
 const log = (line: string): void => console.log(`setup: ${line}`);
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const nats = await ensureNatsServer(log);
+  log(`nats-server ${nats.version} at ${nats.path} (${nats.source})`);
   const pulsar = await ensurePulsar(log);
   log(`pulsar ${pulsar.version} at ${pulsar.home} (java ${pulsar.javaHome})`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -50,6 +50,9 @@ export class LatencyRecorder {
   clamped = 0;
   /** negative values (recorded as 0): impossible with a monotonic clock, so counted, never hidden */
   negative = 0;
+  /** exact extremes: replayed buckets only know their lower bounds */
+  minNs = Number.POSITIVE_INFINITY;
+  maxNs = 0;
 
   constructor(counts?: Float64Array) {
     this.counts = counts ?? new Float64Array(COUNTS_LENGTH);
@@ -71,6 +74,8 @@ export class LatencyRecorder {
     }
     this.counts[countsIndex(v)]! += count;
     this.total += count;
+    if (v > this.maxNs) this.maxNs = v;
+    if (v < this.minNs) this.minNs = v;
   }
 
   add(other: LatencyRecorder): void {
@@ -80,6 +85,8 @@ export class LatencyRecorder {
     this.total += other.total;
     this.clamped += other.clamped;
     this.negative += other.negative;
+    if (other.maxNs > this.maxNs) this.maxNs = other.maxNs;
+    if (other.minNs < this.minNs) this.minNs = other.minNs;
   }
 
   reset(): void {
@@ -87,6 +94,8 @@ export class LatencyRecorder {
     this.total = 0;
     this.clamped = 0;
     this.negative = 0;
+    this.minNs = Number.POSITIVE_INFINITY;
+    this.maxNs = 0;
   }
 
   /** A compact, structured-clone-friendly snapshot: only nonzero buckets. */
@@ -100,7 +109,7 @@ export class LatencyRecorder {
         cnt.push(c[i]!);
       }
     }
-    return { idx, cnt, clamped: this.clamped, negative: this.negative };
+    return { idx, cnt, clamped: this.clamped, negative: this.negative, minNs: this.minNs, maxNs: this.maxNs };
   }
 
   static fromSparse(s: SparseHistogram): LatencyRecorder {
@@ -111,6 +120,8 @@ export class LatencyRecorder {
     }
     r.clamped = s.clamped;
     r.negative = s.negative;
+    r.minNs = s.minNs ?? Number.POSITIVE_INFINITY;
+    r.maxNs = s.maxNs ?? 0;
     return r;
   }
 
@@ -122,7 +133,7 @@ export class LatencyRecorder {
   }
 
   summary(): LatencySummary {
-    return summarize(this.toHdr(), this.total);
+    return summarize(this.toHdr(), this.total, { min: this.minNs, max: this.maxNs });
   }
 }
 
@@ -131,6 +142,8 @@ export interface SparseHistogram {
   cnt: number[];
   clamped: number;
   negative: number;
+  minNs?: number;
+  maxNs?: number;
 }
 
 export function newHdr(): hdr.Histogram {
@@ -157,19 +170,21 @@ export interface LatencySummary {
   max: number;
 }
 
-export function summarize(h: hdr.Histogram, count = h.totalCount): LatencySummary {
-  const us = (ns: number): number => Math.round(ns / 10) / 100;
+export function summarize(h: hdr.Histogram, count = h.totalCount, exact?: { min: number; max: number }): LatencySummary {
+  // HDR percentiles report the top of a bucket, which can exceed the largest value recorded.
+  const max = exact ? exact.max : h.maxValue;
+  const us = (ns: number): number => Math.round(Math.min(ns, max) / 10) / 100;
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
   return {
     count,
-    min: us(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),
+    min: exact ? Math.round(exact.min / 10) / 100 : us(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),
     mean: us(h.mean),
     p50: us(h.getValueAtPercentile(50)),
     p90: us(h.getValueAtPercentile(90)),
     p99: us(h.getValueAtPercentile(99)),
     p999: us(h.getValueAtPercentile(99.9)),
     p9999: us(h.getValueAtPercentile(99.99)),
-    max: us(h.maxValue),
+    max: us(max),
   };
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ConfigError, UsageError } from '../core/errors.ts';
+import { parseDurationMs } from '../core/units.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
@@ -88,15 +89,7 @@ export function resolveScenarioFile(nameOrPath: string): string {
   throw new UsageError(`unknown scenario "${nameOrPath}"; valid: ${scenarioNames().join(', ')}`);
 }
 
-export function parseDurationMs(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v * 1000;
-  if (typeof v !== 'string') return undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
-}
+export { parseDurationMs };
 
 export function parseRate(v: unknown): Rate | undefined {
   if (v === 'max') return { kind: 'max' };

@@ -66,6 +66,16 @@ describe('LatencyRecorder', () => {
     expect(r.total).toBe(2);
   });
 
+  it('keeps the exact extremes, and no percentile exceeds the max', () => {
+    const r = new LatencyRecorder();
+    r.record(1_234_567);
+    r.record(987_654_321);
+    const s = LatencyRecorder.fromSparse(r.toSparse()).summary();
+    expect(s.max).toBe(987654.32);
+    expect(s.min).toBe(1234.57);
+    expect(s.p9999).toBeLessThanOrEqual(s.max);
+  });
+
   it('reports microseconds', () => {
     const r = new LatencyRecorder();
     r.recordMany(25_000, 100);

@@ -3,16 +3,12 @@
  * the repository's docker-compose.yml, driven through the docker CLI. Its data lives in
  * the container, so kill (-9) followed by start restarts on the same data, like native.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { BrokerDescription } from '../broker.ts';
 import type { PulsarDeployment } from '../pulsar-deployment.ts';
 import { BrokerError } from '../../core/errors.ts';
 import { PulsarAdmin, notReadyReason } from '../pulsar-admin.ts';
 import { waitUntil } from '../native/ports.ts';
-
-const run = promisify(execFile);
+import { ComposeCli, REPO_COMPOSE_FILE } from './compose-cli.ts';
 
 export interface ComposePulsarOptions {
   /** default: docker-compose.yml at the repository root */
@@ -31,16 +27,17 @@ export interface ComposePulsarOptions {
   log?: (line: string) => void;
 }
 
-const REPO_COMPOSE_FILE = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url));
-
 export class ComposePulsar implements PulsarDeployment {
   readonly system = 'pulsar';
   readonly mode = 'compose' as const;
   private version = 'unknown';
   private readonly service: string;
 
+  private readonly cli: ComposeCli;
+
   constructor(private readonly opts: ComposePulsarOptions = {}) {
     this.service = opts.service ?? 'pulsar';
+    this.cli = new ComposeCli(opts.composeFile ?? REPO_COMPOSE_FILE, opts.project ?? 'busbench');
   }
 
   urls(): string[] {
@@ -65,51 +62,29 @@ export class ComposePulsar implements PulsarDeployment {
   }
 
   async start(): Promise<void> {
-    await this.compose('up', '-d', this.service);
+    await this.cli.run('pulsar', [this.service], 'up', '-d');
     await this.waitReady();
   }
 
   async stop(): Promise<void> {
-    await this.compose('stop', '-t', '30', this.service);
+    await this.cli.run('pulsar', [this.service], 'stop', '-t', '30');
   }
 
   async kill(): Promise<void> {
-    await this.compose('kill', '-s', 'SIGKILL', this.service);
+    await this.cli.run('pulsar', [this.service], 'kill', '-s', 'SIGKILL');
   }
 
   async restart(): Promise<void> {
-    await this.compose('start', this.service);
+    await this.cli.run('pulsar', [this.service], 'start');
     await this.waitReady();
   }
 
   logTail(lines = 30): string {
-    try {
-      return execFileSync('docker', [...this.base(), 'logs', '--no-color', '--tail', String(lines), this.service], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 15_000,
-      }).trimEnd();
-    } catch {
-      return '';
-    }
+    return this.cli.logTail([this.service], lines);
   }
 
   private composeFile(): string {
-    return this.opts.composeFile ?? REPO_COMPOSE_FILE;
-  }
-
-  private base(): string[] {
-    return ['compose', '-f', this.composeFile(), '-p', this.opts.project ?? 'busbench'];
-  }
-
-  private async compose(...args: string[]): Promise<void> {
-    try {
-      await run('docker', [...this.base(), ...args], { timeout: 15 * 60_000, maxBuffer: 16 * 1024 * 1024 });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException & { stderr?: string };
-      const hint = e.code === 'ENOENT' ? ' (is the docker CLI installed?)' : '';
-      throw new BrokerError(`pulsar: docker compose ${args.join(' ')} failed${hint}: ${(e.stderr ?? e.message).trim()}`, this.logTail(), { cause: err });
-    }
+    return this.cli.file;
   }
 
   private async waitReady(): Promise<void> {
