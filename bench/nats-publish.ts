@@ -1,26 +1,33 @@
 /**
- * npx tsx bench/nats-publish.ts [--msgs N] [--window W] [--repeat R] [--storage file|memory]
+ * npx tsx bench/nats-publish.ts [--msgs N] [--window W] [--rounds R] [--storage file|memory] [--publish fast|js]
  *
- * The harness's JetStream publish path (the adapter's fast path: core publishes with
- * reply subjects on one wildcard inbox) against a native Go client publishing the way
- * `nats bench js pub --batch W` does (bench/nats-go-pub), on the same local nats-server,
- * with the same payload size, storage and in-flight window. Runs alternate between the
- * two so drift hits both alike; prints each run, the medians and their ratio.
- * Target: the harness reaches at least 0.9 of the native client.
+ * The harness's JetStream publish path against `nats bench js pub async` (natscli, Go),
+ * on the same local nats-server, same payload size (512 B), storage and in-flight window:
+ *   harness: the nats adapter's worker-side producer (default: the fast path), fed 128-
+ *            message batches of stamped envelopes as the producer loop does, at most W
+ *            messages unacknowledged (a sliding window);
+ *   natscli: `--batch W`: W asynchronous publishes, then it waits for all W acks (a
+ *            stop-and-wait window: never more than W unacknowledged either).
+ * Each side publishes to a fresh stream that the adapter itself created (external mode
+ * against our server), so stream settings are identical. Rounds alternate which side goes
+ * first, after one uncounted harness warm-up run; prints every run, the medians and their
+ * ratio. Target: harness >= 0.9 x natscli.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { jetstreamManager, StorageType } from '@nats-io/jetstream';
-import { NativeNats } from '../src/brokers/native/nats.ts';
-import { cacheRoot } from '../src/brokers/native/nats-install.ts';
-import { killAllBrokersSync } from '../src/brokers/native/processes.ts';
+import { adapter } from '../src/adapters/nats/index.ts';
+import { workerSide } from '../src/adapters/nats/worker.ts';
+import type { NatsWorkerInit } from '../src/adapters/nats/index.ts';
+import type { SystemSession } from '../src/core/contract.ts';
 import { encodeTemplate, stampBatch } from '../src/core/envelope.ts';
+import { monoNs } from '../src/core/clock.ts';
 import { ProducerLedger } from '../src/checks/ledger.ts';
-import { parseNatsOptions } from '../src/adapters/nats/options.ts';
-import { FastPublisher } from '../src/adapters/nats/producer.ts';
-import { connectNats } from '../src/adapters/nats/worker.ts';
+import { NativeNats } from '../src/brokers/native/nats.ts';
+import { ensureNatsCli } from '../src/brokers/native/nats-install.ts';
+import { killAllBrokersSync } from '../src/brokers/native/processes.ts';
+import { onInterrupt } from '../src/brokers/native/signals.ts';
 import { spread } from '../src/scenarios/matrix.ts';
 
 function arg(name: string, dflt: string): string {
@@ -28,84 +35,89 @@ function arg(name: string, dflt: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
 }
 
-const MSGS = Number(arg('msgs', '200000'));
+const MSGS = Number(arg('msgs', '100000'));
 const WINDOW = Number(arg('window', '1000'));
-const REPEAT = Number(arg('repeat', '3'));
-const STORAGE = arg('storage', 'file') === 'memory' ? 'memory' : 'file';
+const ROUNDS = Number(arg('rounds', '3'));
+const STORAGE = arg('storage', 'file');
+const PUBLISH = arg('publish', 'fast');
 const SIZE = 512;
+const BATCH = 128;
+const control = { stopping: () => false };
 
-function buildGoPublisher(): string {
-  const src = path.resolve(import.meta.dirname, 'nats-go-pub');
-  const bin = path.join(cacheRoot(), 'nats-go-pub', 'nats-go-pub');
-  fs.mkdirSync(path.dirname(bin), { recursive: true });
-  execFileSync('go', ['build', '-o', bin, '.'], { cwd: src, stdio: 'inherit' });
-  return bin;
+async function openStream(url: string, dir: string, runId: string): Promise<SystemSession> {
+  const options = adapter.parseOptions({ storage: STORAGE, publish: PUBLISH }, 'bench/nats-publish.ts');
+  return adapter.open({ runId, runDir: dir, producers: 1, consumers: 1, messageSize: SIZE, maxInFlight: WINDOW, brokers: 'external', externalUrls: { nats: url }, options, log: () => undefined });
 }
 
-async function harnessRun(url: string, subject: string): Promise<number> {
-  const nc = await connectNats([url], 'bench-harness');
+async function harnessRun(session: SystemSession, msgs = MSGS): Promise<number> {
   const ledger = new ProducerLedger(0);
-  const opts = parseNatsOptions({ storage: STORAGE }, 'bench');
-  const producer = await FastPublisher.create(nc, subject, opts, ledger, WINDOW, 0);
-  const batch = 128;
-  const bytes = new Uint8Array(SIZE * batch);
-  const t = encodeTemplate(SIZE, 0);
-  for (let i = 0; i < batch; i++) bytes.set(t, i * SIZE);
+  const producer = await workerSide.createProducer(session.workerInit, { producerId: 0, messageSize: SIZE, maxInFlight: WINDOW, control }, ledger);
+  const staging = new Uint8Array(SIZE * BATCH);
+  const template = encodeTemplate(SIZE, 0);
+  for (let i = 0; i < BATCH; i++) staging.set(template, i * SIZE);
   const start = performance.now();
-  for (let seq = 0; seq < MSGS; seq += batch) {
-    const n = Math.min(batch, MSGS - seq);
-    stampBatch(bytes, SIZE, n, seq, 1, Date.now());
-    await producer.send({ bytes, size: SIZE, count: n, producerId: 0, firstSeq: seq });
+  for (let seq = 0; seq < msgs; seq += BATCH) {
+    const n = Math.min(BATCH, msgs - seq);
+    stampBatch(staging, SIZE, n, seq, monoNs(), Date.now());
+    ledger.sent = seq + n;
+    await producer.send({ bytes: n === BATCH ? staging : staging.subarray(0, n * SIZE), size: SIZE, count: n, producerId: 0, firstSeq: seq });
   }
   await producer.flush(120_000);
   const seconds = (performance.now() - start) / 1000;
   await producer.close();
-  if (ledger.ackedSet.size !== MSGS) throw new Error(`harness: only ${ledger.ackedSet.size} of ${MSGS} acked`);
-  return MSGS / seconds;
+  if (ledger.ackedSet.size !== msgs) throw new Error(`harness: ${ledger.ackedSet.size} of ${msgs} acked (failed ${ledger.failedSet.size}, unknown ${ledger.unknownSet.size})`);
+  return msgs / seconds;
 }
 
-function goRun(bin: string, url: string, subject: string): number {
-  const out = execFileSync(bin, ['-url', url, '-subject', subject, '-msgs', String(MSGS), '-size', String(SIZE), '-window', String(WINDOW)], { encoding: 'utf8' });
-  const r = JSON.parse(out) as { failed: number; msgsPerSec: number };
-  if (r.failed > 0) throw new Error(`go publisher: ${r.failed} failed`);
-  return r.msgsPerSec;
+function natscliRun(cli: string, url: string, session: SystemSession): number {
+  const init = session.workerInit as unknown as NatsWorkerInit;
+  const csv = path.join(os.tmpdir(), `busbench-natscli-${process.pid}.csv`);
+  execFileSync(cli, ['-s', url, 'bench', 'js', 'pub', 'async', init.subject, '--stream', init.stream, '--size', String(SIZE), '--msgs', String(MSGS), '--batch', String(WINDOW), '--no-progress', '--csv', csv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // #RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,...
+  const row = fs.readFileSync(csv, 'utf8').trim().split('\n').find((l) => !l.startsWith('#'));
+  fs.rmSync(csv, { force: true });
+  const rate = Number(row?.split(',')[4]);
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`natscli: no rate in its CSV: ${row}`);
+  return rate;
 }
 
 async function main(): Promise<void> {
-  const bin = buildGoPublisher();
+  const cli = await ensureNatsCli((l) => console.log(l));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-natspub-'));
-  const server = new NativeNats({ dir });
+  const server = new NativeNats({ dir, log: (l) => console.log(l) });
+  onInterrupt(() => server.stop());
   await server.start();
   try {
     const url = server.urls()[0]!;
-    const admin = await connectNats([url], 'bench-admin');
-    const jsm = await jetstreamManager(admin);
-    const fresh = async (name: string): Promise<string> => {
-      await jsm.streams.delete(name).catch(() => false);
-      await jsm.streams.add({ name, subjects: [`${name}.x`], storage: STORAGE === 'file' ? StorageType.File : StorageType.Memory });
-      return `${name}.x`;
-    };
-    const harness: number[] = [];
-    const native: number[] = [];
-    console.log(`nats-server ${server.describe().version}, ${STORAGE} storage, ${SIZE} B, ${MSGS} msgs per run, window ${WINDOW}, ${REPEAT} rounds`);
-    for (let r = 0; r < REPEAT; r++) {
+    const d = server.describe();
+    console.log(`nats-server ${d.version} (${d.source}); natscli ${cli.version} (${cli.source})`);
+    console.log(`${STORAGE} storage, ${SIZE} B, ${MSGS.toLocaleString('en-US')} msgs per run, window ${WINDOW}, harness publish=${PUBLISH}, ${ROUNDS} rounds`);
+    // a scenario measures after its warm-up: so does this (JIT, first stream, connections)
+    const warm = await openStream(url, dir, 'warmup');
+    await harnessRun(warm, Math.min(MSGS, 30_000)).finally(() => warm.close());
+    const results = { harness: [] as number[], natscli: [] as number[] };
+    for (let r = 0; r < ROUNDS; r++) {
       // alternate which goes first, so neither always gets the warmer machine
-      const order = r % 2 === 0 ? ['harness', 'go'] : ['go', 'harness'];
+      const order = r % 2 === 0 ? (['harness', 'natscli'] as const) : (['natscli', 'harness'] as const);
       for (const who of order) {
-        const subject = await fresh(`BENCH_${who}_${r}`);
-        const v = who === 'harness' ? await harnessRun(url, subject) : goRun(bin, url, subject);
-        (who === 'harness' ? harness : native).push(v);
-        console.log(`  round ${r + 1} ${who.padEnd(7)} ${Math.round(v).toLocaleString('en-US')} msg/s`);
+        const session = await openStream(url, dir, `${who}_${r}`);
+        try {
+          const v = who === 'harness' ? await harnessRun(session) : natscliRun(cli.path, url, session);
+          results[who].push(v);
+          console.log(`  round ${r + 1} ${who.padEnd(7)} ${Math.round(v).toLocaleString('en-US')} msg/s`);
+        } finally {
+          await session.close();
+        }
       }
     }
-    await admin.close();
-    const h = spread(harness);
-    const g = spread(native);
-    const ratio = h.median / g.median;
+    const h = spread(results.harness);
+    const n = spread(results.natscli);
+    const ratio = h.median / n.median;
+    const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
     console.log('');
-    console.log(`harness publish path (TypeScript, fast path): median ${Math.round(h.median).toLocaleString('en-US')} msg/s (range ${Math.round(h.min)}–${Math.round(h.max)})`);
-    console.log(`native Go client, PublishAsync window ${WINDOW}:  median ${Math.round(g.median).toLocaleString('en-US')} msg/s (range ${Math.round(g.min)}–${Math.round(g.max)})`);
-    console.log(`ratio harness/native: ${ratio.toFixed(2)}  (target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`);
+    console.log(`harness (TypeScript, publish=${PUBLISH}): median ${fmt(h.median)} msg/s (range ${fmt(h.min)}-${fmt(h.max)})`);
+    console.log(`nats bench js pub async --batch ${WINDOW}: median ${fmt(n.median)} msg/s (range ${fmt(n.min)}-${fmt(n.max)})`);
+    console.log(`ratio harness/natscli: ${ratio.toFixed(2)} (target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`);
   } finally {
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });

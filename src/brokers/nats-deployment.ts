@@ -1,10 +1,10 @@
 /** Which NATS deployment a run uses: native (the default), compose, or the user's own. */
 import type { BrokerDeployment, BrokerDescription } from './broker.ts';
-import { BusbenchError } from '../core/errors.ts';
+import { BusbenchError, UsageError } from '../core/errors.ts';
 import { NativeNats, type NativeNatsOptions } from './native/nats.ts';
 import { ComposeNats } from './compose/nats.ts';
 
-/** Brokers the user runs: busbench connects, and never starts, stops or kills them. */
+/** Brokers the user runs: busbench connects, and never starts, stops, kills or restarts them. */
 export class ExternalNats implements BrokerDeployment {
   readonly system = 'nats';
   readonly mode = 'external' as const;
@@ -16,7 +16,8 @@ export class ExternalNats implements BrokerDeployment {
   }
 
   describe(): BrokerDescription {
-    return { system: 'nats', mode: 'external', version: 'external (see the server)', source: 'user-supplied URL', topology: 'external', urls: this.servers };
+    // the adapter records the version the server itself reports
+    return { system: 'nats', mode: 'external', version: 'reported by the server', source: 'user-supplied URL', topology: 'external', urls: this.servers };
   }
 
   async start(): Promise<void> {}
@@ -24,11 +25,11 @@ export class ExternalNats implements BrokerDeployment {
   async stop(): Promise<void> {}
 
   kill(): Promise<void> {
-    return Promise.reject(refuseFaults());
+    return Promise.reject(refuseFaults('kill'));
   }
 
   restart(): Promise<void> {
-    return Promise.reject(refuseFaults());
+    return Promise.reject(refuseFaults('restart'));
   }
 
   logTail(): string {
@@ -36,13 +37,19 @@ export class ExternalNats implements BrokerDeployment {
   }
 }
 
-function refuseFaults(): BusbenchError {
-  return new BusbenchError('BROKER', 'fault injection needs brokers the harness controls; --brokers external refuses to kill or restart a broker it does not own');
+function refuseFaults(what: string): BusbenchError {
+  return new BusbenchError('BROKER', `fault injection needs brokers the harness controls; --brokers external refuses to ${what} a broker it does not own (use --brokers native or compose)`);
 }
 
-export function natsDeployment(mode: 'native' | 'compose' | 'external', opts: NativeNatsOptions & { externalUrl?: string }): BrokerDeployment {
+export interface NatsDeploymentOptions extends NativeNatsOptions {
+  /** --url nats=<url>[,<url>...] for external mode */
+  externalUrl?: string;
+}
+
+export function natsDeployment(mode: 'native' | 'compose' | 'external', opts: NatsDeploymentOptions): BrokerDeployment {
   if (mode === 'native') return new NativeNats(opts);
   if (mode === 'compose') return new ComposeNats();
-  if (!opts.externalUrl) throw new BusbenchError('USAGE', '--brokers external needs --url nats=<url>');
-  return new ExternalNats(opts.externalUrl.split(','));
+  const urls = (opts.externalUrl ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  if (urls.length === 0) throw new UsageError('--brokers external needs --url nats=nats://host:port[,nats://host:port...]');
+  return new ExternalNats(urls);
 }

@@ -251,6 +251,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     // Drain: every sent message is either received or, after the timeout, counted lost.
     const expected = producerReports.reduce((s, p) => s + p.sent, 0) - producerReports.reduce((s, p) => s + countOf(p.failed), 0);
     const uncertain = producerReports.reduce((s, p) => s + countOf(p.unknown), 0);
+    const acked = producerReports.reduce((s, p) => s + countOf(p.acked), 0);
     const drainDeadline = Date.now() + (hooks.signal?.aborted ? 2000 : spec.drainTimeoutMs);
     let lastProgressAt = Date.now();
     let lastSeen = -1;
@@ -260,7 +261,10 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       if (received !== lastSeen) {
         lastSeen = received;
         lastProgressAt = Date.now();
-      } else if (received >= expected - uncertain && Date.now() - lastProgressAt > 2000) break;
+        // Unanswered messages may never come; stop waiting for them once progress stops,
+        // but never before as many messages arrived as were acknowledged (a broker may
+        // still redeliver those after its ack wait).
+      } else if (received >= expected - uncertain && received >= acked && Date.now() - lastProgressAt > 2000) break;
       await sleep(50);
     }
     control.setState(STATE_STOP);

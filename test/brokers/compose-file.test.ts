@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { COMPOSE_NATS_SERVICES } from '../../src/brokers/compose/nats.ts';
+import { COMPOSE_NATS_SERVICES, ComposeNats } from '../../src/brokers/compose/nats.ts';
+import { NATS_SERVER_VERSION } from '../../src/brokers/native/nats-install.ts';
 
 interface Service {
   image?: string;
@@ -22,19 +23,34 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('has a 3-node NATS JetStream cluster with routes to each other and healthchecks', () => {
-    const ports = new Set<string>();
+  it('has a 3-node NATS JetStream cluster: pinned image, JetStream on, routes to each other, healthchecks', () => {
+    const clientPorts: number[] = [];
     for (const name of COMPOSE_NATS_SERVICES) {
       const svc = doc.services[name]!;
       expect(svc, name).toBeDefined();
-      const cmd = (svc.command as string[]).join(' ');
+      expect(svc.image).toBe(`nats:${NATS_SERVER_VERSION}-alpine`);
+      expect(svc.profiles).toBeUndefined();
+      const cmd = svc.command as string[];
+      expect(cmd[0]).toBe('nats-server');
+      const flag = (f: string): string | undefined => (cmd.includes(f) ? cmd[cmd.indexOf(f) + 1] : undefined);
       expect(cmd).toContain('--jetstream');
-      expect(cmd).toContain('--cluster_name busbench');
-      for (const other of COMPOSE_NATS_SERVICES.filter((o) => o !== name)) expect(cmd).toContain(`nats://${other}:6222`);
-      expect(JSON.stringify(svc.healthcheck?.test)).toContain('healthz');
-      for (const p of svc.ports!) ports.add(p.split(':')[1]!);
+      expect(flag('--name')).toBe(name);
+      expect(flag('--store_dir')).toBe('/data');
+      expect(flag('--http_port')).toBe('8222');
+      expect(flag('--cluster_name')).toBe('busbench');
+      expect(flag('--cluster')).toBe('nats://0.0.0.0:6222');
+      const routes = flag('--routes')!.split(',').sort();
+      expect(routes).toEqual(COMPOSE_NATS_SERVICES.filter((o) => o !== name).map((o) => `nats://${o}:6222`));
+      // healthy = JetStream ready with a meta leader, checked inside the container
+      const test = svc.healthcheck!.test as string[];
+      expect(test.join(' ')).toContain('http://127.0.0.1:8222/healthz');
+      expect(test.join(' ')).not.toContain('js-enabled-only');
+      const published = svc.ports!.map((p) => p.split(':'));
+      expect(published.map(([, , inner]) => inner).sort()).toEqual(['4222', '8222']);
+      clientPorts.push(Number(published.find(([, , inner]) => inner === '4222')![1]));
     }
-    expect(ports.size).toBe(6);
+    // what ComposeNats connects to
+    expect(new ComposeNats().urls()).toEqual(clientPorts.map((p) => `nats://127.0.0.1:${p}`));
   });
 
   it('has Pulsar standalone by default and the reference cluster behind a profile', () => {

@@ -1,46 +1,78 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SystemSession } from '../../src/core/contract.ts';
+import type { OpenContext, Producer, SystemSession } from '../../src/core/contract.ts';
 import { encodeTemplate, readProducer, readSeq, stampBatch } from '../../src/core/envelope.ts';
 import { ConsumerLedger, ProducerLedger, reconcile } from '../../src/checks/ledger.ts';
 import { adapter } from '../../src/adapters/nats/index.ts';
 import { workerSide } from '../../src/adapters/nats/worker.ts';
 
+export const SIZE = 512;
 export const control = { stopping: () => false };
 
-export async function openNats(options: Record<string, unknown>, runId: string): Promise<{ session: SystemSession; dir: string; opts: Record<string, unknown> }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-nats-'));
-  const opts = adapter.parseOptions(options, 'test');
-  const session = await adapter.open({
-    runId, runDir: dir, producers: 1, consumers: 1, messageSize: 512, maxInFlight: 500, brokers: 'native', externalUrls: {}, options: opts, log: () => undefined,
-  });
-  return { session, dir, opts };
+const dirs: string[] = [];
+
+export function tempDir(prefix = 'busbench-nats-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
 }
 
-/** Publishes `count` envelope messages as producer 0 and waits for every ack. */
-export async function publish(session: SystemSession, count: number, firstSeq = 0): Promise<ProducerLedger> {
-  const ledger = new ProducerLedger(0);
-  const producer = await workerSide.createProducer(session.workerInit, { producerId: 0, messageSize: 512, maxInFlight: 500, control }, ledger);
+export function removeTempDirs(): void {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
+export async function openNats(options: Record<string, unknown>, runId: string, ctx: Partial<OpenContext> = {}): Promise<{ session: SystemSession; opts: Record<string, unknown> }> {
+  const opts = adapter.parseOptions(options, 'test');
+  const session = await adapter.open({
+    runId,
+    runDir: tempDir(),
+    producers: 1,
+    consumers: 1,
+    messageSize: SIZE,
+    maxInFlight: 500,
+    brokers: 'native',
+    externalUrls: {},
+    options: opts,
+    log: () => undefined,
+    ...ctx,
+  });
+  return { session, opts };
+}
+
+export async function createProducer(session: SystemSession, producerId = 0, maxInFlight = 500): Promise<{ producer: Producer; ledger: ProducerLedger }> {
+  const ledger = new ProducerLedger(producerId);
+  const producer = await workerSide.createProducer(session.workerInit, { producerId, messageSize: SIZE, maxInFlight, control }, ledger);
+  return { producer, ledger };
+}
+
+/** Sends sequences [firstSeq, firstSeq+count) in 100-message batches and waits for every ack. */
+export async function sendAll(producer: Producer, ledger: ProducerLedger, count: number, firstSeq = 0): Promise<void> {
   const batchSize = 100;
-  const bytes = new Uint8Array(512 * batchSize);
-  const t = encodeTemplate(512, 0);
-  for (let i = 0; i < batchSize; i++) bytes.set(t, i * 512);
+  const bytes = new Uint8Array(SIZE * batchSize);
+  const t = encodeTemplate(SIZE, ledger.producerId);
+  for (let i = 0; i < batchSize; i++) bytes.set(t, i * SIZE);
   for (let seq = firstSeq; seq < firstSeq + count; seq += batchSize) {
     const n = Math.min(batchSize, firstSeq + count - seq);
-    stampBatch(bytes, 512, n, seq, 1, Date.now());
-    await producer.send({ bytes, size: 512, count: n, producerId: 0, firstSeq: seq });
+    stampBatch(bytes, SIZE, n, seq, 1, Date.now());
     ledger.sent = seq + n;
+    await producer.send({ bytes, size: SIZE, count: n, producerId: ledger.producerId, firstSeq: seq });
   }
   await producer.flush(20_000);
+}
+
+/** A producer of its own publishes `count` messages, then closes. */
+export async function publish(session: SystemSession, count: number, producerId = 0): Promise<ProducerLedger> {
+  const { producer, ledger } = await createProducer(session, producerId);
+  await sendAll(producer, ledger, count);
   await producer.close();
   return ledger;
 }
 
-/** Consumes until `expected` distinct messages arrived or `ms` passed, acking each batch. */
+/** Receives (and acks) until `expected` distinct messages arrived or `ms` passed. */
 export async function consume(session: SystemSession, expected: number, ms = 20_000): Promise<ConsumerLedger> {
   const ledger = new ConsumerLedger(0);
-  const consumer = await workerSide.createConsumer(session.workerInit, { consumerId: 0, consumers: 1, producers: 1, messageSize: 512, control });
+  const consumer = await workerSide.createConsumer(session.workerInit, { consumerId: 0, consumers: 1, producers: 1, messageSize: SIZE, control });
   const deadline = Date.now() + ms;
   while (ledger.unique < expected && Date.now() < deadline) {
     const b = await consumer.receive(256, 200);
@@ -49,6 +81,25 @@ export async function consume(session: SystemSession, expected: number, ms = 20_
   }
   await consumer.close();
   return ledger;
+}
+
+/** Every sent sequence ended in exactly one of acked / failed / unknown. */
+export function settledOnce(ledger: ProducerLedger): boolean {
+  const sets = [ledger.ackedSet, ledger.failedSet, ledger.unknownSet];
+  for (let seq = 0; seq < ledger.sent; seq++) {
+    if (sets.filter((s) => s.has(seq)).length !== 1) return false;
+  }
+  return ledger.doubleAcks === 0;
+}
+
+/** Polls `read` until `ok` holds or 10 s pass; returns the last value read either way. */
+export async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export { reconcile };

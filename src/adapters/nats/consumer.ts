@@ -1,15 +1,21 @@
 /**
- * Consumers: a durable pull consumer with explicit acks (several harness consumers
- * share it as a work queue), or a core NATS queue subscription. nats.js pulls in the
- * background; receive() hands out what has arrived.
+ * Consumers: the run's durable pull consumer (several harness consumers share it as a
+ * work queue), or a core NATS queue subscription. nats.js pulls in the background
+ * (`prefetch` messages at a time) and hands messages to a callback; receive() takes what
+ * has arrived. With explicit acks the server stops delivering at max_ack_pending, which
+ * bounds what waits here; with ackPolicy none nothing does, beyond the consumer's speed.
  */
 import type { NatsConnection, Msg, Subscription } from '@nats-io/nats-core';
-import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { Consumer, DeliveryBatch } from '../../core/contract.ts';
 import { EMPTY_BATCH } from '../../core/contract.ts';
+import { closeConnection } from './connection.ts';
 
-class MsgBatch implements DeliveryBatch {
-  constructor(readonly msgs: Array<JsMsg | Msg>) {}
+const PULL_EXPIRES_MS = 2_000;
+
+/** Views over each message's own bytes: nats.js already holds them apart, nothing is copied. */
+class MsgBatch<M extends { data: Uint8Array }> implements DeliveryBatch {
+  constructor(readonly msgs: M[]) {}
   get count(): number {
     return this.msgs.length;
   }
@@ -24,8 +30,8 @@ class MsgBatch implements DeliveryBatch {
   }
 }
 
-/** A queue filled by a callback and drained by receive(), with a wake-up for waiters. */
-class Inbox<T> {
+/** Filled by a callback, drained by receive(), with a wake-up for one waiter. */
+class Arrivals<T> {
   private items: T[] = [];
   private head = 0;
   private waiter: (() => void) | undefined;
@@ -37,8 +43,16 @@ class Inbox<T> {
     w?.();
   }
 
+  /** everything not taken yet, removed */
+  takeAll(): T[] {
+    const rest = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+
   async take(max: number, maxWaitMs: number): Promise<T[]> {
-    if (this.head >= this.items.length) {
+    if (this.head >= this.items.length && maxWaitMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, maxWaitMs);
         this.waiter = () => {
@@ -49,6 +63,7 @@ class Inbox<T> {
     }
     const out = this.items.slice(this.head, this.head + max);
     this.head += out.length;
+    // compact now and then instead of shift()ing each message
     if (this.head > 4096 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
@@ -57,56 +72,81 @@ class Inbox<T> {
   }
 }
 
-export class PullConsumer implements Consumer {
-  private readonly inbox = new Inbox<JsMsg>();
-  private messages: ConsumerMessages | undefined;
+abstract class QueuedConsumer<M extends { data: Uint8Array }> implements Consumer {
+  protected readonly arrivals = new Arrivals<M>();
 
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly explicitAck: boolean,
-  ) {}
-
-  async start(stream: string, durable: string, prefetch: number): Promise<void> {
-    const c = await jetstream(this.nc).consumers.get(stream, durable);
-    this.messages = await c.consume({ max_messages: prefetch, callback: (m) => this.inbox.push(m) });
-  }
+  constructor(protected readonly nc: NatsConnection) {}
 
   async receive(max: number, maxWaitMs: number): Promise<DeliveryBatch> {
-    const msgs = await this.inbox.take(max, maxWaitMs);
+    const msgs = await this.arrivals.take(max, maxWaitMs);
     return msgs.length === 0 ? EMPTY_BATCH : new MsgBatch(msgs);
   }
 
-  ack(batch: DeliveryBatch): void {
-    if (!this.explicitAck || !(batch instanceof MsgBatch)) return;
-    for (const m of batch.msgs) (m as JsMsg).ack();
-  }
+  abstract ack(batch: DeliveryBatch): void;
+
+  protected abstract stop(): void;
 
   async close(): Promise<void> {
-    this.messages?.stop();
-    await this.nc.drain().catch(() => undefined);
+    this.stop();
+    await closeConnection(this.nc);
   }
 }
 
-export class CoreSubscriber implements Consumer {
-  private readonly inbox = new Inbox<Msg>();
-  private sub: Subscription | undefined;
+export class PullConsumer extends QueuedConsumer<JsMsg> {
+  private closing = false;
 
-  constructor(private readonly nc: NatsConnection) {}
-
-  async start(subject: string): Promise<void> {
-    this.sub = this.nc.subscribe(subject, { queue: 'busbench', callback: (err, m) => (err ? undefined : this.inbox.push(m)) });
-    await this.nc.flush();
+  constructor(
+    nc: NatsConnection,
+    private readonly ackPolicy: 'explicit' | 'all' | 'none',
+  ) {
+    super(nc);
   }
 
-  async receive(max: number, maxWaitMs: number): Promise<DeliveryBatch> {
-    const msgs = await this.inbox.take(max, maxWaitMs);
-    return msgs.length === 0 ? EMPTY_BATCH : new MsgBatch(msgs);
+  async start(stream: string, durable: string, prefetch: number): Promise<void> {
+    const c = await jetstream(this.nc).consumers.get(stream, durable);
+    // Short pulls: after a broker restart nats.js waits up to 1.5 x expires before it
+    // pulls again (30 s by default), which would look like lost messages to the run.
+    await c.consume({ max_messages: prefetch, expires: PULL_EXPIRES_MS, callback: (m) => (this.closing ? this.release(m) : this.arrivals.push(m)) });
+  }
+
+  ack(batch: DeliveryBatch): void {
+    if (this.ackPolicy === 'none' || !(batch instanceof MsgBatch) || batch.count === 0) return;
+    const msgs = (batch as MsgBatch<JsMsg>).msgs;
+    // ack_policy all: the batch's last message acks every earlier delivery. Usually it
+    // is also the highest stream sequence; when a redelivery came last, the rest waits
+    // for the next batch's ack (or comes again after ack_wait): duplicates, never a loss.
+    // Reading each message's sequence to find the highest would cost a third of the gain.
+    if (this.ackPolicy === 'all') msgs[msgs.length - 1]!.ack();
+    else for (const m of msgs) m.ack();
+  }
+
+  /**
+   * Prefetched messages nobody received are handed back (nak), so that another consumer
+   * gets them now rather than after ack_wait. Those still on the wire arrive while the
+   * connection drains (which ends the pull subscription) and are handed back as they come.
+   */
+  protected stop(): void {
+    this.closing = true;
+    for (const m of this.arrivals.takeAll()) this.release(m);
+  }
+
+  private release(m: JsMsg): void {
+    if (this.ackPolicy !== 'none') m.nak();
+  }
+}
+
+export class CoreSubscriber extends QueuedConsumer<Msg> {
+  private sub: Subscription | undefined;
+
+  async start(subject: string): Promise<void> {
+    // a queue group: several harness consumers share the messages, as with the durable
+    this.sub = this.nc.subscribe(subject, { queue: 'busbench', callback: (err, m) => (err ? undefined : this.arrivals.push(m)) });
+    await this.nc.flush();
   }
 
   ack(): void {}
 
-  async close(): Promise<void> {
+  protected stop(): void {
     this.sub?.unsubscribe();
-    await this.nc.drain().catch(() => undefined);
   }
 }

@@ -1,14 +1,18 @@
 /**
  * NATS JetStream: one stream and one durable pull consumer per run, on a nats-server the
- * harness starts (native), docker compose runs, or the user runs (external).
+ * harness starts (native), docker compose runs, or the user runs (external). Core NATS
+ * (`mode: core`) is the secondary mode: plain pub/sub, no stream, nothing acknowledged.
  */
-import { jetstreamManager, AckPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { BrokerCounts, Cloneable, SystemAdapter, SystemSession } from '../../core/contract.ts';
-import { BrokerError } from '../../core/errors.ts';
+import type { BrokerCounts, Capabilities, Cloneable, FaultInjector, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
+import { BusbenchError } from '../../core/errors.ts';
+import type { BrokerDeployment } from '../../brokers/broker.ts';
 import { natsDeployment } from '../../brokers/nats-deployment.ts';
+import { versionAtLeast } from '../../brokers/native/nats-install.ts';
 import { parseNatsOptions, type NatsOptions } from './options.ts';
-import { connectNats } from './worker.ts';
+import { awaitReachable, closeConnection, connectNats } from './connection.ts';
+import { createRunStream, runStreamNames, streamCounts, withRetry, type RunStream } from './stream.ts';
 
 export interface NatsWorkerInit {
   servers: string[];
@@ -20,102 +24,118 @@ export interface NatsWorkerInit {
 
 const asOptions = (o: Record<string, unknown>): NatsOptions => o as unknown as NatsOptions;
 
-/** Retries while JetStream is not answering yet (start-up, restart, leader election). */
-async function withRetry<T>(what: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      const transient = /timeout|no responders|503|not available|leader/i.test((err as Error).message);
-      if (!transient) throw err;
-      if (Date.now() > deadline) throw new BrokerError(`nats: ${what} failed: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+function capabilities(o: NatsOptions): Capabilities {
+  const js = o.mode === 'jetstream';
+  return { durable: js && o.storage === 'file', acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false };
+}
+
+/** Settings that the chosen deployment or server cannot honour are refused, not ignored. */
+function refuseUnsupported(ctx: OpenContext, o: NatsOptions, serverVersion: string | undefined): void {
+  if (o.syncInterval !== 'default' && ctx.brokers !== 'native') {
+    throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${ctx.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
+  }
+  if (o.ackPolicy === 'all' && ctx.consumers > 1) {
+    // one consumer's ack would settle another's unprocessed deliveries: they would be lost
+    throw new BusbenchError('CONFIG', `nats.ackPolicy "all" with ${ctx.consumers} consumers: an ack covers every earlier delivery of the shared durable, other consumers' too; use "explicit", or one consumer`);
+  }
+  if (o.compression === 's2' && serverVersion && !versionAtLeast(serverVersion, 2, 10)) {
+    throw new BusbenchError('CONFIG', `nats.compression "s2": nats-server ${serverVersion} predates stream compression (2.10)`);
+  }
+}
+
+function faultName(ctx: OpenContext, o: NatsOptions): string {
+  const who = o.topology === 'single' ? 'nats-server' : 'all 3 nats-server nodes';
+  const where = ctx.brokers === 'compose' ? ' (docker compose kill -s SIGKILL)' : '';
+  // kill -9 takes the process only: what it wrote() sits in the page cache and survives;
+  // sync_interval decides what a power loss would take, which this fault does not test
+  return `kill -9 of ${who}${where}, restart on the same store directory (page cache survives)`;
+}
+
+async function openJetStream(nc: NatsConnection, names: RunStream, o: NatsOptions): Promise<JetStreamManager> {
+  const jsm = await withRetry('reaching JetStream', () => jetstreamManager(nc, { timeout: 5_000 }));
+  await createRunStream(jsm, names, o);
+  return jsm;
+}
+
+class NatsSession implements SystemSession {
+  readonly workerInit: Cloneable;
+  readonly config: Record<string, unknown>;
+  readonly faults: FaultInjector;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: OpenContext,
+    private readonly deployment: BrokerDeployment,
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager | undefined,
+    private readonly names: RunStream,
+    o: NatsOptions,
+  ) {
+    const init: NatsWorkerInit = { servers: deployment.urls(), ...names, options: o };
+    this.workerInit = init as unknown as Cloneable;
+    this.config = {
+      broker: deployment.describe(),
+      serverVersion: nc.info?.version ?? 'unknown',
+      ...(jsm ? names : { subject: names.subject }),
+      ...o,
+    };
+    this.faults = {
+      fault: faultName(ctx, o),
+      kill: () => deployment.kill(),
+      restart: async () => {
+        await deployment.restart();
+        await awaitReachable(nc);
+      },
+    };
+  }
+
+  async brokerCounts(): Promise<BrokerCounts> {
+    if (!this.jsm) return { source: 'core NATS keeps no counts' };
+    await awaitReachable(this.nc);
+    return streamCounts(this.jsm, this.names);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // a dead broker cannot delete anything: skip rather than wait out a request timeout
+    const reachable = await awaitReachable(this.nc, 2_000).then(
+      () => true,
+      () => false,
+    );
+    if (this.jsm && reachable) await this.jsm.streams.delete(this.names.stream).catch(() => false);
+    await closeConnection(this.nc);
+    if (this.ctx.brokers !== 'external') await this.deployment.stop();
   }
 }
 
 export const adapter: SystemAdapter = {
   name: 'nats',
-  description: 'NATS JetStream (nats-server started by busbench)',
+  description: 'NATS JetStream (nats-server started by busbench, a compose cluster, or yours)',
 
   parseOptions(raw, where) {
     return parseNatsOptions(raw, where) as unknown as Record<string, unknown>;
   },
 
   capabilities(raw) {
-    const o = asOptions(raw);
-    const js = o.mode === 'jetstream';
-    return { durable: js && o.storage === 'file', acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false };
+    return capabilities(asOptions(raw));
   },
 
   async open(ctx): Promise<SystemSession> {
     const o = asOptions(ctx.options);
+    refuseUnsupported(ctx, o, undefined);
     const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats });
-    await deployment.start();
     let nc: NatsConnection | undefined;
     try {
-      const servers = deployment.urls();
-      nc = await connectNats(servers, 'busbench-admin');
-      const name = `busbench_${ctx.runId}`.replace(/[^\w-]/g, '_');
-      const subject = `busbench.${name}.orders`;
-      const durable = 'busbench';
-      let jsm: JetStreamManager | undefined;
-      if (o.mode === 'jetstream') {
-        const conn0 = nc;
-        jsm = await withRetry('reaching JetStream', () => jetstreamManager(conn0));
-        const m = jsm;
-        await withRetry('creating the stream', () =>
-          m.streams.add({
-            name,
-            subjects: [subject],
-            storage: o.storage === 'file' ? StorageType.File : StorageType.Memory,
-            num_replicas: o.replicas,
-            duplicate_window: o.duplicateWindowMs * 1e6,
-            max_msgs: o.maxMsgs,
-            max_bytes: o.maxBytes,
-          }),
-        );
-        await withRetry('creating the consumer', () =>
-          m.consumers.add(name, {
-            durable_name: durable,
-            ack_policy: o.ackPolicy === 'explicit' ? AckPolicy.Explicit : AckPolicy.None,
-            max_ack_pending: o.maxAckPending,
-            ack_wait: 30e9,
-          }),
-        );
-      }
-      const init: NatsWorkerInit = { servers, stream: name, subject, durable, options: o };
-      const conn = nc;
-      return {
-        workerInit: init as unknown as Cloneable,
-        config: { broker: deployment.describe(), stream: name, ...o },
-        faults: {
-          fault: `kill -9 of nats-server (${o.topology === 'single' ? 'the server' : 'all 3 nodes'}); restart on the same store directory`,
-          kill: () => deployment.kill(),
-          restart: () => deployment.restart(),
-        },
-        async brokerCounts(): Promise<BrokerCounts> {
-          if (!jsm) return { source: 'core NATS keeps no counts' };
-          const m = jsm;
-          const si = await withRetry('reading stream info', () => m.streams.info(name));
-          const ci = await withRetry('reading consumer info', () => m.consumers.info(name, durable));
-          return {
-            source: 'jetstream stream info',
-            stored: si.state.messages,
-            delivered: ci.delivered.stream_seq,
-            detail: { lastSeq: si.state.last_seq, ackFloor: ci.ack_floor.stream_seq, ackPending: ci.num_ack_pending, pending: ci.num_pending, redelivered: ci.num_redelivered },
-          };
-        },
-        async close() {
-          if (jsm) await jsm.streams.delete(name).catch(() => false);
-          await conn.close().catch(() => undefined);
-          if (ctx.brokers !== 'external') await deployment.stop();
-        },
-      };
+      await deployment.start();
+      nc = await connectNats(deployment.urls(), 'busbench-admin');
+      refuseUnsupported(ctx, o, nc.info?.version);
+      const names = runStreamNames(ctx.runId);
+      const jsm = o.mode === 'jetstream' ? await openJetStream(nc, names, o) : undefined;
+      return new NatsSession(ctx, deployment, nc, jsm, names, o);
     } catch (err) {
-      await nc?.close().catch(() => undefined);
-      if (ctx.brokers !== 'external') await deployment.stop();
+      if (nc) await closeConnection(nc);
+      if (ctx.brokers !== 'external') await deployment.stop().catch(() => undefined);
       throw err;
     }
   },

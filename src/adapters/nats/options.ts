@@ -1,85 +1,141 @@
-/** The `nats:` section of a scenario: the server and stream settings engineers compare. */
+/** The `nats:` section of a scenario: the server, stream and client settings engineers compare. */
 import { ConfigError } from '../../core/errors.ts';
 import { parseDurationMs } from '../../core/units.ts';
 
 export interface NatsOptions {
-  /** jetstream (streams, acks) or core NATS (plain pub/sub, no persistence) */
+  /** jetstream (stream, acks) or core NATS (plain pub/sub: no persistence, no acks) */
   mode: 'jetstream' | 'core';
   storage: 'file' | 'memory';
   topology: 'single' | 'cluster3';
   replicas: 1 | 3;
-  /** server-wide JetStream sync_interval: "default", "always" or a duration */
+  /** server-wide jetstream.sync_interval: "default" (2 min), "always" or a duration */
   syncInterval: string;
-  maxAckPending: number;
-  /** stream duplicate window, ms */
-  duplicateWindowMs: number;
+  /** stream compression (file storage, nats-server >= 2.10) */
+  compression: 'none' | 's2';
+  /** what a full stream (maxMsgs/maxBytes) does: drop its oldest message, or refuse the new one */
+  discard: 'old' | 'new';
   maxMsgs: number;
   maxBytes: number;
-  ackPolicy: 'explicit' | 'none';
+  /** stream duplicate window for Nats-Msg-Id, ms */
+  duplicateWindowMs: number;
+  /**
+   * explicit: every message acked (the default); all: one ack per received batch, which
+   * acks every earlier delivery of the durable, other consumers' included; none: no acks
+   */
+  ackPolicy: 'explicit' | 'all' | 'none';
+  /** consumer max_ack_pending: deliveries awaiting an ack, across all harness consumers */
+  maxAckPending: number;
+  /** consumer ack_wait: an unacknowledged delivery is redelivered after this, ms */
+  ackWaitMs: number;
+  /** messages each harness consumer asks the server for at once (pull batch); 0 = derived */
+  prefetch: number;
   /** fast: core publishes with reply subjects on one wildcard inbox; js: js.publish() */
   publish: 'fast' | 'js';
   /** set Nats-Msg-Id "<producer>-<seq>" so the stream drops re-sent messages */
   msgId: boolean;
-  /** how long a publish may wait for its ack before it counts as unknown, ms */
+  /** a publish without its ack after this is counted unknown, ms */
   ackTimeoutMs: number;
 }
 
-const KEYS = ['mode', 'storage', 'topology', 'replicas', 'syncInterval', 'maxAckPending', 'duplicateWindow', 'maxMsgs', 'maxBytes', 'ackPolicy', 'publish', 'msgId', 'ackTimeout'];
+const FIELDS = [
+  'mode',
+  'storage',
+  'topology',
+  'replicas',
+  'syncInterval',
+  'compression',
+  'discard',
+  'maxMsgs',
+  'maxBytes',
+  'duplicateWindow',
+  'ackPolicy',
+  'maxAckPending',
+  'ackWait',
+  'prefetch',
+  'publish',
+  'msgId',
+  'ackTimeout',
+];
 
-function oneOf<T extends string>(where: string, field: string, v: unknown, allowed: readonly T[], dflt: T): T {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new ConfigError(where, `nats.${field}`, allowed.map((a) => `"${a}"`).join(' or '), v);
-  return v as T;
-}
+class Fields {
+  constructor(
+    private readonly where: string,
+    private readonly raw: Record<string, unknown>,
+  ) {}
 
-function onOff(where: string, field: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (v === 'on' || v === true) return true;
-  if (v === 'off' || v === false) return false;
-  throw new ConfigError(where, `nats.${field}`, '"on" or "off"', v);
-}
+  private fail(field: string, expected: string): never {
+    throw new ConfigError(this.where, `nats.${field}`, expected, this.raw[field]);
+  }
 
-function intIn(where: string, field: string, v: unknown, min: number, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(where, `nats.${field}`, `an integer >= ${min}`, v);
-  return v;
-}
+  oneOf<T extends string>(field: string, allowed: readonly T[], dflt: T): T {
+    const v = this.raw[field];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'string' || !allowed.includes(v as T)) this.fail(field, allowed.map((a) => `"${a}"`).join(' or '));
+    return v as T;
+  }
 
-function durationMs(where: string, field: string, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt;
-  const ms = parseDurationMs(v);
-  if (ms === undefined || ms <= 0) throw new ConfigError(where, `nats.${field}`, 'a duration such as "100ms", "10s", "2m"', v);
-  return ms;
+  onOff(field: string, dflt: boolean): boolean {
+    const v = this.raw[field];
+    if (v === undefined) return dflt;
+    if (v === 'on' || v === true) return true;
+    if (v === 'off' || v === false) return false;
+    this.fail(field, '"on" or "off"');
+  }
+
+  int(field: string, min: number, dflt: number, hint = ''): number {
+    const v = this.raw[field];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(field, `an integer >= ${min}${hint}`);
+    return v;
+  }
+
+  durationMs(field: string, dflt: number): number {
+    const v = this.raw[field];
+    if (v === undefined) return dflt;
+    const ms = parseDurationMs(v);
+    if (ms === undefined || ms <= 0) this.fail(field, 'a duration such as "100ms", "10s", "2m"');
+    return ms;
+  }
 }
 
 export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new ConfigError(where, 'nats', 'a mapping of NATS options', raw);
   const section = (raw ?? {}) as Record<string, unknown>;
-  if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(where, 'nats', 'a mapping of NATS options', raw);
-  for (const key of Object.keys(section)) if (!KEYS.includes(key)) throw new ConfigError(where, `nats.${key}`, `one of the fields ${KEYS.join(', ')}`, key);
+  for (const key of Object.keys(section)) if (!FIELDS.includes(key)) throw new ConfigError(where, `nats.${key}`, `one of the fields ${FIELDS.join(', ')}`, key);
+  const f = new Fields(where, section);
 
   const replicasRaw = section.replicas ?? 1;
   if (replicasRaw !== 1 && replicasRaw !== 3) throw new ConfigError(where, 'nats.replicas', '1 or 3', replicasRaw);
   const replicas = replicasRaw as 1 | 3;
-  const topology = oneOf(where, 'topology', section.topology, ['single', 'cluster3'] as const, replicas === 3 ? 'cluster3' : 'single');
+  const topology = f.oneOf('topology', ['single', 'cluster3'] as const, replicas === 3 ? 'cluster3' : 'single');
   if (replicas === 3 && topology !== 'cluster3') throw new ConfigError(where, 'nats.replicas', '1 on a single server (3 needs topology "cluster3")', replicas);
 
   const sync = section.syncInterval ?? 'default';
-  if (typeof sync !== 'string' || (sync !== 'default' && sync !== 'always' && !/^\d+(\.\d+)?(ms|s|m|h)$/.test(sync))) {
-    throw new ConfigError(where, 'nats.syncInterval', '"default", "always" or a duration such as "100ms"', sync);
+  if (typeof sync !== 'string' || (sync !== 'default' && sync !== 'always' && !/^\d+(ms|s|m|h)$/.test(sync))) {
+    throw new ConfigError(where, 'nats.syncInterval', '"default", "always" or a whole duration such as "100ms", "1s", "2m"', sync);
   }
+  const storage = f.oneOf('storage', ['file', 'memory'] as const, 'file');
+  const compression = f.oneOf('compression', ['none', 's2'] as const, 'none');
+  if (compression === 's2' && storage !== 'file') throw new ConfigError(where, 'nats.compression', '"none" with memory storage (s2 compresses file storage only)', compression);
+
   return {
-    mode: oneOf(where, 'mode', section.mode, ['jetstream', 'core'] as const, 'jetstream'),
-    storage: oneOf(where, 'storage', section.storage, ['file', 'memory'] as const, 'file'),
+    mode: f.oneOf('mode', ['jetstream', 'core'] as const, 'jetstream'),
+    storage,
     topology,
     replicas,
     syncInterval: sync,
-    maxAckPending: intIn(where, 'maxAckPending', section.maxAckPending, 1, 20_000),
-    duplicateWindowMs: durationMs(where, 'duplicateWindow', section.duplicateWindow, 120_000),
-    maxMsgs: intIn(where, 'maxMsgs', section.maxMsgs, -1, -1),
-    maxBytes: intIn(where, 'maxBytes', section.maxBytes, -1, -1),
-    ackPolicy: oneOf(where, 'ackPolicy', section.ackPolicy, ['explicit', 'none'] as const, 'explicit'),
-    publish: oneOf(where, 'publish', section.publish, ['fast', 'js'] as const, 'fast'),
-    msgId: onOff(where, 'msgId', section.msgId, false),
-    ackTimeoutMs: durationMs(where, 'ackTimeout', section.ackTimeout, 10_000),
+    compression,
+    discard: f.oneOf('discard', ['old', 'new'] as const, 'old'),
+    maxMsgs: f.int('maxMsgs', -1, -1, ' (-1: no limit)'),
+    maxBytes: f.int('maxBytes', -1, -1, ' (-1: no limit)'),
+    duplicateWindowMs: f.durationMs('duplicateWindow', 120_000),
+    ackPolicy: f.oneOf('ackPolicy', ['explicit', 'all', 'none'] as const, 'explicit'),
+    maxAckPending: f.int('maxAckPending', 1, 20_000),
+    // short, so that what a killed broker delivered but never saw acked comes back soon
+    ackWaitMs: f.durationMs('ackWait', 10_000),
+    prefetch: f.int('prefetch', 0, 0, ' (0: derived from maxAckPending)'),
+    publish: f.oneOf('publish', ['fast', 'js'] as const, 'fast'),
+    msgId: f.onOff('msgId', false),
+    ackTimeoutMs: f.durationMs('ackTimeout', 10_000),
   };
 }

@@ -1,23 +1,31 @@
 /**
- * JetStream publishing, two ways.
+ * JetStream publishing, two ways, with one accounting.
  *
  * fast (default): core publishes, each with its own reply subject under one wildcard
- * inbox that a single subscription serves. No promise per message; the ack's stream
- * sequence is read straight from the bytes of the reply. Reference figures on this
- * machine class: ~120-134 k msg/s this way against 30-37 k for awaited js.publish().
- *
+ * inbox that a single subscription serves. No promise and no timer per message; the ack's
+ * stream sequence is read straight from the reply's bytes.
  * js: js.publish() promises, for comparison.
  *
- * Every sequence ends in exactly one of acked / failed / unknown. A publish without an
- * ack within ackTimeout is *unknown*: the stream may well have stored it. After a
- * disconnect, nats.js resends what it buffered and acks may never come: those end as
- * unknown too. 429 (ingest queue full) is back-pressure: the message is sent again.
+ * Every sequence ends in exactly one of acked / failed / unknown:
+ *   - an ack: acked (a "duplicate" ack too: the stream holds that message id already);
+ *   - an error reply: failed, except 429 (the stream's ingest queue is full), which is
+ *     back-pressure: the same bytes are sent again after a short pause;
+ *   - no ack within ackTimeout (one sweep timer for all): unknown, the stream may well
+ *     have stored it;
+ *   - the connection drops: whatever awaits an ack is unknown at once (its ack died with
+ *     the connection; it is not sent again, so no duplicate is made), and send() waits
+ *     until the client has reconnected. nats.js discards what was buffered while
+ *     disconnected, so publishing into a dead connection would only lose messages;
+ *   - the run stops while the broker is unreachable: the unsent rest of the batch is
+ *     failed (never published, so never delivered).
+ * The in-flight window is ours: send() waits while maxInFlight messages await their ack.
  */
 import type { NatsConnection, Msg, MsgHdrs } from '@nats-io/nats-core';
 import { createInbox, headers } from '@nats-io/nats-core';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { AckSink, OutboundBatch, Producer } from '../../core/contract.ts';
+import type { AckSink, OutboundBatch, Producer, RunControl } from '../../core/contract.ts';
 import type { NatsOptions } from './options.ts';
+import { closeConnection } from './connection.ts';
 
 interface Pending {
   payload: Uint8Array;
@@ -25,14 +33,17 @@ interface Pending {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const BACKOFF_429_MS = 5;
 
-/** Parses `"seq":N` out of a JetStream PubAck without JSON.parse (the hot path). */
+/** `"seq":N` of a JetStream PubAck, read without JSON.parse (the hot path); -1 if absent. */
 export function streamSeqOf(data: Uint8Array): number {
   for (let i = 0; i + 6 < data.length; i++) {
     // "seq":
     if (data[i] === 0x22 && data[i + 1] === 0x73 && data[i + 2] === 0x65 && data[i + 3] === 0x71 && data[i + 4] === 0x22 && data[i + 5] === 0x3a) {
       let v = 0;
-      for (let j = i + 6; j < data.length; j++) {
+      let j = i + 6;
+      while (data[j] === 0x20) j++;
+      for (; j < data.length; j++) {
         const c = data[j]!;
         if (c < 0x30 || c > 0x39) break;
         v = v * 10 + (c - 0x30);
@@ -43,24 +54,42 @@ export function streamSeqOf(data: Uint8Array): number {
   return -1;
 }
 
-function errorOf(data: Uint8Array): { code: number; description: string } | undefined {
-  // A PubAck starts {"stream": ; anything else is decoded properly.
-  if (data.length > 10 && data[2] === 0x73 && data[3] === 0x74) return undefined;
+export interface AckError {
+  code: number;
+  description: string;
+}
+
+/**
+ * The error of a publish reply, or undefined for a PubAck. The server writes the error
+ * first ({"error":{...},"stream":...}) and a PubAck starts {"stream":, so one byte tells
+ * them apart; a status header (503 no responders, 429 too many requests) wins.
+ */
+export function ackErrorOf(msg: Pick<Msg, 'data' | 'headers'>): AckError | undefined {
+  const status = msg.headers?.code ?? 0;
+  if (status >= 300) return { code: status, description: msg.headers?.description || 'status' };
+  const data = msg.data;
+  if (data.length > 10 && data[0] === 0x7b && data[1] === 0x22 && data[2] === 0x73) return undefined;
+  const text = new TextDecoder().decode(data);
   try {
-    const doc = JSON.parse(new TextDecoder().decode(data)) as { error?: { code?: number; description?: string } };
-    if (doc.error) return { code: doc.error.code ?? 0, description: doc.error.description ?? 'error' };
-    return undefined;
+    const doc = JSON.parse(text) as { error?: { code?: number; err_code?: number; description?: string }; seq?: number };
+    if (doc.error) return { code: doc.error.code ?? 0, description: `${doc.error.description ?? 'error'}${doc.error.err_code ? ` (err_code ${doc.error.err_code})` : ''}` };
+    if (typeof doc.seq === 'number') return undefined;
   } catch {
-    return { code: 0, description: `unreadable ack: ${new TextDecoder().decode(data).slice(0, 80)}` };
+    /* below */
   }
+  return { code: 0, description: `unreadable ack: ${text.slice(0, 80)}` };
 }
 
 abstract class WindowedProducer implements Producer {
   protected readonly pending = new Map<number, Pending>();
   private spaceWaiter: (() => void) | undefined;
-  private sweeper: NodeJS.Timeout;
-  /** last stream sequence seen in an ack */
+  private readonly sweeper: NodeJS.Timeout;
+  private connected = true;
+  private reconnected: (() => void) | undefined;
+  /** highest stream sequence seen in an ack */
   lastStreamSeq = 0;
+  /** 429 replies answered by sending again */
+  backpressureRetries = 0;
 
   constructor(
     protected readonly nc: NatsConnection,
@@ -69,8 +98,23 @@ abstract class WindowedProducer implements Producer {
     protected readonly acks: AckSink,
     private readonly maxInFlight: number,
     protected readonly producerId: number,
+    private readonly control: RunControl,
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(500, opts.ackTimeoutMs / 2));
+    void this.watchConnection();
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'disconnect') {
+        this.connected = false;
+        this.settleAll('connection lost before the ack');
+      } else if (s.type === 'reconnect') {
+        this.connected = true;
+        this.reconnected?.();
+        this.reconnected = undefined;
+      }
+    }
   }
 
   protected msgHeaders(seq: number): MsgHdrs | undefined {
@@ -80,121 +124,145 @@ abstract class WindowedProducer implements Producer {
     return h;
   }
 
+  /** Removes `seq` from the window; false if it had been settled already. */
   protected settle(seq: number): boolean {
-    const had = this.pending.delete(seq);
-    if (had && this.spaceWaiter && this.pending.size < this.maxInFlight) {
+    if (!this.pending.delete(seq)) return false;
+    // The waiter resumes in a microtask, after every ack of the current socket read has
+    // been handled: the window refills in bursts, one socket write for many publishes.
+    if (this.spaceWaiter && this.pending.size < this.maxInFlight) {
       const w = this.spaceWaiter;
       this.spaceWaiter = undefined;
       w();
     }
-    return had;
+    return true;
+  }
+
+  protected acked(seq: number, streamSeq: number): void {
+    if (!this.settle(seq)) return; // settled already (timed out): a late ack changes nothing
+    if (streamSeq > this.lastStreamSeq) this.lastStreamSeq = streamSeq;
+    this.acks.acked(seq, 1);
+  }
+
+  protected rejected(seq: number, err: AckError): void {
+    if (err.code === 429) {
+      const p = this.pending.get(seq);
+      if (!p) return;
+      this.backpressureRetries++;
+      setTimeout(() => {
+        if (this.pending.has(seq) && this.connected) this.publishOne(seq, p.payload);
+      }, BACKOFF_429_MS);
+      return;
+    }
+    if (!this.settle(seq)) return;
+    if (err.code === 503 && err.description.includes('no responders')) this.acks.failed(seq, 1, 'no responders: no stream listens on the subject');
+    else this.acks.failed(seq, 1, `jetstream error ${err.code}: ${err.description}`);
+  }
+
+  protected noAnswer(seq: number, reason: string): void {
+    if (this.settle(seq)) this.acks.unknown(seq, 1, reason);
+  }
+
+  private settleAll(reason: string): void {
+    for (const seq of [...this.pending.keys()]) this.noAnswer(seq, reason);
   }
 
   private sweep(): void {
     const now = Date.now();
-    // Map order is send order, so the first live entry is the oldest.
+    // Map order is send order and deadlines grow with it: stop at the first live one.
     for (const [seq, p] of this.pending) {
       if (p.deadline > now) break;
-      this.settle(seq);
-      this.acks.unknown(seq, 1, `no ack within ${this.opts.ackTimeoutMs} ms`);
+      this.noAnswer(seq, `no ack within ${this.opts.ackTimeoutMs} ms`);
     }
   }
 
   protected abstract publishOne(seq: number, payload: Uint8Array): void;
 
+  /** Resolves true once connected, false if the run stops first. */
+  private async awaitConnection(): Promise<boolean> {
+    while (!this.connected) {
+      if (this.control.stopping() || this.nc.isClosed()) return false;
+      await Promise.race([new Promise<void>((r) => (this.reconnected = r)), sleep(50)]);
+    }
+    return true;
+  }
+
   async send(batch: OutboundBatch): Promise<void> {
-    const deadlineBase = Date.now() + this.opts.ackTimeoutMs;
+    // one copy per batch (the harness reuses its buffer); kept to answer a 429
+    const copy = batch.bytes.slice(0, batch.count * batch.size);
+    let deadline = Date.now() + this.opts.ackTimeoutMs;
     for (let i = 0; i < batch.count; i++) {
-      if (this.pending.size >= this.maxInFlight) await new Promise<void>((r) => (this.spaceWaiter = r));
       const seq = batch.firstSeq + i;
-      // kept (copied) so that a 429 can be answered by sending it again
-      const payload = batch.bytes.slice(i * batch.size, (i + 1) * batch.size);
-      this.pending.set(seq, { payload, deadline: deadlineBase });
+      // A disconnect frees the window: look at both again after every wait. A full window
+      // ignores control.stopping(): acks or the sweep free it within ackTimeout.
+      while (!this.connected || this.pending.size >= this.maxInFlight) {
+        if (this.connected) await new Promise<void>((r) => (this.spaceWaiter = r));
+        else if (!(await this.awaitConnection())) {
+          this.acks.failed(seq, batch.count - i, 'not sent: the broker was unreachable when the run stopped');
+          return;
+        }
+        deadline = Date.now() + this.opts.ackTimeoutMs;
+      }
+      const payload = copy.subarray(i * batch.size, (i + 1) * batch.size);
+      this.pending.set(seq, { payload, deadline });
       this.publishOne(seq, payload);
     }
   }
 
   async flush(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.pending.size > 0 && Date.now() < deadline) await sleep(20);
-    for (const seq of [...this.pending.keys()]) {
-      this.settle(seq);
-      this.acks.unknown(seq, 1, 'no ack before the drain ended');
-    }
+    while (this.pending.size > 0 && Date.now() < deadline) await sleep(10);
+    this.settleAll('no ack before the drain ended');
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    await this.nc.drain().catch(() => undefined);
+    this.settleAll('producer closed before the ack');
+    await closeConnection(this.nc);
   }
 }
 
 export class FastPublisher extends WindowedProducer {
   private readonly inbox = createInbox();
 
-  static async create(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, producerId: number): Promise<FastPublisher> {
-    const p = new FastPublisher(nc, subject, opts, acks, maxInFlight, producerId);
-    p.nc.subscribe(`${p.inbox}.*`, { callback: (err, msg) => (err ? undefined : p.onAck(msg)) });
+  static async create(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, producerId: number, control: RunControl): Promise<FastPublisher> {
+    const p = new FastPublisher(nc, subject, opts, acks, maxInFlight, producerId, control);
+    nc.subscribe(`${p.inbox}.*`, { callback: (err, msg) => (err ? undefined : p.onReply(msg)) });
     await nc.flush();
     return p;
   }
 
   protected publishOne(seq: number, payload: Uint8Array): void {
+    const reply = `${this.inbox}.${seq}`;
     const h = this.msgHeaders(seq);
-    this.nc.publish(this.subject, payload, h ? { reply: `${this.inbox}.${seq}`, headers: h } : { reply: `${this.inbox}.${seq}` });
+    this.nc.publish(this.subject, payload, h ? { reply, headers: h } : { reply });
   }
 
-  private onAck(msg: Msg): void {
+  private onReply(msg: Msg): void {
     const seq = Number(msg.subject.slice(this.inbox.length + 1));
-    const p = this.pending.get(seq);
-    if (!p) return; // already settled (timed out): a late ack changes nothing
-    const status = msg.headers?.code ?? 0;
-    if (status === 503) {
-      this.settle(seq);
-      this.acks.failed(seq, 1, 'no responders: no stream took the message');
-      return;
-    }
-    const err = status === 0 ? errorOf(msg.data) : { code: status, description: msg.headers?.description ?? 'status' };
-    if (err?.code === 429) {
-      // ingest queue full: back off, then send the same bytes again
-      setTimeout(() => {
-        if (this.pending.has(seq)) this.publishOne(seq, p.payload);
-      }, 5);
-      return;
-    }
-    this.settle(seq);
-    if (err) {
-      this.acks.failed(seq, 1, `jetstream error ${err.code}: ${err.description}`);
-      return;
-    }
-    const streamSeq = streamSeqOf(msg.data);
-    if (streamSeq > this.lastStreamSeq) this.lastStreamSeq = streamSeq;
-    this.acks.acked(seq, 1);
+    if (!this.pending.has(seq)) return;
+    const err = ackErrorOf(msg);
+    if (err) this.rejected(seq, err);
+    else this.acked(seq, streamSeqOf(msg.data));
   }
 }
 
 export class JsPublisher extends WindowedProducer {
   private readonly js: JetStreamClient;
 
-  constructor(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, producerId: number) {
-    super(nc, subject, opts, acks, maxInFlight, producerId);
+  constructor(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, producerId: number, control: RunControl) {
+    super(nc, subject, opts, acks, maxInFlight, producerId, control);
     this.js = jetstream(nc);
   }
 
   protected publishOne(seq: number, payload: Uint8Array): void {
-    const publishing = this.opts.msgId
-      ? this.js.publish(this.subject, payload, { msgID: `${this.producerId}-${seq}`, timeout: this.opts.ackTimeoutMs })
-      : this.js.publish(this.subject, payload, { timeout: this.opts.ackTimeoutMs });
-    publishing.then(
-      (ack) => {
-        if (!this.settle(seq)) return;
-        if (ack.seq > this.lastStreamSeq) this.lastStreamSeq = ack.seq;
-        this.acks.acked(seq, 1);
-      },
-      (err: Error) => {
-        if (!this.settle(seq)) return;
-        if (/timeout/i.test(err.message)) this.acks.unknown(seq, 1, err.message);
-        else this.acks.failed(seq, 1, err.message);
+    const options = this.opts.msgId ? { msgID: `${this.producerId}-${seq}`, timeout: this.opts.ackTimeoutMs } : { timeout: this.opts.ackTimeoutMs };
+    this.js.publish(this.subject, payload, options).then(
+      (ack) => this.acked(seq, ack.seq),
+      (err: Error & { code?: number | string; status?: number }) => {
+        // JetStreamApiError: status is the HTTP-like code (429, 503), code the err_code
+        const code = typeof err.status === 'number' ? err.status : typeof err.code === 'number' ? err.code : 0;
+        if (/timeout|disconnect|closed/i.test(err.message)) this.noAnswer(seq, err.message);
+        else this.rejected(seq, { code, description: err.message });
       },
     );
   }
@@ -211,8 +279,8 @@ export class CorePublisher implements Producer {
   async send(batch: OutboundBatch): Promise<void> {
     for (let i = 0; i < batch.count; i++) this.nc.publish(this.subject, batch.bytes.subarray(i * batch.size, (i + 1) * batch.size));
     this.acks.acked(batch.firstSeq, batch.count);
-    // let the socket drain now and then so the client's buffer stays bounded
-    if ((batch.firstSeq & 1023) < batch.count) await this.nc.flush();
+    // a round trip now and then keeps the client's outbound buffer (and our lead) bounded
+    if (batch.firstSeq % 1024 < batch.count) await this.nc.flush();
   }
 
   async flush(): Promise<void> {
@@ -220,6 +288,6 @@ export class CorePublisher implements Producer {
   }
 
   async close(): Promise<void> {
-    await this.nc.drain().catch(() => undefined);
+    await closeConnection(this.nc);
   }
 }

@@ -6,6 +6,7 @@ import type { BrokerDeployment, BrokerDescription } from '../broker.ts';
 import { BrokerError } from '../../core/errors.ts';
 import { waitUntil } from '../native/ports.ts';
 import { ComposeCli, REPO_COMPOSE_FILE } from './compose-cli.ts';
+import { NATS_SERVER_VERSION } from '../native/nats-install.ts';
 
 export const COMPOSE_NATS_SERVICES = ['nats-1', 'nats-2', 'nats-3'];
 /** host ports published by docker-compose.yml: client 4222-4224, monitoring 8222-8224 */
@@ -26,7 +27,14 @@ export class ComposeNats implements BrokerDeployment {
   }
 
   describe(): BrokerDescription {
-    return { system: 'nats', mode: 'compose', version: 'see docker-compose.yml', source: `docker compose services ${COMPOSE_NATS_SERVICES.join(', ')}`, topology: '3-node JetStream cluster', urls: this.urls() };
+    return {
+      system: 'nats',
+      mode: 'compose',
+      version: `${NATS_SERVER_VERSION} (image nats:${NATS_SERVER_VERSION}-alpine)`,
+      source: `docker compose services ${COMPOSE_NATS_SERVICES.join(', ')} of ${this.cli.file}`,
+      topology: '3-node JetStream cluster (containers)',
+      urls: this.urls(),
+    };
   }
 
   async start(): Promise<void> {
@@ -53,7 +61,7 @@ export class ComposeNats implements BrokerDeployment {
 
   private async waitReady(): Promise<void> {
     const healthy = async (): Promise<boolean> => {
-      const r = await Promise.all(MONITOR_PORTS.map((p) => fetch(`http://127.0.0.1:${p}/healthz?js-enabled-only=true`).then((x) => x.ok, () => false)));
+      const r = await Promise.all(MONITOR_PORTS.map((p) => fetch(`http://127.0.0.1:${p}/healthz`, { signal: AbortSignal.timeout(2000) }).then((x) => x.ok, () => false)));
       return r.every(Boolean);
     };
     if (!(await waitUntil(healthy, 120_000, 500))) throw new BrokerError('nats (compose) not healthy within 120 s', this.logTail());

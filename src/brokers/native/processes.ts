@@ -2,7 +2,7 @@
  * Broker processes the harness starts, and the guarantee that none outlives the run.
  *
  * Every child is registered here. On normal exit, on an uncaught error and on Ctrl-C or
- * SIGTERM (see `installSignalHandlers`) all registered children get SIGKILL. A harness that
+ * SIGTERM (see `onInterrupt` in signals.ts) all registered children get SIGKILL. A harness that
  * is itself killed with -9 cannot clean up, so each child's pid is also written to a pid
  * file; the next run reaps children whose harness is gone (`reapOrphans`).
  */

@@ -1,0 +1,51 @@
+/**
+ * npm run report -- <result file|dir|glob>... [--out report.html] [--format html|gab|gab-throughput|bmf]
+ *
+ * html: one self-contained page (tables, percentile and over-time charts, parameters).
+ * gab / gab-throughput: github-action-benchmark customSmallerIsBetter / customBiggerIsBetter JSON.
+ * bmf: Bencher Metric Format JSON. Machine formats go to stdout without --out.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../src/core/errors.ts';
+import { parseArgs, usageText, type FlagSpec } from '../src/report/args.ts';
+import { runCli } from '../src/report/cli.ts';
+import { writeAtomic } from '../src/report/files.ts';
+import { FORMATS, parseFormat, toBmf, toGab } from '../src/report/formats.ts';
+import { renderReport } from '../src/report/html.ts';
+import { loadResults } from '../src/report/inputs.ts';
+import { chatty } from '../src/report/table.ts';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'out', value: '<file>', help: 'where to write (html default: report.html; other formats default: stdout)' },
+  { name: 'format', value: `<${FORMATS.join('|')}>`, help: 'html (default), gab, gab-throughput, bmf' },
+  { name: 'json', help: 'print {"out", "format", "inputs"} to stdout after writing' },
+  { name: 'help', help: 'show this help' },
+];
+
+function main(argv: string[]): number {
+  const args = parseArgs(argv, FLAGS);
+  if (args.booleans.has('help')) {
+    process.stdout.write(usageText('report', '<result file|dir|glob>... [flags]', FLAGS) + '\n');
+    return 0;
+  }
+  if (args.positional.length === 0) throw new UsageError('no result files given; usage: npm run report -- results/<run>.json [...] [--out report.html]');
+  const format = parseFormat(args.values.get('format') ?? 'html');
+  const inputs = loadResults(args.positional);
+  const text =
+    format === 'html'
+      ? renderReport(inputs)
+      : JSON.stringify(format === 'bmf' ? toBmf(inputs) : toGab(inputs, format === 'gab' ? 'latency' : 'throughput'), null, 2) + '\n';
+  const out = args.values.get('out') ?? (format === 'html' ? 'report.html' : undefined);
+  if (out === undefined) {
+    process.stdout.write(text);
+    return 0;
+  }
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  writeAtomic(out, text);
+  if (args.booleans.has('json')) process.stdout.write(JSON.stringify({ out, format, inputs: inputs.map((i) => i.file) }) + '\n');
+  else if (chatty()) process.stderr.write(`report: wrote ${out} (${format}, ${inputs.length} result file(s))\n`);
+  return 0;
+}
+
+runCli('report', main);

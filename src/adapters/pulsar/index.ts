@@ -1,0 +1,184 @@
+/**
+ * Apache Pulsar through busbench's own client of the binary protocol (./wire): the npm
+ * pulsar-client package downloads a native library at install time, which this project
+ * cannot rely on.
+ *
+ * Each run gets its own namespace busbench/<runId> (deduplication is a namespace policy)
+ * holding one persistent topic, `messages` (partitioned when asked), and one durable
+ * subscription, `busbench`, created at the earliest position before any producer starts,
+ * so nothing published is missed. close() deletes them and stops a broker it started.
+ */
+import path from 'node:path';
+import type { BrokerCounts, Capabilities, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
+import { BusbenchError, ConfigError, UsageError } from '../../core/errors.ts';
+import { PulsarAdmin } from '../../brokers/pulsar-admin.ts';
+import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar-deployment.ts';
+import { consumerTopics, toCloneable, type PulsarInit } from './init.ts';
+import { parsePulsarOptions, resolveSubscriptionType, type PulsarOptions } from './options.ts';
+import { readBack } from './read-back.ts';
+
+const TENANT = 'busbench';
+const SUBSCRIPTION = 'busbench';
+/** Longest the end-of-run read-back of the topic may take before `stored` is left out. */
+const READ_BACK_TIMEOUT_MS = 120_000;
+
+export const adapter: SystemAdapter = {
+  name: 'pulsar',
+  description: 'Apache Pulsar standalone (broker + bookie), persistent topic, through busbench’s own binary-protocol client',
+
+  parseOptions(raw: unknown, where: string): Record<string, unknown> {
+    return { ...parsePulsarOptions(raw, where) };
+  },
+
+  capabilities(raw: Record<string, unknown>): Capabilities {
+    const o = parsePulsarOptions(raw, 'pulsar options');
+    return {
+      // journalSync off: the bookie acknowledges before fsync. A kill -9 keeps the page
+      // cache, so acknowledged messages survive it; a power loss may take them.
+      durable: o.journalSync === 'on',
+      acks: true,
+      perProducerOrdering: true,
+      deduplication: o.dedup === 'on',
+      transactions: false,
+    };
+  },
+
+  async open(ctx: OpenContext): Promise<SystemSession> {
+    const where = 'pulsar options';
+    const o = parsePulsarOptions(ctx.options, where);
+    const subscriptionType = resolveSubscriptionType(o, ctx.consumers, where);
+    const { deployment, owned } = deploy(ctx, o);
+    let admin: PulsarAdmin | undefined;
+    const namespace = `${TENANT}/${ctx.runId}`;
+    const topic = `persistent://${namespace}/messages`;
+    let created = false;
+
+    const close = async (): Promise<void> => {
+      if (admin && created) {
+        created = false;
+        await admin.deleteTopic(topic, { force: true }).catch((e: Error) => ctx.log(`pulsar: could not delete ${topic}: ${e.message}`));
+        // Not forced: brokers refuse that unless forceDeleteNamespaceAllowed; the topic is gone already.
+        await admin.deleteNamespace(namespace).catch((e: Error) => ctx.log(`pulsar: could not delete namespace ${namespace}: ${e.message}`));
+      }
+      if (owned) await deployment.stop();
+    };
+
+    try {
+      await deployment.start();
+      admin = new PulsarAdmin(deployment.adminUrl());
+      await admin.createTenant(TENANT, await admin.clusters());
+      await admin.createNamespace(namespace, { deduplication: o.dedup === 'on' });
+      created = true;
+      // Without retention the broker deletes ledgers once every subscription has consumed
+      // them (after a restart or a ledger rollover), and the read-back would count only
+      // what is left. The data goes when close() deletes the topic.
+      if (o.readBack === 'on') await admin.call('POST', `/admin/v2/namespaces/${namespace}/retention`, { retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
+      await admin.createTopic(topic, o.partitions);
+      await admin.createSubscription(topic, SUBSCRIPTION, 'earliest');
+    } catch (err) {
+      await close().catch(() => undefined);
+      throw err;
+    }
+
+    const init: PulsarInit = {
+      serviceUrl: deployment.urls()[0]!,
+      adminUrl: deployment.adminUrl(),
+      runId: ctx.runId,
+      topic,
+      partitions: o.partitions,
+      subscription: SUBSCRIPTION,
+      subscriptionType,
+      cumulativeAcks: o.ackMode === 'cumulative',
+      batching: o.batching === 'on',
+      batchMaxMessages: o.batchMaxMessages,
+      batchMaxDelayMs: o.batchMaxDelayMs,
+      batchMaxBytes: o.batchMaxBytes,
+      receiverQueueSize: o.receiverQueueSize,
+      sendTimeoutMs: o.sendTimeoutMs,
+    };
+    const a = admin;
+    const description = deployment.describe();
+    let restarts = 0;
+
+    return {
+      workerInit: toCloneable(init),
+      config: {
+        ...o,
+        version: description.version,
+        broker: description,
+        client: 'busbench wire client (src/adapters/pulsar/wire), protocol v19',
+        topic,
+        subscription: SUBSCRIPTION,
+        subscriptionType,
+        journalSyncSource: ctx.brokers === 'native' ? 'set by busbench (standalone.conf)' : ctx.brokers === 'compose' ? 'docker-compose.yml (journalSyncData=true)' : 'the external broker’s own configuration (not checked)',
+      },
+      ...(owned
+        ? {
+            faults: {
+              fault: typeof description.fault === 'string' ? description.fault : `kill -9 of the Pulsar broker (${ctx.brokers})`,
+              kill: () => deployment.kill(),
+              restart: async () => {
+                await deployment.restart();
+                restarts++;
+              },
+            },
+          }
+        : {}),
+      brokerCounts: async (): Promise<BrokerCounts> => {
+        const stats = await a.topicStats(topic);
+        const sub = stats.subscriptions[SUBSCRIPTION];
+        const back = o.readBack === 'on' ? await readBack(init.serviceUrl, consumerTopics(init), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS) : undefined;
+        return {
+          source: back
+            ? 'pulsar: messages read back from the topic by a non-durable reader (stored); subscription msgOutCounter from admin topic stats (delivered)'
+            : 'pulsar: admin topic stats (pulsar.readBack off: no stored count; msgInCounter includes deduplicated resends and restarts with the broker)',
+          ...(back?.messages !== undefined ? { stored: back.messages } : {}),
+          ...(sub ? { delivered: sub.msgOutCounter } : {}),
+          detail: {
+            ...(back ? { storedEntries: back.entries, readBackMs: back.ms, readBackComplete: back.messages !== undefined ? 1 : 0 } : {}),
+            // Counts since the broker (re)started; msgIn includes duplicates deduplication dropped.
+            msgInCounter: stats.msgInCounter,
+            msgOutCounter: stats.msgOutCounter,
+            subscriptionMsgOutCounter: sub?.msgOutCounter ?? 0,
+            // entries, not messages: a batch counts once
+            subscriptionBacklogEntries: sub?.msgBacklog ?? 0,
+            unackedMessages: sub?.unackedMessages ?? 0,
+            storageSize: stats.storageSize,
+            brokerRestarts: restarts,
+          },
+        };
+      },
+      close,
+    };
+  },
+};
+
+function deploy(ctx: OpenContext, o: PulsarOptions): { deployment: PulsarDeployment; owned: boolean } {
+  if (o.adminUrl && ctx.brokers !== 'external') {
+    throw new ConfigError('pulsar options', 'pulsar.adminUrl', `nothing with --brokers ${ctx.brokers} (busbench knows where its own broker listens)`, o.adminUrl);
+  }
+  switch (ctx.brokers) {
+    case 'native':
+      return {
+        deployment: pulsarDeployment('native', {
+          dir: path.join(ctx.runDir, 'pulsar'),
+          log: ctx.log,
+          journalSync: o.journalSync === 'on',
+          deduplication: o.dedup === 'on',
+        }),
+        owned: true,
+      };
+    case 'compose':
+      if (o.journalSync === 'off') {
+        throw new ConfigError('pulsar options', 'pulsar.journalSync', '"on" with --brokers compose (docker-compose.yml sets journalSyncData=true)', o.journalSync);
+      }
+      return { deployment: pulsarDeployment('compose', { log: ctx.log }), owned: true };
+    case 'external': {
+      const url = ctx.externalUrls.pulsar;
+      if (!url) throw new UsageError('pulsar: --brokers external needs the service URL: --url pulsar=pulsar://host:6650');
+      return { deployment: pulsarDeployment('external', { serviceUrl: url, ...(o.adminUrl ? { adminUrl: o.adminUrl } : {}) }), owned: false };
+    }
+    default:
+      throw new BusbenchError('USAGE', `pulsar: unknown broker mode ${String(ctx.brokers)}`);
+  }
+}

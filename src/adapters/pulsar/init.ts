@@ -1,0 +1,48 @@
+/**
+ * What the main thread hands every worker (structured-cloned): where the broker is, the
+ * topic and subscription of the run, and the client settings.
+ */
+import type { Cloneable } from '../../core/contract.ts';
+import type { SubTypeName } from './wire/proto.ts';
+
+export interface PulsarInit {
+  serviceUrl: string;
+  adminUrl: string;
+  runId: string;
+  /** persistent://tenant/ns/topic (the base name when partitioned) */
+  topic: string;
+  partitions: number;
+  subscription: string;
+  subscriptionType: SubTypeName;
+  cumulativeAcks: boolean;
+  batching: boolean;
+  batchMaxMessages: number;
+  batchMaxDelayMs: number;
+  batchMaxBytes: number;
+  receiverQueueSize: number;
+  sendTimeoutMs: number;
+}
+
+export function toCloneable(init: PulsarInit): Cloneable {
+  return { ...init };
+}
+
+export function fromCloneable(raw: Cloneable): PulsarInit {
+  const o = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !(raw instanceof SharedArrayBuffer) ? raw : undefined;
+  if (!o || typeof o.serviceUrl !== 'string' || typeof o.topic !== 'string') throw new Error('pulsar: worker init is not what the pulsar adapter opened');
+  return o as unknown as PulsarInit;
+}
+
+/** The topic producer `producerId` writes to: pinned to one partition, so its order holds. */
+export function producerTopic(init: PulsarInit, producerId: number): string {
+  return init.partitions > 0 ? `${init.topic}-partition-${producerId % init.partitions}` : init.topic;
+}
+
+/** Every topic a consumer reads: all partitions (the subscription spreads them). */
+export function consumerTopics(init: PulsarInit): string[] {
+  return init.partitions > 0 ? Array.from({ length: init.partitions }, (_, i) => `${init.topic}-partition-${i}`) : [init.topic];
+}
+
+export function producerName(init: PulsarInit, producerId: number): string {
+  return `busbench-${init.runId}-p${producerId}`;
+}

@@ -1,0 +1,500 @@
+/**
+ * A producer: batches messages into entries, sends them with sequence ids, matches
+ * receipts to entries in order, and survives connection loss.
+ *
+ * Sequence ids: every message has one (the caller's, or the next after what the broker
+ * last persisted for this producer name). An entry is sent with sequence_id = its first
+ * message's and, when batched, highest_sequence_id = its last message's, which is what
+ * broker deduplication keys on.
+ *
+ * Reconnection: when the connection drops (or the broker closes the producer) the
+ * producer looks the topic up again, re-creates itself under the same name with a higher
+ * epoch, and resends every entry not yet acknowledged, in order. With deduplication on
+ * the broker drops those it already stored (their receipts carry id -1:-1), so nothing
+ * is written twice; without it they may be.
+ *
+ * Outcomes: each message ends exactly once in a receipt (stored), an error, or a timeout.
+ * `onEntry` reports them per entry (no allocation per message); `send()` wraps a promise
+ * around one message for general use.
+ */
+import { Backoff, sleep } from './backoff.ts';
+import { EntryBuilder, type BuiltEntry } from './batch.ts';
+import type { Connection, ProducerHandler } from './connection.ts';
+import { Deque } from './deque.ts';
+import { closedError, connectionError, invalidError, isDefinitiveSendError, isRetriable, notSentError, PulsarError, PulsarWireError, timeoutError } from './errors.ts';
+import type { SendReceipt, TxnId } from './fastcodec.ts';
+import { Cmd, u64 } from './proto.ts';
+import type { BrokerAddress } from './lookup.ts';
+import { messageId, type MessageId } from './message-id.ts';
+
+/** What a producer (or consumer) needs from the client. */
+export interface ClientCore {
+  lookup(topic: string): Promise<BrokerAddress>;
+  connection(addr: BrokerAddress): Promise<Connection>;
+  newRequestId(): number;
+  readonly operationTimeoutMs: number;
+  readonly reconnectInitialMs: number;
+  readonly reconnectMaxMs: number;
+  log(line: string): void;
+}
+
+export interface ProducerOptions {
+  /** "persistent://tenant/ns/topic" (a partition: "...-partition-N") */
+  topic: string;
+  /** fixed name (needed for deduplication across sessions); default: the broker picks one */
+  producerName?: string;
+  /** default true */
+  batching?: boolean;
+  /** messages per batch entry; default 1000 */
+  batchMaxMessages?: number;
+  /** payload bytes per batch entry; default 128 KiB */
+  batchMaxBytes?: number;
+  /** longest a message waits in an open batch; default 1 ms (0: until the end of the tick) */
+  batchMaxDelayMs?: number;
+  /** messages sent and not yet settled, open batch included; default 1000 */
+  maxPendingMessages?: number;
+  /** an entry unanswered this long fails with a timeout (outcome unknown); 0 = never; default 30 s */
+  sendTimeoutMs?: number;
+  /** tells the broker this producer will send in transactions (reserved) */
+  txnEnabled?: boolean;
+  /**
+   * Called once per entry when it settles: messages with sequence ids
+   * [firstSeq, firstSeq + count) were stored (err null; id of the entry, -1:-1 for a
+   * duplicate the broker had already stored) or not (err set).
+   */
+  onEntry?: (firstSeq: number, count: number, err: Error | null, ledgerId: number, entryId: number) => void;
+}
+
+export type SendCallback = (err: Error | null, id: MessageId | null) => void;
+
+interface PendingEntry extends BuiltEntry {
+  createdAt: number;
+  callbacks: SendCallback[] | null;
+  /** written to some connection at least once (so it may be stored) */
+  written: boolean;
+}
+
+type State = 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
+
+export interface ProducerStats {
+  entriesSent: number;
+  messagesAcked: number;
+  /** entries whose receipt said "duplicate, already stored" */
+  duplicateReceipts: number;
+  reconnects: number;
+  resentEntries: number;
+  timedOutEntries: number;
+}
+
+export class Producer implements ProducerHandler {
+  name: string;
+  /** highest sequence id the broker had persisted for this name when we (re)connected */
+  lastSequenceIdAtConnect = -1;
+  readonly stats: ProducerStats = { entriesSent: 0, messagesAcked: 0, duplicateReceipts: 0, reconnects: 0, resentEntries: 0, timedOutEntries: 0 };
+
+  private state: State = 'connecting';
+  private conn: Connection | null = null;
+  private epoch = 0;
+  private partition = -1;
+  private nextSeq = 0;
+  private readonly pending = new Deque<PendingEntry>(256);
+  private pendingMessages = 0;
+  private builder: EntryBuilder;
+  private builderCallbacks: SendCallback[] | null = null;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private readonly waiters: (() => void)[] = [];
+  private readonly backoff: Backoff;
+  private failure: Error | null = null;
+  /** when the current session started: backoff resets only after a session that lasted */
+  private connectedAt = 0;
+  private maxMessageSize = Number.MAX_SAFE_INTEGER;
+  private readonly batching: boolean;
+  private readonly maxMessages: number;
+  private readonly maxBytes: number;
+  private readonly maxDelayMs: number;
+  private readonly maxPending: number;
+  private readonly sendTimeoutMs: number;
+
+  private constructor(
+    private readonly client: ClientCore,
+    readonly producerId: number,
+    private readonly opts: ProducerOptions,
+  ) {
+    this.name = opts.producerName ?? '';
+    this.batching = opts.batching ?? true;
+    this.maxMessages = positive(opts.batchMaxMessages ?? 1000, 'batchMaxMessages');
+    this.maxBytes = positive(opts.batchMaxBytes ?? 128 * 1024, 'batchMaxBytes');
+    this.maxDelayMs = opts.batchMaxDelayMs ?? 1;
+    this.maxPending = positive(opts.maxPendingMessages ?? 1000, 'maxPendingMessages');
+    this.sendTimeoutMs = opts.sendTimeoutMs ?? 30_000;
+    this.backoff = new Backoff(client.reconnectInitialMs, client.reconnectMaxMs);
+    const m = /-partition-(\d+)$/.exec(opts.topic);
+    if (m) this.partition = Number(m[1]);
+    // Without a name of ours the broker assigns one; connect() then rebuilds the builder.
+    this.builder = new EntryBuilder(this.batching, new TextEncoder().encode(this.name), producerId);
+  }
+
+  /** Creates the producer on the broker; retriable failures are retried until the operation timeout. */
+  static async create(client: ClientCore, producerId: number, opts: ProducerOptions): Promise<Producer> {
+    const p = new Producer(client, producerId, opts);
+    const deadline = Date.now() + client.operationTimeoutMs;
+    for (;;) {
+      try {
+        await p.connect();
+        break;
+      } catch (err) {
+        const delay = p.backoff.delay();
+        if (!isRetriable(err) || Date.now() + delay > deadline) {
+          p.state = 'failed';
+          throw err;
+        }
+        await sleep(delay);
+      }
+    }
+    p.backoff.reset();
+    if (p.sendTimeoutMs > 0) {
+      p.timeoutTimer = setInterval(() => p.expire(), Math.min(1000, Math.max(10, p.sendTimeoutMs / 4)));
+      p.timeoutTimer.unref();
+    }
+    return p;
+  }
+
+  get topic(): string {
+    return this.opts.topic;
+  }
+
+  get connected(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Messages that may still be added before the pending limit is reached. */
+  get room(): number {
+    return this.maxPending - this.pendingMessages - this.builder.count;
+  }
+
+  /** messages sent (or in the open batch) and not yet settled */
+  get pendingCount(): number {
+    return this.pendingMessages + this.builder.count;
+  }
+
+  /** The sequence id the next message without an explicit one gets. */
+  get nextSequenceId(): number {
+    return this.nextSeq;
+  }
+
+  /**
+   * Resolves once there is room (or the producer is closed: the next send then throws).
+   * Sends the open batch first: waiting for a timer while the window is full would stall.
+   */
+  waitForRoom(): Promise<void> | undefined {
+    if (this.room > 0 || this.state === 'closed' || this.state === 'failed') return undefined;
+    this.flushBatch();
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Sends one message; resolves with its id once stored. */
+  send(payload: Uint8Array, opts: { sequenceId?: number; txn?: TxnId } = {}): Promise<MessageId> {
+    return new Promise<MessageId>((resolve, reject) => {
+      this.sendAsync(payload, (err, id) => (err ? reject(err) : resolve(id!)), opts);
+    });
+  }
+
+  /** Sends one message; `callback` gets its id or error. Does not wait for room. */
+  sendAsync(payload: Uint8Array, callback: SendCallback, opts: { sequenceId?: number; txn?: TxnId } = {}): void {
+    const seq = opts.sequenceId ?? this.nextSeq;
+    this.append(payload, 0, payload.length, seq, opts.txn ?? null, callback);
+  }
+
+  /**
+   * Sends `count` messages of `size` bytes laid out back to back in `bytes`, with sequence
+   * ids firstSeq, firstSeq+1, ... (copied: `bytes` may be reused on return). Outcomes go to
+   * `onEntry`. Does not wait for room: check `room` / `waitForRoom()` first.
+   */
+  sendMessages(bytes: Uint8Array, size: number, count: number, firstSeq: number, txn: TxnId | null = null): void {
+    for (let i = 0; i < count; i++) this.append(bytes, i * size, size, firstSeq + i, txn, null);
+  }
+
+  /** Sends the open batch now. */
+  flushBatch(): void {
+    if (this.builder.count === 0) return;
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const built = this.builder.finish(Date.now());
+    const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false };
+    this.builderCallbacks = null;
+    this.pending.push(entry);
+    this.pendingMessages += entry.count;
+    if (this.state === 'ready' && this.conn) {
+      entry.written = true;
+      this.stats.entriesSent++;
+      this.conn.write(entry.frame);
+    }
+  }
+
+  /**
+   * Sends the open batch and waits until every message has settled, at most `timeoutMs`.
+   * Resolves true when nothing is pending any more.
+   */
+  async flush(timeoutMs = this.sendTimeoutMs || 30_000): Promise<boolean> {
+    this.flushBatch();
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingMessages > 0 && this.state !== 'closed' && this.state !== 'failed') {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 100));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.pendingMessages === 0;
+  }
+
+  /**
+   * Closes the producer on the broker. What is still pending fails: with `sent = false`
+   * (certainly not stored) for messages never written to a broker, else as unknown.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    const wasFailed = this.state === 'failed';
+    this.state = 'closing';
+    clearTimeout(this.batchTimer);
+    clearInterval(this.timeoutTimer);
+    const conn = this.conn;
+    this.conn = null;
+    if (conn && !conn.closed && !wasFailed) {
+      const requestId = this.client.newRequestId();
+      try {
+        await conn.request({ type: Cmd.CLOSE_PRODUCER, closeProducer: { producerId: this.producerId, requestId } }, requestId, `CLOSE_PRODUCER ${this.name}`);
+      } catch {
+        /* closing anyway */
+      }
+      conn.unregisterProducer(this.producerId);
+    }
+    this.failAll(closedError(`pulsar producer ${this.name}: closed before the broker answered`), notSentError(`pulsar producer ${this.name}: closed before the message was sent`));
+    this.state = 'closed';
+    this.wake();
+  }
+
+  // ------------------------------------------------------------ ProducerHandler
+
+  onReceipt(r: SendReceipt): void {
+    const head = this.pending.peek();
+    if (!head || r.sequenceId < head.firstSeq) return; // late answer for an entry that timed out
+    if (r.sequenceId > head.firstSeq) {
+      // The broker answered an entry we have not reached: we lost track. Reconnecting
+      // resends everything pending, and deduplication sorts it out.
+      this.client.log(`pulsar producer ${this.name}: receipt for sequence ${r.sequenceId} while expecting ${head.firstSeq}; reconnecting to resynchronize`);
+      this.conn?.destroy(new PulsarWireError('protocol', `pulsar producer ${this.name}: receipts out of step`));
+      return;
+    }
+    this.pending.shift();
+    this.pendingMessages -= head.count;
+    if (r.ledgerId === -1 && r.entryId === -1) this.stats.duplicateReceipts++;
+    this.stats.messagesAcked += head.count;
+    this.settle(head, null, r.ledgerId, r.entryId);
+  }
+
+  onSendError(sequenceId: number, err: PulsarError): void {
+    const head = this.pending.peek();
+    if (head && sequenceId >= head.firstSeq && sequenceId <= head.lastSeq && isDefinitiveSendError(err)) {
+      this.pending.shift();
+      this.pendingMessages -= head.count;
+      this.settle(head, err, -1, -1);
+      return;
+    }
+    // Transient (e.g. PersistenceError): like the Java client, drop the connection and
+    // resend; the entry may have been stored, and deduplication makes the resend safe.
+    this.client.log(`pulsar producer ${this.name}: ${err.message}; reconnecting and resending`);
+    this.conn?.destroy(err);
+  }
+
+  onClosedByBroker(reason: string): void {
+    this.lostConnection(reason);
+  }
+
+  onConnectionClosed(err: Error): void {
+    this.lostConnection(err.message);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private append(src: Uint8Array, off: number, n: number, seq: number, txn: TxnId | null, cb: SendCallback | null): void {
+    if (this.state === 'closed' || this.state === 'closing' || this.state === 'failed') {
+      const err = notSentError(`pulsar producer ${this.name}: ${this.state}${this.failure ? ` (${this.failure.message})` : ''}`, this.failure ?? undefined);
+      this.reject(seq, 1, err, cb);
+      return;
+    }
+    if (n > this.maxMessageSize) {
+      this.reject(seq, 1, invalidError(`pulsar producer ${this.name}: message of ${n} bytes exceeds the broker's maxMessageSize ${this.maxMessageSize}`), cb);
+      return;
+    }
+    const b = this.builder;
+    if (b.count > 0 && (b.txn !== txn || (this.batching && b.size + EntryBuilder.costOf(true, n, seq) > this.maxBytes))) this.flushBatch();
+    if (b.count === 0) b.txn = txn;
+    b.add(src, off, n, seq);
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    if (cb) {
+      // Callbacks line up with the batch's messages: earlier ones without get a no-op.
+      this.builderCallbacks ??= new Array<SendCallback>(b.count - 1).fill(noop);
+      this.builderCallbacks.push(cb);
+    } else if (this.builderCallbacks) this.builderCallbacks.push(noop);
+    if (!this.batching || b.count >= this.maxMessages || b.size >= this.maxBytes) this.flushBatch();
+    else if (b.count === 1) {
+      if (this.maxDelayMs > 0) this.batchTimer = setTimeout(() => this.flushBatch(), this.maxDelayMs);
+      else queueMicrotask(() => this.flushBatch());
+    }
+  }
+
+  private reject(seq: number, count: number, err: Error, cb: SendCallback | null): void {
+    cb?.(err, null);
+    this.opts.onEntry?.(seq, count, err, -1, -1);
+  }
+
+  private settle(e: PendingEntry, err: Error | null, ledgerId: number, entryId: number): void {
+    if (e.callbacks) {
+      for (let i = 0; i < e.callbacks.length; i++) {
+        e.callbacks[i]!(err, err ? null : messageId(ledgerId, entryId, this.partition, this.batching ? i : -1));
+      }
+    }
+    this.opts.onEntry?.(e.firstSeq, e.count, err, ledgerId, entryId);
+    this.wake();
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Fails entries older than the send timeout (their outcome is unknown). */
+  private expire(): void {
+    const now = Date.now();
+    for (let head = this.pending.peek(); head && now - head.createdAt >= this.sendTimeoutMs; head = this.pending.peek()) {
+      this.pending.shift();
+      this.pendingMessages -= head.count;
+      this.stats.timedOutEntries++;
+      const err = timeoutError(`pulsar producer ${this.name}: no receipt within ${this.sendTimeoutMs} ms (the message may or may not be stored)`);
+      if (!head.written) err.sent = false;
+      this.settle(head, err, -1, -1);
+    }
+  }
+
+  private failAll(written: Error, unwritten: Error): void {
+    this.flushBatch();
+    for (const e of this.pending.drain()) {
+      this.pendingMessages -= e.count;
+      this.settle(e, e.written ? written : unwritten, -1, -1);
+    }
+  }
+
+  private lostConnection(reason: string): void {
+    if (this.state !== 'ready') return;
+    // A session that failed at once (a broker that accepts and then drops us) keeps the
+    // backoff growing instead of reconnecting every 100 ms.
+    if (Date.now() - this.connectedAt > 5_000) this.backoff.reset();
+    const conn = this.conn;
+    this.conn = null;
+    conn?.unregisterProducer(this.producerId);
+    this.state = 'connecting';
+    this.client.log(`pulsar producer ${this.name}: connection lost (${reason}); reconnecting`);
+    void this.reconnectLoop();
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    while (this.state === 'connecting') {
+      await sleep(this.backoff.delay());
+      if (this.state !== 'connecting') return;
+      try {
+        await this.connect();
+        this.stats.reconnects++;
+        return;
+      } catch (err) {
+        if (this.state !== 'connecting') return;
+        if (!isRetriable(err, true)) {
+          this.failure = err instanceof Error ? err : new Error(String(err));
+          this.state = 'failed';
+          clearTimeout(this.batchTimer);
+          clearInterval(this.timeoutTimer);
+          this.client.log(`pulsar producer ${this.name}: giving up: ${this.failure.message}`);
+          const why = `pulsar producer ${this.name} failed: ${this.failure.message}`;
+          this.failAll(closedError(why, this.failure), notSentError(why, this.failure));
+          this.wake();
+          return;
+        }
+        this.client.log(`pulsar producer ${this.name}: reconnect failed (${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
+  }
+
+  /** One attempt: lookup, connection, PRODUCER; then resend what is pending. */
+  private async connect(): Promise<void> {
+    const addr = await this.client.lookup(this.opts.topic);
+    const conn = await this.client.connection(addr);
+    const requestId = this.client.newRequestId();
+    conn.registerProducer(this.producerId, this);
+    let res;
+    try {
+      res = await conn.request(
+        {
+          type: Cmd.PRODUCER,
+          producer: {
+            topic: this.opts.topic,
+            producerId: this.producerId,
+            requestId,
+            ...(this.name ? { producerName: this.name, userProvidedProducerName: this.opts.producerName !== undefined } : {}),
+            epoch: this.epoch,
+            ...(this.opts.txnEnabled ? { txnEnabled: true } : {}),
+          },
+        },
+        requestId,
+        `PRODUCER ${this.opts.topic}${this.name ? ` (${this.name})` : ''}`,
+      );
+    } catch (err) {
+      conn.unregisterProducer(this.producerId);
+      // The broker may have created it after all: tell it to drop that one.
+      if (err instanceof PulsarWireError && err.kind === 'timeout') {
+        const closeId = this.client.newRequestId();
+        conn.request({ type: Cmd.CLOSE_PRODUCER, closeProducer: { producerId: this.producerId, requestId: closeId } }, closeId, 'CLOSE_PRODUCER').catch(() => undefined);
+      }
+      throw err;
+    }
+    const ps = res.producerSuccess;
+    if (!ps) throw new PulsarWireError('protocol', `pulsar PRODUCER ${this.opts.topic}: unexpected answer type ${res.type}`);
+    if (this.state !== 'connecting') {
+      conn.unregisterProducer(this.producerId);
+      return;
+    }
+    // Lost while the answer was on its way: its close notice found us still connecting.
+    if (conn.closed) throw connectionError(`pulsar PRODUCER ${this.opts.topic}: connection to ${conn.remote} closed`);
+    if (!this.name) {
+      this.name = ps.producerName;
+      this.builder = new EntryBuilder(this.batching, new TextEncoder().encode(this.name), this.producerId);
+    }
+    this.lastSequenceIdAtConnect = u64(ps.lastSequenceId, -1);
+    if (this.epoch === 0 && this.lastSequenceIdAtConnect + 1 > this.nextSeq) this.nextSeq = this.lastSequenceIdAtConnect + 1;
+    this.epoch++;
+    this.maxMessageSize = conn.maxMessageSize - 1024;
+    this.conn = conn;
+    this.state = 'ready';
+    this.connectedAt = Date.now();
+    // Resend in order. With deduplication the broker acknowledges what it already stored
+    // without storing it again.
+    for (let i = 0; i < this.pending.length; i++) {
+      const e = this.pending.at(i)!;
+      if (e.written) this.stats.resentEntries++;
+      e.written = true;
+      this.stats.entriesSent++;
+      conn.write(e.frame);
+    }
+  }
+}
+
+function noop(): void {}
+
+function positive(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 1) throw invalidError(`pulsar producer: ${what} must be a positive integer (got ${v})`);
+  return v;
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { adapter } from '../../src/adapters/pulsar/index.ts';
+import { DEFAULT_OPTIONS, parsePulsarOptions, resolveSubscriptionType } from '../../src/adapters/pulsar/options.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+
+const WHERE = 'scenarios/x.yaml: pulsar';
+
+function configError(raw: unknown): ConfigError {
+  try {
+    adapter.parseOptions(raw, WHERE);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error(`accepted ${JSON.stringify(raw)}`);
+}
+
+describe('pulsar options', () => {
+  it('fills in defaults', () => {
+    expect(adapter.parseOptions(undefined, WHERE)).toEqual({ ...DEFAULT_OPTIONS });
+    expect(adapter.parseOptions({}, WHERE)).toEqual({
+      batching: 'on',
+      batchMaxMessages: 1000,
+      batchMaxDelayMs: 1,
+      batchMaxBytes: 131072,
+      subscriptionType: 'auto',
+      ackMode: 'individual',
+      journalSync: 'on',
+      partitions: 0,
+      dedup: 'on',
+      receiverQueueSize: 1000,
+      sendTimeoutMs: 60000,
+      adminUrl: '',
+      readBack: 'on',
+    });
+  });
+
+  it('accepts every field, on/off as YAML booleans and byte sizes with units', () => {
+    const o = adapter.parseOptions(
+      {
+        batching: false,
+        batchMaxMessages: 500,
+        batchMaxDelayMs: 10,
+        batchMaxBytes: '1MiB',
+        subscriptionType: 'failover',
+        ackMode: 'cumulative',
+        journalSync: 'off',
+        partitions: 4,
+        dedup: true,
+        receiverQueueSize: 5000,
+        sendTimeoutMs: 0,
+        adminUrl: 'http://10.0.0.1:8081/',
+        readBack: 'off',
+      },
+      WHERE,
+    );
+    expect(o).toEqual({
+      batching: 'off',
+      batchMaxMessages: 500,
+      batchMaxDelayMs: 10,
+      batchMaxBytes: 1 << 20,
+      subscriptionType: 'failover',
+      ackMode: 'cumulative',
+      journalSync: 'off',
+      partitions: 4,
+      dedup: 'on',
+      receiverQueueSize: 5000,
+      sendTimeoutMs: 0,
+      adminUrl: 'http://10.0.0.1:8081',
+      readBack: 'off',
+    });
+  });
+
+  it('names the bad field and what is valid', () => {
+    expect(configError({ batching: 'yes' }).message).toBe(`${WHERE}: pulsar.batching: expected "on" or "off", got "yes"`);
+    expect(configError({ batchMaxMessages: 0 }).field).toBe('pulsar.batchMaxMessages');
+    expect(configError({ batchMaxBytes: '10GiB' }).field).toBe('pulsar.batchMaxBytes');
+    expect(configError({ subscriptionType: 'fanout' }).message).toMatch(/pulsar\.subscriptionType: expected one of auto, exclusive, shared, failover, key_shared/);
+    expect(configError({ ackMode: 'batch' }).field).toBe('pulsar.ackMode');
+    expect(configError({ partitions: -1 }).field).toBe('pulsar.partitions');
+    expect(configError({ journalsync: 'on' }).message).toMatch(/pulsar\.journalsync: expected one of the fields/);
+    expect(configError({ adminUrl: 'localhost:8080' }).field).toBe('pulsar.adminUrl');
+    expect(configError('on').field).toBe('pulsar');
+  });
+
+  it('rejects cumulative acks with a shared subscription', () => {
+    expect(configError({ subscriptionType: 'shared', ackMode: 'cumulative' }).field).toBe('pulsar.ackMode');
+    expect(configError({ subscriptionType: 'key_shared', ackMode: 'cumulative' }).field).toBe('pulsar.ackMode');
+  });
+
+  it('resolves auto to exclusive for one consumer and shared for several', () => {
+    const auto = parsePulsarOptions({}, WHERE);
+    expect(resolveSubscriptionType(auto, 1, WHERE)).toBe('Exclusive');
+    expect(resolveSubscriptionType(auto, 3, WHERE)).toBe('Shared');
+    expect(() => resolveSubscriptionType(parsePulsarOptions({ subscriptionType: 'exclusive' }, WHERE), 2, WHERE)).toThrow(ConfigError);
+    expect(() => resolveSubscriptionType(parsePulsarOptions({ ackMode: 'cumulative' }, WHERE), 2, WHERE)).toThrow(/cumulative|individual/);
+    expect(resolveSubscriptionType(parsePulsarOptions({ subscriptionType: 'failover', ackMode: 'cumulative' }, WHERE), 2, WHERE)).toBe('Failover');
+  });
+
+  it('promises durability with journal sync and deduplication with dedup', () => {
+    expect(adapter.capabilities(adapter.parseOptions({}, WHERE))).toEqual({ durable: true, acks: true, perProducerOrdering: true, deduplication: true, transactions: false });
+    expect(adapter.capabilities(adapter.parseOptions({ journalSync: 'off', dedup: 'off' }, WHERE))).toMatchObject({ durable: false, deduplication: false });
+  });
+});
