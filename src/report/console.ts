@@ -4,11 +4,12 @@
  */
 import type { RunResult, SystemResult } from '../core/result.ts';
 import type { Progress } from '../scenarios/runner.ts';
+import { colorEnabled, formatTable } from './table.ts';
 
-const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !process.env.NO_COLOR;
+
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
-  return useColor(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
+  return colorEnabled(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
 export function formatRate(perSec: number): string {
@@ -23,25 +24,6 @@ export function formatUs(us: number): string {
   if (us >= 1e3) return `${(us / 1e3).toFixed(2)}ms`;
   if (us >= 100) return `${us.toFixed(0)}µs`;
   return `${us.toFixed(1)}µs`;
-}
-
-function visibleLength(s: string): number {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
-}
-
-/** Aligned columns: text left, numbers right. */
-export function formatTable(headers: string[], rows: string[][], rightAligned: boolean[]): string {
-  const widths = headers.map((h, c) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[c] ?? ''))));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, c) => {
-        const pad = ' '.repeat(widths[c]! - visibleLength(cell));
-        return rightAligned[c] ? pad + cell : cell + pad;
-      })
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 function rowFor(s: SystemResult, stream: NodeJS.WriteStream): string[] {
@@ -71,7 +53,7 @@ function rowFor(s: SystemResult, stream: NodeJS.WriteStream): string[] {
 export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): string {
   const headers = ['system', 'run', 'msg/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'lost', 'dup/ooo'];
   const right = [false, false, true, true, true, true, true, true, true, true, true, true];
-  const table = formatTable(headers, result.systems.map((s) => rowFor(s, stream)), right);
+  const table = formatTable(headers, result.systems.map((s) => rowFor(s, stream)), { align: right.map((r) => (r ? 'r' : 'l')) });
   const notes: string[] = [];
   for (const s of result.systems) {
     if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
@@ -97,7 +79,7 @@ function cellTable(result: RunResult): string {
     formatUs(c.p99.median),
     `${formatUs(c.p99.min)}–${formatUs(c.p99.max)}`,
   ]);
-  return formatTable(['system', 'cell', 'rate', 'reps', 'msg/s median', 'msg/s range', 'p99 median', 'p99 range'], rows, [false, false, false, true, true, true, true, true]);
+  return formatTable(['system', 'cell', 'rate', 'reps', 'msg/s median', 'msg/s range', 'p99 median', 'p99 range'], rows, { align: ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'] });
 }
 
 /** A one-line progress display, redrawn in place; silent when stderr is not a terminal. */
