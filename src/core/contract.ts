@@ -29,6 +29,14 @@ export interface Capabilities {
   deduplication: boolean;
   /** atomic consume-process-produce (transactions) */
   transactions: boolean;
+  /**
+   * How an exactly-once consumer of this system recognises a message it already applied,
+   * kept in the consumer's state store and updated atomically with the state:
+   *   - 'message-id': a record of applied (producer, sequence) ids (NATS, Pulsar);
+   *   - 'offset': the highest applied sequence per producer, which is enough only where
+   *     each producer's messages arrive in order (the ring buffer).
+   */
+  idempotencyRecord: 'message-id' | 'offset';
 }
 
 /** Anything structured-clone can carry to a worker. */
@@ -59,6 +67,12 @@ export interface OpenContext {
   externalUrls: Record<string, string>;
   /** the system's own section of the scenario, already validated by `parseOptions` */
   options: Record<string, unknown>;
+  /**
+   * Pipeline stages: the session creates this many independent topics (streams, lane
+   * sets). The harness's producers publish to stage 0; a stage processor consumes stage
+   * i and publishes to stage i+1. 1 for every scenario but the pipeline.
+   */
+  stages?: number;
   /** progress lines for the user (broker install/start), never on the hot path */
   log(line: string): void;
 }
@@ -115,6 +129,13 @@ export interface SystemSession {
 export interface WorkerSide {
   createProducer(init: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer>;
   createConsumer(init: Cloneable, spec: ConsumerSpec): Promise<Consumer>;
+  /**
+   * Optional: a pipeline stage processor that forwards and acknowledges in one
+   * transaction. Without it the harness forwards with a producer on the next stage and
+   * acknowledges once that producer's acks came back (at-least-once, made exactly-once
+   * by the system's deduplication of the re-sent (producer, sequence)).
+   */
+  createForwarder?(init: Cloneable, spec: ConsumerSpec): Promise<Forwarder>;
 }
 
 /** Read-only view of the run's control state, cheap enough to poll in a spin loop. */
@@ -125,6 +146,11 @@ export interface RunControl {
 
 export interface ProducerSpec {
   producerId: number;
+  /**
+   * The stage this producer publishes to (0 unless in a pipeline). A stage > 0 producer
+   * forwards messages of every origin producer: route by `OutboundBatch.producerId`.
+   */
+  stage?: number;
   messageSize: number;
   maxInFlight: number;
   control: RunControl;
@@ -132,6 +158,8 @@ export interface ProducerSpec {
 
 export interface ConsumerSpec {
   consumerId: number;
+  /** the stage this consumer reads (0 unless in a pipeline) */
+  stage?: number;
   /** consumers sharing the work, so a system can assign lanes/partitions */
   consumers: number;
   /** producers in the run, so a system can assign lanes */
@@ -195,6 +223,24 @@ export interface Consumer {
   receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch>;
   /** Acknowledges (or commits the offset past) every message of the batch, after the handler ran. */
   ack(batch: DeliveryBatch): void | Promise<void>;
+  /**
+   * Stops consuming. Never acknowledges what was delivered but not acked: the exactly-once
+   * scenario closes a consumer between processing and acknowledging to act out a crash,
+   * and those messages must be delivered again to the next consumer of the stage.
+   */
+  close(): Promise<void>;
+}
+
+/** Consume-process-produce between two pipeline stages (see WorkerSide.createForwarder). */
+export interface Forwarder {
+  receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch>;
+  /**
+   * Publishes every message of the batch, byte for byte, to the next stage and
+   * acknowledges it on this one, atomically (one transaction). Resolves once committed;
+   * rejects if the transaction was aborted (then the batch will be delivered again).
+   */
+  forward(batch: DeliveryBatch): Promise<void>;
+  /** Like Consumer.close: whatever was received but not forwarded is delivered again. */
   close(): Promise<void>;
 }
 

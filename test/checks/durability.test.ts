@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { judgeDurability } from '../../src/checks/durability.ts';
 import type { DeliveryCounts } from '../../src/core/result.ts';
 
-const caps = (durable: boolean) => ({ durable, acks: true, perProducerOrdering: true, deduplication: false, transactions: false });
+const caps = (durable: boolean) => ({ durable, acks: true, perProducerOrdering: true, deduplication: false, transactions: false, idempotencyRecord: 'message-id' as const });
 const counts = (ackedLost: number, duplicated = 0): DeliveryCounts => ({
   sent: 100, acked: 100, failed: 0, unknown: 0, received: 100 - ackedLost + duplicated, lost: ackedLost, ackedLost, unackedDelivered: 0, duplicated, outOfOrder: 0,
 });

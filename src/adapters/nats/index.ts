@@ -26,7 +26,7 @@ const asOptions = (o: Record<string, unknown>): NatsOptions => o as unknown as N
 
 function capabilities(o: NatsOptions): Capabilities {
   const js = o.mode === 'jetstream';
-  return { durable: js && o.storage === 'file', acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false };
+  return { durable: js && o.storage === 'file', acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false, idempotencyRecord: 'message-id' };
 }
 
 /** Settings that the chosen deployment or server cannot honour are refused, not ignored. */

@@ -40,6 +40,7 @@ export const adapter: SystemAdapter = {
       perProducerOrdering: true,
       deduplication: o.dedup === 'on',
       transactions: false,
+      idempotencyRecord: 'message-id',
     };
   },
 

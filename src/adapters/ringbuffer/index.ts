@@ -25,6 +25,7 @@ const CAPABILITIES: Capabilities = {
   perProducerOrdering: true,
   deduplication: false,
   transactions: false,
+  idempotencyRecord: 'offset',
 };
 
 export const adapter: SystemAdapter = {
