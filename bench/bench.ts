@@ -12,8 +12,7 @@ import { BusbenchError, UsageError, exitCodeFor } from '../src/core/errors.ts';
 import { killAllBrokersSync, reapOrphans } from '../src/brokers/native/processes.ts';
 import { applyFlags, helpText, parseFlags } from '../src/scenarios/flags.ts';
 import { checkSystems, loadScenario, scenarioNames } from '../src/scenarios/scenario.ts';
-import { runScenario, type PlannedCell } from '../src/scenarios/run-scenario.ts';
-import { cellsFor } from '../src/scenarios/matrix.ts';
+import { planCells, runScenario, type PlannedCell } from '../src/scenarios/run-scenario.ts';
 import { ProgressLine, summaryTable } from '../src/report/console.ts';
 import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/files.ts';
 
@@ -43,13 +42,7 @@ async function main(argv: string[]): Promise<number> {
   for (const system of scenario.systems) {
     const adapter = await loadAdapter(system);
     adapters.set(system, adapter);
-    cells.set(
-      system,
-      cellsFor(system, scenario).map((c) => ({
-        label: c.label,
-        options: adapter.parseOptions(c.raw, `${scenario.file}${c.label ? ` [matrix ${c.label}]` : ''}`),
-      })),
-    );
+    cells.set(system, planCells(system, adapter, scenario));
   }
   if (flags.brokers === 'external') {
     for (const s of scenario.systems) if (s !== 'ringbuffer' && !flags.urls[s]) throw new UsageError(`--brokers external needs --url ${s}=<url>`);

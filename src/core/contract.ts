@@ -108,6 +108,13 @@ export interface SystemAdapter {
   parseOptions(raw: unknown, where: string): Record<string, unknown>;
   /** What this system promises with these options. */
   capabilities(options: Record<string, unknown>): Capabilities;
+  /**
+   * Optional: the options that switch this system's own mechanisms for a delivery
+   * guarantee on or off (deduplication, double acks, transactions). The exactly-once
+   * scenario applies them under the scenario's own section, so a user can still
+   * override one to see what it was worth.
+   */
+  guaranteeOptions?(guarantee: 'exactly-once' | 'at-least-once'): Record<string, unknown>;
   /** Starts or attaches to the broker and creates what the run needs. */
   open(ctx: OpenContext): Promise<SystemSession>;
 }

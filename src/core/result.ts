@@ -6,6 +6,7 @@
  */
 import type { Capabilities, BrokerCounts } from './contract.ts';
 import type { LatencySummary } from './histogram.ts';
+import type { ExactlyOnceFinding } from '../checks/exactly-once.ts';
 
 export const RESULT_SCHEMA = 'busbench/result@1';
 
@@ -40,6 +41,8 @@ export interface RunParameters {
   workUs: number;
   /** the injected fault, if the scenario has one */
   fault?: { atMs: number; downtimeMs: number };
+  /** the exactly-once scenario's plan: guarantees compared, stages, injected faults */
+  exactlyOnce?: Record<string, unknown>;
   brokers: 'native' | 'compose' | 'external';
 }
 
@@ -90,7 +93,7 @@ export interface SystemResult {
   histograms: { e2e: string; publish: string; unit: 'ns' };
   peakRssBytes: number;
   durability?: Record<string, unknown>;
-  exactlyOnce?: Record<string, unknown>;
+  exactlyOnce?: ExactlyOnceFinding & { stages?: Array<{ stage: string; forwarded: number; crashes: number; aborted: number }> };
 }
 
 export interface RunResult {

@@ -5,8 +5,7 @@
 import type { RunResult, SystemResult } from '../core/result.ts';
 import type { Progress } from '../scenarios/runner.ts';
 import { colorEnabled, formatTable } from './table.ts';
-
-
+import { durabilityTable, exactlyOnceTable } from './findings.ts';
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
   return colorEnabled(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -63,8 +62,10 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   }
   const p = result.parameters;
   const matrix = result.cells.some((c) => c.repetitions > 1 || c.cell) ? ['', cellTable(result)] : [];
+  const colour = (code: number, text: string): string => paint(stream, code, text);
+  const findings = [durabilityTable(result.systems, colour), exactlyOnceTable(result.systems, colour)].flatMap((t) => (t ? ['', t] : []));
   const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; latency end-to-end from intended send time; clock read ${result.environment.clockNsPerCall} ns`;
-  return [header, '', table, ...matrix, ...(notes.length ? ['', ...notes] : [])].join('\n');
+  return [header, '', table, ...matrix, ...findings, ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
 /** Per matrix cell: the median over repetitions and the spread (min–max) around it. */

@@ -64,11 +64,21 @@ export function describeExactlyOnce(runs: SystemResult[]): Described {
   for (const r of runs) {
     const e = r.exactlyOnce;
     if (!e) continue;
-    if (e.ok === false || e.passed === false) {
-      bad = true;
-      short.push('check FAILED');
-    }
-    long.push(rest(e, []).join('; '));
+    const broken = e.neverApplied > 0 || (e.guarantee === 'exactly-once' && (e.appliedTwice > 0 || !e.stateCorrect));
+    if (broken) bad = true;
+    short.push(`${e.guarantee}: ${broken ? 'FAILED: ' : ''}applied twice ${e.appliedTwice}, never applied ${e.neverApplied}`);
+    long.push(
+      [
+        `${e.guarantee} via ${e.mechanism}`,
+        `applied twice ${e.appliedTwice}`,
+        `acked never applied ${e.neverApplied}`,
+        `state ${e.stateCorrect ? 'correct' : `wrong in ${e.accountsWrong} accounts`}`,
+        e.costRatio !== null ? `cost ${e.costRatio}× throughput, ${e.costRatioP99 ?? '?'}× p99 vs ${e.comparedWith ?? 'at-least-once'}` : '',
+        e.faults.length ? `faults: ${e.faults.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
   }
   return { text: [...new Set(short)].join('; '), detail: [...new Set(long)].filter(Boolean).join(' | '), bad };
 }

@@ -10,16 +10,27 @@
  */
 import { monoNs } from '../core/clock.ts';
 import type { Consumer } from '../core/contract.ts';
-import { looksLikeEnvelope, readProducer, readSentNs, readSeq } from '../core/envelope.ts';
+import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../core/envelope.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ConsumerLedger } from '../checks/ledger.ts';
 import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, type Control } from './control.ts';
 import type { LoadSettings } from './protocol.ts';
+import type { AccountState } from './account-state.ts';
 
 export interface ConsumerOutcome {
   ledger: ConsumerLedger;
   e2e: LatencyRecorder;
   receivedInWindow: number;
+  crashes: number;
+}
+
+/** The exactly-once scenario: every delivery goes into a state, and the consumer crashes on schedule. */
+export interface ApplyContext {
+  state: AccountState;
+  /** drop the connection between processing and acknowledging this often (0 = never) */
+  crashEveryMs: number;
+  /** a fresh consumer on the same stage, after a crash */
+  reconnect(): Promise<Consumer>;
 }
 
 export type IntervalSink = (index: number, received: number, hist: LatencyRecorder) => void;
@@ -35,9 +46,12 @@ export async function runConsumer(
   slot: number,
   control: Control,
   load: LoadSettings,
-  consumer: Consumer,
+  first: Consumer,
   onInterval: IntervalSink,
+  apply?: ApplyContext,
 ): Promise<ConsumerOutcome> {
+  let consumer = first;
+  let crashes = 0;
   const ledger = new ConsumerLedger(consumerId);
   const e2e = new LatencyRecorder();
   const interval = new LatencyRecorder();
@@ -51,6 +65,8 @@ export async function runConsumer(
   const { startNs, measureStartNs } = control.timeline();
   let intervalIndex = 0;
   let intervalEndNs = startNs + intervalNs;
+  const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
+  let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
 
   const flushInterval = (): void => {
     onInterval(intervalIndex, intervalReceived, interval);
@@ -82,7 +98,10 @@ export async function runConsumer(
         ledger.malformed++;
         continue;
       }
-      ledger.record(readProducer(buf, off), readSeq(buf, off));
+      const producerId = readProducer(buf, off);
+      const seq = readSeq(buf, off);
+      ledger.record(producerId, seq);
+      apply?.state.apply(producerId, seq, readQty(buf, off));
       const sentNs = readSentNs(buf, off);
       const latency = now - sentNs;
       interval.record(latency);
@@ -101,13 +120,21 @@ export async function runConsumer(
     if (runCount > 0) e2e.recordMany(runValue, runCount);
     if (inWindow) receivedInWindow += n;
     intervalReceived += n;
-    const acked = consumer.ack(batch);
-    if (acked) await acked;
     control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, ledger.unique);
     control.setCounter(slot, COUNTER_DELIVERIES, ledger.deliveries);
+    if (apply && nextCrashNs > 0 && now >= nextCrashNs) {
+      // Processed, not acknowledged: the state has the batch, the system does not know.
+      nextCrashNs += crashEveryNs;
+      crashes++;
+      await consumer.close();
+      consumer = await apply.reconnect();
+      continue;
+    }
+    const acked = consumer.ack(batch);
+    if (acked) await acked;
   }
   flushInterval();
   control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, ledger.unique);
   await consumer.close();
-  return { ledger, e2e, receivedInWindow };
+  return { ledger, e2e, receivedInWindow, crashes };
 }

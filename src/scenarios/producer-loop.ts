@@ -118,6 +118,9 @@ export async function runProducer(
 
   let seq = 0;
   let sawAsync = false;
+  const retryEveryNs = load.retryEveryMs * 1e6;
+  let nextRetryNs = retryEveryNs > 0 ? startNs + retryEveryNs : 0;
+  let kept: OutboundBatch | undefined;
   const batch: { -readonly [K in keyof OutboundBatch]: OutboundBatch[K] } = {
     bytes: staging,
     size,
@@ -167,6 +170,17 @@ export async function runProducer(
     if (pending) {
       sawAsync = true;
       await pending;
+    }
+    if (nextRetryNs > 0 && now >= nextRetryNs) {
+      // A retry after a lost or late ack: the batch kept one retry period ago goes out
+      // again with its original sequences, putting duplicates on the wire.
+      nextRetryNs += retryEveryNs;
+      if (kept) {
+        ledger.resent += kept.count;
+        const again = producer.send(kept);
+        if (again) await again;
+      }
+      kept = { ...batch, bytes: batch.bytes.slice() };
     }
     control.setCounter(slot, COUNTER_SENT, seq);
   }

@@ -2,6 +2,9 @@
 import type { Cloneable } from '../core/contract.ts';
 import type { SparseHistogram } from '../core/histogram.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
+import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
+import type { Capabilities } from '../core/contract.ts';
+import type { ApplyBehaviour, Guarantee } from './scenario.ts';
 import type { ControlBuffers } from './control.ts';
 
 export interface LoadSettings {
@@ -13,12 +16,28 @@ export interface LoadSettings {
   intervalMs: number;
   drainTimeoutMs: number;
   workUs: number;
+  /** a producer re-sends an old batch this often (exactly-once scenario; 0 = never) */
+  retryEveryMs: number;
   producers: number;
   consumers: number;
 }
 
+/** What a consuming worker of the exactly-once scenario needs. */
+export interface ApplySettings {
+  guarantee: Guarantee;
+  behaviour: ApplyBehaviour;
+  accounts: number;
+  crashEveryMs: number;
+  capabilities: Capabilities;
+}
+
 export interface WorkerStart {
-  role: 'producer' | 'consumer';
+  /** a forwarder is a middle pipeline stage: it consumes `stage` and publishes to `stage + 1` */
+  role: 'producer' | 'consumer' | 'forwarder';
+  /** the stage a consumer or forwarder reads (producers publish to stage 0) */
+  stage: number;
+  /** the consumer applies to a state and crashes on schedule (exactly-once scenario) */
+  apply?: ApplySettings;
   /** producer or consumer id; also the counter slot (consumers after producers) */
   id: number;
   slot: number;
@@ -32,6 +51,15 @@ export interface WorkerStart {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'interval'; index: number; received: number; hist: SparseHistogram }
-  | { type: 'producer-done'; ledger: ProducerLedgerSnapshot; publish: SparseHistogram; publishMissed: number }
-  | { type: 'consumer-done'; ledger: ConsumerLedgerSnapshot; e2e: SparseHistogram; receivedInWindow: number }
+  | { type: 'producer-done'; ledger: ProducerLedgerSnapshot; publish: SparseHistogram; publishMissed: number; resent: number }
+  | {
+      type: 'consumer-done';
+      ledger: ConsumerLedgerSnapshot;
+      e2e: SparseHistogram;
+      receivedInWindow: number;
+      crashes: number;
+      applied?: ApplyLedgerSnapshot;
+      record?: string;
+    }
+  | { type: 'forwarder-done'; stage: number; forwarded: number; crashes: number; aborted: number }
   | { type: 'error'; message: string; stack?: string };

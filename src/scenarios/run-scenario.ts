@@ -7,14 +7,16 @@ import type { SystemAdapter } from '../core/contract.ts';
 import { BusbenchError } from '../core/errors.ts';
 import { describeEnvironment } from '../core/environment.ts';
 import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../core/result.ts';
-import { describeRate, type Rate, type Scenario } from './scenario.ts';
+import { describeRate, type Guarantee, type Rate, type Scenario } from './scenario.ts';
 import { runOnce, cleanRunData, type RunHooks, type RunSpec } from './runner.ts';
-import { interleave, summarizeCells } from './matrix.ts';
+import { cellsFor, interleave, summarizeCells } from './matrix.ts';
 
 /** A matrix cell of one system with its options already validated by the adapter. */
 export interface PlannedCell {
   label: string;
   options: Record<string, unknown>;
+  /** the exactly-once scenario's guarantee for this cell */
+  guarantee?: Guarantee;
 }
 
 export interface ScenarioRun {
@@ -26,6 +28,22 @@ export interface ScenarioRun {
   externalUrls: Record<string, string>;
   /** results/<stamp>-<scenario>: broker logs of each run go under it */
   runBase: string;
+}
+
+/**
+ * Validates a system's options in every matrix cell (and, in the exactly-once scenario,
+ * under every guarantee) before anything starts.
+ */
+export function planCells(system: string, adapter: SystemAdapter, s: Scenario): PlannedCell[] {
+  const where = (label: string): string => `${s.file}${label ? ` [matrix ${label}]` : ''}`;
+  return cellsFor(system, s).flatMap((c): PlannedCell[] => {
+    if (!s.exactlyOnce) return [{ label: c.label, options: adapter.parseOptions(c.raw, where(c.label)) }];
+    return s.exactlyOnce.guarantees.map((g) => {
+      const label = [`guarantee=${g}`, c.label].filter(Boolean).join(',');
+      // The guarantee's mechanisms first, the scenario's own settings on top.
+      return { label, guarantee: g, options: adapter.parseOptions({ ...adapter.guaranteeOptions?.(g), ...c.raw }, where(label)) };
+    });
+  });
 }
 
 function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: string, index: number, ratePerSec: number): RunSpec {
@@ -52,6 +70,18 @@ function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: st
     batchSize: s.batchSize,
     workUs: s.workUs,
     ...(s.fault ? { fault: s.fault } : {}),
+    ...(s.exactlyOnce && cell.guarantee
+      ? {
+          exactlyOnce: {
+            guarantee: cell.guarantee,
+            stages: s.exactlyOnce.stages,
+            retryEveryMs: s.exactlyOnce.retryEveryMs,
+            crashEveryMs: s.exactlyOnce.crashEveryMs,
+            behaviour: s.exactlyOnce.consumer,
+            accounts: s.exactlyOnce.accounts,
+          },
+        }
+      : {}),
   };
 }
 
@@ -127,6 +157,7 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
       }
     }
   }
+  if (s.exactlyOnce) compareGuarantees(systems);
   const firstRate: Rate = s.rates[0] ?? { kind: 'max' };
   return {
     schema: RESULT_SCHEMA,
@@ -150,6 +181,7 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
       intervalMs: s.intervalMs,
       workUs: s.workUs,
       ...(s.fault ? { fault: s.fault } : {}),
+      ...(s.exactlyOnce ? { exactlyOnce: { ...s.exactlyOnce } } : {}),
       brokers: run.brokers,
     },
     scenarioOptions: Object.fromEntries([...run.cells].map(([system, cells]) => [system, cells.map((c) => ({ cell: c.label, ...c.options }))])),
@@ -158,4 +190,25 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
     cells: summarizeCells(systems),
     ok: systems.every((x) => x.status === 'ok'),
   };
+}
+
+/**
+ * The cost of exactly-once: each exactly-once result against the at-least-once result of
+ * the same system, other settings, rate and repetition, measured in the same scenario run.
+ */
+export function compareGuarantees(systems: SystemResult[]): void {
+  const keyOf = (r: SystemResult, g: string): string =>
+    [r.system, (r.cell ?? '').replace(`guarantee=${g}`, ''), String(r.config.ratePerSec), String(r.repetition ?? 0)].join('\u0000');
+  const baselines = new Map<string, SystemResult>();
+  for (const r of systems) if (r.exactlyOnce?.guarantee === 'at-least-once' && r.status !== 'failed') baselines.set(keyOf(r, 'at-least-once'), r);
+  for (const r of systems) {
+    const eo = r.exactlyOnce;
+    if (eo?.guarantee !== 'exactly-once' || r.status === 'failed') continue;
+    const base = baselines.get(keyOf(r, 'exactly-once'));
+    if (!base) continue;
+    const ratio = (a: number, b: number): number | null => (a > 0 && b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+    eo.costRatio = ratio(base.throughput.msgsPerSec, r.throughput.msgsPerSec);
+    eo.costRatioP99 = ratio(r.latency.e2e.p99, base.latency.e2e.p99);
+    eo.comparedWith = base.config.label as string;
+  }
 }

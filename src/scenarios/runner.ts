@@ -19,6 +19,9 @@ import { COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, COUNTER_SENT, Control, S
 import type { FromWorker, LoadSettings, WorkerStart } from './protocol.ts';
 import { injectFault, type FaultPlan } from './fault-schedule.ts';
 import { judgeDurability } from '../checks/durability.ts';
+import { judgeExactlyOnce } from '../checks/exactly-once.ts';
+import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
+import type { ApplyBehaviour, Guarantee } from './scenario.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** the first workers must be up before the clock starts: broker clients connect here */
@@ -51,6 +54,23 @@ export interface RunSpec {
   workUs: number;
   /** kill -9 and restart the broker during the measured phase */
   fault?: FaultPlan;
+  /** the exactly-once scenario: apply to a checked state, retry, crash consumers */
+  exactlyOnce?: ExactlyOnceSpec;
+}
+
+export interface ExactlyOnceSpec {
+  guarantee: Guarantee;
+  stages: number;
+  retryEveryMs: number;
+  crashEveryMs: number;
+  behaviour: ApplyBehaviour;
+  accounts: number;
+}
+
+/** Order -> Match -> Fill -> Ack; longer pipelines number their extra stages. */
+export function stageName(stage: number, stages: number): string {
+  const names = stages === 4 ? ['order', 'match', 'fill', 'ack'] : [];
+  return names[stage] ?? `stage${stage}`;
 }
 
 export interface Progress {
@@ -74,18 +94,26 @@ export interface RunHooks {
   onSession?(session: SystemSession, control: { timelineNs(): { startNs: number; measureEndNs: number } }): void;
 }
 
+type DoneMessage = FromWorker & { type: 'producer-done' | 'consumer-done' | 'forwarder-done' };
+
 interface WorkerHandle {
   worker: Worker;
-  role: 'producer' | 'consumer';
+  role: WorkerStart['role'];
   id: number;
   ready: Promise<void>;
-  done: Promise<FromWorker & { type: 'producer-done' | 'consumer-done' }>;
+  done: Promise<DoneMessage>;
+}
+
+interface RoleSpec {
+  role: WorkerStart['role'];
+  id: number;
+  slot: number;
+  stage: number;
+  apply?: WorkerStart['apply'];
 }
 
 function spawnRole(
-  role: 'producer' | 'consumer',
-  id: number,
-  slot: number,
+  { role, id, slot, stage, apply }: RoleSpec,
   spec: RunSpec,
   session: SystemSession,
   control: Control,
@@ -97,6 +125,8 @@ function spawnRole(
     role,
     id,
     slot,
+    stage,
+    ...(apply ? { apply } : {}),
     system: spec.system,
     workerModule: spec.workerModule ?? workerModuleUrl(spec.system),
     init: session.workerInit,
@@ -105,10 +135,10 @@ function spawnRole(
   };
   const worker = spawnTsWorker(WORKER_ENTRY, start as unknown as Record<string, unknown>);
   let readyResolve!: () => void;
-  let doneResolve!: (m: FromWorker & { type: 'producer-done' | 'consumer-done' }) => void;
+  let doneResolve!: (m: DoneMessage) => void;
   let doneReject!: (e: Error) => void;
   const ready = new Promise<void>((r) => (readyResolve = r));
-  const done = new Promise<FromWorker & { type: 'producer-done' | 'consumer-done' }>((res, rej) => {
+  const done = new Promise<DoneMessage>((res, rej) => {
     doneResolve = res;
     doneReject = rej;
   });
@@ -116,7 +146,7 @@ function spawnRole(
   worker.on('message', (m: FromWorker) => {
     if (m.type === 'ready') readyResolve();
     else if (m.type === 'interval') onInterval(m);
-    else if (m.type === 'producer-done' || m.type === 'consumer-done') doneResolve(m);
+    else if (m.type === 'producer-done' || m.type === 'consumer-done' || m.type === 'forwarder-done') doneResolve(m);
     else if (m.type === 'error') {
       const err = new BusbenchError('ADAPTER', `${spec.system} ${role} ${id}: ${m.message}`);
       doneReject(err);
@@ -161,9 +191,12 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     brokers: spec.brokers,
     externalUrls: spec.externalUrls,
     options: spec.options,
+    stages: spec.exactlyOnce?.stages ?? 1,
     log,
   });
-  const control = Control.create(spec.producers + spec.consumers);
+  const eo = spec.exactlyOnce;
+  const forwarders = eo ? eo.stages - 1 : 0;
+  const control = Control.create(spec.producers + spec.consumers + forwarders);
   const load: LoadSettings = {
     messageSize: spec.messageSize,
     batchSize: spec.batchSize,
@@ -172,6 +205,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     intervalMs: spec.intervalMs,
     drainTimeoutMs: spec.drainTimeoutMs,
     workUs: spec.workUs,
+    retryEveryMs: eo?.retryEveryMs ?? 0,
     producers: spec.producers,
     consumers: spec.consumers,
   };
@@ -194,8 +228,12 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
 
   const workers: WorkerHandle[] = [];
   try {
-    for (let c = 0; c < spec.consumers; c++) workers.push(spawnRole('consumer', c, spec.producers + c, spec, session, control, load, onInterval, onError));
-    for (let p = 0; p < spec.producers; p++) workers.push(spawnRole('producer', p, p, spec, session, control, load, onInterval, onError));
+    const apply = eo ? { guarantee: eo.guarantee, behaviour: eo.behaviour, accounts: eo.accounts, crashEveryMs: eo.crashEveryMs, capabilities } : undefined;
+    const lastStage = forwarders;
+    const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError));
+    for (let c = 0; c < spec.consumers; c++) spawn({ role: 'consumer', id: c, slot: spec.producers + c, stage: lastStage, apply });
+    for (let f = 0; f < forwarders; f++) spawn({ role: 'forwarder', id: f, slot: spec.producers + spec.consumers + f, stage: f, apply });
+    for (let p = 0; p < spec.producers; p++) spawn({ role: 'producer', id: p, slot: p, stage: 0 });
     await withTimeout(
       Promise.race([Promise.all(workers.map((w) => w.ready)), ...workers.map((w) => w.done.then(() => undefined))]),
       READY_TIMEOUT_MS,
@@ -272,12 +310,20 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const consumerReports: ConsumerLedgerSnapshot[] = [];
     const e2e = new LatencyRecorder();
     let receivedInWindow = 0;
-    for (const w of workers.filter((x) => x.role === 'consumer')) {
-      const m = await withTimeout(w.done, STOP_GRACE_MS, `${spec.system} consumer ${w.id} stopping`);
+    let crashes = 0;
+    let applied: ApplyLedgerSnapshot | undefined;
+    let record = '';
+    const stageReports: Array<{ stage: string; forwarded: number; crashes: number; aborted: number }> = [];
+    for (const w of workers.filter((x) => x.role !== 'producer')) {
+      const m = await withTimeout(w.done, STOP_GRACE_MS, `${spec.system} ${w.role} ${w.id} stopping`);
+      if (m.type === 'forwarder-done') stageReports.push({ stage: stageName(m.stage, eo?.stages ?? 1), forwarded: m.forwarded, crashes: m.crashes, aborted: m.aborted });
       if (m.type !== 'consumer-done') continue;
       consumerReports.push(m.ledger);
       e2e.add(LatencyRecorder.fromSparse(m.e2e));
       receivedInWindow += m.receivedInWindow;
+      crashes += m.crashes;
+      applied = m.applied ?? applied;
+      record = m.record ?? record;
     }
     if (failure) throw failure;
 
@@ -290,6 +336,15 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const measuredMs = Math.max(1, (me - ms) / 1e6);
     const msgsPerSec = receivedInWindow / (measuredMs / 1000);
     const brokerCounts = session.brokerCounts ? await session.brokerCounts().catch((e: Error) => ({ source: `unavailable: ${e.message}` })) : undefined;
+    const resent = producerReports.reduce((n, p) => n + p.resent, 0);
+    const exactlyOnce =
+      eo && applied
+        ? judgeExactlyOnce(producerReports, applied, eo.accounts, {
+            guarantee: eo.guarantee,
+            mechanism: mechanismOf(eo, capabilities, record),
+            faults: faultsOf(eo, resent, crashes + stageReports.reduce((n, r) => n + r.crashes, 0), faultRun !== undefined),
+          })
+        : undefined;
     const problems = [...verdict.problems];
     if (publishMissed > 0) problems.push(`${publishMissed} acks came too late to be timed`);
     if (e2e.negative > 0) problems.push(`${e2e.negative} negative latencies (clock error)`);
@@ -298,7 +353,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       config: { label: spec.label, ...session.config },
       capabilities,
       // Under a fault, losses and duplicates are findings; only a broken promise fails the run.
-      status: (durability ? durability.promiseKept && !durability.error : verdict.problems.length === 0) ? 'ok' : 'delivery-errors',
+      status: statusOf(verdict.problems.length === 0, durability, exactlyOnce),
       ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
       throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.messageSize, measuredMs, receivedInWindow },
       latency: { e2e: e2e.summary(), publish: publish.summary() },
@@ -308,6 +363,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), unit: 'ns' },
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       ...(durability ? { durability: { ...durability } } : {}),
+      ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(stageReports.length > 0 ? { stages: stageReports } : {}) } } : {}),
     };
     return result;
   } finally {
@@ -316,6 +372,40 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     await Promise.allSettled(workers.map((w) => w.worker.terminate()));
     await session.close();
   }
+}
+
+/**
+ * Under a fault or a deliberate duplicate, losses and duplicates are findings; only a
+ * broken promise fails the run: durability where promised, exactly-once application where
+ * promised, and at least once application of every acknowledged message always.
+ */
+function statusOf(
+  deliveryClean: boolean,
+  durability: { promiseKept: boolean; error?: string } | undefined,
+  eo: { guarantee: string; appliedTwice: number; neverApplied: number; stateCorrect: boolean } | undefined,
+): SystemResult['status'] {
+  if (eo) {
+    const kept = eo.neverApplied === 0 && (eo.guarantee === 'at-least-once' || (eo.appliedTwice === 0 && eo.stateCorrect));
+    return kept && (!durability || (durability.promiseKept && !durability.error)) ? 'ok' : 'delivery-errors';
+  }
+  if (durability) return durability.promiseKept && !durability.error ? 'ok' : 'delivery-errors';
+  return deliveryClean ? 'ok' : 'delivery-errors';
+}
+
+function mechanismOf(eo: ExactlyOnceSpec, c: { deduplication: boolean; transactions: boolean }, record: string): string {
+  if (eo.guarantee === 'at-least-once') return 'none: at-least-once (every delivery applied)';
+  const parts = [c.deduplication ? 'the system drops re-sent (producer, sequence)' : 'no deduplication in the system', `consumer: ${record}`];
+  if (eo.stages > 1) parts.push(c.transactions ? 'stages forward and ack in one transaction' : 'stages forward, then ack after the downstream ack');
+  return parts.join('; ');
+}
+
+function faultsOf(eo: ExactlyOnceSpec, resent: number, crashes: number, brokerKilled: boolean): string[] {
+  const out: string[] = [];
+  if (eo.retryEveryMs > 0) out.push(`producer retries: ${resent} messages re-sent as after a lost ack`);
+  if (eo.crashEveryMs > 0) out.push(`consumer crashes between processing and acknowledging: ${crashes}`);
+  if (brokerKilled) out.push('broker kill -9 and restart (see durability)');
+  if (eo.behaviour !== 'correct') out.push(`deliberately broken consumer: ${eo.behaviour}`);
+  return out;
 }
 
 /** The earliest recovery any producer (ack) and any consumer (delivery) saw. */
@@ -361,7 +451,8 @@ function intervalStats(
     const s = iv.hist.summary();
     out.push({
       tMs: Math.round((endNs - measureStartNs) / 1e6),
-      phase: endNs <= measureStartNs ? 'warmup' : endNs <= measureEndNs + spec.intervalMs * 1e6 ? 'measure' : 'drain',
+      // an interval belongs to the measured phase if it started inside it
+      phase: endNs <= measureStartNs ? 'warmup' : endNs - spec.intervalMs * 1e6 < measureEndNs ? 'measure' : 'drain',
       received: iv.received,
       msgsPerSec: iv.received / (spec.intervalMs / 1000),
       p50: s.p50,

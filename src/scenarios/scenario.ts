@@ -44,6 +44,29 @@ export interface Scenario {
   repeat: number;
   /** kill -9 the broker this long into the measured phase and restart it after `downtimeMs` */
   fault?: { atMs: number; downtimeMs: number };
+  /** the exactly-once scenario: consumers apply messages to a state that is checked */
+  exactlyOnce?: ExactlyOncePlan;
+}
+
+export type Guarantee = 'exactly-once' | 'at-least-once';
+export const GUARANTEES: readonly Guarantee[] = ['exactly-once', 'at-least-once'];
+
+/** How a consumer applies messages; the broken ones exist to prove the checks catch them. */
+export type ApplyBehaviour = 'correct' | 'apply-twice' | 'drop';
+export const APPLY_BEHAVIOURS: readonly ApplyBehaviour[] = ['correct', 'apply-twice', 'drop'];
+
+export interface ExactlyOncePlan {
+  /** each guarantee is a cell of every system; the cost ratio compares them */
+  guarantees: Guarantee[];
+  /** 1: producers -> consumer; 4: the Order -> Match -> Fill -> Ack pipeline */
+  stages: number;
+  /** a producer re-sends its latest batch this often, as after a lost ack (0 = never) */
+  retryEveryMs: number;
+  /** each consuming worker drops its connection between processing and acknowledging this often (0 = never) */
+  crashEveryMs: number;
+  consumer: ApplyBehaviour;
+  /** the state: a balance per account, account = f(producer, sequence) */
+  accounts: number;
 }
 
 const GENERAL_KEYS = [
@@ -65,6 +88,7 @@ const GENERAL_KEYS = [
   'matrix',
   'repeat',
   'fault',
+  'exactlyOnce',
 ] as const;
 
 export function scenarioNames(): string[] {
@@ -135,6 +159,31 @@ function faultPlan(file: string, v: unknown): { atMs: number; downtimeMs: number
   const f = v as Record<string, unknown>;
   for (const key of Object.keys(f)) if (key !== 'at' && key !== 'downtime') throw new ConfigError(file, `fault.${key}`, 'one of the fields at, downtime', key);
   return { atMs: duration(file, 'fault.at', f.at, 0), downtimeMs: duration(file, 'fault.downtime', f.downtime ?? 0, 0) };
+}
+
+const EXACTLY_ONCE_KEYS = ['guarantee', 'stages', 'retryEvery', 'crashEvery', 'consumer', 'accounts'];
+
+function oneOf<T extends string>(file: string, field: string, v: unknown, valid: readonly T[]): T {
+  if (typeof v !== 'string' || !(valid as readonly string[]).includes(v)) throw new ConfigError(file, field, `one of ${valid.join(', ')}`, v);
+  return v as T;
+}
+
+function exactlyOncePlan(file: string, v: unknown): ExactlyOncePlan {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(file, 'exactlyOnce', `a mapping with the fields ${EXACTLY_ONCE_KEYS.join(', ')}`, v);
+  const f = v as Record<string, unknown>;
+  for (const key of Object.keys(f)) if (!EXACTLY_ONCE_KEYS.includes(key)) throw new ConfigError(file, `exactlyOnce.${key}`, `one of the fields ${EXACTLY_ONCE_KEYS.join(', ')}`, key);
+  const raw = f.guarantee ?? [...GUARANTEES];
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) throw new ConfigError(file, 'exactlyOnce.guarantee', `one or a list of ${GUARANTEES.join(', ')}`, raw);
+  const guarantees = list.map((g, i) => oneOf(file, Array.isArray(raw) ? `exactlyOnce.guarantee[${i}]` : 'exactlyOnce.guarantee', g, GUARANTEES));
+  return {
+    guarantees: [...new Set(guarantees)],
+    stages: int(file, 'exactlyOnce.stages', f.stages ?? 1, 1, 8),
+    retryEveryMs: duration(file, 'exactlyOnce.retryEvery', f.retryEvery ?? 0, 0),
+    crashEveryMs: duration(file, 'exactlyOnce.crashEvery', f.crashEvery ?? 0, 0),
+    consumer: oneOf(file, 'exactlyOnce.consumer', f.consumer ?? 'correct', APPLY_BEHAVIOURS),
+    accounts: int(file, 'exactlyOnce.accounts', f.accounts ?? 1000, 1, 1_000_000),
+  };
 }
 
 function matrix(file: string, v: unknown, knownSystems: string[]): Record<string, unknown[]> {
@@ -212,11 +261,15 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     matrix: matrix(file, raw.matrix ?? {}, knownSystems),
     repeat: int(file, 'repeat', raw.repeat ?? 1, 1, 100),
     ...(raw.fault !== undefined ? { fault: faultPlan(file, raw.fault) } : {}),
+    ...(raw.exactlyOnce !== undefined ? { exactlyOnce: exactlyOncePlan(file, raw.exactlyOnce) } : {}),
   };
 }
 
 /** After CLI overrides: every system to run must exist (checked late so --systems can narrow a list). */
 export function checkSystems(s: Scenario, knownSystems: string[]): void {
+  // The idempotency record lives in the one consumer of a stage (its "database"); two
+  // consumers would each need to see the other's, which this scenario does not model.
+  if (s.exactlyOnce && s.consumers !== 1) throw new ConfigError(s.file, 'consumers', '1 when the scenario has exactlyOnce (one consuming worker per stage)', s.consumers);
   s.systems.forEach((system, i) => {
     if (!knownSystems.includes(system)) throw new ConfigError(s.file, `systems[${i}]`, `one of ${knownSystems.join(', ')}`, system);
   });

@@ -1,15 +1,18 @@
 /**
- * Entry point of every load-generating worker thread: one producer or one consumer.
+ * Entry point of every load-generating worker thread: one producer, one consumer, or one
+ * middle stage of a pipeline.
  *
  * Plain worker_threads rather than a piscina pool: producers and consumers are
  * long-running loops that live for the whole run and share memory with the runner,
  * not short tasks to queue; a task pool would only add a dispatch hop on the hot path.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WorkerSide } from '../core/contract.ts';
+import type { ConsumerSpec, Forwarder, WorkerSide } from '../core/contract.ts';
 import { Control } from './control.ts';
-import { runConsumer } from './consumer-loop.ts';
+import { runConsumer, type ApplyContext } from './consumer-loop.ts';
 import { runProducer } from './producer-loop.ts';
+import { ProducingForwarder, runForwarder } from './forward-loop.ts';
+import { AccountState } from './account-state.ts';
 import type { FromWorker, WorkerStart } from './protocol.ts';
 
 const start = workerData as WorkerStart;
@@ -19,30 +22,56 @@ const post = (m: FromWorker): void => port.postMessage(m);
 async function main(): Promise<void> {
   const side = ((await import(start.workerModule)) as { workerSide: WorkerSide }).workerSide;
   const control = new Control(start.control);
+  const load = start.load;
+  const consumerSpec: ConsumerSpec = {
+    // each stage has its own group of consumers; a middle stage has exactly one
+    consumerId: start.role === 'forwarder' ? 0 : start.id,
+    stage: start.stage,
+    consumers: load.consumers,
+    producers: load.producers,
+    messageSize: load.messageSize,
+    control,
+  };
   if (start.role === 'producer') {
     const out = await runProducer(
       start.id,
       start.slot,
       control,
-      start.load,
-      (acks) =>
-        side.createProducer(start.init, { producerId: start.id, messageSize: start.load.messageSize, maxInFlight: start.load.maxInFlight, control }, acks),
+      load,
+      (acks) => side.createProducer(start.init, { producerId: start.id, stage: 0, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
       () => post({ type: 'ready' }),
     );
-    post({ type: 'producer-done', ledger: out.ledger.snapshot(), publish: out.publish.toSparse(), publishMissed: out.publishMissed });
-  } else {
-    const consumer = await side.createConsumer(start.init, {
-      consumerId: start.id,
-      consumers: start.load.consumers,
-      producers: start.load.producers,
-      messageSize: start.load.messageSize,
-      control,
-    });
+    post({ type: 'producer-done', ledger: out.ledger.snapshot(), publish: out.publish.toSparse(), publishMissed: out.publishMissed, resent: out.ledger.resent });
+  } else if (start.role === 'forwarder') {
+    const transactional = start.apply?.guarantee === 'exactly-once' && side.createForwarder ? side.createForwarder.bind(side) : undefined;
+    const open = (): Promise<Forwarder> =>
+      transactional
+        ? transactional(start.init, consumerSpec)
+        : ProducingForwarder.open(
+            () => side.createConsumer(start.init, consumerSpec),
+            (acks) => side.createProducer(start.init, { producerId: start.id, stage: start.stage + 1, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
+          );
+    // Connect once before reporting ready, so the clock starts with every stage up.
+    await (await open()).close();
     post({ type: 'ready' });
-    const out = await runConsumer(start.id, start.slot, control, start.load, consumer, (index, received, hist) =>
-      post({ type: 'interval', index, received, hist: hist.toSparse() }),
-    );
-    post({ type: 'consumer-done', ledger: out.ledger.snapshot(), e2e: out.e2e.toSparse(), receivedInWindow: out.receivedInWindow });
+    const out = await runForwarder(start.slot, control, open, start.apply?.crashEveryMs ?? 0, Math.max(load.batchSize, 64));
+    post({ type: 'forwarder-done', stage: start.stage, ...out });
+  } else {
+    const consumer = await side.createConsumer(start.init, consumerSpec);
+    const settings = start.apply;
+    const state = settings ? new AccountState(settings.accounts, settings.guarantee, settings.capabilities, settings.behaviour) : undefined;
+    const apply: ApplyContext | undefined =
+      settings && state ? { state, crashEveryMs: settings.crashEveryMs, reconnect: () => side.createConsumer(start.init, consumerSpec) } : undefined;
+    post({ type: 'ready' });
+    const out = await runConsumer(start.id, start.slot, control, load, consumer, (index, received, hist) => post({ type: 'interval', index, received, hist: hist.toSparse() }), apply);
+    post({
+      type: 'consumer-done',
+      ledger: out.ledger.snapshot(),
+      e2e: out.e2e.toSparse(),
+      receivedInWindow: out.receivedInWindow,
+      crashes: out.crashes,
+      ...(state ? { applied: state.ledger.snapshot(state.balances, state.skipped), record: state.recordName } : {}),
+    });
   }
 }
 

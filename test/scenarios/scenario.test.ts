@@ -36,6 +36,25 @@ describe('scenario files', () => {
     expect(bad({ messageSize: 10 })).toMatch(/messageSize/);
   });
 
+  it('validates the exactly-once plan field by field', () => {
+    const plan = validateScenario({ exactlyOnce: { guarantee: 'exactly-once', stages: 4, retryEvery: '500ms', crashEvery: '2s' } }, 'x.yaml', systems).exactlyOnce!;
+    expect(plan).toEqual({ guarantees: ['exactly-once'], stages: 4, retryEveryMs: 500, crashEveryMs: 2000, consumer: 'correct', accounts: 1000 });
+    expect(validateScenario({ exactlyOnce: {} }, 'x.yaml', systems).exactlyOnce!.guarantees).toEqual(['exactly-once', 'at-least-once']);
+    const err = (doc: unknown): string => {
+      try {
+        checkSystems(validateScenario(doc, 'x.yaml', systems), systems);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(err({ exactlyOnce: { guarantee: 'twice' } })).toBe('x.yaml: exactlyOnce.guarantee: expected one of exactly-once, at-least-once, got "twice"');
+    expect(err({ exactlyOnce: { consumer: 'sloppy' } })).toMatch(/exactlyOnce.consumer: expected one of correct, apply-twice, drop/);
+    expect(err({ exactlyOnce: { stagez: 2 } })).toMatch(/exactlyOnce.stagez: expected one of the fields/);
+    expect(err({ exactlyOnce: {}, consumers: 2 })).toMatch(/consumers: expected 1 when the scenario has exactlyOnce/);
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-scn-'));
     const f = path.join(dir, 'broken.yaml');
