@@ -91,12 +91,13 @@ describe('ringbuffer adapter', () => {
       perProducerOrdering: true,
       deduplication: false,
       transactions: false,
+      idempotencyRecord: 'offset',
     });
   });
 
   it('records its configuration, one lane per producer', async () => {
     const s = await adapter.open(context(3, 2, { capacity: '64KiB', padding: 'off', wait: 'spin' }));
-    expect(s.config).toEqual({ capacity: 65536, padding: 'off', wait: 'spin', lanes: 3 });
+    expect(s.config).toEqual({ process: 'inline', capacity: 65536, padding: 'off', wait: 'spin', dedup: 'off', lanes: 3 });
     await s.close();
   });
 

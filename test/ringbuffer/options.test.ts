@@ -15,9 +15,39 @@ function configError(raw: unknown): ConfigError {
 }
 
 describe('ringbuffer options', () => {
+  const DEFAULTS = { capacity: 4 * 1024 * 1024, padding: 'on', wait: 'block', process: 'inline', journal: 'none', dedup: 'off' };
+
   it('fills in defaults', () => {
-    expect(adapter.parseOptions(undefined, WHERE)).toEqual({ capacity: 4 * 1024 * 1024, padding: 'on', wait: 'block' });
-    expect(adapter.parseOptions({}, WHERE)).toEqual({ capacity: 4 * 1024 * 1024, padding: 'on', wait: 'block' });
+    expect(adapter.parseOptions(undefined, WHERE)).toEqual(DEFAULTS);
+    expect(adapter.parseOptions({}, WHERE)).toEqual(DEFAULTS);
+  });
+
+  it('accepts the process, journal and dedup settings (dedup also as a YAML 1.1 boolean)', () => {
+    expect(adapter.parseOptions({ process: 'child', journal: 'fsync', dedup: 'on' }, WHERE)).toMatchObject({ process: 'child', journal: 'fsync', dedup: 'on' });
+    expect(adapter.parseOptions({ process: 'child', journal: 'none' }, WHERE)).toMatchObject({ process: 'child', journal: 'none' });
+    expect(adapter.parseOptions({ dedup: true }, WHERE).dedup).toBe('on');
+    expect(adapter.parseOptions({ dedup: false }, WHERE).dedup).toBe('off');
+  });
+
+  it('refuses a journal without a server process, in one line naming both fields', () => {
+    const e = configError({ journal: 'fsync' });
+    expect(e.field).toBe('ringbuffer.journal');
+    expect(e.message).toMatch(/ringbuffer\.journal: expected "none" unless ringbuffer\.process is "child".*got "fsync"/);
+    expect(e.message.split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [{}, { durable: false, acks: false, deduplication: false }],
+    [{ dedup: 'on' }, { durable: false, acks: false, deduplication: true }],
+    [{ process: 'child' }, { durable: false, acks: true, deduplication: false }],
+    [{ process: 'child', journal: 'fsync', dedup: 'on' }, { durable: true, acks: true, deduplication: true }],
+  ])('capabilities of %j: %j, ordered per producer, offsets as the idempotency record', (raw, expected) => {
+    expect(adapter.capabilities(adapter.parseOptions(raw, WHERE))).toEqual({ ...expected, perProducerOrdering: true, transactions: false, idempotencyRecord: 'offset' });
+  });
+
+  it('switches deduplication on for exactly-once and off for at-least-once', () => {
+    expect(adapter.guaranteeOptions?.('exactly-once')).toEqual({ dedup: 'on' });
+    expect(adapter.guaranteeOptions?.('at-least-once')).toEqual({ dedup: 'off' });
   });
 
   it('accepts capacities in bytes or with units, booleans for padding, and every wait mode', () => {
@@ -30,7 +60,7 @@ describe('ringbuffer options', () => {
   });
 
   it('is idempotent, since open() parses its options again', () => {
-    const once = adapter.parseOptions({ capacity: '1MiB', padding: 'off', wait: 'spin' }, WHERE);
+    const once = adapter.parseOptions({ capacity: '1MiB', padding: 'off', wait: 'spin', process: 'child', journal: 'fsync', dedup: 'on' }, WHERE);
     expect(adapter.parseOptions(once, WHERE)).toEqual(once);
   });
 
@@ -42,6 +72,9 @@ describe('ringbuffer options', () => {
     [{ capacity: -64 }, 'ringbuffer.capacity'],
     [{ padding: 'maybe' }, 'ringbuffer.padding'],
     [{ wait: 'sleep' }, 'ringbuffer.wait'],
+    [{ process: 'fork' }, 'ringbuffer.process'],
+    [{ process: 'child', journal: 'always' }, 'ringbuffer.journal'],
+    [{ dedup: 'yes' }, 'ringbuffer.dedup'],
     [{ capacty: 1024 }, 'ringbuffer.capacty'],
     ['fast', 'ringbuffer'],
   ])('rejects %j naming %s and the file', (raw, field) => {

@@ -1,48 +1,61 @@
 /**
- * The in-process ring buffer: SharedArrayBuffer rings between worker threads, coordinated
- * with Atomics. It needs no broker, so it shows what the harness itself can move and what
- * a message bus costs on top.
+ * The ring buffer, in one of two processes:
  *
- * Several producers: one single-producer single-consumer lane per producer, rather than
- * one ring where producers claim space with compare-and-swap. With lanes, a producer's
- * tail has one writer, so publishing is a plain Atomics.store; there is no CAS retry
- * under contention and no second "commit" index that a claim-then-fill ring needs so the
- * consumer does not read a claimed but unfilled slot. Per-producer order follows from
- * the structure. The cost: consumer c serves lanes l with l % consumers === c, so there
- * cannot be more consumers than producers, and one lane is never shared by two consumers.
+ *   inline (default)  SharedArrayBuffer rings between worker threads, coordinated with
+ *                     Atomics. It needs no broker, so it shows what the harness itself can
+ *                     move and what a message bus costs on top. Memory only.
+ *   child             a ring server process (server/) owns the lanes; producers and
+ *                     consumers reach it over TCP on 127.0.0.1. There is a process to
+ *                     kill -9, and with `journal: fsync` every lane is also an append-only
+ *                     file, fsync'd before the producer's ack, so acknowledged messages
+ *                     survive the kill.
+ *
+ * Several producers: one single-producer single-consumer lane per producer (and per
+ * pipeline stage), rather than one ring where producers claim space with
+ * compare-and-swap. With lanes, a producer's tail has one writer, so publishing is a
+ * plain Atomics.store; there is no CAS retry under contention and no second "commit"
+ * index that a claim-then-fill ring needs so the consumer does not read a claimed but
+ * unfilled slot. Per-producer order follows from the structure. The cost: consumer c
+ * serves lanes l with l % consumers === c, so there cannot be more consumers than
+ * producers, and one lane is never shared by two consumers. The child mode keeps the
+ * same lanes and assignment, so the two modes differ only in where the lanes live.
  */
 import type { Capabilities, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
-import { createDoorbells, createLane, frameBytes } from './layout.ts';
-import { toCloneable } from './init.ts';
 import { parseRingOptions } from './options.ts';
-
-const CAPABILITIES: Capabilities = {
-  // Memory only. A file-backed journal (see the extension point in lane-writer.ts) would
-  // make this depend on the options.
-  durable: false,
-  // "Acked" means "written into the ring", reported by the producer inside send().
-  acks: false,
-  perProducerOrdering: true,
-  deduplication: false,
-  transactions: false,
-  idempotencyRecord: 'offset',
-};
+import { openInline } from './inline-session.ts';
+import { openChild } from './child/session.ts';
 
 export const adapter: SystemAdapter = {
   name: 'ringbuffer',
-  description: 'in-process SharedArrayBuffer ring between worker threads, one SPSC lane per producer',
+  description: 'SharedArrayBuffer ring between worker threads (or a ring server process with an fsync journal), one SPSC lane per producer',
 
   parseOptions(raw: unknown, where: string): Record<string, unknown> {
     return { ...parseRingOptions(raw, where) };
   },
 
-  capabilities(): Capabilities {
-    return { ...CAPABILITIES };
+  capabilities(raw: Record<string, unknown>): Capabilities {
+    const o = parseRingOptions(raw, 'ringbuffer options');
+    return {
+      durable: o.process === 'child' && o.journal === 'fsync',
+      // Inline, "acked" means "written into the ring", reported by the producer inside
+      // send(); the server acknowledges each publish once appended (and synced).
+      acks: o.process === 'child',
+      perProducerOrdering: true,
+      deduplication: o.dedup === 'on',
+      transactions: false,
+      idempotencyRecord: 'offset',
+    };
+  },
+
+  guaranteeOptions(guarantee): Record<string, unknown> {
+    return { dedup: guarantee === 'exactly-once' ? 'on' : 'off' };
   },
 
   async open(ctx: OpenContext): Promise<SystemSession> {
     // Already validated by parseOptions; parsing again recovers the typed form.
     const options = parseRingOptions(ctx.options, 'ringbuffer options');
+    const stages = ctx.stages ?? 1;
+    if (!Number.isInteger(stages) || stages < 1) throw new Error(`ringbuffer: ${stages} pipeline stages (at least 1)`);
     if (ctx.producers < 1 || ctx.consumers < 1) {
       throw new Error(`ringbuffer: needs at least one producer and one consumer (got ${ctx.producers} producers, ${ctx.consumers} consumers)`);
     }
@@ -52,17 +65,6 @@ export const adapter: SystemAdapter = {
           'so consumers must not outnumber producers',
       );
     }
-    if (frameBytes(ctx.messageSize) > options.capacity) {
-      throw new Error(`ringbuffer: a ${ctx.messageSize}-byte message does not fit in a lane of ${options.capacity} bytes (raise ringbuffer.capacity)`);
-    }
-    const padded = options.padding === 'on';
-    const lanes = Array.from({ length: ctx.producers }, () => createLane(options.capacity, padded));
-    const init = toCloneable({ lanes, doorbells: createDoorbells(ctx.consumers), consumers: ctx.consumers, padded, wait: options.wait });
-    return {
-      workerInit: init,
-      config: { capacity: options.capacity, padding: options.padding, wait: options.wait, lanes: ctx.producers },
-      // The memory goes when the last worker holding it ends.
-      close: () => Promise.resolve(),
-    };
+    return options.process === 'child' ? openChild(ctx, options, stages) : openInline(ctx, options, stages);
   },
 };

@@ -21,8 +21,8 @@
  * unless it does not fit in the free space: then the part that fits goes first, so a
  * batch larger than the lane still makes progress.
  *
- * Extension point for durability: a file-backed journal would append the frame here,
- * after the copy and before the tail store, and acknowledge only once it is written.
+ * Durability is not this file's business: the journal belongs to the child-process mode
+ * (server/journal.ts), where a process owns the lanes and can be killed on its own.
  */
 import { FRAME_HEADER, frameBytes, writeU32, type Lane } from './layout.ts';
 import type { Parking } from './waiting.ts';
@@ -52,12 +52,18 @@ export class LaneWriter {
     return this.free(frameBytes(payload)) >= frameBytes(payload);
   }
 
+  /** The highest sequence appended to the lane so far (-1: none). */
+  lastSeq(): number {
+    return this.lane.lastSeq[0]!;
+  }
+
   /**
    * Writes messages [first, first+count) of `src` (each `size` bytes, laid end to end)
    * as one frame: all of them if they fit, else as many as fit. Publishes the frame and
-   * returns how many messages it holds (0: no room for even one).
+   * returns how many messages it holds (0: no room for even one). `firstSeq` is the
+   * sequence of message `first`, recorded as the lane's last sequence.
    */
-  write(src: Uint8Array, first: number, size: number, count: number): number {
+  write(src: Uint8Array, first: number, size: number, count: number, firstSeq = -1): number {
     const { capacity, mask, data } = this.lane;
     const free = this.free(frameBytes(count * size));
     let n = count;
@@ -79,6 +85,9 @@ export class LaneWriter {
       data.set(src.subarray(from + firstPart, from + len), 0);
     }
     this.tail = (tail + frameBytes(len)) | 0;
+    // Before the tail store, whose Atomics ordering makes it visible to whoever sees the frame.
+    const last = firstSeq + n - 1;
+    if (firstSeq >= 0 && last > this.lane.lastSeq[0]!) this.lane.lastSeq[0] = last;
     this.publish();
     return n;
   }

@@ -15,6 +15,11 @@
  * (The SharedArrayBuffer itself comes from V8's allocator: large ones are page-aligned;
  * the 64-byte alignment of small ones is not something JavaScript can check.)
  *
+ * Bytes 56..63 of line 0 (free in both layouts) hold LAST_SEQ, a Float64 written by the
+ * producer only: the highest sequence appended to the lane, for deduplication. It lives
+ * in the lane rather than in the producer, so a producer that replaces a crashed one (a
+ * pipeline stage reopened) still knows what the lane holds.
+ *
  * Indices are byte counters kept as Int32 that wrap modulo 2^32, never reset:
  * position = index & (capacity - 1), bytes in use = (tail - head) | 0. Because capacity
  * divides 2^32 and is at most 2^30, both stay exact however many bytes a run moves,
@@ -31,6 +36,7 @@ export const DATA_OFFSET = 2 * CACHE_LINE;
 export const FRAME_HEADER = 8;
 export const MIN_CAPACITY = 64;
 export const MAX_CAPACITY = 1 << 30;
+const LAST_SEQ_BYTE = 56;
 
 /** Int32 indices of the control words. */
 export interface ControlWords {
@@ -55,6 +61,8 @@ export interface Lane {
   readonly data: Uint8Array;
   readonly capacity: number;
   readonly mask: number;
+  /** [0]: highest sequence appended (-1: none); written by the producer before its tail store */
+  readonly lastSeq: Float64Array;
 }
 
 /**
@@ -71,6 +79,7 @@ export function createLane(capacity: number, padded: boolean, startIndex = 0): S
   const at = controlWords(padded);
   words[at.tail] = startIndex | 0;
   words[at.head] = startIndex | 0;
+  new Float64Array(sab, LAST_SEQ_BYTE, 1)[0] = -1;
   return sab;
 }
 
@@ -82,6 +91,7 @@ export function openLane(sab: SharedArrayBuffer, padded: boolean): Lane {
     data: new Uint8Array(sab, DATA_OFFSET, capacity),
     capacity,
     mask: capacity - 1,
+    lastSeq: new Float64Array(sab, LAST_SEQ_BYTE, 1),
   };
 }
 
@@ -103,11 +113,12 @@ export function writeU32(data: Uint8Array, mask: number, index: number, value: n
 }
 
 /**
- * One wake-up word per consumer, each on its own cache line. A consumer serving several
- * lanes cannot Atomics.wait on all their tails at once, so producers ring this instead.
+ * One wake-up word per consumer (per stage: `count` = stages * consumers), each on its own
+ * cache line. A consumer serving several lanes cannot Atomics.wait on all their tails at
+ * once, so producers ring this instead.
  */
-export function createDoorbells(consumers: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.max(1, consumers) * CACHE_LINE);
+export function createDoorbells(count: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(Math.max(1, count) * CACHE_LINE);
 }
 
 export function doorbellIndex(consumerId: number): number {

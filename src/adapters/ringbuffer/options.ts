@@ -7,14 +7,23 @@ import { MAX_CAPACITY, MIN_CAPACITY } from './layout.ts';
 import { WAIT_MODES, type WaitMode } from './waiting.ts';
 
 export type Padding = 'on' | 'off';
+/** inline: lanes in shared memory between worker threads; child: a ring server process owns them */
+export type ProcessMode = 'inline' | 'child';
+/** fsync: a per-lane append-only journal, fsync'd before the producer's ack (child only) */
+export type JournalMode = 'none' | 'fsync';
+export type Dedup = 'on' | 'off';
 
 export interface RingOptions {
-  /** bytes of data per lane (one lane per producer), a power of two */
+  /** bytes of data per lane (one lane per producer and stage), a power of two */
   capacity: number;
-  /** 'on': head and tail on separate 64-byte cache lines; 'off': on one (false sharing) */
+  /** 'on': head and tail on separate 64-byte cache lines; 'off': on one (false sharing). Inline only. */
   padding: Padding;
-  /** how a side with nothing to do waits: see waiting.ts */
+  /** how a side with nothing to do waits: see waiting.ts. Inline only. */
   wait: WaitMode;
+  process: ProcessMode;
+  journal: JournalMode;
+  /** 'on': a lane drops a (producer, sequence) at or below the last one it appended for that producer */
+  dedup: Dedup;
 }
 
 export const DEFAULT_OPTIONS: RingOptions = {
@@ -23,9 +32,12 @@ export const DEFAULT_OPTIONS: RingOptions = {
   // 'block' spins 200 µs before parking, so under load it never sleeps (spin-level
   // throughput and latency) but an idle side releases its core: see waiting.ts.
   wait: 'block',
+  process: 'inline',
+  journal: 'none',
+  dedup: 'off',
 };
 
-const KEYS = ['capacity', 'padding', 'wait'] as const;
+const KEYS = ['capacity', 'padding', 'wait', 'process', 'journal', 'dedup'] as const;
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
 const CAPACITY_EXPECTED = `a power of two from ${MIN_CAPACITY} bytes to 1 GiB (bytes, or e.g. "64KiB", "4MiB")`;
 
@@ -38,6 +50,17 @@ function parseCapacity(v: unknown): number | undefined {
 }
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/** A field that must be one of `allowed`; YAML 1.1 readers turn on/off into booleans, so those map back. */
+function oneOf<T extends string>(section: Record<string, unknown>, key: string, allowed: readonly T[], where: string): T | undefined {
+  const raw = section[key];
+  const v = raw === true && allowed.includes('on' as T) ? 'on' : raw === false && allowed.includes('off' as T) ? 'off' : raw;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(where, `ringbuffer.${key}`, allowed.length === 2 ? `"${allowed[0]}" or "${allowed[1]}"` : `one of ${allowed.join(', ')}`, raw);
+  }
+  return v as T;
+}
 
 export function parseRingOptions(raw: unknown, where: string): RingOptions {
   if (raw === undefined || raw === null) return { ...DEFAULT_OPTIONS };
@@ -55,20 +78,16 @@ export function parseRingOptions(raw: unknown, where: string): RingOptions {
     }
     out.capacity = c;
   }
+  out.padding = oneOf(section, 'padding', ['on', 'off'], where) ?? out.padding;
+  out.wait = oneOf(section, 'wait', WAIT_MODES, where) ?? out.wait;
+  out.process = oneOf(section, 'process', ['inline', 'child'], where) ?? out.process;
+  out.journal = oneOf(section, 'journal', ['none', 'fsync'], where) ?? out.journal;
+  out.dedup = oneOf(section, 'dedup', ['on', 'off'], where) ?? out.dedup;
 
-  // YAML 1.1 readers turn on/off into booleans; accept them so either YAML flavour works.
-  const padding = section.padding === true ? 'on' : section.padding === false ? 'off' : section.padding;
-  if (padding !== undefined) {
-    if (padding !== 'on' && padding !== 'off') throw new ConfigError(where, 'ringbuffer.padding', '"on" or "off"', section.padding);
-    out.padding = padding;
-  }
-
-  const wait = section.wait;
-  if (wait !== undefined) {
-    if (typeof wait !== 'string' || !(WAIT_MODES as readonly string[]).includes(wait)) {
-      throw new ConfigError(where, 'ringbuffer.wait', `one of ${WAIT_MODES.join(', ')}`, wait);
-    }
-    out.wait = wait as WaitMode;
+  if (out.journal === 'fsync' && out.process !== 'child') {
+    // The journal is written by the process that owns the lanes; inline, that is every
+    // producer thread, and a kill -9 would take the whole harness with it anyway.
+    throw new ConfigError(where, 'ringbuffer.journal', '"none" unless ringbuffer.process is "child" (the journal belongs to the ring server process)', section.journal);
   }
   return out;
 }

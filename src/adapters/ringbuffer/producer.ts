@@ -1,47 +1,67 @@
 /**
- * A producer writing its own lane. `send` returns once the whole batch is in the ring,
- * which is what "acked" means for a memory-only system, so acks are reported inside it.
+ * An inline producer. At stage 0 it writes its own lane; at a later stage it is the
+ * stage's forwarder and writes the lane of each batch's origin producer (the stage has
+ * one forwarder, so each lane still has a single writer). `send` returns once the whole
+ * batch is in the ring, which is what "acked" means for a memory-only system, so acks are
+ * reported inside it.
+ *
+ * Deduplication compares with the lane's last appended sequence, kept in the lane's
+ * shared memory (layout.ts): a forwarder reopened after a crash sees what its
+ * predecessor appended.
  */
 import type { AckSink, OutboundBatch, Producer, RunControl } from '../../core/contract.ts';
 import type { Lane } from './layout.ts';
 import { LaneWriter, RoomParking } from './lane-writer.ts';
 import { Waiter, type WaitMode } from './waiting.ts';
 
+/** The writing end of one lane, and the room to wait in when it is full. */
+export interface LaneTarget {
+  writer: LaneWriter;
+  room: RoomParking;
+}
+
+export function laneTarget(lane: Lane, bell: Int32Array, bellIndex: number): LaneTarget {
+  const writer = new LaneWriter(lane, bell, bellIndex);
+  return { writer, room: new RoomParking(writer, lane) };
+}
+
 export class RingProducer implements Producer {
-  private readonly writer: LaneWriter;
-  private readonly room: RoomParking;
   /** public for its stats */
   readonly waiter: Waiter;
 
   constructor(
-    lane: Lane,
-    bell: Int32Array,
-    bellIndex: number,
+    /** the lane for a batch of origin producer `producerId`, or an error naming why there is none */
+    private readonly target: (producerId: number) => LaneTarget,
     wait: WaitMode,
     control: RunControl,
     private readonly acks: AckSink,
+    private readonly dedup: boolean,
     sliceMs?: number,
   ) {
-    this.writer = new LaneWriter(lane, bell, bellIndex);
-    this.room = new RoomParking(this.writer, lane);
     this.waiter = new Waiter(wait, control, sliceMs);
   }
 
   send(batch: OutboundBatch): void {
     const { bytes, size, count, firstSeq } = batch;
-    if (!this.writer.fitsAtAll(size)) {
+    const { writer, room } = this.target(batch.producerId);
+    if (!writer.fitsAtAll(size)) {
       throw new Error(`ringbuffer: a ${size}-byte message does not fit in a lane (raise ringbuffer.capacity)`);
     }
     let done = 0;
+    if (this.dedup) {
+      // The lane already holds these: acknowledged, since the system has them.
+      done = Math.min(count, Math.max(0, writer.lastSeq() - firstSeq + 1));
+      if (done > 0) this.acks.acked(firstSeq, done);
+    }
     while (done < count) {
-      const n = this.writer.write(bytes, done, size, count - done);
+      const n = writer.write(bytes, done, size, count - done, firstSeq + done);
       if (n > 0) {
         this.acks.acked(firstSeq + done, n);
         done += n;
         continue;
       }
-      this.room.payload = size;
-      if (!this.waiter.until(this.room, Number.POSITIVE_INFINITY)) {
+      room.payload = size;
+      if (!this.waiter.until(room, Number.POSITIVE_INFINITY)) {
         this.acks.failed(firstSeq + done, count - done, 'run stopped');
         return;
       }

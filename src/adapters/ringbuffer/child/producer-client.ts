@@ -1,0 +1,136 @@
+/**
+ * A producer talking to the ring server. `send` writes PUBLISH frames and returns; acks
+ * come back by request id and go to the AckSink.
+ *
+ *   - At most `maxInFlight` messages await an ack; send waits for room (back-pressure
+ *     from a full lane reaches it this way).
+ *   - A batch is cut into parts that each fit in a lane.
+ *   - Connection lost: every message awaiting an ack is reported unknown at once (it may
+ *     or may not be stored). send waits for the reconnect; if the run stops meanwhile, the
+ *     rest of the batch is reported failed, since it never left.
+ *   - A stage > 0 producer forwards other producers' messages: each batch goes to the
+ *     lane of its origin producer.
+ */
+import type { AckSink, OutboundBatch, Producer, ProducerSpec } from '../../../core/contract.ts';
+import { laneIndex, stageOf, type ChildInit } from '../init.ts';
+import { Link } from './link.ts';
+import { ACK_FAILED, decodeAck, encodePublish, FRAME, FRAME_SLACK } from './protocol.ts';
+
+interface Pending {
+  seq: number;
+  count: number;
+}
+
+/** How often a waiting send looks at control.stopping() when nothing else wakes it. */
+const POLL_MS = 20;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export class ChildProducer implements Producer {
+  private readonly link: Link;
+  private readonly stage: number;
+  private readonly pending = new Map<number, Pending>();
+  private inFlight = 0;
+  private nextReq = 1;
+
+  constructor(
+    private readonly init: ChildInit,
+    private readonly spec: ProducerSpec,
+    private readonly acks: AckSink,
+  ) {
+    this.stage = stageOf(spec, init.stages, `producer ${spec.producerId}`);
+    // Acks only come back, so anything large is corrupt.
+    this.link = new Link(init.host, init.port, FRAME_SLACK, {
+      onOpen: () => undefined,
+      onFrame: (body) => this.onFrame(body),
+      onLost: (reason) => this.lost(reason),
+    });
+  }
+
+  /** Waits for the first connection, so that a run starts with every producer connected. */
+  async connected(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!this.link.connected && Date.now() < until && !this.spec.control.stopping()) await this.link.changed(POLL_MS);
+    if (!this.link.connected) {
+      this.link.close();
+      throw new Error(`ringbuffer: producer ${this.spec.producerId} could not reach the ring server at ${this.link.describe()} within ${timeoutMs / 1000} s`);
+    }
+  }
+
+  async send(batch: OutboundBatch): Promise<void> {
+    const { bytes, size, count, firstSeq, producerId } = batch;
+    const lane = this.laneFor(producerId);
+    const partMax = Math.max(1, Math.min(this.spec.maxInFlight, size === 0 ? count : Math.floor(this.init.capacity / size)));
+    let done = 0;
+    while (done < count) {
+      const n = Math.min(partMax, count - done);
+      if (!(await this.room(n))) {
+        this.acks.failed(firstSeq + done, count - done, 'run stopped while the ring server was unreachable or its lane full');
+        return;
+      }
+      const req = this.nextReq;
+      this.nextReq = this.nextReq === 0xffffffff ? 1 : this.nextReq + 1;
+      this.link.write(encodePublish(req, lane, firstSeq + done, n, size, bytes.subarray(done * size, (done + n) * size)));
+      this.pending.set(req, { seq: firstSeq + done, count: n });
+      this.inFlight += n;
+      done += n;
+    }
+    // One event-loop turn per batch, so acks are read (and timed) as they come rather
+    // than only once the window is full.
+    await yieldToEventLoop();
+  }
+
+  async flush(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && Date.now() < until && !this.spec.control.stopping()) await this.link.changed(Math.min(POLL_MS, until - Date.now()));
+    // After the deadline an ack may still come; the ledger hears "unknown" now and nothing later.
+    this.giveUp('no ack before the flush deadline');
+  }
+
+  async close(): Promise<void> {
+    this.giveUp('producer closed before the ack came');
+    this.link.close();
+  }
+
+  private laneFor(origin: number): number {
+    if (this.stage === 0 && origin !== this.spec.producerId) {
+      throw new Error(`ringbuffer: producer ${this.spec.producerId} sent a batch of producer ${origin}; only a stage > 0 producer forwards other producers' messages`);
+    }
+    if (!Number.isInteger(origin) || origin < 0 || origin >= this.init.producers) {
+      throw new Error(`ringbuffer: no lane for producer ${origin} (${this.init.producers} producers)`);
+    }
+    return laneIndex(this.stage, origin, this.init.producers);
+  }
+
+  /** Waits until `n` more messages may be in flight on a live connection; false if the run stops first. */
+  private async room(n: number): Promise<boolean> {
+    for (;;) {
+      if (this.link.serverError) throw new Error(`ringbuffer: the ring server refused producer ${this.spec.producerId}: ${this.link.serverError}`);
+      if (this.link.connected && (this.inFlight === 0 || this.inFlight + n <= this.spec.maxInFlight)) return true;
+      if (this.spec.control.stopping()) return false;
+      await this.link.changed(POLL_MS);
+    }
+  }
+
+  private onFrame(body: Buffer): void {
+    if (body[0] !== FRAME.ack) return;
+    const a = decodeAck(body);
+    const p = this.pending.get(a.reqId);
+    if (!p) return;
+    this.pending.delete(a.reqId);
+    this.inFlight -= p.count;
+    if (a.status === ACK_FAILED) this.acks.failed(p.seq, p.count, a.reason);
+    else this.acks.acked(p.seq, p.count);
+    this.link.wake();
+  }
+
+  private lost(reason: string): void {
+    this.giveUp(reason);
+  }
+
+  private giveUp(reason: string): void {
+    for (const p of this.pending.values()) this.acks.unknown(p.seq, p.count, reason);
+    this.pending.clear();
+    this.inFlight = 0;
+  }
+}

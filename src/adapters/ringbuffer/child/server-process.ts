@@ -1,0 +1,120 @@
+/**
+ * The ring server as a broker process of the harness: started through spawnBroker (pid
+ * file, orphan reaping, SIGKILL of stragglers on exit, log file), on a free port of
+ * 127.0.0.1 picked at the first start and kept for restarts, so clients reconnect to the
+ * same address after a kill -9.
+ *
+ * It runs TypeScript through tsx's loader in the server's own Node process, not the tsx
+ * CLI: the CLI would start Node as a grandchild, and kill -9 of the CLI would leave the
+ * real server running.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BrokerError } from '../../../core/errors.ts';
+import { spawnBroker, type BrokerProcess } from '../../../brokers/native/processes.ts';
+import { canConnect, freePort, waitUntil } from '../../../brokers/native/ports.ts';
+import type { ServerConfig } from '../server/config.ts';
+
+const ENTRY = fileURLToPath(new URL('../server/main.ts', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+function tsxLoader(): string {
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}
+
+export type ServerSettings = Omit<ServerConfig, 'port' | 'host' | 'parentPid'>;
+
+export class RingServerProcess {
+  readonly host = '127.0.0.1';
+  private port = 0;
+  private proc: BrokerProcess | undefined;
+  /** the harness itself stopped or killed it; any other exit is a crash */
+  private expectExit = false;
+  private crash: BrokerError | undefined;
+
+  constructor(
+    private readonly settings: ServerSettings,
+    private readonly logFile: string,
+  ) {}
+
+  get address(): { host: string; port: number } {
+    return { host: this.host, port: this.port };
+  }
+
+  get pid(): number {
+    return this.proc?.pid ?? -1;
+  }
+
+  /**
+   * Why the server died by itself, waiting up to `ms` for its exit to be noticed: a
+   * refused connection often arrives before the exit status.
+   */
+  async crashedWithin(ms: number): Promise<BrokerError | undefined> {
+    const proc = this.proc;
+    if (this.crash || !proc?.running) return this.crash;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([proc.exited, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+    // let the exit handler that records the crash run first
+    await new Promise((r) => setImmediate(r));
+    return this.crash;
+  }
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    try {
+      await this.launch();
+    } catch (err) {
+      // The port can be taken between the probe and the server's bind: pick another once.
+      if (!(err instanceof BrokerError) || !/EADDRINUSE/.test(err.logTail)) throw err;
+      this.port = await freePort();
+      await this.launch();
+    }
+  }
+
+  /** kill -9, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    this.expectExit = true;
+    await this.proc?.kill9();
+  }
+
+  /** Starts again on the same port and data directory; resolves once it accepts connections. */
+  async restart(): Promise<void> {
+    if (this.proc?.running) await this.kill();
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    this.expectExit = true;
+    await this.proc?.stop(5_000);
+  }
+
+  logTail(lines = 20): string {
+    return this.proc?.logTail(lines) ?? '';
+  }
+
+  private async launch(): Promise<void> {
+    const config: ServerConfig = { ...this.settings, host: this.host, port: this.port, parentPid: process.pid };
+    this.expectExit = false;
+    const proc = spawnBroker({
+      name: 'ringbuffer-server',
+      command: process.execPath,
+      args: ['--import', tsxLoader(), ENTRY, JSON.stringify(config)],
+      logFile: this.logFile,
+    });
+    this.proc = proc;
+    void proc.exited.then((code) => {
+      if (!this.expectExit && this.proc === proc) this.crash = new BrokerError(`the ring server (pid ${proc.pid}) exited (code ${code}) during the run (${this.logFile})`, proc.logTail(20));
+    });
+    const ready = await waitUntil(async () => !proc.running || (await canConnect(this.port, this.host)), START_TIMEOUT_MS, 50);
+    if (ready && proc.running) return;
+    const exited = !proc.running;
+    const tail = proc.logTail(20);
+    this.expectExit = true;
+    await proc.kill9();
+    throw new BrokerError(
+      exited ? `ring server exited during start (${this.logFile})` : `ring server did not accept connections on ${this.host}:${this.port} within ${START_TIMEOUT_MS / 1000} s (${this.logFile})`,
+      tail,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+/** Opens the inline mode: every lane of every stage in shared memory, nothing to start. */
+import type { OpenContext, SystemSession } from '../../core/contract.ts';
+import { createDoorbells, createLane, frameBytes } from './layout.ts';
+import { toCloneable } from './init.ts';
+import type { RingOptions } from './options.ts';
+
+export function openInline(ctx: OpenContext, options: RingOptions, stages: number): SystemSession {
+  if (frameBytes(ctx.messageSize) > options.capacity) {
+    throw new Error(`ringbuffer: a ${ctx.messageSize}-byte message does not fit in a lane of ${options.capacity} bytes (raise ringbuffer.capacity)`);
+  }
+  const padded = options.padding === 'on';
+  const lanes = Array.from({ length: ctx.producers * stages }, () => createLane(options.capacity, padded));
+  const init = toCloneable({
+    mode: 'inline',
+    lanes,
+    doorbells: createDoorbells(ctx.consumers * stages),
+    producers: ctx.producers,
+    consumers: ctx.consumers,
+    stages,
+    padded,
+    wait: options.wait,
+    dedup: options.dedup === 'on',
+  });
+  return {
+    workerInit: init,
+    config: { process: 'inline', capacity: options.capacity, padding: options.padding, wait: options.wait, dedup: options.dedup, lanes: ctx.producers * stages, ...(stages > 1 ? { stages } : {}) },
+    // The memory goes when the last worker holding it ends.
+    close: () => Promise.resolve(),
+  };
+}

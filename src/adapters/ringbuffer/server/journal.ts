@@ -1,0 +1,144 @@
+/**
+ * The append side of a lane's journal (format: journal-format.ts), with group commit:
+ * appends queue up while the event loop handles whatever arrived, then one writev and
+ * one fdatasync per lane cover all of them, and only then are they acknowledged. While a
+ * write is in flight, new appends gather for the next one, so a slow disk means bigger
+ * groups rather than a queue of syncs.
+ *
+ * fdatasync rather than fsync: the segment's size changes with every append, which
+ * fdatasync flushes too; only timestamps are left behind.
+ *
+ * The committed offset is overwritten in its own file without a sync: losing it (power
+ * loss) only means delivering again what was already handled, never losing anything.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { commitFile, encodeRecordHeader, RECORD_HEADER, segmentName } from './journal-format.ts';
+import type { Segment } from './recovery.ts';
+
+/** A new segment is started once the active one is this large, so consumed ones can be deleted. */
+export const SEGMENT_BYTES = 64 * 1024 * 1024;
+
+export class LaneJournal {
+  private fd: number | undefined;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  /** offset after the last queued record */
+  private queuedEnd: number;
+  private callbacks: Array<() => void> = [];
+  private writing = false;
+  /** offset after the last record on disk */
+  private durableEnd: number;
+  private commitFd: number | undefined;
+  private commitDirty = -1;
+
+  constructor(
+    private readonly dir: string,
+    private readonly lane: number,
+    private readonly segments: Segment[],
+    appended: number,
+    /** a write or sync failed: the journal cannot keep its promise any more */
+    private readonly onFatal: (err: Error) => void,
+    private readonly segmentBytes = SEGMENT_BYTES,
+  ) {
+    this.queuedEnd = appended;
+    this.durableEnd = appended;
+  }
+
+  /** Queues a record; `done` runs once it is written and synced. */
+  append(firstOffset: number, firstSeq: number, count: number, size: number, payload: Buffer, done: () => void): void {
+    this.queued.push(encodeRecordHeader(count, size, firstOffset, firstSeq), payload);
+    this.queuedBytes += RECORD_HEADER + payload.length;
+    this.queuedEnd = firstOffset + count;
+    this.callbacks.push(done);
+  }
+
+  /** Runs `done` once everything appended so far is synced (now, if it already is). */
+  whenDurable(done: () => void): void {
+    if (this.queued.length === 0 && !this.writing) done();
+    else this.callbacks.push(done);
+  }
+
+  /** Starts a group commit of everything queued, unless one is in flight (it chains). */
+  flush(): void {
+    if (this.writing) return;
+    if (this.queued.length === 0) {
+      this.runCallbacks(this.callbacks.splice(0));
+      return;
+    }
+    const buffers = this.queued;
+    const bytes = this.queuedBytes;
+    const end = this.queuedEnd;
+    const callbacks = this.callbacks;
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.callbacks = [];
+    this.writing = true;
+    let fd: number;
+    try {
+      fd = this.activeSegment(this.durableEnd, bytes);
+    } catch (err) {
+      this.onFatal(err as Error);
+      return;
+    }
+    fs.writev(fd, buffers, (werr, written) => {
+      if (werr || written !== bytes) return this.onFatal(werr ?? new Error(`journal of lane ${this.lane}: wrote ${written} of ${bytes} bytes`));
+      fs.fdatasync(fd, (serr) => {
+        if (serr) return this.onFatal(serr);
+        const seg = this.segments[this.segments.length - 1]!;
+        seg.bytes += bytes;
+        seg.endOffset = end;
+        this.durableEnd = end;
+        this.writing = false;
+        this.runCallbacks(callbacks);
+        if (this.queued.length > 0 || this.callbacks.length > 0) this.flush();
+      });
+    });
+  }
+
+  /** Records the consumer's committed offset and deletes segments it has gone past. */
+  commit(offset: number): void {
+    this.commitDirty = offset;
+  }
+
+  /** Writes a pending commit (once per event-loop turn, however many commits came). */
+  writeCommit(): void {
+    if (this.commitDirty < 0) return;
+    const offset = this.commitDirty;
+    this.commitDirty = -1;
+    this.commitFd ??= fs.openSync(commitFile(this.dir, this.lane), 'w');
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleLE(offset, 0);
+    fs.writeSync(this.commitFd, b, 0, 8, 0);
+    // Keep the segment holding the last record: its last sequence is what deduplication
+    // recovers. Any other segment entirely before the commit is done with.
+    while (this.segments.length > 1 && this.segments[0]!.endOffset <= offset && this.segments[0]!.endOffset < this.durableEnd) {
+      fs.rmSync(this.segments.shift()!.path, { force: true });
+    }
+  }
+
+  close(): void {
+    for (const fd of [this.fd, this.commitFd]) if (fd !== undefined) fs.closeSync(fd);
+    this.fd = undefined;
+    this.commitFd = undefined;
+  }
+
+  /** The fd to append `bytes` at offset `firstOffset` to, starting a new segment when due. */
+  private activeSegment(firstOffset: number, bytes: number): number {
+    const last = this.segments[this.segments.length - 1];
+    if (last && this.fd !== undefined && (last.bytes === 0 || last.bytes + bytes <= this.segmentBytes)) return this.fd;
+    if (last && this.fd === undefined && last.bytes + bytes <= this.segmentBytes) {
+      this.fd = fs.openSync(last.path, 'a');
+      return this.fd;
+    }
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    const file = path.join(this.dir, segmentName(this.lane, firstOffset));
+    this.fd = fs.openSync(file, 'a');
+    this.segments.push({ path: file, firstOffset, endOffset: firstOffset, bytes: 0 });
+    return this.fd;
+  }
+
+  private runCallbacks(callbacks: Array<() => void>): void {
+    for (const cb of callbacks) cb();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Reads a lane's journal back after a restart: what it stored (appended), where its
+ * consumer had got to (committed), its last sequence (for deduplication), and the
+ * messages from the committed offset on, which go back into memory to be delivered.
+ *
+ * A kill -9 can leave the last record of the last segment half-written; that tail was
+ * never acknowledged (the ack waits for the fsync after the write) and is cut off. A
+ * broken record anywhere else means the journal is damaged: the server refuses to start
+ * rather than silently drop what follows.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Chunk } from './lane-log.ts';
+import { commitFile, parseSegmentName, readRecordHeader, RECORD_HEADER } from './journal-format.ts';
+
+export interface Segment {
+  path: string;
+  firstOffset: number;
+  /** offset after its last record */
+  endOffset: number;
+  bytes: number;
+}
+
+export interface RecoveredLane {
+  segments: Segment[];
+  committed: number;
+  appended: number;
+  lastSeq: number;
+  chunks: Chunk[];
+  /** bytes of a torn tail that were cut off */
+  truncated: number;
+}
+
+function readCommitted(dir: string, lane: number): number {
+  try {
+    const b = fs.readFileSync(commitFile(dir, lane));
+    return b.length >= 8 ? b.readDoubleLE(0) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function recoverLane(dir: string, lane: number): RecoveredLane {
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  const found = names
+    .map((n) => ({ n, p: parseSegmentName(n) }))
+    .filter((x) => x.p?.lane === lane)
+    .sort((a, b) => a.p!.firstOffset - b.p!.firstOffset);
+  const out: RecoveredLane = { segments: [], committed: readCommitted(dir, lane), appended: 0, lastSeq: -1, chunks: [], truncated: 0 };
+  let expected: number | undefined;
+  for (let k = 0; k < found.length; k++) {
+    const file = path.join(dir, found[k]!.n);
+    const firstOffset = found[k]!.p!.firstOffset;
+    if (expected !== undefined && firstOffset !== expected) throw new Error(`journal of lane ${lane}: ${file} starts at offset ${firstOffset}, expected ${expected}`);
+    const buf = fs.readFileSync(file);
+    let at = 0;
+    let next = firstOffset;
+    while (at < buf.length) {
+      const h = readRecordHeader(buf, at);
+      const end = h ? at + RECORD_HEADER + h.count * h.size : Number.POSITIVE_INFINITY;
+      if (!h || h.firstOffset !== next || end > buf.length) break;
+      if (next + h.count > out.committed) {
+        // Copied out of the segment buffer, so the rest of the file is not kept alive.
+        const skip = Math.max(0, out.committed - next);
+        const from = at + RECORD_HEADER + skip * h.size;
+        out.chunks.push({ firstOffset: next + skip, count: h.count - skip, size: h.size, firstSeq: h.firstSeq + skip, bytes: Buffer.from(buf.subarray(from, end)) });
+      }
+      if (h.firstSeq + h.count - 1 > out.lastSeq) out.lastSeq = h.firstSeq + h.count - 1;
+      next += h.count;
+      at = end;
+    }
+    if (at < buf.length) {
+      if (k !== found.length - 1) throw new Error(`journal of lane ${lane}: ${file} is damaged at byte ${at} and later segments exist`);
+      fs.truncateSync(file, at);
+      out.truncated = buf.length - at;
+    }
+    out.segments.push({ path: file, firstOffset, endOffset: next, bytes: at });
+    expected = next;
+  }
+  out.appended = expected ?? 0;
+  // A commit can only cover what was delivered, and only stored messages are delivered.
+  if (out.committed > out.appended) throw new Error(`journal of lane ${lane}: committed offset ${out.committed} is past the ${out.appended} messages stored`);
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * The journal on its own (no server process): group commit, segments rolled and deleted
+ * once consumed, and recovery of what a kill -9 left: offsets, the committed offset, the
+ * last sequence, and a torn tail cut off.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LaneJournal } from '../../src/adapters/ringbuffer/server/journal.ts';
+import { recoverLane } from '../../src/adapters/ringbuffer/server/recovery.ts';
+import { batchBytes, checkMessage } from './helpers.ts';
+import { removeTempDirs, tempDir } from './child-helpers.ts';
+
+const SIZE = 16;
+
+const tmp = (): string => tempDir('busbench-journal-');
+
+afterAll(removeTempDirs);
+
+/** A journal for lane 3, with `segmentBytes` small enough to roll in a test. */
+function journal(dir: string, segmentBytes: number): { j: LaneJournal; fatal: Error[] } {
+  const fatal: Error[] = [];
+  const r = recoverLane(dir, 3);
+  return { j: new LaneJournal(dir, 3, r.segments, r.appended, (e) => fatal.push(e), segmentBytes), fatal };
+}
+
+/** Appends batches of `count` messages from seq/offset `from`, then one group commit. */
+function appendAll(j: LaneJournal, from: number, batches: number, count: number): Promise<number> {
+  return new Promise((resolve) => {
+    let acked = 0;
+    for (let b = 0; b < batches; b++) {
+      const first = from + b * count;
+      j.append(first, first, count, SIZE, Buffer.from(batchBytes(first, count, SIZE)), () => {
+        acked++;
+        if (acked === batches) resolve(acked);
+      });
+    }
+    j.flush();
+  });
+}
+
+const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
+
+describe('ringbuffer journal', () => {
+  it('acknowledges a group after one write and sync, and recovers it all', { timeout: 30_000 }, async () => {
+    const dir = tmp();
+    const { j, fatal } = journal(dir, 1 << 20);
+    expect(await appendAll(j, 0, 10, 5)).toBe(10);
+    j.close();
+    expect(fatal).toEqual([]);
+    const r = recoverLane(dir, 3);
+    expect(r).toMatchObject({ appended: 50, committed: 0, lastSeq: 49, truncated: 0 });
+    const seqs = r.chunks.flatMap((c) => Array.from({ length: c.count }, (_, i) => checkMessage(c.bytes, i * SIZE, SIZE)));
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(recoverLane(dir, 4).appended).toBe(0);
+  });
+
+  it('rolls segments, deletes those consumed but keeps the one with the last record, and resumes after the commit', { timeout: 30_000 }, async () => {
+    const dir = tmp();
+    const { j } = journal(dir, 400); // a record of 5 x 16 bytes takes 112: three per segment
+    for (let g = 0; g < 4; g++) await appendAll(j, g * 15, 3, 5);
+    expect(segments(dir).length).toBeGreaterThanOrEqual(4);
+    j.commit(45);
+    j.writeCommit();
+    // segments entirely before offset 45 are gone; the last one (offsets 45..59) stays
+    expect(segments(dir).length).toBeLessThan(4);
+    j.commit(60);
+    j.writeCommit();
+    expect(segments(dir)).toHaveLength(1);
+    j.close();
+    const r = recoverLane(dir, 3);
+    expect(r).toMatchObject({ appended: 60, committed: 60, lastSeq: 59 });
+    expect(r.chunks).toEqual([]);
+    // appending after recovery continues the offsets
+    const again = journal(dir, 400);
+    await appendAll(again.j, 60, 1, 5);
+    again.j.close();
+    expect(recoverLane(dir, 3)).toMatchObject({ appended: 65, committed: 60, lastSeq: 64 });
+  });
+
+  it('cuts a torn tail off the last segment and keeps everything before it', { timeout: 30_000 }, async () => {
+    const dir = tmp();
+    const { j } = journal(dir, 1 << 20);
+    await appendAll(j, 0, 4, 5);
+    j.close();
+    const seg = path.join(dir, segments(dir)[0]!);
+    const whole = fs.statSync(seg).size;
+    // half of a fifth record: its header and a few message bytes, as a kill mid-write leaves it
+    const { j: j2 } = journal(dir, 1 << 20);
+    await appendAll(j2, 20, 1, 5);
+    j2.close();
+    fs.truncateSync(seg, whole + 40);
+    const r = recoverLane(dir, 3);
+    expect(r).toMatchObject({ appended: 20, lastSeq: 19, truncated: 40 });
+    expect(fs.statSync(seg).size).toBe(whole);
+  });
+
+  it('refuses a journal damaged before its last segment', { timeout: 30_000 }, async () => {
+    const dir = tmp();
+    const { j } = journal(dir, 200);
+    for (let g = 0; g < 3; g++) await appendAll(j, g * 5, 1, 5);
+    j.close();
+    const first = path.join(dir, segments(dir)[0]!);
+    const b = fs.readFileSync(first);
+    b[0] = b[0]! ^ 0xff;
+    fs.writeFileSync(first, b);
+    expect(() => recoverLane(dir, 3)).toThrow(/damaged at byte 0 and later segments exist/);
+  });
+});

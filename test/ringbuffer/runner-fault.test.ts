@@ -1,0 +1,76 @@
+/**
+ * The durability scenario end to end through the real runner: worker threads, the ring
+ * server as a child process, kill -9 and restart mid-run. The consumer is made slower
+ * than the producers (handler work per message), so a backlog of acknowledged,
+ * unconsumed messages sits in the server when it is killed.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { adapter } from '../../src/adapters/ringbuffer/index.ts';
+import { runOnce, type RunSpec } from '../../src/scenarios/runner.ts';
+import { removeTempDirs, tempDir } from './child-helpers.ts';
+
+function spec(journal: 'none' | 'fsync', drainTimeoutMs: number, extra: Partial<RunSpec> = {}): RunSpec {
+  return {
+    system: 'ringbuffer',
+    adapter,
+    options: adapter.parseOptions({ process: 'child', journal }, 'test'),
+    label: `journal=${journal}`,
+    runId: `test-ring-fault-${journal}`,
+    runDir: tempDir('busbench-ring-runner-'),
+    brokers: 'native',
+    externalUrls: {},
+    ratePerSec: 2000,
+    durationMs: 1200,
+    warmupMs: 300,
+    drainTimeoutMs,
+    intervalMs: 250,
+    producers: 1,
+    consumers: 1,
+    messageSize: 512,
+    maxInFlight: 1000,
+    batchSize: 16,
+    // ~1000 messages/s at most: half the rate, so a backlog builds up
+    workUs: 1000,
+    fault: { atMs: 300, downtimeMs: 300 },
+    ...extra,
+  };
+}
+
+afterAll(removeTempDirs);
+
+describe('ringbuffer child mode through the runner with kill -9', () => {
+  it('journal none: acknowledged messages are lost, and that is no broken promise', { timeout: 90_000 }, async () => {
+    const r = await runOnce(spec('none', 4_000));
+    expect(r.capabilities.durable).toBe(false);
+    expect(r.durability?.injected).toBe(true);
+    expect(r.durability?.promise).toBe('none (not durable)');
+    expect(r.durability?.ackedLost).toBeGreaterThan(0);
+    expect(r.durability?.promiseKept).toBe(true);
+    expect(r.delivery.received).toBeGreaterThan(0);
+  });
+
+  it('journal fsync: no acknowledged message is lost, and the promise is kept', { timeout: 90_000 }, async () => {
+    const r = await runOnce(spec('fsync', 30_000));
+    expect(r.capabilities.durable).toBe(true);
+    expect(r.durability?.injected).toBe(true);
+    expect(r.durability?.promise).toBe('acked messages survive');
+    expect(r.durability?.ackedLost).toBe(0);
+    expect(r.durability?.promiseKept).toBe(true);
+    expect(r.delivery.ackedLost).toBe(0);
+    expect(r.status).toBe('ok');
+    expect(r.durability?.rtoMs).not.toBeNull();
+  });
+
+  for (const journal of ['none', 'fsync'] as const) {
+    it(`journal ${journal}, closed loop, no fault: every message delivered once, in order`, { timeout: 90_000 }, async () => {
+      const r = await runOnce(spec(journal, 10_000, { ratePerSec: 0, workUs: 0, batchSize: 64, durationMs: 1000, fault: undefined, producers: 2, consumers: 1 }));
+      expect(r.status).toBe('ok');
+      expect(r.delivery.sent).toBeGreaterThan(0);
+      expect(r.delivery.received).toBe(r.delivery.sent);
+      expect(r.delivery.lost + r.delivery.duplicated + r.delivery.outOfOrder + r.delivery.unknown).toBe(0);
+      expect(r.broker?.agrees).toBe(true);
+      // A figure for the log, not a target: timing targets live in bench/.
+      console.log(`ringbuffer child journal=${journal}: ${Math.round(r.throughput.msgsPerSec)} msgs/s, e2e p50 ${Math.round(r.latency.e2e.p50)} us, p99 ${Math.round(r.latency.e2e.p99)} us (2 producers, 512 B, closed loop, 1 s)`);
+    });
+  }
+});
