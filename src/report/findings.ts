@@ -16,7 +16,15 @@ export function durabilityTable(systems: SystemResult[], paint: Paint): string |
     const d = s.durability!;
     const kept = d.promiseKept === true;
     const ackedLost = Number(d.ackedLost ?? 0);
-    const verdict = d.injected !== true ? paint(33, 'no fault injected') : !kept ? paint(31, 'PROMISE BROKEN') : ackedLost > 0 ? paint(33, 'lost acked data (not durable)') : 'kept';
+    const durable = d.promise === 'acked messages survive';
+    const verdict =
+      d.injected !== true
+        ? paint(33, 'no fault injected')
+        : !kept
+          ? paint(31, 'PROMISE BROKEN')
+          : !durable
+            ? paint(33, ackedLost > 0 ? 'NOT DURABLE: lost acked data' : 'NOT DURABLE: would lose any unconsumed backlog (none this time)')
+            : 'kept';
     return [
       s.system,
       labelOf(s),

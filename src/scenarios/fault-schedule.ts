@@ -31,11 +31,14 @@ export async function injectFault(session: SystemSession, control: Control, plan
   if (!faults) return { fault: 'none: this system offers no fault injection', injected: false, killNs: 0, restartedNs: 0 };
   await sleep((measureStartNs + plan.atMs * 1e6 - monoNs()) / 1e6);
   if (control.stopping()) return { fault: faults.fault, injected: false, killNs: 0, restartedNs: 0, error: 'run stopped before the fault' };
-  const killNs = monoNs();
-  control.markFault(killNs);
+  let killNs = monoNs();
   try {
     log(`fault: ${faults.fault}`);
     await faults.kill();
+    // Recovery is timed from the moment the process is gone: a message acked while the
+    // signal was on its way would otherwise count as service restored.
+    killNs = monoNs();
+    control.markFault(killNs);
     await sleep(plan.downtimeMs);
     log('fault: restarting on the same data');
     await faults.restart();
