@@ -72,7 +72,7 @@ async function harnessRun(session: SystemSession, msgs = MSGS): Promise<number> 
 function natscliRun(cli: string, url: string, session: SystemSession): number {
   const init = session.workerInit as unknown as NatsWorkerInit;
   const csv = path.join(os.tmpdir(), `busbench-natscli-${process.pid}.csv`);
-  execFileSync(cli, ['-s', url, 'bench', 'js', 'pub', 'async', init.subject, '--stream', init.stream, '--size', String(SIZE), '--msgs', String(MSGS), '--batch', String(WINDOW), '--no-progress', '--csv', csv], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(cli, ['-s', url, 'bench', 'js', 'pub', 'async', init.stages[0]!.subject, '--stream', init.stages[0]!.stream, '--size', String(SIZE), '--msgs', String(MSGS), '--batch', String(WINDOW), '--no-progress', '--csv', csv], { stdio: ['ignore', 'ignore', 'pipe'] });
   // #RunID,ClientID,MsgCount,MsgBytes,MsgsPerSec,...
   const row = fs.readFileSync(csv, 'utf8').trim().split('\n').find((l) => !l.startsWith('#'));
   fs.rmSync(csv, { force: true });

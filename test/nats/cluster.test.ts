@@ -29,7 +29,7 @@ describe('NATS JetStream 3-node cluster on one host', () => {
 
     // stream info as the server reports it: a leader and two current replicas
     const nc = await connectNats(init.servers, 'test');
-    const si = await (await jetstreamManager(nc)).streams.info(init.stream);
+    const si = await (await jetstreamManager(nc)).streams.info(init.stages[0]!.stream);
     await closeConnection(nc);
     expect(si.config.num_replicas).toBe(3);
     expect(si.cluster?.name).toBe('busbench');

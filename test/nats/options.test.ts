@@ -41,7 +41,7 @@ describe('nats options', () => {
 
   it('derives capabilities from the options', () => {
     const caps = (raw: Record<string, unknown>) => adapter.capabilities(adapter.parseOptions(raw, 'x'));
-    expect(caps({})).toEqual({ durable: true, acks: true, perProducerOrdering: true, deduplication: false, transactions: false });
+    expect(caps({})).toEqual({ durable: true, acks: true, perProducerOrdering: true, deduplication: false, transactions: false, idempotencyRecord: 'message-id' });
     expect(caps({ storage: 'memory' }).durable).toBe(false);
     expect(caps({ msgId: 'on' }).deduplication).toBe(true);
     expect(caps({ mode: 'core' })).toMatchObject({ durable: false, acks: false, deduplication: false });

@@ -82,7 +82,7 @@ abstract class QueuedConsumer<M extends { data: Uint8Array }> implements Consume
     return msgs.length === 0 ? EMPTY_BATCH : new MsgBatch(msgs);
   }
 
-  abstract ack(batch: DeliveryBatch): void;
+  abstract ack(batch: DeliveryBatch): void | Promise<void>;
 
   protected abstract stop(): void;
 
@@ -98,6 +98,7 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
   constructor(
     nc: NatsConnection,
     private readonly ackPolicy: 'explicit' | 'all' | 'none',
+    private readonly doubleAck = false,
   ) {
     super(nc);
   }
@@ -109,9 +110,12 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
     await c.consume({ max_messages: prefetch, expires: PULL_EXPIRES_MS, callback: (m) => (this.closing ? this.release(m) : this.arrivals.push(m)) });
   }
 
-  ack(batch: DeliveryBatch): void {
+  ack(batch: DeliveryBatch): void | Promise<void> {
     if (this.ackPolicy === 'none' || !(batch instanceof MsgBatch) || batch.count === 0) return;
     const msgs = (batch as MsgBatch<JsMsg>).msgs;
+    // Double ack: each ack is a request the server answers once it recorded the ack, so a
+    // consumer knows a crash after this point cannot bring the batch back.
+    if (this.doubleAck) return this.confirmedAck(this.ackPolicy === 'all' ? [msgs[msgs.length - 1]!] : msgs);
     // ack_policy all: the batch's last message acks every earlier delivery. Usually it
     // is also the highest stream sequence; when a redelivery came last, the rest waits
     // for the next batch's ack (or comes again after ack_wait): duplicates, never a loss.
@@ -119,6 +123,17 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
     if (this.ackPolicy === 'all') msgs[msgs.length - 1]!.ack();
     else for (const m of msgs) m.ack();
   }
+
+  private async confirmedAck(msgs: JsMsg[]): Promise<void> {
+    const answers = await Promise.all(msgs.map((m) => m.ackAck().catch(() => false)));
+    const missing = answers.filter((ok) => !ok).length;
+    // Unconfirmed acks may or may not have been recorded: the messages may come again,
+    // which the consumer's idempotency record absorbs. Nothing is lost either way.
+    if (missing > 0) this.unconfirmedAcks += missing;
+  }
+
+  /** acks the server did not confirm (double ack), for diagnostics */
+  unconfirmedAcks = 0;
 
   /**
    * Prefetched messages nobody received are handed back (nak), so that another consumer

@@ -16,9 +16,8 @@ import { createRunStream, runStreamNames, streamCounts, withRetry, type RunStrea
 
 export interface NatsWorkerInit {
   servers: string[];
-  stream: string;
-  subject: string;
-  durable: string;
+  /** one per pipeline stage; [0] is the run's stream */
+  stages: RunStream[];
   options: NatsOptions;
 }
 
@@ -51,9 +50,9 @@ function faultName(ctx: OpenContext, o: NatsOptions): string {
   return `kill -9 of ${who}${where}, restart on the same store directory (page cache survives)`;
 }
 
-async function openJetStream(nc: NatsConnection, names: RunStream, o: NatsOptions): Promise<JetStreamManager> {
+async function openJetStream(nc: NatsConnection, stages: RunStream[], o: NatsOptions): Promise<JetStreamManager> {
   const jsm = await withRetry('reaching JetStream', () => jetstreamManager(nc, { timeout: 5_000 }));
-  await createRunStream(jsm, names, o);
+  for (const names of stages) await createRunStream(jsm, names, o);
   return jsm;
 }
 
@@ -68,10 +67,11 @@ class NatsSession implements SystemSession {
     private readonly deployment: BrokerDeployment,
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager | undefined,
-    private readonly names: RunStream,
+    private readonly stages: RunStream[],
     o: NatsOptions,
   ) {
-    const init: NatsWorkerInit = { servers: deployment.urls(), ...names, options: o };
+    const names = stages[0]!;
+    const init: NatsWorkerInit = { servers: deployment.urls(), stages, options: o };
     this.workerInit = init as unknown as Cloneable;
     this.config = {
       broker: deployment.describe(),
@@ -92,7 +92,7 @@ class NatsSession implements SystemSession {
   async brokerCounts(): Promise<BrokerCounts> {
     if (!this.jsm) return { source: 'core NATS keeps no counts' };
     await awaitReachable(this.nc);
-    return streamCounts(this.jsm, this.names);
+    return streamCounts(this.jsm, this.stages[0]!);
   }
 
   async close(): Promise<void> {
@@ -103,7 +103,7 @@ class NatsSession implements SystemSession {
       () => true,
       () => false,
     );
-    if (this.jsm && reachable) await this.jsm.streams.delete(this.names.stream).catch(() => false);
+    if (this.jsm && reachable) for (const s of this.stages) await this.jsm.streams.delete(s.stream).catch(() => false);
     await closeConnection(this.nc);
     if (this.ctx.brokers !== 'external') await this.deployment.stop();
   }
@@ -121,6 +121,12 @@ export const adapter: SystemAdapter = {
     return capabilities(asOptions(raw));
   },
 
+  guaranteeOptions(guarantee) {
+    // exactly-once: the stream drops a re-sent message id, and a consumer's ack is confirmed
+    const on = guarantee === 'exactly-once';
+    return { msgId: on, doubleAck: on };
+  },
+
   async open(ctx): Promise<SystemSession> {
     const o = asOptions(ctx.options);
     refuseUnsupported(ctx, o, undefined);
@@ -130,9 +136,9 @@ export const adapter: SystemAdapter = {
       await deployment.start();
       nc = await connectNats(deployment.urls(), 'busbench-admin');
       refuseUnsupported(ctx, o, nc.info?.version);
-      const names = runStreamNames(ctx.runId);
-      const jsm = o.mode === 'jetstream' ? await openJetStream(nc, names, o) : undefined;
-      return new NatsSession(ctx, deployment, nc, jsm, names, o);
+      const stages = Array.from({ length: ctx.stages ?? 1 }, (_, s) => runStreamNames(ctx.runId, s));
+      const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, o) : undefined;
+      return new NatsSession(ctx, deployment, nc, jsm, stages, o);
     } catch (err) {
       if (nc) await closeConnection(nc);
       if (ctx.brokers !== 'external') await deployment.stop().catch(() => undefined);

@@ -33,6 +33,8 @@ export interface NatsOptions {
   publish: 'fast' | 'js';
   /** set Nats-Msg-Id "<producer>-<seq>" so the stream drops re-sent messages */
   msgId: boolean;
+  /** ack as a request: ack() resolves once the server confirmed it (AckAck) */
+  doubleAck: boolean;
   /** a publish without its ack after this is counted unknown, ms */
   ackTimeoutMs: number;
 }
@@ -54,6 +56,7 @@ const FIELDS = [
   'prefetch',
   'publish',
   'msgId',
+  'doubleAck',
   'ackTimeout',
 ];
 
@@ -136,6 +139,7 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
     prefetch: f.int('prefetch', 0, 0, ' (0: derived from maxAckPending)'),
     publish: f.oneOf('publish', ['fast', 'js'] as const, 'fast'),
     msgId: f.onOff('msgId', false),
+    doubleAck: f.onOff('doubleAck', false),
     ackTimeoutMs: f.durationMs('ackTimeout', 10_000),
   };
 }

@@ -30,6 +30,8 @@ import { closeConnection } from './connection.ts';
 interface Pending {
   payload: Uint8Array;
   deadline: number;
+  /** the producer whose message this is (a pipeline stage forwards many producers') */
+  origin: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -117,10 +119,11 @@ abstract class WindowedProducer implements Producer {
     }
   }
 
-  protected msgHeaders(seq: number): MsgHdrs | undefined {
+  /** The id names the message's origin (a pipeline stage forwards other producers' messages). */
+  protected msgHeaders(originProducer: number, seq: number): MsgHdrs | undefined {
     if (!this.opts.msgId) return undefined;
     const h = headers();
-    h.set('Nats-Msg-Id', `${this.producerId}-${seq}`);
+    h.set('Nats-Msg-Id', `${originProducer}-${seq}`);
     return h;
   }
 
@@ -149,7 +152,7 @@ abstract class WindowedProducer implements Producer {
       if (!p) return;
       this.backpressureRetries++;
       setTimeout(() => {
-        if (this.pending.has(seq) && this.connected) this.publishOne(seq, p.payload);
+        if (this.pending.has(seq) && this.connected) this.publishOne(seq, p.payload, p.origin);
       }, BACKOFF_429_MS);
       return;
     }
@@ -175,7 +178,7 @@ abstract class WindowedProducer implements Producer {
     }
   }
 
-  protected abstract publishOne(seq: number, payload: Uint8Array): void;
+  protected abstract publishOne(seq: number, payload: Uint8Array, origin: number): void;
 
   /** Resolves true once connected, false if the run stops first. */
   private async awaitConnection(): Promise<boolean> {
@@ -203,8 +206,8 @@ abstract class WindowedProducer implements Producer {
         deadline = Date.now() + this.opts.ackTimeoutMs;
       }
       const payload = copy.subarray(i * batch.size, (i + 1) * batch.size);
-      this.pending.set(seq, { payload, deadline });
-      this.publishOne(seq, payload);
+      this.pending.set(seq, { payload, deadline, origin: batch.producerId });
+      this.publishOne(seq, payload, batch.producerId);
     }
   }
 
@@ -231,9 +234,9 @@ export class FastPublisher extends WindowedProducer {
     return p;
   }
 
-  protected publishOne(seq: number, payload: Uint8Array): void {
+  protected publishOne(seq: number, payload: Uint8Array, origin: number): void {
     const reply = `${this.inbox}.${seq}`;
-    const h = this.msgHeaders(seq);
+    const h = this.msgHeaders(origin, seq);
     this.nc.publish(this.subject, payload, h ? { reply, headers: h } : { reply });
   }
 
@@ -254,8 +257,8 @@ export class JsPublisher extends WindowedProducer {
     this.js = jetstream(nc);
   }
 
-  protected publishOne(seq: number, payload: Uint8Array): void {
-    const options = this.opts.msgId ? { msgID: `${this.producerId}-${seq}`, timeout: this.opts.ackTimeoutMs } : { timeout: this.opts.ackTimeoutMs };
+  protected publishOne(seq: number, payload: Uint8Array, origin: number): void {
+    const options = this.opts.msgId ? { msgID: `${origin}-${seq}`, timeout: this.opts.ackTimeoutMs } : { timeout: this.opts.ackTimeoutMs };
     this.js.publish(this.subject, payload, options).then(
       (ack) => this.acked(seq, ack.seq),
       (err: Error & { code?: number | string; status?: number }) => {

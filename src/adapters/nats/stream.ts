@@ -10,9 +10,11 @@ export interface RunStream {
   durable: string;
 }
 
-export function runStreamNames(runId: string): RunStream {
+/** Stage 0 is the run's stream; pipeline stages get their own, so each has its own duplicate window. */
+export function runStreamNames(runId: string, stage = 0): RunStream {
   const id = runId.replace(/[^\w-]/g, '_');
-  return { stream: `busbench_${id}`, subject: `busbench.${id}.orders`, durable: 'busbench' };
+  if (stage === 0) return { stream: `busbench_${id}`, subject: `busbench.${id}.orders`, durable: 'busbench' };
+  return { stream: `busbench_${id}_s${stage}`, subject: `busbench.${id}.stage${stage}`, durable: 'busbench' };
 }
 
 const ACK_POLICY = { explicit: AckPolicy.Explicit, all: AckPolicy.All, none: AckPolicy.None } as const;

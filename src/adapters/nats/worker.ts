@@ -1,6 +1,7 @@
 /** NATS producers and consumers inside the harness's worker threads: one connection each. */
 import type { Cloneable, Consumer, Producer, WorkerSide } from '../../core/contract.ts';
 import type { NatsWorkerInit } from './index.ts';
+import type { RunStream } from './stream.ts';
 import { connectNats } from './connection.ts';
 import { CorePublisher, FastPublisher, JsPublisher } from './producer.ts';
 import { CoreSubscriber, PullConsumer } from './consumer.ts';
@@ -11,26 +12,34 @@ export function prefetchFor(init: NatsWorkerInit, consumers: number): number {
   return Math.max(1, Math.min(1000, Math.floor(init.options.maxAckPending / consumers)));
 }
 
+function stageOf(init: NatsWorkerInit, stage = 0): RunStream {
+  const names = init.stages[stage];
+  if (!names) throw new Error(`nats: stage ${stage} does not exist (the run has ${init.stages.length})`);
+  return names;
+}
+
 export const workerSide: WorkerSide = {
   async createProducer(initRaw: Cloneable, spec, acks): Promise<Producer> {
     const init = initRaw as unknown as NatsWorkerInit;
+    const names = stageOf(init, spec.stage);
     const nc = await connectNats(init.servers, `busbench-p${spec.producerId}`);
-    if (init.options.mode === 'core') return new CorePublisher(nc, init.subject, acks);
-    const args = [nc, init.subject, init.options, acks, spec.maxInFlight, spec.producerId, spec.control] as const;
+    if (init.options.mode === 'core') return new CorePublisher(nc, names.subject, acks);
+    const args = [nc, names.subject, init.options, acks, spec.maxInFlight, spec.producerId, spec.control] as const;
     return init.options.publish === 'js' ? new JsPublisher(...args) : FastPublisher.create(...args);
   },
 
   async createConsumer(initRaw: Cloneable, spec): Promise<Consumer> {
     const init = initRaw as unknown as NatsWorkerInit;
+    const names = stageOf(init, spec.stage);
     const nc = await connectNats(init.servers, `busbench-c${spec.consumerId}`);
     if (init.options.mode === 'core') {
       const c = new CoreSubscriber(nc);
-      await c.start(init.subject);
+      await c.start(names.subject);
       return c;
     }
-    const c = new PullConsumer(nc, init.options.ackPolicy);
+    const c = new PullConsumer(nc, init.options.ackPolicy, init.options.doubleAck);
     try {
-      await c.start(init.stream, init.durable, prefetchFor(init, spec.consumers));
+      await c.start(names.stream, names.durable, prefetchFor(init, spec.consumers));
     } catch (err) {
       await c.close();
       throw err;
