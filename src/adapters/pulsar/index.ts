@@ -44,6 +44,11 @@ export const adapter: SystemAdapter = {
     };
   },
 
+  guaranteeOptions(guarantee) {
+    // exactly-once: the broker drops a (producer name, sequence id) it already stored
+    return { dedup: guarantee === 'exactly-once' ? 'on' : 'off' };
+  },
+
   async open(ctx: OpenContext): Promise<SystemSession> {
     const where = 'pulsar options';
     const o = parsePulsarOptions(ctx.options, where);
@@ -52,12 +57,14 @@ export const adapter: SystemAdapter = {
     let admin: PulsarAdmin | undefined;
     const namespace = `${TENANT}/${ctx.runId}`;
     const topic = `persistent://${namespace}/messages`;
+    // pipeline stages after the first get a topic each, in the same namespace (same dedup policy)
+    const stageTopics = Array.from({ length: ctx.stages ?? 1 }, (_, s) => (s === 0 ? topic : `${topic}-stage${s}`));
     let created = false;
 
     const close = async (): Promise<void> => {
       if (admin && created) {
         created = false;
-        await admin.deleteTopic(topic, { force: true }).catch((e: Error) => ctx.log(`pulsar: could not delete ${topic}: ${e.message}`));
+        for (const t of stageTopics) await admin.deleteTopic(t, { force: true }).catch((e: Error) => ctx.log(`pulsar: could not delete ${t}: ${e.message}`));
         // Not forced: brokers refuse that unless forceDeleteNamespaceAllowed; the topic is gone already.
         await admin.deleteNamespace(namespace).catch((e: Error) => ctx.log(`pulsar: could not delete namespace ${namespace}: ${e.message}`));
       }
@@ -74,8 +81,10 @@ export const adapter: SystemAdapter = {
       // them (after a restart or a ledger rollover), and the read-back would count only
       // what is left. The data goes when close() deletes the topic.
       if (o.readBack === 'on') await admin.call('POST', `/admin/v2/namespaces/${namespace}/retention`, { retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
-      await admin.createTopic(topic, o.partitions);
-      await admin.createSubscription(topic, SUBSCRIPTION, 'earliest');
+      for (const t of stageTopics) {
+        await admin.createTopic(t, o.partitions);
+        await admin.createSubscription(t, SUBSCRIPTION, 'earliest');
+      }
     } catch (err) {
       await close().catch(() => undefined);
       throw err;
@@ -86,6 +95,8 @@ export const adapter: SystemAdapter = {
       adminUrl: deployment.adminUrl(),
       runId: ctx.runId,
       topic,
+      stageTopics,
+      stage: 0,
       partitions: o.partitions,
       subscription: SUBSCRIPTION,
       subscriptionType,

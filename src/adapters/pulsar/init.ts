@@ -9,8 +9,12 @@ export interface PulsarInit {
   serviceUrl: string;
   adminUrl: string;
   runId: string;
-  /** persistent://tenant/ns/topic (the base name when partitioned) */
+  /** persistent://tenant/ns/topic (the base name when partitioned) of the stage in use */
   topic: string;
+  /** the topic of every pipeline stage; [0] is the run's topic */
+  stageTopics: string[];
+  /** the stage `topic` belongs to */
+  stage: number;
   partitions: number;
   subscription: string;
   subscriptionType: SubTypeName;
@@ -43,6 +47,14 @@ export function consumerTopics(init: PulsarInit): string[] {
   return init.partitions > 0 ? Array.from({ length: init.partitions }, (_, i) => `${init.topic}-partition-${i}`) : [init.topic];
 }
 
+/** The same name after a crash or a reconnect, so broker deduplication knows the producer again. */
 export function producerName(init: PulsarInit, producerId: number): string {
-  return `busbench-${init.runId}-p${producerId}`;
+  return init.stage === 0 ? `busbench-${init.runId}-p${producerId}` : `busbench-${init.runId}-s${init.stage}-p${producerId}`;
+}
+
+/** The init narrowed to one pipeline stage's topic. */
+export function atStage(init: PulsarInit, stage = 0): PulsarInit {
+  const topic = init.stageTopics[stage];
+  if (topic === undefined) throw new Error(`pulsar: stage ${stage} does not exist (the run has ${init.stageTopics.length})`);
+  return { ...init, topic, stage };
 }

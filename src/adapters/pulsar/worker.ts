@@ -10,7 +10,7 @@
  */
 import type { AckSink, Cloneable, Consumer, ConsumerSpec, DeliveryBatch, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
 import { EMPTY_BATCH } from '../../core/contract.ts';
-import { consumerTopics, fromCloneable, producerName, producerTopic, type PulsarInit } from './init.ts';
+import { atStage, consumerTopics, fromCloneable, producerName, producerTopic, type PulsarInit } from './init.ts';
 import { isDefinitiveSendError, PulsarClient, type Consumer as WireConsumer, type Producer as WireProducer, type ReceivedBatch } from './wire/index.ts';
 
 /** How often a producer blocked on a full window looks at control.stopping(). */
@@ -134,13 +134,17 @@ class PulsarConsumer implements Consumer {
 
 export const workerSide: WorkerSide = {
   async createProducer(raw: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
-    const init = fromCloneable(raw);
+    const init = atStage(fromCloneable(raw), spec.stage);
     const client = newClient(init);
     try {
       const producer = await client.createProducer({
         topic: producerTopic(init, spec.producerId),
         producerName: producerName(init, spec.producerId),
-        batching: init.batching,
+        // A batch entry is deduplicated as a whole, by its lowest sequence id. A stage
+        // forwarder re-sends after a crash in whatever grouping the redelivery came in, so
+        // an entry that overlaps one already stored would drop its new messages with it:
+        // forwarders send one message per entry.
+        batching: init.batching && init.stage === 0,
         batchMaxMessages: init.batchMaxMessages,
         batchMaxDelayMs: init.batchMaxDelayMs,
         batchMaxBytes: init.batchMaxBytes,
@@ -160,7 +164,7 @@ export const workerSide: WorkerSide = {
   },
 
   async createConsumer(raw: Cloneable, spec: ConsumerSpec): Promise<Consumer> {
-    const init = fromCloneable(raw);
+    const init = atStage(fromCloneable(raw), spec.stage);
     const client = newClient(init);
     try {
       const consumers = await Promise.all(

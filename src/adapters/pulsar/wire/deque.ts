@@ -41,6 +41,17 @@ export class Deque<T> {
     return item;
   }
 
+  /** Removes the i-th item from the front, O(n): for the rare answer out of turn. */
+  removeAt(i: number): T | undefined {
+    if (i < 0 || i >= this.count) return undefined;
+    const mask = this.items.length - 1;
+    const item = this.items[(this.head + i) & mask];
+    for (let k = i; k < this.count - 1; k++) this.items[(this.head + k) & mask] = this.items[(this.head + k + 1) & mask];
+    this.items[(this.head + this.count - 1) & mask] = undefined;
+    this.count--;
+    return item;
+  }
+
   /** Removes and returns everything, front first. */
   drain(): T[] {
     const out: T[] = [];

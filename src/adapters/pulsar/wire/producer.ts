@@ -283,7 +283,9 @@ export class Producer implements ProducerHandler {
 
   onReceipt(r: SendReceipt): void {
     const head = this.pending.peek();
-    if (!head || r.sequenceId < head.firstSeq) return; // late answer for an entry that timed out
+    if (!head) return; // late answer for an entry that timed out
+    if (r.sequenceId !== head.firstSeq && this.settleOutOfTurn(r)) return;
+    if (r.sequenceId < head.firstSeq) return; // late answer for an entry that timed out
     if (r.sequenceId > head.firstSeq) {
       // The broker answered an entry we have not reached: we lost track. Reconnecting
       // resends everything pending, and deduplication sorts it out.
@@ -296,6 +298,26 @@ export class Producer implements ProducerHandler {
     if (r.ledgerId === -1 && r.entryId === -1) this.stats.duplicateReceipts++;
     this.stats.messagesAcked += head.count;
     this.settle(head, null, r.ledgerId, r.entryId);
+  }
+
+  /**
+   * The broker answers a duplicate at once (-1:-1), ahead of entries still being stored,
+   * when a caller re-sends an old sequence id on purpose. Such an entry is settled where
+   * it sits; any other answer out of turn means we lost track.
+   */
+  private settleOutOfTurn(r: SendReceipt): boolean {
+    if (r.ledgerId !== -1 || r.entryId !== -1) return false;
+    for (let i = 1; i < this.pending.length; i++) {
+      const e = this.pending.at(i)!;
+      if (e.firstSeq !== r.sequenceId) continue;
+      this.pending.removeAt(i);
+      this.pendingMessages -= e.count;
+      this.stats.duplicateReceipts++;
+      this.stats.messagesAcked += e.count;
+      this.settle(e, null, -1, -1);
+      return true;
+    }
+    return false;
   }
 
   onSendError(sequenceId: number, err: PulsarError): void {
@@ -333,7 +355,10 @@ export class Producer implements ProducerHandler {
       return;
     }
     const b = this.builder;
-    if (b.count > 0 && (b.txn !== txn || (this.batching && b.size + EntryBuilder.costOf(true, n, seq) > this.maxBytes))) this.flushBatch();
+    // An entry holds consecutive sequence ids only: receipts and broker deduplication
+    // treat it as the range [sequence_id, highest_sequence_id], so a re-sent old message
+    // batched with new ones would take the new ones down with it as duplicates.
+    if (b.count > 0 && (b.txn !== txn || seq !== b.lastSeq + 1 || (this.batching && b.size + EntryBuilder.costOf(true, n, seq) > this.maxBytes))) this.flushBatch();
     if (b.count === 0) b.txn = txn;
     b.add(src, off, n, seq);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
