@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { OpenContext, Producer, SystemSession } from '../../src/core/contract.ts';
+import type { OpenContext, OutboundBatch, Producer, SystemSession } from '../../src/core/contract.ts';
 import { encodeTemplate, readProducer, readSeq, stampBatch } from '../../src/core/envelope.ts';
 import { ConsumerLedger, ProducerLedger, reconcile } from '../../src/checks/ledger.ts';
 import { adapter } from '../../src/adapters/nats/index.ts';
@@ -40,10 +40,19 @@ export async function openNats(options: Record<string, unknown>, runId: string, 
   return { session, opts };
 }
 
-export async function createProducer(session: SystemSession, producerId = 0, maxInFlight = 500): Promise<{ producer: Producer; ledger: ProducerLedger }> {
+export async function createProducer(session: SystemSession, producerId = 0, maxInFlight = 500, stage?: number): Promise<{ producer: Producer; ledger: ProducerLedger }> {
   const ledger = new ProducerLedger(producerId);
-  const producer = await workerSide.createProducer(session.workerInit, { producerId, messageSize: SIZE, maxInFlight, control }, ledger);
+  const producer = await workerSide.createProducer(session.workerInit, { producerId, stage, messageSize: SIZE, maxInFlight, control }, ledger);
   return { producer, ledger };
+}
+
+/** A batch of `count` stamped messages of producer `origin`, sequences from `firstSeq`. */
+export function batchOf(origin: number, firstSeq: number, count: number): OutboundBatch {
+  const bytes = new Uint8Array(SIZE * count);
+  const t = encodeTemplate(SIZE, origin);
+  for (let i = 0; i < count; i++) bytes.set(t, i * SIZE);
+  stampBatch(bytes, SIZE, count, firstSeq, 1, Date.now());
+  return { bytes, size: SIZE, count, producerId: origin, firstSeq };
 }
 
 /** Sends sequences [firstSeq, firstSeq+count) in 100-message batches and waits for every ack. */
@@ -70,9 +79,9 @@ export async function publish(session: SystemSession, count: number, producerId 
 }
 
 /** Receives (and acks) until `expected` distinct messages arrived or `ms` passed. */
-export async function consume(session: SystemSession, expected: number, ms = 20_000): Promise<ConsumerLedger> {
+export async function consume(session: SystemSession, expected: number, ms = 20_000, stage?: number): Promise<ConsumerLedger> {
   const ledger = new ConsumerLedger(0);
-  const consumer = await workerSide.createConsumer(session.workerInit, { consumerId: 0, consumers: 1, producers: 1, messageSize: SIZE, control });
+  const consumer = await workerSide.createConsumer(session.workerInit, { consumerId: 0, stage, consumers: 1, producers: 1, messageSize: SIZE, control });
   const deadline = Date.now() + ms;
   while (ledger.unique < expected && Date.now() < deadline) {
     const b = await consumer.receive(256, 200);

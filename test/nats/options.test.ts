@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/nats/index.ts';
-import { ackErrorOf, streamSeqOf } from '../../src/adapters/nats/producer.ts';
+import { ackErrorOf, isDuplicateAck, streamSeqOf } from '../../src/adapters/nats/producer.ts';
 import { headers } from '@nats-io/nats-core';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -16,6 +16,7 @@ describe('nats options', () => {
       ackPolicy: 'explicit',
       publish: 'fast',
       msgId: false,
+      doubleAck: false,
       ackTimeoutMs: 10_000,
       ackWaitMs: 10_000,
       duplicateWindowMs: 120_000,
@@ -48,7 +49,32 @@ describe('nats options', () => {
   });
 });
 
+describe('exactly-once options', () => {
+  it('switches message ids and double acks on for exactly-once, off for at-least-once', () => {
+    const eo = adapter.parseOptions(adapter.guaranteeOptions!('exactly-once'), 'x');
+    expect(eo).toMatchObject({ msgId: true, doubleAck: true });
+    expect(adapter.capabilities(eo)).toMatchObject({ deduplication: true, idempotencyRecord: 'message-id' });
+    expect(adapter.parseOptions(adapter.guaranteeOptions!('at-least-once'), 'x')).toMatchObject({ msgId: false, doubleAck: false });
+    // the scenario's own section wins over the guarantee's defaults
+    expect(adapter.parseOptions({ ...adapter.guaranteeOptions!('exactly-once'), doubleAck: 'off' }, 'x')).toMatchObject({ doubleAck: false });
+  });
+
+  it('reads the duplicate window and ack wait as durations, and refuses a double ack without acks', () => {
+    expect(adapter.parseOptions({ duplicateWindow: '5m', ackWait: '2s' }, 'x')).toMatchObject({ duplicateWindowMs: 300_000, ackWaitMs: 2_000 });
+    expect(() => adapter.parseOptions({ doubleAck: 'on', ackPolicy: 'none' }, 'x')).toThrow(/nats.doubleAck: expected "off" with ackPolicy "none"/);
+    expect(() => adapter.parseOptions({ doubleAck: 2 }, 'x')).toThrow(/nats.doubleAck: expected "on" or "off"/);
+  });
+});
+
 describe('publish replies', () => {
+  it('tells a duplicate PubAck from a first one', () => {
+    expect(isDuplicateAck(enc('{"stream":"S","seq":7,"duplicate":true}'))).toBe(true);
+    expect(isDuplicateAck(enc('{"stream":"S", "seq": 7,"duplicate": true}\n'))).toBe(true);
+    expect(isDuplicateAck(enc('{"stream":"S","seq":7}'))).toBe(false);
+    expect(isDuplicateAck(enc('{"stream":"S","domain":"true","seq":7}'))).toBe(false);
+    expect(isDuplicateAck(enc(''))).toBe(false);
+  });
+
   it('reads the stream sequence of a PubAck', () => {
     expect(streamSeqOf(enc('{"stream":"S","seq":12345}'))).toBe(12345);
     expect(streamSeqOf(enc('{"stream":"S","seq":7,"duplicate":true}'))).toBe(7);

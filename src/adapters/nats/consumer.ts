@@ -7,9 +7,10 @@
  */
 import type { NatsConnection, Msg, Subscription } from '@nats-io/nats-core';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
-import type { Consumer, DeliveryBatch } from '../../core/contract.ts';
+import type { Consumer, DeliveryBatch, RunControl } from '../../core/contract.ts';
 import { EMPTY_BATCH } from '../../core/contract.ts';
 import { closeConnection } from './connection.ts';
+import type { AckConfirmer } from './ack-confirm.ts';
 
 const PULL_EXPIRES_MS = 2_000;
 
@@ -92,13 +93,25 @@ abstract class QueuedConsumer<M extends { data: Uint8Array }> implements Consume
   }
 }
 
+/**
+ * A delivery's ack subject (the reply subject it came with). nats.js's JsMsg has it as
+ * `reply` without declaring it in its type; pinned versions keep it there.
+ */
+function ackSubjectOf(m: JsMsg): string {
+  const reply = (m as JsMsg & { reply?: unknown }).reply;
+  if (typeof reply !== 'string' || reply === '') throw new Error('nats: a JetStream delivery without an ack subject (has nats.js changed JsMsg?)');
+  return reply;
+}
+
 export class PullConsumer extends QueuedConsumer<JsMsg> {
   private closing = false;
 
   constructor(
     nc: NatsConnection,
     private readonly ackPolicy: 'explicit' | 'all' | 'none',
-    private readonly doubleAck = false,
+    /** present with doubleAck on: acks are confirmed by the server */
+    private readonly confirmer?: AckConfirmer,
+    private readonly control?: RunControl,
   ) {
     super(nc);
   }
@@ -113,9 +126,9 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
   ack(batch: DeliveryBatch): void | Promise<void> {
     if (this.ackPolicy === 'none' || !(batch instanceof MsgBatch) || batch.count === 0) return;
     const msgs = (batch as MsgBatch<JsMsg>).msgs;
-    // Double ack: each ack is a request the server answers once it recorded the ack, so a
-    // consumer knows a crash after this point cannot bring the batch back.
-    if (this.doubleAck) return this.confirmedAck(this.ackPolicy === 'all' ? [msgs[msgs.length - 1]!] : msgs);
+    // Double ack: the server answers each ack once it recorded it, so a consumer knows a
+    // crash after this point cannot bring the batch back.
+    if (this.confirmer) return this.confirmedAck(this.confirmer, this.ackPolicy === 'all' ? [msgs[msgs.length - 1]!] : msgs);
     // ack_policy all: the batch's last message acks every earlier delivery. Usually it
     // is also the highest stream sequence; when a redelivery came last, the rest waits
     // for the next batch's ack (or comes again after ack_wait): duplicates, never a loss.
@@ -124,16 +137,22 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
     else for (const m of msgs) m.ack();
   }
 
-  private async confirmedAck(msgs: JsMsg[]): Promise<void> {
-    const answers = await Promise.all(msgs.map((m) => m.ackAck().catch(() => false)));
-    const missing = answers.filter((ok) => !ok).length;
-    // Unconfirmed acks may or may not have been recorded: the messages may come again,
-    // which the consumer's idempotency record absorbs. Nothing is lost either way.
-    if (missing > 0) this.unconfirmedAcks += missing;
+  /**
+   * Resolves once the server confirmed every ack; an ack is sent again until then. Only a
+   * closing consumer or a stopping run ends the wait early: those acks may or may not
+   * have been recorded, so the messages may come again (the consumer's idempotency record
+   * absorbs that), and they are counted.
+   */
+  private async confirmedAck(confirmer: AckConfirmer, msgs: JsMsg[]): Promise<void> {
+    const confirmed = await confirmer.confirm(
+      msgs.map(ackSubjectOf),
+      () => this.closing || (this.control?.stopping() ?? false),
+    );
+    if (!confirmed) this.unconfirmedBatches++;
   }
 
-  /** acks the server did not confirm (double ack), for diagnostics */
-  unconfirmedAcks = 0;
+  /** batches whose acks were still unconfirmed when the consumer closed or the run stopped */
+  unconfirmedBatches = 0;
 
   /**
    * Prefetched messages nobody received are handed back (nak), so that another consumer
@@ -142,6 +161,7 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
    */
   protected stop(): void {
     this.closing = true;
+    this.confirmer?.abandon();
     for (const m of this.arrivals.takeAll()) this.release(m);
   }
 

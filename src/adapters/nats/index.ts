@@ -12,7 +12,7 @@ import { natsDeployment } from '../../brokers/nats-deployment.ts';
 import { versionAtLeast } from '../../brokers/native/nats-install.ts';
 import { parseNatsOptions, type NatsOptions } from './options.ts';
 import { awaitReachable, closeConnection, connectNats } from './connection.ts';
-import { createRunStream, runStreamNames, streamCounts, withRetry, type RunStream } from './stream.ts';
+import { createRunStream, pipelineCounts, runStreamNames, withRetry, type RunStream } from './stream.ts';
 
 export interface NatsWorkerInit {
   servers: string[];
@@ -33,6 +33,8 @@ function refuseUnsupported(ctx: OpenContext, o: NatsOptions, serverVersion: stri
   if (o.syncInterval !== 'default' && ctx.brokers !== 'native') {
     throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${ctx.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }
+  const stages = ctx.stages ?? 1;
+  if (!Number.isInteger(stages) || stages < 1) throw new BusbenchError('CONFIG', `nats: ${stages} pipeline stages (a whole number, at least 1)`);
   if (o.ackPolicy === 'all' && ctx.consumers > 1) {
     // one consumer's ack would settle another's unprocessed deliveries: they would be lost
     throw new BusbenchError('CONFIG', `nats.ackPolicy "all" with ${ctx.consumers} consumers: an ack covers every earlier delivery of the shared durable, other consumers' too; use "explicit", or one consumer`);
@@ -77,6 +79,7 @@ class NatsSession implements SystemSession {
       broker: deployment.describe(),
       serverVersion: nc.info?.version ?? 'unknown',
       ...(jsm ? names : { subject: names.subject }),
+      ...(stages.length > 1 ? { stages: stages.map((s) => (jsm ? s.stream : s.subject)) } : {}),
       ...o,
     };
     this.faults = {
@@ -92,7 +95,7 @@ class NatsSession implements SystemSession {
   async brokerCounts(): Promise<BrokerCounts> {
     if (!this.jsm) return { source: 'core NATS keeps no counts' };
     await awaitReachable(this.nc);
-    return streamCounts(this.jsm, this.stages[0]!);
+    return pipelineCounts(this.jsm, this.stages);
   }
 
   async close(): Promise<void> {

@@ -16,7 +16,11 @@ export interface NatsOptions {
   discard: 'old' | 'new';
   maxMsgs: number;
   maxBytes: number;
-  /** stream duplicate window for Nats-Msg-Id, ms */
+  /**
+   * stream duplicate_window, ms: how long the stream remembers a Nats-Msg-Id to drop a
+   * re-send of it (msgId on). A retry later than this is stored again. Every pipeline
+   * stage has a stream, so a window, of its own.
+   */
   duplicateWindowMs: number;
   /**
    * explicit: every message acked (the default); all: one ack per received batch, which
@@ -25,17 +29,28 @@ export interface NatsOptions {
   ackPolicy: 'explicit' | 'all' | 'none';
   /** consumer max_ack_pending: deliveries awaiting an ack, across all harness consumers */
   maxAckPending: number;
-  /** consumer ack_wait: an unacknowledged delivery is redelivered after this, ms */
+  /**
+   * consumer ack_wait, ms: a delivery without an ack is redelivered after this, e.g. what
+   * a consumer received and never acked before it closed (close() never acks)
+   */
   ackWaitMs: number;
   /** messages each harness consumer asks the server for at once (pull batch); 0 = derived */
   prefetch: number;
   /** fast: core publishes with reply subjects on one wildcard inbox; js: js.publish() */
   publish: 'fast' | 'js';
-  /** set Nats-Msg-Id "<producer>-<seq>" so the stream drops re-sent messages */
+  /**
+   * set Nats-Msg-Id "<origin producer>-<seq>" so the stream drops a re-sent message inside
+   * duplicateWindow (and acks it, "duplicate":true). The origin is the producer that made
+   * the message, also when a pipeline stage forwards it.
+   */
   msgId: boolean;
-  /** ack as a request: ack() resolves once the server confirmed it (AckAck) */
+  /**
+   * acks as requests: Consumer.ack() resolves once the server confirmed every ack of the
+   * batch, sending again what was not confirmed within ackTimeout (needs acks: not with
+   * ackPolicy none)
+   */
   doubleAck: boolean;
-  /** a publish without its ack after this is counted unknown, ms */
+  /** a publish without its ack after this is counted unknown; an unconfirmed ack is sent again, ms */
   ackTimeoutMs: number;
 }
 
@@ -121,6 +136,10 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
   const compression = f.oneOf('compression', ['none', 's2'] as const, 'none');
   if (compression === 's2' && storage !== 'file') throw new ConfigError(where, 'nats.compression', '"none" with memory storage (s2 compresses file storage only)', compression);
 
+  const ackPolicy = f.oneOf('ackPolicy', ['explicit', 'all', 'none'] as const, 'explicit');
+  const doubleAck = f.onOff('doubleAck', false);
+  if (doubleAck && ackPolicy === 'none') throw new ConfigError(where, 'nats.doubleAck', '"off" with ackPolicy "none" (no acks to confirm)', section.doubleAck);
+
   return {
     mode: f.oneOf('mode', ['jetstream', 'core'] as const, 'jetstream'),
     storage,
@@ -132,14 +151,14 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
     maxMsgs: f.int('maxMsgs', -1, -1, ' (-1: no limit)'),
     maxBytes: f.int('maxBytes', -1, -1, ' (-1: no limit)'),
     duplicateWindowMs: f.durationMs('duplicateWindow', 120_000),
-    ackPolicy: f.oneOf('ackPolicy', ['explicit', 'all', 'none'] as const, 'explicit'),
+    ackPolicy,
     maxAckPending: f.int('maxAckPending', 1, 20_000),
     // short, so that what a killed broker delivered but never saw acked comes back soon
     ackWaitMs: f.durationMs('ackWait', 10_000),
     prefetch: f.int('prefetch', 0, 0, ' (0: derived from maxAckPending)'),
     publish: f.oneOf('publish', ['fast', 'js'] as const, 'fast'),
     msgId: f.onOff('msgId', false),
-    doubleAck: f.onOff('doubleAck', false),
+    doubleAck,
     ackTimeoutMs: f.durationMs('ackTimeout', 10_000),
   };
 }

@@ -6,8 +6,10 @@
  * stream sequence is read straight from the reply's bytes.
  * js: js.publish() promises, for comparison.
  *
- * Every sequence ends in exactly one of acked / failed / unknown:
- *   - an ack: acked (a "duplicate" ack too: the stream holds that message id already);
+ * Every publish ends in exactly one of acked / failed / unknown (a sequence sent twice,
+ * as a retry, gets an answer per send; the harness counts its deliberate re-sends):
+ *   - an ack: acked (a "duplicate" ack too: the stream held that message id already and
+ *     dropped this copy; counted in `duplicates`);
  *   - an error reply: failed, except 429 (the stream's ingest queue is full), which is
  *     back-pressure: the same bytes are sent again after a short pause;
  *   - no ack within ackTimeout (one sweep timer for all): unknown, the stream may well
@@ -27,11 +29,18 @@ import type { AckSink, OutboundBatch, Producer, RunControl } from '../../core/co
 import type { NatsOptions } from './options.ts';
 import { closeConnection } from './connection.ts';
 
+/**
+ * One publish awaiting its ack, keyed by a token of its own rather than by sequence: a
+ * pipeline stage forwards many producers' messages (the same sequence from two origins),
+ * and a retry can put a (producer, sequence) on the wire while its first send still
+ * awaits an ack. Each publish then gets its own answer.
+ */
 interface Pending {
+  seq: number;
+  /** the producer whose message this is: the Nats-Msg-Id names it */
+  origin: number;
   payload: Uint8Array;
   deadline: number;
-  /** the producer whose message this is (a pipeline stage forwards many producers') */
-  origin: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -54,6 +63,21 @@ export function streamSeqOf(data: Uint8Array): number {
     }
   }
   return -1;
+}
+
+const TRUE_BRACE = [0x74, 0x72, 0x75, 0x65, 0x7d]; // true}
+
+/**
+ * Whether a PubAck says "duplicate":true (the stream already held this Nats-Msg-Id).
+ * The server writes that field last and no other PubAck field ends in `true`, so the
+ * tail tells, without JSON.parse on the hot path.
+ */
+export function isDuplicateAck(data: Uint8Array): boolean {
+  let end = data.length;
+  while (end > 0 && (data[end - 1] === 0x20 || data[end - 1] === 0x0a)) end--;
+  if (end < TRUE_BRACE.length) return false;
+  for (let k = 0; k < TRUE_BRACE.length; k++) if (data[end - TRUE_BRACE.length + k] !== TRUE_BRACE[k]) return false;
+  return true;
 }
 
 export interface AckError {
@@ -84,6 +108,7 @@ export function ackErrorOf(msg: Pick<Msg, 'data' | 'headers'>): AckError | undef
 
 abstract class WindowedProducer implements Producer {
   protected readonly pending = new Map<number, Pending>();
+  private nextToken = 0;
   private spaceWaiter: (() => void) | undefined;
   private readonly sweeper: NodeJS.Timeout;
   private connected = true;
@@ -92,6 +117,8 @@ abstract class WindowedProducer implements Producer {
   lastStreamSeq = 0;
   /** 429 replies answered by sending again */
   backpressureRetries = 0;
+  /** acks saying the stream dropped the message as a duplicate of a message id it held */
+  duplicates = 0;
 
   constructor(
     protected readonly nc: NatsConnection,
@@ -99,7 +126,6 @@ abstract class WindowedProducer implements Producer {
     protected readonly opts: NatsOptions,
     protected readonly acks: AckSink,
     private readonly maxInFlight: number,
-    protected readonly producerId: number,
     private readonly control: RunControl,
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(500, opts.ackTimeoutMs / 2));
@@ -127,9 +153,11 @@ abstract class WindowedProducer implements Producer {
     return h;
   }
 
-  /** Removes `seq` from the window; false if it had been settled already. */
-  protected settle(seq: number): boolean {
-    if (!this.pending.delete(seq)) return false;
+  /** Removes the publish from the window; undefined if it had been settled already. */
+  protected settle(token: number): Pending | undefined {
+    const p = this.pending.get(token);
+    if (!p) return undefined;
+    this.pending.delete(token);
     // The waiter resumes in a microtask, after every ack of the current socket read has
     // been handled: the window refills in bursts, one socket write for many publishes.
     if (this.spaceWaiter && this.pending.size < this.maxInFlight) {
@@ -137,48 +165,53 @@ abstract class WindowedProducer implements Producer {
       this.spaceWaiter = undefined;
       w();
     }
-    return true;
+    return p;
   }
 
-  protected acked(seq: number, streamSeq: number): void {
-    if (!this.settle(seq)) return; // settled already (timed out): a late ack changes nothing
+  /** A duplicate is acknowledged too: the stream holds that message already. */
+  protected acked(token: number, streamSeq: number, duplicate: boolean): void {
+    const p = this.settle(token);
+    if (!p) return; // settled already (timed out): a late ack changes nothing
     if (streamSeq > this.lastStreamSeq) this.lastStreamSeq = streamSeq;
-    this.acks.acked(seq, 1);
+    if (duplicate) this.duplicates++;
+    this.acks.acked(p.seq, 1);
   }
 
-  protected rejected(seq: number, err: AckError): void {
+  protected rejected(token: number, err: AckError): void {
     if (err.code === 429) {
-      const p = this.pending.get(seq);
+      const p = this.pending.get(token);
       if (!p) return;
       this.backpressureRetries++;
       setTimeout(() => {
-        if (this.pending.has(seq) && this.connected) this.publishOne(seq, p.payload, p.origin);
+        if (this.pending.has(token) && this.connected) this.publishOne(token, p);
       }, BACKOFF_429_MS);
       return;
     }
-    if (!this.settle(seq)) return;
-    if (err.code === 503 && err.description.includes('no responders')) this.acks.failed(seq, 1, 'no responders: no stream listens on the subject');
-    else this.acks.failed(seq, 1, `jetstream error ${err.code}: ${err.description}`);
+    const p = this.settle(token);
+    if (!p) return;
+    if (err.code === 503 && err.description.includes('no responders')) this.acks.failed(p.seq, 1, 'no responders: no stream listens on the subject');
+    else this.acks.failed(p.seq, 1, `jetstream error ${err.code}: ${err.description}`);
   }
 
-  protected noAnswer(seq: number, reason: string): void {
-    if (this.settle(seq)) this.acks.unknown(seq, 1, reason);
+  protected noAnswer(token: number, reason: string): void {
+    const p = this.settle(token);
+    if (p) this.acks.unknown(p.seq, 1, reason);
   }
 
   private settleAll(reason: string): void {
-    for (const seq of [...this.pending.keys()]) this.noAnswer(seq, reason);
+    for (const token of [...this.pending.keys()]) this.noAnswer(token, reason);
   }
 
   private sweep(): void {
     const now = Date.now();
     // Map order is send order and deadlines grow with it: stop at the first live one.
-    for (const [seq, p] of this.pending) {
+    for (const [token, p] of this.pending) {
       if (p.deadline > now) break;
-      this.noAnswer(seq, `no ack within ${this.opts.ackTimeoutMs} ms`);
+      this.noAnswer(token, `no ack within ${this.opts.ackTimeoutMs} ms`);
     }
   }
 
-  protected abstract publishOne(seq: number, payload: Uint8Array, origin: number): void;
+  protected abstract publishOne(token: number, p: Pending): void;
 
   /** Resolves true once connected, false if the run stops first. */
   private async awaitConnection(): Promise<boolean> {
@@ -205,9 +238,10 @@ abstract class WindowedProducer implements Producer {
         }
         deadline = Date.now() + this.opts.ackTimeoutMs;
       }
-      const payload = copy.subarray(i * batch.size, (i + 1) * batch.size);
-      this.pending.set(seq, { payload, deadline, origin: batch.producerId });
-      this.publishOne(seq, payload, batch.producerId);
+      const p: Pending = { seq, origin: batch.producerId, payload: copy.subarray(i * batch.size, (i + 1) * batch.size), deadline };
+      const token = this.nextToken++;
+      this.pending.set(token, p);
+      this.publishOne(token, p);
     }
   }
 
@@ -227,45 +261,46 @@ abstract class WindowedProducer implements Producer {
 export class FastPublisher extends WindowedProducer {
   private readonly inbox = createInbox();
 
-  static async create(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, producerId: number, control: RunControl): Promise<FastPublisher> {
-    const p = new FastPublisher(nc, subject, opts, acks, maxInFlight, producerId, control);
+  static async create(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, control: RunControl): Promise<FastPublisher> {
+    const p = new FastPublisher(nc, subject, opts, acks, maxInFlight, control);
     nc.subscribe(`${p.inbox}.*`, { callback: (err, msg) => (err ? undefined : p.onReply(msg)) });
     await nc.flush();
     return p;
   }
 
-  protected publishOne(seq: number, payload: Uint8Array, origin: number): void {
-    const reply = `${this.inbox}.${seq}`;
-    const h = this.msgHeaders(origin, seq);
-    this.nc.publish(this.subject, payload, h ? { reply, headers: h } : { reply });
+  protected publishOne(token: number, p: Pending): void {
+    const reply = `${this.inbox}.${token}`;
+    const h = this.msgHeaders(p.origin, p.seq);
+    this.nc.publish(this.subject, p.payload, h ? { reply, headers: h } : { reply });
   }
 
   private onReply(msg: Msg): void {
-    const seq = Number(msg.subject.slice(this.inbox.length + 1));
-    if (!this.pending.has(seq)) return;
+    const token = Number(msg.subject.slice(this.inbox.length + 1));
+    if (!this.pending.has(token)) return;
     const err = ackErrorOf(msg);
-    if (err) this.rejected(seq, err);
-    else this.acked(seq, streamSeqOf(msg.data));
+    if (err) this.rejected(token, err);
+    // only a message id can make a duplicate: without one, skip the look at the tail
+    else this.acked(token, streamSeqOf(msg.data), this.opts.msgId && isDuplicateAck(msg.data));
   }
 }
 
 export class JsPublisher extends WindowedProducer {
   private readonly js: JetStreamClient;
 
-  constructor(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, producerId: number, control: RunControl) {
-    super(nc, subject, opts, acks, maxInFlight, producerId, control);
+  constructor(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, control: RunControl) {
+    super(nc, subject, opts, acks, maxInFlight, control);
     this.js = jetstream(nc);
   }
 
-  protected publishOne(seq: number, payload: Uint8Array, origin: number): void {
-    const options = this.opts.msgId ? { msgID: `${origin}-${seq}`, timeout: this.opts.ackTimeoutMs } : { timeout: this.opts.ackTimeoutMs };
-    this.js.publish(this.subject, payload, options).then(
-      (ack) => this.acked(seq, ack.seq),
+  protected publishOne(token: number, p: Pending): void {
+    const options = this.opts.msgId ? { msgID: `${p.origin}-${p.seq}`, timeout: this.opts.ackTimeoutMs } : { timeout: this.opts.ackTimeoutMs };
+    this.js.publish(this.subject, p.payload, options).then(
+      (ack) => this.acked(token, ack.seq, ack.duplicate),
       (err: Error & { code?: number | string; status?: number }) => {
         // JetStreamApiError: status is the HTTP-like code (429, 503), code the err_code
         const code = typeof err.status === 'number' ? err.status : typeof err.code === 'number' ? err.code : 0;
-        if (/timeout|disconnect|closed/i.test(err.message)) this.noAnswer(seq, err.message);
-        else this.rejected(seq, { code, description: err.message });
+        if (/timeout|disconnect|closed/i.test(err.message)) this.noAnswer(token, err.message);
+        else this.rejected(token, { code, description: err.message });
       },
     );
   }

@@ -60,6 +60,26 @@ export async function createRunStream(jsm: JetStreamManager, names: RunStream, o
   );
 }
 
+/**
+ * Stage 0's counts (the harness cross-checks them against its ledger), with the later
+ * pipeline stages' main numbers in the detail as stage<N><Name>. A later stage whose
+ * info cannot be read is left out rather than costing the cross-check.
+ */
+export async function pipelineCounts(jsm: JetStreamManager, stages: RunStream[]): Promise<BrokerCounts> {
+  const counts = await streamCounts(jsm, stages[0]!);
+  if (stages.length < 2) return counts;
+  const detail = { ...counts.detail };
+  for (let s = 1; s < stages.length; s++) {
+    const c = await streamCounts(jsm, stages[s]!).catch(() => undefined);
+    if (!c) continue;
+    detail[`stage${s}Stored`] = c.stored ?? 0;
+    detail[`stage${s}Delivered`] = c.delivered ?? 0;
+    detail[`stage${s}AckPending`] = c.detail?.ackPending ?? 0;
+    detail[`stage${s}Redelivered`] = c.detail?.redelivered ?? 0;
+  }
+  return { ...counts, source: `${counts.source} (stage 0 of ${stages.length}; later stages in the detail)`, detail };
+}
+
 export async function streamCounts(jsm: JetStreamManager, names: RunStream): Promise<BrokerCounts> {
   const si = await withRetry('reading stream info', () => jsm.streams.info(names.stream));
   const ci = await withRetry('reading consumer info', () => jsm.consumers.info(names.stream, names.durable));

@@ -2,7 +2,8 @@
 import type { Cloneable, Consumer, Producer, WorkerSide } from '../../core/contract.ts';
 import type { NatsWorkerInit } from './index.ts';
 import type { RunStream } from './stream.ts';
-import { connectNats } from './connection.ts';
+import { closeConnection, connectNats } from './connection.ts';
+import { AckConfirmer } from './ack-confirm.ts';
 import { CorePublisher, FastPublisher, JsPublisher } from './producer.ts';
 import { CoreSubscriber, PullConsumer } from './consumer.ts';
 
@@ -24,7 +25,8 @@ export const workerSide: WorkerSide = {
     const names = stageOf(init, spec.stage);
     const nc = await connectNats(init.servers, `busbench-p${spec.producerId}`);
     if (init.options.mode === 'core') return new CorePublisher(nc, names.subject, acks);
-    const args = [nc, names.subject, init.options, acks, spec.maxInFlight, spec.producerId, spec.control] as const;
+    // no spec.producerId: a message id names the batch's origin producer, not this one
+    const args = [nc, names.subject, init.options, acks, spec.maxInFlight, spec.control] as const;
     return init.options.publish === 'js' ? new JsPublisher(...args) : FastPublisher.create(...args);
   },
 
@@ -37,11 +39,15 @@ export const workerSide: WorkerSide = {
       await c.start(names.subject);
       return c;
     }
-    const c = new PullConsumer(nc, init.options.ackPolicy, init.options.doubleAck);
+    let c: PullConsumer | undefined;
     try {
+      const o = init.options;
+      const confirmer = o.doubleAck && o.ackPolicy !== 'none' ? await AckConfirmer.create(nc, o.ackTimeoutMs) : undefined;
+      c = new PullConsumer(nc, o.ackPolicy, confirmer, spec.control);
       await c.start(names.stream, names.durable, prefetchFor(init, spec.consumers));
     } catch (err) {
-      await c.close();
+      if (c) await c.close();
+      else await closeConnection(nc);
       throw err;
     }
     return c;
