@@ -128,6 +128,13 @@ export interface SystemSession {
   readonly faults?: FaultInjector;
   /** counts from the broker at the end of a run */
   brokerCounts?(): Promise<BrokerCounts>;
+  /**
+   * Messages the broker still holds for the last stage's consumers: not delivered yet, or
+   * delivered and not acknowledged (so they will come again). The drain keeps waiting
+   * while this is above 0, rather than stopping when deliveries pause (a redelivery after
+   * a crash can take the broker's ack wait).
+   */
+  undelivered?(): Promise<number>;
   /** deletes what the run created and stops brokers the harness started; idempotent */
   close(): Promise<void>;
 }

@@ -293,6 +293,8 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const drainDeadline = Date.now() + (hooks.signal?.aborted ? 2000 : spec.drainTimeoutMs);
     let lastProgressAt = Date.now();
     let lastSeen = -1;
+    let askedBrokerAt = 0;
+    let brokerHolds = 0;
     while (!failure && Date.now() < drainDeadline) {
       const { received } = tick('drain');
       if (received >= expected) break;
@@ -302,7 +304,14 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
         // Unanswered messages may never come; stop waiting for them once progress stops,
         // but never before as many messages arrived as were acknowledged (a broker may
         // still redeliver those after its ack wait).
-      } else if (received >= expected - uncertain && received >= acked && Date.now() - lastProgressAt > 2000) break;
+      } else if (received >= expected - uncertain && received >= acked && Date.now() - lastProgressAt > 2000) {
+        // Deliveries paused; the broker may still be holding messages it will redeliver.
+        if (session.undelivered && Date.now() - askedBrokerAt > 1000) {
+          askedBrokerAt = Date.now();
+          brokerHolds = await session.undelivered().catch(() => 0);
+        }
+        if (!session.undelivered || brokerHolds === 0) break;
+      }
       await sleep(50);
     }
     control.setState(STATE_STOP);

@@ -92,6 +92,14 @@ class NatsSession implements SystemSession {
     };
   }
 
+  async undelivered(): Promise<number> {
+    if (!this.jsm) return 0;
+    const last = this.stages[this.stages.length - 1]!;
+    // one quick answer or none: the drain asks again a second later
+    const ci = await this.jsm.consumers.info(last.stream, last.durable);
+    return ci.num_pending + ci.num_ack_pending;
+  }
+
   async brokerCounts(): Promise<BrokerCounts> {
     if (!this.jsm) return { source: 'core NATS keeps no counts' };
     await awaitReachable(this.nc);
