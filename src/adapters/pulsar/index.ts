@@ -136,6 +136,11 @@ export const adapter: SystemAdapter = {
             },
           }
         : {}),
+      undelivered: async (): Promise<number> => {
+        const stats = await a.topicStats(stageTopics[stageTopics.length - 1]!);
+        const sub = stats.subscriptions[SUBSCRIPTION];
+        return sub ? sub.msgBacklog + sub.unackedMessages : 0;
+      },
       brokerCounts: async (): Promise<BrokerCounts> => {
         const stats = await a.topicStats(topic);
         const sub = stats.subscriptions[SUBSCRIPTION];
