@@ -224,6 +224,46 @@ describe('producer against a scripted broker', () => {
     expect(a.sessions.length).toBe(2);
   });
 
+  it('settles a re-sent old sequence the broker answers at once as a duplicate, ahead of pending entries', async () => {
+    // The broker holds back the receipt of sequence 10 and answers the re-sent 3 first with
+    // -1:-1, as Pulsar does for a duplicate it already stored.
+    let held: (() => void) | undefined;
+    const a = await broker((cmd, s) => {
+      if (cmd.type !== Cmd.SEND) return false;
+      const seq = u64(cmd.send!.sequenceId);
+      const receipt = (ledgerId: number, entryId: number) => () =>
+        s.reply({ type: Cmd.SEND_RECEIPT, sendReceipt: { producerId: u64(cmd.send!.producerId), sequenceId: seq, highestSequenceId: u64(cmd.send!.highestSequenceId ?? seq), messageId: { ledgerId, entryId } } });
+      if (seq === 10) held = receipt(1, 10);
+      else if (seq === 3) {
+        receipt(-1, -1)();
+        held?.();
+      } else receipt(1, seq)();
+      return true;
+    });
+    const outcomes: string[] = [];
+    const p = await client(a.url).createProducer({ topic: TOPIC, batchMaxDelayMs: 1, onEntry: (seq, count, err) => outcomes.push(`${seq}+${count}:${err ? 'err' : 'ok'}`) });
+    p.sendMessages(new Uint8Array(20), 10, 2, 10);
+    await waitFor(() => held !== undefined);
+    p.sendMessages(new Uint8Array(20), 10, 2, 3);
+    await waitFor(() => outcomes.length === 2);
+    expect(outcomes.sort()).toEqual(['10+2:ok', '3+2:ok']);
+    expect(a.sessions.length).toBe(1); // no resynchronising reconnect
+  });
+
+  it('never puts non-consecutive sequence ids in one entry', async () => {
+    const a = await broker();
+    const p = await client(a.url).createProducer({ topic: TOPIC, batchMaxDelayMs: 50 });
+    p.sendMessages(new Uint8Array(30), 10, 3, 20);
+    p.sendMessages(new Uint8Array(20), 10, 2, 5);
+    p.sendMessages(new Uint8Array(10), 10, 1, 23);
+    await waitFor(() => a.commands(Cmd.SEND).length === 3);
+    expect(a.commands(Cmd.SEND).map((c) => [u64(c.send!.sequenceId), u64(c.send!.highestSequenceId ?? c.send!.sequenceId)])).toEqual([
+      [20, 22],
+      [5, 6],
+      [23, 23],
+    ]);
+  });
+
   it('reports unanswered messages as timeouts (outcome unknown)', async () => {
     const a = await broker((cmd) => cmd.type === Cmd.SEND); // swallow sends
     const outcomes: string[] = [];
