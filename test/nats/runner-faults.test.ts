@@ -5,52 +5,13 @@
  * retries and consumer crashes, in one stage and across the Order -> Match -> Fill -> Ack
  * pipeline, while at-least-once visibly applies re-sent messages twice.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/nats/index.ts';
-import { runOnce, type ExactlyOnceSpec, type RunSpec } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/scenarios/runner.ts';
+import { exactlyOnceSpec as eo, removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-
-function spec(options: Record<string, unknown>, extra: Partial<RunSpec>): RunSpec {
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-nats-run-'));
-  dirs.push(runDir);
-  return {
-    system: 'nats',
-    adapter,
-    options: adapter.parseOptions(options, 'test'),
-    label: 'test',
-    runId: `t${process.pid}_${dirs.length}`,
-    runDir,
-    brokers: 'native',
-    externalUrls: {},
-    ratePerSec: 2000,
-    durationMs: 3000,
-    warmupMs: 500,
-    drainTimeoutMs: 15_000,
-    intervalMs: 250,
-    producers: 1,
-    consumers: 1,
-    messageSize: 512,
-    maxInFlight: 500,
-    batchSize: 16,
-    workUs: 0,
-    ...extra,
-  };
-}
-
-const eo = (e: Partial<ExactlyOnceSpec>): ExactlyOnceSpec => ({
-  guarantee: 'exactly-once',
-  stages: 1,
-  retryEveryMs: 200,
-  crashEveryMs: 1000,
-  behaviour: 'correct',
-  accounts: 101,
-  ...e,
-});
+afterAll(removeRunDirs);
+const spec = (options: Record<string, unknown>, extra: Parameters<typeof runSpec>[2]) => runSpec(adapter, options, extra);
 
 describe('nats under faults, through the runner', { timeout: 120_000 }, () => {
   it('reports memory storage as losing acknowledged messages on kill -9', async () => {

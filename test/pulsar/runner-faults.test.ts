@@ -4,42 +4,13 @@
  * consumer crashes, in one stage and across the Order -> Match -> Fill -> Ack pipeline;
  * at-least-once visibly applies re-sent messages twice.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/pulsar/index.ts';
-import { runOnce, type ExactlyOnceSpec, type RunSpec } from '../../src/scenarios/runner.ts';
+import { runOnce, type ExactlyOnceSpec } from '../../src/scenarios/runner.ts';
+import { exactlyOnceSpec, removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-
-function spec(options: Record<string, unknown>, eo: Partial<ExactlyOnceSpec>): RunSpec {
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-pulsar-run-'));
-  dirs.push(runDir);
-  return {
-    system: 'pulsar',
-    adapter,
-    options: adapter.parseOptions(options, 'test'),
-    label: 'test',
-    runId: `t${process.pid}_${dirs.length}`,
-    runDir,
-    brokers: 'native',
-    externalUrls: {},
-    ratePerSec: 2000,
-    durationMs: 3000,
-    warmupMs: 500,
-    drainTimeoutMs: 20_000,
-    intervalMs: 250,
-    producers: 1,
-    consumers: 1,
-    messageSize: 512,
-    maxInFlight: 500,
-    batchSize: 16,
-    workUs: 0,
-    exactlyOnce: { guarantee: 'exactly-once', stages: 1, retryEveryMs: 200, crashEveryMs: 1000, behaviour: 'correct', accounts: 101, ...eo },
-  };
-}
+afterAll(removeRunDirs);
+const spec = (options: Record<string, unknown>, eo: Partial<ExactlyOnceSpec>) => runSpec(adapter, options, { drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec(eo) });
 
 describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => {
   it('applies every message once under retries and consumer crashes with deduplication on', async () => {
