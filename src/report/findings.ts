@@ -38,12 +38,15 @@ export function durabilityTable(systems: SystemResult[], paint: Paint): string |
     ];
   });
   if (rows.length === 0) return undefined;
-  const fault = systems.find((s) => s.durability?.injected === true)?.durability?.note;
+  const faults = [...new Set(systems.filter((s) => s.durability?.injected === true).map((s) => `fault (${s.system}): ${String(s.durability!.fault)}`))];
   return [
     formatTable(['system', 'run', 'promise', 'acked lost', 'unacked delivered', 'duplicates', 'RTO publish', 'RTO delivery', 'verdict'], rows, {
       align: ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
     }),
-    ...(typeof fault === 'string' ? [`fault: ${fault}`] : []),
+    ...faults,
+    ...(faults.length > 0
+      ? ['A killed process leaves its writes in the OS page cache: this shows what a process crash does, not what a power loss or OS crash would do to data never fsynced.']
+      : []),
   ].join('\n');
 }
 
