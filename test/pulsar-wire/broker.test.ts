@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pulsarDeployment, type PulsarDeployment } from '../../src/brokers/pulsar-deployment.ts';
 import { PulsarAdmin } from '../../src/brokers/pulsar-admin.ts';
-import { PulsarClient, PulsarError, isDuplicateId, type Consumer, type MessageId } from '../../src/adapters/pulsar/wire/index.ts';
+import { PulsarClient, PulsarError, TransactionCoordinator, isDuplicateId, type Consumer, type MessageId } from '../../src/adapters/pulsar/wire/index.ts';
 
 let broker: PulsarDeployment;
 let dir: string | undefined;
@@ -355,6 +355,81 @@ describe('pulsar wire client against a real broker', () => {
     const nowhere = await c.createProducer({ topic: 'persistent://no-such-tenant/ns/t' }).catch((e: unknown) => e);
     expect(nowhere).toBeInstanceOf(PulsarError);
     expect((nowhere as PulsarError).serverError).toMatch(/TopicNotFound|MetadataError|AuthorizationError|ServiceNotReady/);
+  });
+
+  describe('transactions', () => {
+    it('produces in a transaction: nothing visible before the commit, an aborted one never', async () => {
+      const c = newClient();
+      const t = topic('plain', 'txn-produce');
+      const consumer = await c.subscribe({ topic: t, subscription: 'txn', initialPosition: 'earliest' });
+      const tc = new TransactionCoordinator(c, 0);
+      const p = await c.createProducer({ topic: t, txnEnabled: true, batching: false });
+      const inTxn = async (first: number, n: number, end: 'commit' | 'abort'): Promise<void> => {
+        const txn = await tc.newTxn(30_000);
+        await tc.addPartitions(txn, [t]);
+        p.sendMessages(payloads(first, n), 64, n, p.nextSequenceId, txn);
+        expect(await p.flush(10_000)).toBe(true);
+        // stored, and still invisible
+        expect((await drain(consumer, 1, 1_000)).seqs).toEqual([]);
+        await (end === 'commit' ? tc.commit(txn) : tc.abort(txn));
+      };
+      await inTxn(0, 5, 'commit');
+      expect((await drain(consumer, 5)).seqs).toEqual(range(0, 5));
+      await inTxn(5, 5, 'abort');
+      await inTxn(10, 2, 'commit');
+      expect((await drain(consumer, 2)).seqs).toEqual([10, 11]);
+      expect((await drain(consumer, 1, 1_000)).seqs).toEqual([]);
+      // an ended transaction cannot be ended again
+      const txn = await tc.newTxn(30_000);
+      await tc.commit(txn);
+      await expect(tc.commit(txn)).rejects.toBeInstanceOf(PulsarError);
+    });
+
+    it('acknowledges in a transaction: the acknowledgement counts only once committed', async () => {
+      const c = newClient();
+      const t = topic('plain', 'txn-ack');
+      const sub = { topic: t, subscription: 'txn-ack', initialPosition: 'earliest' as const };
+      const first = await c.subscribe(sub);
+      const p = await c.createProducer({ topic: t, batchMaxMessages: 4 });
+      p.sendMessages(payloads(0, 10), 64, 10, 0);
+      expect(await p.flush(10_000)).toBe(true);
+      const tc = new TransactionCoordinator(c, 0);
+      // Acknowledge everything in a transaction, abort, and the next consumer gets it all again.
+      const ackAll = async (consumer: Consumer, end: 'commit' | 'abort'): Promise<number[]> => {
+        const seqs: number[] = [];
+        const txn = await tc.newTxn(30_000);
+        await tc.addSubscriptions(txn, [{ topic: t, subscription: sub.subscription }]);
+        while (seqs.length < 10) {
+          let b = consumer.receiveBatch(3, 5_000, true);
+          if (b instanceof Promise) b = await b;
+          if (b.count === 0) break;
+          // whole entries of 4, 4 and 2 messages, whatever the asked 3
+          expect([2, 4, 8]).toContain(b.count);
+          for (let i = 0; i < b.count; i++) seqs.push(new DataView(b.buffer(i).buffer, b.buffer(i).byteOffset + b.offset(i), 8).getFloat64(0));
+          await consumer.ackBatchInTxn(b, txn);
+        }
+        await (end === 'commit' ? tc.commit(txn) : tc.abort(txn));
+        await consumer.close();
+        return seqs;
+      };
+      expect(await ackAll(first, 'abort')).toEqual(range(0, 10));
+      expect(await ackAll(await c.subscribe(sub), 'commit')).toEqual(range(0, 10));
+      const after = await c.subscribe(sub);
+      expect((await drain(after, 1, 1_500)).seqs).toEqual([]);
+    });
+
+    it('refuses to acknowledge part of an entry in a transaction', async () => {
+      const c = newClient();
+      const t = topic('plain', 'txn-split');
+      const consumer = await c.subscribe({ topic: t, subscription: 'split', initialPosition: 'earliest' });
+      const p = await c.createProducer({ topic: t, batchMaxMessages: 10 });
+      p.sendMessages(payloads(0, 10), 64, 10, 0);
+      expect(await p.flush(10_000)).toBe(true);
+      let b = consumer.receiveBatch(3, 5_000);
+      if (b instanceof Promise) b = await b;
+      expect(b.count).toBe(3);
+      await expect(consumer.ackBatchInTxn(b, { mostBits: 0, leastBits: 0 })).rejects.toThrow(/split across batches/);
+    });
   });
 
   it('rides through kill -9 and restart of the broker: all messages stored once (dedup)', async () => {

@@ -23,7 +23,7 @@ import { encodeAckCommand, PbReader, readMetadata, ReceivedMetadata, SingleMetad
 import { encodeSimpleFrame, type ParsedFrame } from './framing.ts';
 import { messageId, type MessageId } from './message-id.ts';
 import type { ClientCore } from './producer.ts';
-import { AckValidationError, Cmd, InitialPosition, SubType, u64, type SubTypeName } from './proto.ts';
+import { AckValidationError, Cmd, InitialPosition, SubType, u64, type MessageIdOut, type SubTypeName } from './proto.ts';
 
 export interface ConsumerOptions {
   topic: string;
@@ -97,6 +97,13 @@ class Entry {
 }
 
 const decoder = new TextDecoder();
+
+/** How many messages of entry `e` the batch holds, counting back from position `last`. */
+function countOf(batch: ReceivedBatch, last: number, e: Entry): number {
+  let n = 0;
+  for (let i = last; i >= 0 && batch.entry(i) === e; i--) n++;
+  return n;
+}
 
 /**
  * Messages handed out by one receiveBatch: views into the received frames, valid until
@@ -204,6 +211,7 @@ export interface ConsumerStats {
 
 interface Waiter {
   max: number;
+  wholeEntries: boolean;
   resolve(b: ReceivedBatch): void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -294,16 +302,18 @@ export class Consumer implements ConsumerHandler {
   /**
    * Up to `max` messages, waiting at most `maxWaitMs` for the first; an empty batch on
    * timeout or once closed. Synchronous when messages are already queued. The batch is
-   * reused: its views are valid until the next call.
+   * reused: its views are valid until the next call. `wholeEntries`: never split a batch
+   * entry between two calls (the first entry comes whole even if it holds more than `max`),
+   * as acknowledging in a transaction needs.
    */
-  receiveBatch(max: number, maxWaitMs: number): ReceivedBatch | Promise<ReceivedBatch> {
-    if (this.queued > 0 || this.state === 'closed' || this.state === 'failed' || maxWaitMs <= 0) return this.fill(max);
+  receiveBatch(max: number, maxWaitMs: number, wholeEntries = false): ReceivedBatch | Promise<ReceivedBatch> {
+    if (this.queued > 0 || this.state === 'closed' || this.state === 'failed' || maxWaitMs <= 0) return this.fill(max, wholeEntries);
     if (this.waiter) throw invalidError('pulsar consumer: receiveBatch while another receive is waiting');
     return new Promise<ReceivedBatch>((resolve) => {
-      const w: Waiter = { max, resolve, timer: undefined };
+      const w: Waiter = { max, wholeEntries, resolve, timer: undefined };
       w.timer = setTimeout(() => {
         if (this.waiter === w) this.waiter = null;
-        resolve(this.fill(max));
+        resolve(this.fill(max, wholeEntries));
       }, maxWaitMs);
       this.waiter = w;
     });
@@ -375,6 +385,37 @@ export class Consumer implements ConsumerHandler {
     if (cumulative) {
       if (last) this.sendAcks([{ ledgerId: last.ledgerId, entryId: last.entryId, batchIndex: -1 }], 1, true, txn);
     } else if (n > 0) this.sendAcks(ids, n, false, txn);
+  }
+
+  /**
+   * Acknowledges every message of a batch inside a transaction and resolves once the
+   * broker has taken the acknowledgement (its ACK_RESPONSE). The batch must hold whole
+   * entries (receiveBatch with wholeEntries): an entry is acknowledged as a whole, and a
+   * part of it left for a later transaction would be delivered again if this one commits
+   * and that one never does. Unlike plain acks nothing is kept for a reconnection: when
+   * this fails the caller aborts the transaction.
+   */
+  async ackBatchInTxn(batch: ReceivedBatch, txn: TxnId): Promise<void> {
+    const conn = this.conn;
+    if (!conn || this.state !== 'ready') throw connectionError(`pulsar consumer ${this.opts.subscription}: not connected, cannot acknowledge in a transaction`);
+    const ids: MessageIdOut[] = [];
+    for (let i = 0; i < batch.count; i++) {
+      const e = batch.entry(i);
+      const lastOfEntry = i + 1 === batch.count || batch.entry(i + 1) !== e;
+      if (lastOfEntry && e.unacked !== countOf(batch, i, e)) throw invalidError(`pulsar consumer ${this.opts.subscription}: entry ${e.ledgerId}:${e.entryId} is split across batches; receive with wholeEntries for transactions`);
+    }
+    for (let i = 0; i < batch.count; i++) {
+      const e = batch.entry(i);
+      if (--e.unacked === 0) ids.push({ ledgerId: e.ledgerId, entryId: e.entryId });
+    }
+    if (ids.length === 0) return;
+    const requestId = this.client.newRequestId();
+    this.stats.ackCommands++;
+    await conn.request(
+      { type: Cmd.ACK, ack: { consumerId: this.consumerId, ackType: 0, messageId: ids, txnidLeastBits: txn.leastBits, txnidMostBits: txn.mostBits, requestId } },
+      requestId,
+      `ACK in transaction (${txn.mostBits},${txn.leastBits}) on ${this.opts.topic}`,
+    );
   }
 
   /**
@@ -510,7 +551,7 @@ export class Consumer implements ConsumerHandler {
     if (w) {
       this.waiter = null;
       clearTimeout(w.timer);
-      w.resolve(this.fill(w.max));
+      w.resolve(this.fill(w.max, w.wholeEntries));
     }
     this.onArrival?.();
   }
@@ -533,13 +574,15 @@ export class Consumer implements ConsumerHandler {
 
   // ------------------------------------------------------------ internals
 
-  private fill(max: number): ReceivedBatch {
+  private fill(max: number, wholeEntries = false): ReceivedBatch {
     const b = this.batch;
     b.reset();
     while (b.count < max) {
       const e = this.queue.peek();
       if (!e) break;
-      const take = Math.min(e.count - e.next, max - b.count);
+      const left = e.count - e.next;
+      if (wholeEntries && b.count > 0 && b.count + left > max) break;
+      const take = wholeEntries ? left : Math.min(left, max - b.count);
       for (let k = 0; k < take; k++) b.push(e, e.next + k);
       e.next += take;
       if (e.next === e.count) this.queue.shift();
@@ -609,7 +652,7 @@ export class Consumer implements ConsumerHandler {
     if (!w) return;
     this.waiter = null;
     clearTimeout(w.timer);
-    w.resolve(this.fill(w.max));
+    w.resolve(this.fill(w.max, w.wholeEntries));
   }
 
   private lostConnection(reason: string): void {

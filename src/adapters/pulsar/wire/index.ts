@@ -10,6 +10,7 @@
  *   lookup.ts     topic lookup with redirects
  *   producer.ts   batching, receipts, reconnect + resend
  *   consumer.ts   flow, batches, acks, redelivery, resubscribe
+ *   transactions.ts the transaction coordinator's commands
  *   client.ts     connection pool and ids
  */
 export { PulsarClient, type ClientOptions } from './client.ts';
@@ -19,6 +20,7 @@ export { Connection, CLIENT_VERSION, PROTOCOL_VERSION } from './connection.ts';
 export { lookupTopic, type BrokerAddress } from './lookup.ts';
 export { compareMessageIds, formatMessageId, isDuplicateId, messageId, type MessageId } from './message-id.ts';
 export type { TxnId } from './fastcodec.ts';
+export { TransactionCoordinator, TC_ASSIGN_TOPIC, txnName, type SubscriptionRef } from './transactions.ts';
 export { tcpTransport, parseServiceUrl, type Transport, type TransportFactory } from './transport.ts';
 export {
   PulsarError,
