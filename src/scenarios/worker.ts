@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     );
     post({ type: 'producer-done', ledger: out.ledger.snapshot(), publish: out.publish.toSparse(), publishMissed: out.publishMissed, resent: out.ledger.resent });
   } else if (start.role === 'forwarder') {
-    const transactional = start.apply?.guarantee === 'exactly-once' && side.createForwarder ? side.createForwarder.bind(side) : undefined;
+    // Transactions only where the run's configuration turned them on (capabilities).
+    const eo = start.apply;
+    const transactional = eo?.guarantee === 'exactly-once' && eo.capabilities.transactions && side.createForwarder ? side.createForwarder.bind(side) : undefined;
     const open = (): Promise<Forwarder> =>
       transactional
         ? transactional(start.init, consumerSpec)

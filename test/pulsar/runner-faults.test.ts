@@ -29,13 +29,41 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     expect(r.exactlyOnce!.neverApplied).toBe(0);
   });
 
-  it('carries every order through Order -> Match -> Fill -> Ack exactly once', async () => {
+  it('carries every order through Order -> Match -> Fill -> Ack exactly once, stages in transactions', async () => {
     const r = await runOnce(spec(adapter.guaranteeOptions!('exactly-once'), { stages: 4 }));
     const e = r.exactlyOnce!;
+    expect(r.capabilities.transactions).toBe(true);
+    expect(e.mechanism).toMatch(/one transaction/);
     expect(e.stages?.map((s) => s.stage)).toEqual(['order', 'match', 'fill']);
+    for (const s of e.stages!.slice(1)) expect(s.crashes).toBeGreaterThan(0);
     expect(e.appliedTwice).toBe(0);
     expect(e.neverApplied).toBe(0);
     expect(r.delivery.lost).toBe(0);
     expect(r.status).toBe('ok');
+  });
+
+  // Deduplication off on every topic: the only thing keeping a stage that crashed after
+  // producing from producing again is the transaction. Each later stage's topic must hold
+  // exactly what stage 0 holds; without transactions it holds more.
+  const storedPerStage = (r: Awaited<ReturnType<typeof runOnce>>): number[] => {
+    const d = r.broker!.detail!;
+    return [r.broker!.stored!, Number(d.stage1Stored), Number(d.stage2Stored), Number(d.stage3Stored)];
+  };
+  const pipeline = (transactions: 'on' | 'off') =>
+    spec({ dedup: 'off', transactions }, { stages: 4, retryEveryMs: 0, crashEveryMs: 700 });
+
+  it('transactions alone keep crashing stages from forwarding twice (each stage holds what stage 0 holds)', async () => {
+    const r = await runOnce(pipeline('on'));
+    const [order, ...later] = storedPerStage(r);
+    expect(order).toBe(r.delivery.acked);
+    expect(later).toEqual([order, order, order]);
+    expect(r.exactlyOnce!.stages!.slice(1).every((s) => s.crashes > 0)).toBe(true);
+    expect(r.exactlyOnce!.appliedTwice).toBe(0);
+  });
+
+  it('without transactions or deduplication, a crashing stage forwards twice (the check can fail)', async () => {
+    const r = await runOnce(pipeline('off'));
+    const [order, ...later] = storedPerStage(r);
+    expect(Math.max(...later)).toBeGreaterThan(order!);
   });
 });

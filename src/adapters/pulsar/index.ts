@@ -13,7 +13,7 @@ import type { BrokerCounts, Capabilities, OpenContext, SystemAdapter, SystemSess
 import { BusbenchError, ConfigError, UsageError } from '../../core/errors.ts';
 import { PulsarAdmin } from '../../brokers/pulsar-admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar-deployment.ts';
-import { consumerTopics, toCloneable, type PulsarInit } from './init.ts';
+import { atStage, consumerTopics, toCloneable, type PulsarInit } from './init.ts';
 import { parsePulsarOptions, resolveSubscriptionType, type PulsarOptions } from './options.ts';
 import { readBack } from './read-back.ts';
 
@@ -41,14 +41,16 @@ export const adapter: SystemAdapter = {
       acks: true,
       perProducerOrdering: true,
       deduplication: o.dedup === 'on',
-      transactions: false,
+      transactions: o.transactions === 'on',
       idempotencyRecord: 'message-id',
     };
   },
 
   guaranteeOptions(guarantee) {
-    // exactly-once: the broker drops a (producer name, sequence id) it already stored
-    return { dedup: guarantee === 'exactly-once' ? 'on' : 'off' };
+    // exactly-once: the broker drops a (producer name, sequence id) it already stored, and
+    // pipeline stages forward and acknowledge in one transaction
+    const on = guarantee === 'exactly-once' ? 'on' : 'off';
+    return { dedup: on, transactions: on };
   },
 
   async open(ctx: OpenContext): Promise<SystemSession> {
@@ -109,6 +111,8 @@ export const adapter: SystemAdapter = {
       batchMaxBytes: o.batchMaxBytes,
       receiverQueueSize: o.receiverQueueSize,
       sendTimeoutMs: o.sendTimeoutMs,
+      transactions: o.transactions === 'on',
+      txnTimeoutMs: o.txnTimeoutMs,
     };
     const a = admin;
     const description = deployment.describe();
@@ -147,6 +151,15 @@ export const adapter: SystemAdapter = {
         const stats = await a.topicStats(topic);
         const sub = stats.subscriptions[SUBSCRIPTION];
         const back = o.readBack === 'on' ? await readBack(init.serviceUrl, consumerTopics(init), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS) : undefined;
+        // Later pipeline stages: what each topic holds (committed messages only: a reader
+        // never gets those of an aborted transaction), to compare with stage 0.
+        const stages: Record<string, number> = {};
+        if (back) {
+          for (let s = 1; s < stageTopics.length; s++) {
+            const b = await readBack(init.serviceUrl, consumerTopics(atStage(init, s)), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS);
+            if (b.messages !== undefined) stages[`stage${s}Stored`] = b.messages;
+          }
+        }
         return {
           source: back
             ? 'pulsar: messages read back from the topic by a non-durable reader (stored); subscription msgOutCounter from admin topic stats (delivered)'
@@ -164,6 +177,7 @@ export const adapter: SystemAdapter = {
             unackedMessages: sub?.unackedMessages ?? 0,
             storageSize: stats.storageSize,
             brokerRestarts: restarts,
+            ...stages,
           },
         };
       },

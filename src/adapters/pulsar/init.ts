@@ -25,6 +25,9 @@ export interface PulsarInit {
   batchMaxBytes: number;
   receiverQueueSize: number;
   sendTimeoutMs: number;
+  /** pipeline stages forward and acknowledge in transactions */
+  transactions: boolean;
+  txnTimeoutMs: number;
 }
 
 export function toCloneable(init: PulsarInit): Cloneable {

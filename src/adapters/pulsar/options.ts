@@ -42,6 +42,15 @@ export interface PulsarOptions {
    * broker stored. off: the broker deletes consumed ledgers as usual; no stored count.
    */
   readBack: OnOff;
+  /**
+   * on: each middle stage of a pipeline consumes, produces to the next stage and
+   * acknowledges in one transaction (consume-process-produce exactly-once). off: it
+   * produces, waits for the receipts, then acknowledges (at-least-once; exactly-once
+   * only as far as deduplication at the next stage catches re-forwards).
+   */
+  transactions: OnOff;
+  /** the coordinator aborts a transaction not ended within this (a crashed stage's) */
+  txnTimeoutMs: number;
 }
 
 export const DEFAULT_OPTIONS: PulsarOptions = {
@@ -58,6 +67,8 @@ export const DEFAULT_OPTIONS: PulsarOptions = {
   sendTimeoutMs: 60_000,
   adminUrl: '',
   readBack: 'on',
+  transactions: 'off',
+  txnTimeoutMs: 10_000,
 };
 
 const KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof PulsarOptions)[];
@@ -127,6 +138,8 @@ export function parsePulsarOptions(raw: unknown, where: string): PulsarOptions {
     sendTimeoutMs: integer(section, 'sendTimeoutMs', where, 0, 3_600_000) ?? DEFAULT_OPTIONS.sendTimeoutMs,
     adminUrl: DEFAULT_OPTIONS.adminUrl,
     readBack: onOff(section, 'readBack', where) ?? DEFAULT_OPTIONS.readBack,
+    transactions: onOff(section, 'transactions', where) ?? DEFAULT_OPTIONS.transactions,
+    txnTimeoutMs: integer(section, 'txnTimeoutMs', where, 100, 3_600_000) ?? DEFAULT_OPTIONS.txnTimeoutMs,
   };
   // '' (the default) is accepted too: parsing an already parsed section must give it back.
   if (section.adminUrl !== undefined && section.adminUrl !== '') {

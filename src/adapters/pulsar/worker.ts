@@ -1,6 +1,7 @@
 /**
- * Worker-thread half of Pulsar: one client (one connection) per harness producer or
- * consumer, built on the wire client in ./wire.
+ * Worker-thread half of Pulsar: one client (one connection) per harness producer,
+ * consumer (./consumer.ts) or transactional pipeline stage (./forwarder.ts), built on the
+ * wire client in ./wire.
  *
  * Producers: one Pulsar producer per harness producer, named busbench-<runId>-p<id>, with
  * the harness's sequence numbers as Pulsar sequence ids, so broker deduplication
@@ -8,18 +9,14 @@
  * window. Each entry's fate goes to the AckSink: receipt → acked; a definitive refusal
  * (or never sent) → failed; timeout, connection given up, closed while waiting → unknown.
  */
-import type { AckSink, Cloneable, Consumer, ConsumerSpec, DeliveryBatch, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
-import { EMPTY_BATCH } from '../../core/contract.ts';
-import { atStage, consumerTopics, fromCloneable, producerName, producerTopic, type PulsarInit } from './init.ts';
-import { isDefinitiveSendError, PulsarClient, type Consumer as WireConsumer, type Producer as WireProducer, type ReceivedBatch } from './wire/index.ts';
+import type { AckSink, Cloneable, Consumer, ConsumerSpec, Forwarder, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
+import { newClient, openConsumer } from './consumer.ts';
+import { TransactionalForwarder } from './forwarder.ts';
+import { atStage, fromCloneable, producerName, producerTopic } from './init.ts';
+import { isDefinitiveSendError, type PulsarClient, type Producer as WireProducer } from './wire/index.ts';
 
 /** How often a producer blocked on a full window looks at control.stopping(). */
 const STOP_POLL_MS = 50;
-
-function newClient(init: PulsarInit): PulsarClient {
-  // Reconnections are quick to retry: the durability checks measure recovery time.
-  return new PulsarClient({ serviceUrl: init.serviceUrl, reconnectInitialMs: 50, reconnectMaxMs: 1_000 });
-}
 
 class PulsarProducer implements Producer {
   constructor(
@@ -74,64 +71,6 @@ class PulsarProducer implements Producer {
   }
 }
 
-/** Consumers of one subscription on one or more topics (the partitions), read in turn. */
-class PulsarConsumer implements Consumer {
-  private next = 0;
-  private last: WireConsumer | undefined;
-
-  constructor(
-    private readonly client: PulsarClient,
-    private readonly consumers: WireConsumer[],
-    private readonly cumulative: boolean,
-  ) {}
-
-  receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch> {
-    if (this.consumers.length === 1) {
-      const c = this.consumers[0]!;
-      this.last = c;
-      return c.receiveBatch(max, maxWaitMs);
-    }
-    const ready = this.takeReady(max);
-    if (ready || maxWaitMs <= 0) return ready ?? EMPTY_BATCH;
-    return this.waitAny(max, maxWaitMs);
-  }
-
-  ack(batch: DeliveryBatch): void {
-    if (batch.count === 0 || !this.last) return;
-    this.last.ackBatch(batch as ReceivedBatch, this.cumulative);
-  }
-
-  async close(): Promise<void> {
-    await this.client.close();
-  }
-
-  /** The next consumer in turn with messages queued, without waiting. */
-  private takeReady(max: number): ReceivedBatch | undefined {
-    const n = this.consumers.length;
-    for (let k = 0; k < n; k++) {
-      const c = this.consumers[(this.next + k) % n]!;
-      if (c.queuedMessages > 0) {
-        this.next = (this.next + k + 1) % n;
-        this.last = c;
-        return c.receiveBatch(max, 0) as ReceivedBatch;
-      }
-    }
-    return undefined;
-  }
-
-  private waitAny(max: number, maxWaitMs: number): Promise<DeliveryBatch> {
-    return new Promise<DeliveryBatch>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        for (const c of this.consumers) c.onArrival = null;
-        resolve(this.takeReady(max) ?? EMPTY_BATCH);
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      for (const c of this.consumers) c.onArrival = done;
-    });
-  }
-}
-
 export const workerSide: WorkerSide = {
   async createProducer(raw: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
     const init = atStage(fromCloneable(raw), spec.stage);
@@ -163,27 +102,11 @@ export const workerSide: WorkerSide = {
     }
   },
 
-  async createConsumer(raw: Cloneable, spec: ConsumerSpec): Promise<Consumer> {
-    const init = atStage(fromCloneable(raw), spec.stage);
-    const client = newClient(init);
-    try {
-      const consumers = await Promise.all(
-        consumerTopics(init).map((topic) =>
-          client.subscribe({
-            topic,
-            subscription: init.subscription,
-            subType: init.subscriptionType,
-            consumerName: `busbench-${init.runId}-c${spec.consumerId}`,
-            receiverQueueSize: init.receiverQueueSize,
-            // The adapter created the subscription at the start; this only matters if it is gone.
-            initialPosition: 'earliest',
-          }),
-        ),
-      );
-      return new PulsarConsumer(client, consumers, init.cumulativeAcks);
-    } catch (err) {
-      await client.close();
-      throw err;
-    }
+  createConsumer(raw: Cloneable, spec: ConsumerSpec): Promise<Consumer> {
+    return openConsumer(atStage(fromCloneable(raw), spec.stage), spec.consumerId);
+  },
+
+  createForwarder(raw: Cloneable, spec: ConsumerSpec): Promise<Forwarder> {
+    return TransactionalForwarder.open(fromCloneable(raw), spec);
   },
 };
