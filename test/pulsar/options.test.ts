@@ -32,6 +32,8 @@ describe('pulsar options', () => {
       sendTimeoutMs: 60000,
       adminUrl: '',
       readBack: 'on',
+      transactions: 'off',
+      txnTimeoutMs: 10000,
     });
   });
 
@@ -51,6 +53,8 @@ describe('pulsar options', () => {
         sendTimeoutMs: 0,
         adminUrl: 'http://10.0.0.1:8081/',
         readBack: 'off',
+        transactions: true,
+        txnTimeoutMs: 2500,
       },
       WHERE,
     );
@@ -68,6 +72,8 @@ describe('pulsar options', () => {
       sendTimeoutMs: 0,
       adminUrl: 'http://10.0.0.1:8081',
       readBack: 'off',
+      transactions: 'on',
+      txnTimeoutMs: 2500,
     });
   });
 
@@ -81,6 +87,8 @@ describe('pulsar options', () => {
     expect(configError({ journalsync: 'on' }).message).toMatch(/pulsar\.journalsync: expected one of the fields/);
     expect(configError({ adminUrl: 'localhost:8080' }).field).toBe('pulsar.adminUrl');
     expect(configError('on').field).toBe('pulsar');
+    expect(configError({ transactions: 'exactly-once' }).message).toBe(`${WHERE}: pulsar.transactions: expected "on" or "off", got "exactly-once"`);
+    expect(configError({ txnTimeoutMs: 50 }).message).toMatch(/pulsar\.txnTimeoutMs: expected an integer from 100 to 3600000, got 50/);
   });
 
   it('rejects cumulative acks with a shared subscription', () => {
@@ -100,5 +108,11 @@ describe('pulsar options', () => {
   it('promises durability with journal sync and deduplication with dedup', () => {
     expect(adapter.capabilities(adapter.parseOptions({}, WHERE))).toEqual({ durable: true, acks: true, perProducerOrdering: true, deduplication: true, transactions: false, idempotencyRecord: 'message-id' });
     expect(adapter.capabilities(adapter.parseOptions({ journalSync: 'off', dedup: 'off' }, WHERE))).toMatchObject({ durable: true, deduplication: false });
+  });
+
+  it('turns deduplication and transactions on for exactly-once, off for at-least-once', () => {
+    const caps = (g: 'exactly-once' | 'at-least-once') => adapter.capabilities(adapter.parseOptions(adapter.guaranteeOptions!(g), WHERE));
+    expect(caps('exactly-once')).toMatchObject({ deduplication: true, transactions: true });
+    expect(caps('at-least-once')).toMatchObject({ deduplication: false, transactions: false });
   });
 });
