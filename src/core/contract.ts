@@ -254,6 +254,13 @@ export interface Forwarder {
    * rejects if the transaction was aborted (then the batch will be delivered again).
    */
   forward(batch: DeliveryBatch): Promise<void>;
+  /**
+   * The fault: does what forward() does up to publishing the batch downstream, then stops
+   * as a stage that crashed between processing and acknowledging would: no
+   * acknowledgement, no commit (a transaction is left open for its timeout). The harness
+   * closes the forwarder next.
+   */
+  crashAfterProducing(batch: DeliveryBatch): Promise<void>;
   /** Like Consumer.close: whatever was received but not forwarded is delivered again. */
   close(): Promise<void>;
 }

@@ -66,8 +66,12 @@ export class ProducingForwarder implements Forwarder {
     if (acked) await acked;
   }
 
+  crashAfterProducing(batch: DeliveryBatch): Promise<void> {
+    return this.publish(batch);
+  }
+
   /** Publishes the batch downstream and waits for its acks, without acknowledging it here. */
-  async publish(batch: DeliveryBatch): Promise<void> {
+  private async publish(batch: DeliveryBatch): Promise<void> {
     // AckSink calls carry sequences but no producer, and a forwarder carries many origin
     // producers: forward one run of one producer's consecutive sequences at a time.
     let i = 0;
@@ -127,10 +131,10 @@ export async function runForwarder(slot: number, control: Control, open: () => P
     if (batch instanceof Promise) batch = await batch;
     if (batch.count === 0) continue;
     if (nextCrashNs > 0 && monoNs() >= nextCrashNs) {
-      // Crash between processing and acknowledging: the harness's forwarder has already
-      // published downstream; a transaction is dropped uncommitted. Nothing is acked here.
+      // Crash between processing and acknowledging: published downstream (in a
+      // transaction: produced and never committed), nothing acknowledged here.
       nextCrashNs += crashEveryMs * 1e6;
-      if (forwarder instanceof ProducingForwarder) await forwarder.publish(batch).catch(() => undefined);
+      await forwarder.crashAfterProducing(batch).catch(() => undefined);
       crashes++;
       await forwarder.close();
       forwarder = await open();

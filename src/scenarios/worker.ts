@@ -16,6 +16,13 @@ import { AccountState } from './account-state.ts';
 import type { FromWorker, WorkerStart } from './protocol.ts';
 
 const start = workerData as WorkerStart;
+/**
+ * Most messages a middle stage forwards at once. A forward costs round trips whatever it
+ * holds (a transaction's to its coordinator, or waiting for the downstream acks), so a
+ * stage takes whatever waits, up to about a prefetch queue; one that keeps up still
+ * forwards small batches. The same for both guarantees, so their costs compare.
+ */
+const FORWARD_MAX_BATCH = 1000;
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
 
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
     // Connect once before reporting ready, so the clock starts with every stage up.
     await (await open()).close();
     post({ type: 'ready' });
-    const out = await runForwarder(start.slot, control, open, start.apply?.crashEveryMs ?? 0, Math.max(load.batchSize, 64));
+    const out = await runForwarder(start.slot, control, open, start.apply?.crashEveryMs ?? 0, FORWARD_MAX_BATCH);
     post({ type: 'forwarder-done', stage: start.stage, ...out });
   } else {
     const consumer = await side.createConsumer(start.init, consumerSpec);

@@ -12,6 +12,11 @@ import { exactlyOnceSpec, removeRunDirs, runSpec } from '../fixtures/run-spec.ts
 afterAll(removeRunDirs);
 const spec = (options: Record<string, unknown>, eo: Partial<ExactlyOnceSpec>) => runSpec(adapter, options, { drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec(eo) });
 
+// A crashed stage's open transaction holds back every later message on the next topic
+// until the coordinator aborts it: the timeout must be well under the crash period, or
+// the pipeline never catches up.
+const TXN_TIMEOUT = { txnTimeoutMs: 600 };
+
 describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => {
   it('applies every message once under retries and consumer crashes with deduplication on', async () => {
     const r = await runOnce(spec(adapter.guaranteeOptions!('exactly-once'), {}));
@@ -30,7 +35,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
   });
 
   it('carries every order through Order -> Match -> Fill -> Ack exactly once, stages in transactions', async () => {
-    const r = await runOnce(spec(adapter.guaranteeOptions!('exactly-once'), { stages: 4 }));
+    const r = await runOnce(spec({ ...adapter.guaranteeOptions!('exactly-once'), ...TXN_TIMEOUT }, { stages: 4, crashEveryMs: 1500 }));
     const e = r.exactlyOnce!;
     expect(r.capabilities.transactions).toBe(true);
     expect(e.mechanism).toMatch(/one transaction/);
@@ -50,7 +55,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     return [r.broker!.stored!, Number(d.stage1Stored), Number(d.stage2Stored), Number(d.stage3Stored)];
   };
   const pipeline = (transactions: 'on' | 'off') =>
-    spec({ dedup: 'off', transactions }, { stages: 4, retryEveryMs: 0, crashEveryMs: 700 });
+    spec({ dedup: 'off', transactions, ...TXN_TIMEOUT }, { stages: 4, retryEveryMs: 0, crashEveryMs: 1500 });
 
   it('transactions alone keep crashing stages from forwarding twice (each stage holds what stage 0 holds)', async () => {
     const r = await runOnce(pipeline('on'));

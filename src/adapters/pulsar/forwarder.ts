@@ -87,6 +87,24 @@ export class TransactionalForwarder implements Forwarder {
 
   async forward(batch: DeliveryBatch): Promise<void> {
     if (batch.count === 0) return;
+    const tc = this.coordinator;
+    let txn: TxnId | undefined;
+    try {
+      txn = await this.produce(batch);
+      await this.consumer.ackInTxn(batch, txn);
+      await tc.commit(txn);
+    } catch (err) {
+      if (txn) await tc.abort(txn).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async crashAfterProducing(batch: DeliveryBatch): Promise<void> {
+    if (batch.count > 0) await this.produce(batch);
+  }
+
+  /** Opens a transaction, registers both ends and sends the batch in it; commits nothing. */
+  private async produce(batch: DeliveryBatch): Promise<TxnId> {
     const topic = this.consumer.lastTopic;
     if (!topic) throw new PulsarWireError('invalid', 'pulsar forwarder: forward() before receive()');
     const tc = this.coordinator;
@@ -95,8 +113,7 @@ export class TransactionalForwarder implements Forwarder {
       await tc.addPartitions(txn, [this.producer.topic]);
       await tc.addSubscriptions(txn, [{ topic, subscription: this.subscription }]);
       await this.send(batch, txn);
-      await this.consumer.ackInTxn(batch, txn);
-      await tc.commit(txn);
+      return txn;
     } catch (err) {
       await tc.abort(txn).catch(() => undefined);
       throw err;

@@ -111,6 +111,7 @@ export const adapter: SystemAdapter = {
       batchMaxBytes: o.batchMaxBytes,
       receiverQueueSize: o.receiverQueueSize,
       sendTimeoutMs: o.sendTimeoutMs,
+      dedup: o.dedup === 'on',
       transactions: o.transactions === 'on',
       txnTimeoutMs: o.txnTimeoutMs,
     };

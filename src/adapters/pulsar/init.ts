@@ -25,6 +25,8 @@ export interface PulsarInit {
   batchMaxBytes: number;
   receiverQueueSize: number;
   sendTimeoutMs: number;
+  /** broker deduplication in the run's namespace */
+  dedup: boolean;
   /** pipeline stages forward and acknowledge in transactions */
   transactions: boolean;
   txnTimeoutMs: number;

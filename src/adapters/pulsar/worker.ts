@@ -82,8 +82,8 @@ export const workerSide: WorkerSide = {
         // A batch entry is deduplicated as a whole, by its lowest sequence id. A stage
         // forwarder re-sends after a crash in whatever grouping the redelivery came in, so
         // an entry that overlaps one already stored would drop its new messages with it:
-        // forwarders send one message per entry.
-        batching: init.batching && init.stage === 0,
+        // with deduplication, forwarders send one message per entry.
+        batching: init.batching && (init.stage === 0 || !init.dedup),
         batchMaxMessages: init.batchMaxMessages,
         batchMaxDelayMs: init.batchMaxDelayMs,
         batchMaxBytes: init.batchMaxBytes,
