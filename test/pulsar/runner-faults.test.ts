@@ -66,6 +66,18 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     expect(r.exactlyOnce!.appliedTwice).toBe(0);
   });
 
+  it('forwards for several producers with deduplication and no transactions: a Pulsar producer per origin', async () => {
+    // One name for both origins would let deduplication drop the lower sequence ids.
+    const r = await runOnce(
+      runSpec(adapter, { dedup: 'on', transactions: 'off' }, { producers: 2, drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec({ stages: 3, crashEveryMs: 1500 }) }),
+    );
+    const e = r.exactlyOnce!;
+    expect(e.stages!.every((s) => s.crashes > 0)).toBe(true);
+    expect(e.neverApplied).toBe(0);
+    expect(e.appliedTwice).toBe(0);
+    expect(r.delivery.lost).toBe(0);
+  });
+
   it('without transactions or deduplication, a crashing stage forwards twice (the check can fail)', async () => {
     const r = await runOnce(pipeline('off'));
     const [order, ...later] = storedPerStage(r);

@@ -52,7 +52,10 @@ export function consumerTopics(init: PulsarInit): string[] {
   return init.partitions > 0 ? Array.from({ length: init.partitions }, (_, i) => `${init.topic}-partition-${i}`) : [init.topic];
 }
 
-/** The same name after a crash or a reconnect, so broker deduplication knows the producer again. */
+/**
+ * The same name after a crash or a reconnect, so broker deduplication knows the producer
+ * again. At a pipeline stage, `producerId` is the origin producer being forwarded for.
+ */
 export function producerName(init: PulsarInit, producerId: number): string {
   return init.stage === 0 ? `busbench-${init.runId}-p${producerId}` : `busbench-${init.runId}-s${init.stage}-p${producerId}`;
 }

@@ -12,34 +12,68 @@
 import type { AckSink, Cloneable, Consumer, ConsumerSpec, Forwarder, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
 import { newClient, openConsumer } from './consumer.ts';
 import { TransactionalForwarder } from './forwarder.ts';
-import { atStage, fromCloneable, producerName, producerTopic } from './init.ts';
+import { atStage, fromCloneable, producerName, producerTopic, type PulsarInit } from './init.ts';
 import { isDefinitiveSendError, type PulsarClient, type Producer as WireProducer } from './wire/index.ts';
 
 /** How often a producer blocked on a full window looks at control.stopping(). */
 const STOP_POLL_MS = 50;
 
+/**
+ * The harness's Producer: one Pulsar producer per origin producer. At stage 0 that is the
+ * harness producer itself. A pipeline stage forwards for every origin, with the origin's
+ * sequence numbers, and deduplication keeps one highest sequence id per producer name:
+ * forwarding two origins' sequences through one name would drop the lower as duplicates.
+ */
 class PulsarProducer implements Producer {
+  private readonly producers = new Map<number, WireProducer>();
+
   constructor(
     private readonly client: PulsarClient,
-    private readonly producer: WireProducer,
+    private readonly init: PulsarInit,
     private readonly spec: ProducerSpec,
     private readonly acks: AckSink,
   ) {}
 
+  /** Creates (and keeps) the Pulsar producer for an origin producer. */
+  async open(origin: number): Promise<WireProducer> {
+    const init = this.init;
+    const acks = this.acks;
+    const producer = await this.client.createProducer({
+      topic: producerTopic(init, origin),
+      producerName: producerName(init, origin),
+      // A batch entry is deduplicated as a whole, by its lowest sequence id. A stage
+      // forwarder re-sends after a crash in whatever grouping the redelivery came in, so
+      // an entry that overlaps one already stored would drop its new messages with it:
+      // with deduplication, forwarders send one message per entry.
+      batching: init.batching && (init.stage === 0 || !init.dedup),
+      batchMaxMessages: init.batchMaxMessages,
+      batchMaxDelayMs: init.batchMaxDelayMs,
+      batchMaxBytes: init.batchMaxBytes,
+      maxPendingMessages: this.spec.maxInFlight,
+      sendTimeoutMs: init.sendTimeoutMs,
+      onEntry: (seq, count, err) => {
+        if (!err) acks.acked(seq, count);
+        else if (isDefinitiveSendError(err)) acks.failed(seq, count, err.message);
+        else acks.unknown(seq, count, err.message);
+      },
+    });
+    this.producers.set(origin, producer);
+    return producer;
+  }
+
   send(batch: OutboundBatch): void | Promise<void> {
-    const p = this.producer;
-    const room = p.room;
+    const p = this.producers.get(batch.producerId);
     // The common case, synchronous: the whole batch fits in the window.
-    if (room >= batch.count) {
+    if (p && p.room >= batch.count) {
       p.sendMessages(batch.bytes, batch.size, batch.count, batch.firstSeq);
       return;
     }
     // The harness reuses `bytes` once send resolves; the rest is copied by sendMessages.
-    return this.sendInParts(batch);
+    return this.sendInParts(batch, p);
   }
 
-  private async sendInParts(batch: OutboundBatch): Promise<void> {
-    const p = this.producer;
+  private async sendInParts(batch: OutboundBatch, known: WireProducer | undefined): Promise<void> {
+    const p = known ?? (await this.open(batch.producerId));
     const { size, count, firstSeq } = batch;
     let i = 0;
     while (i < count) {
@@ -61,12 +95,12 @@ class PulsarProducer implements Producer {
   }
 
   async flush(timeoutMs: number): Promise<void> {
-    await this.producer.flush(timeoutMs);
+    await Promise.all([...this.producers.values()].map((p) => p.flush(timeoutMs)));
   }
 
   async close(): Promise<void> {
     // Whatever is still unanswered reaches the AckSink as unknown (or failed if never sent).
-    await this.producer.close();
+    await Promise.allSettled([...this.producers.values()].map((p) => p.close()));
     await this.client.close();
   }
 }
@@ -75,27 +109,11 @@ export const workerSide: WorkerSide = {
   async createProducer(raw: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
     const init = atStage(fromCloneable(raw), spec.stage);
     const client = newClient(init);
+    const producer = new PulsarProducer(client, init, spec, acks);
     try {
-      const producer = await client.createProducer({
-        topic: producerTopic(init, spec.producerId),
-        producerName: producerName(init, spec.producerId),
-        // A batch entry is deduplicated as a whole, by its lowest sequence id. A stage
-        // forwarder re-sends after a crash in whatever grouping the redelivery came in, so
-        // an entry that overlaps one already stored would drop its new messages with it:
-        // with deduplication, forwarders send one message per entry.
-        batching: init.batching && (init.stage === 0 || !init.dedup),
-        batchMaxMessages: init.batchMaxMessages,
-        batchMaxDelayMs: init.batchMaxDelayMs,
-        batchMaxBytes: init.batchMaxBytes,
-        maxPendingMessages: spec.maxInFlight,
-        sendTimeoutMs: init.sendTimeoutMs,
-        onEntry: (seq, count, err) => {
-          if (!err) acks.acked(seq, count);
-          else if (isDefinitiveSendError(err)) acks.failed(seq, count, err.message);
-          else acks.unknown(seq, count, err.message);
-        },
-      });
-      return new PulsarProducer(client, producer, spec, acks);
+      // A stage's producers come with the origins it forwards for.
+      if ((spec.stage ?? 0) === 0) await producer.open(spec.producerId);
+      return producer;
     } catch (err) {
       await client.close();
       throw err;
