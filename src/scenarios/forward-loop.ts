@@ -11,7 +11,7 @@
  * (producer, sequence) by itself.
  */
 import { monoNs } from '../core/clock.ts';
-import type { AckSink, Consumer, DeliveryBatch, Forwarder, OutboundBatch, Producer } from '../core/contract.ts';
+import type { AckSink, Consumer, DeliveryBatch, Forwarder, Producer } from '../core/contract.ts';
 import { readProducer, readSeq } from '../core/envelope.ts';
 import { BusbenchError } from '../core/errors.ts';
 import { COUNTER_DELIVERIES, type Control } from './control.ts';
@@ -72,20 +72,28 @@ export class ProducingForwarder implements Forwarder {
 
   /** Publishes the batch downstream and waits for its acks, without acknowledging it here. */
   private async publish(batch: DeliveryBatch): Promise<void> {
-    // AckSink calls carry sequences but no producer, and a forwarder carries many origin
-    // producers: forward one run of one producer's consecutive sequences at a time.
-    let i = 0;
-    while (i < batch.count) {
-      const producerId = readProducer(batch.buffer(i), batch.offset(i));
-      const firstSeq = readSeq(batch.buffer(i), batch.offset(i));
-      let j = i + 1;
-      while (j < batch.count && readProducer(batch.buffer(j), batch.offset(j)) === producerId && readSeq(batch.buffer(j), batch.offset(j)) === firstSeq + (j - i)) j++;
-      await this.forwardRun(batch, i, j, producerId, firstSeq);
-      i = j;
+    for (let attempt = 1; ; attempt++) {
+      this.acks.reset();
+      // An OutboundBatch is one producer's consecutive sequences, and a forwarder carries
+      // many origin producers: send the batch as such runs, back to back, then wait once.
+      let i = 0;
+      while (i < batch.count) {
+        const producerId = readProducer(batch.buffer(i), batch.offset(i));
+        const firstSeq = readSeq(batch.buffer(i), batch.offset(i));
+        let j = i + 1;
+        while (j < batch.count && readProducer(batch.buffer(j), batch.offset(j)) === producerId && readSeq(batch.buffer(j), batch.offset(j)) === firstSeq + (j - i)) j++;
+        await this.sendRun(batch, i, j, producerId, firstSeq);
+        i = j;
+      }
+      await this.producer.flush(FLUSH_TIMEOUT_MS);
+      // Re-sending after a lost ack is safe only because the next stage drops what it
+      // already holds; without deduplication this is where duplicates come from.
+      if (this.acks.problems === 0 && this.acks.acks >= batch.count) return;
+      if (attempt >= ATTEMPTS) throw new BusbenchError('ADAPTER', `forwarding ${batch.count} messages failed ${ATTEMPTS} times: ${this.acks.reason || 'no ack'}`);
     }
   }
 
-  private async forwardRun(batch: DeliveryBatch, from: number, to: number, producerId: number, firstSeq: number): Promise<void> {
+  private async sendRun(batch: DeliveryBatch, from: number, to: number, producerId: number, firstSeq: number): Promise<void> {
     const size = batch.length(from);
     const count = to - from;
     if (this.staging.length < size * count) this.staging = new Uint8Array(size * count);
@@ -93,17 +101,9 @@ export class ProducingForwarder implements Forwarder {
       const off = batch.offset(k);
       this.staging.set(batch.buffer(k).subarray(off, off + size), (k - from) * size);
     }
-    const out: OutboundBatch = { bytes: this.staging.subarray(0, size * count), size, count, producerId, firstSeq };
-    for (let attempt = 1; ; attempt++) {
-      this.acks.reset();
-      const sent = this.producer.send(out);
-      if (sent) await sent;
-      await this.producer.flush(FLUSH_TIMEOUT_MS);
-      // Re-sending after a lost ack is safe only because the next stage drops what it
-      // already holds; without deduplication this is where duplicates come from.
-      if (this.acks.problems === 0 && this.acks.acks >= count) return;
-      if (attempt >= ATTEMPTS) throw new BusbenchError('ADAPTER', `forwarding ${count} messages failed ${ATTEMPTS} times: ${this.acks.reason || 'no ack'}`);
-    }
+    // the staging buffer is free again once send returns or resolves
+    const sent = this.producer.send({ bytes: this.staging.subarray(0, size * count), size, count, producerId, firstSeq });
+    if (sent) await sent;
   }
 
   async close(): Promise<void> {

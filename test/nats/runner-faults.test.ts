@@ -43,11 +43,15 @@ describe('nats under faults, through the runner', { timeout: 120_000 }, () => {
     expect(r.exactlyOnce!.neverApplied).toBe(0);
   });
 
-  it('carries every order through Order -> Match -> Fill -> Ack exactly once', async () => {
+  it('carries every order of two producers through Order -> Match -> Fill -> Ack exactly once', async () => {
     const options = { ackWait: '1s', ...adapter.guaranteeOptions!('exactly-once') };
-    const r = await runOnce(spec(options, { exactlyOnce: eo({ stages: 4 }) }));
+    // two producers: a stage forwards their messages interleaved, in short runs each
+    const r = await runOnce(spec(options, { producers: 2, exactlyOnce: eo({ stages: 4 }) }));
     const e = r.exactlyOnce!;
     expect(e.stages?.map((s) => s.stage)).toEqual(['order', 'match', 'fill']);
+    // every stage's stream holds what stage 0 holds: nothing forwarded twice
+    const d = r.broker!.detail!;
+    expect([d.stage1Stored, d.stage2Stored, d.stage3Stored]).toEqual([r.broker!.stored, r.broker!.stored, r.broker!.stored]);
     expect(e.appliedTwice).toBe(0);
     expect(e.neverApplied).toBe(0);
     expect(r.delivery.lost).toBe(0);

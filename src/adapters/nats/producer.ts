@@ -110,6 +110,8 @@ abstract class WindowedProducer implements Producer {
   protected readonly pending = new Map<number, Pending>();
   private nextToken = 0;
   private spaceWaiter: (() => void) | undefined;
+  /** flush() calls waiting for the window to empty */
+  private emptyWaiters: (() => void)[] = [];
   private readonly sweeper: NodeJS.Timeout;
   private connected = true;
   private reconnected: (() => void) | undefined;
@@ -165,6 +167,7 @@ abstract class WindowedProducer implements Producer {
       this.spaceWaiter = undefined;
       w();
     }
+    if (this.pending.size === 0 && this.emptyWaiters.length > 0) for (const w of this.emptyWaiters.splice(0)) w();
     return p;
   }
 
@@ -246,8 +249,11 @@ abstract class WindowedProducer implements Producer {
   }
 
   async flush(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.pending.size > 0 && Date.now() < deadline) await sleep(10);
+    if (this.pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => this.emptyWaiters.push(r)), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
     this.settleAll('no ack before the drain ended');
   }
 
