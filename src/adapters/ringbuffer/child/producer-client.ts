@@ -5,9 +5,14 @@
  *   - At most `maxInFlight` messages await an ack; send waits for room (back-pressure
  *     from a full lane reaches it this way).
  *   - A batch is cut into parts that each fit in a lane.
- *   - Connection lost: every message awaiting an ack is reported unknown at once (it may
- *     or may not be stored). send waits for the reconnect; if the run stops meanwhile, the
- *     rest of the batch is reported failed, since it never left.
+ *   - Connection lost: every publish awaiting an ack is kept and sent again, in order,
+ *     as soon as the link is back, before anything new (as Pulsar's and Kafka's clients
+ *     do). The server's deduplication keeps one highest sequence per lane, so it drops a
+ *     re-send it already stored; a producer that moved on past a lost publish instead
+ *     would leave a gap, and a later retry of the lost one would be taken for a
+ *     duplicate and acknowledged without being stored. Only a flush deadline or close
+ *     reports what is still unanswered as unknown. send waits for the reconnect; if the
+ *     run stops meanwhile, the rest of the batch is reported failed, since it never left.
  *   - A stage > 0 producer forwards other producers' messages: each batch goes to the
  *     lane of its origin producer.
  */
@@ -19,6 +24,8 @@ import { ACK_FAILED, decodeAck, encodePublish, FRAME, FRAME_SLACK } from './prot
 interface Pending {
   seq: number;
   count: number;
+  /** the PUBLISH frame, kept to send again after a reconnect */
+  frame: Buffer;
 }
 
 /** How often a waiting send looks at control.stopping() when nothing else wakes it. */
@@ -41,7 +48,7 @@ export class ChildProducer implements Producer {
     this.stage = stageOf(spec, init.stages, `producer ${spec.producerId}`);
     // Acks only come back, so anything large is corrupt.
     this.link = new Link(init.host, init.port, FRAME_SLACK, {
-      onOpen: () => undefined,
+      onOpen: () => this.resend(),
       onFrame: (body) => this.onFrame(body),
       onLost: (reason) => this.lost(reason),
     });
@@ -70,8 +77,9 @@ export class ChildProducer implements Producer {
       }
       const req = this.nextReq;
       this.nextReq = this.nextReq === 0xffffffff ? 1 : this.nextReq + 1;
-      this.link.write(encodePublish(req, lane, firstSeq + done, n, size, bytes.subarray(done * size, (done + n) * size)));
-      this.pending.set(req, { seq: firstSeq + done, count: n });
+      const frame = encodePublish(req, lane, firstSeq + done, n, size, bytes.subarray(done * size, (done + n) * size));
+      this.link.write(frame);
+      this.pending.set(req, { seq: firstSeq + done, count: n, frame });
       this.inFlight += n;
       done += n;
     }
@@ -124,8 +132,14 @@ export class ChildProducer implements Producer {
     this.link.wake();
   }
 
-  private lost(reason: string): void {
-    this.giveUp(reason);
+  /** Reconnected: every publish still unanswered goes again, oldest first (Map order is send order). */
+  private resend(): void {
+    for (const p of this.pending.values()) this.link.write(p.frame);
+  }
+
+  private lost(_reason: string): void {
+    // Kept for resend(); room() waits for the link, so nothing new overtakes them.
+    this.link.wake();
   }
 
   private giveUp(reason: string): void {
