@@ -34,7 +34,7 @@ export function durabilityTable(systems: SystemResult[], paint: Paint): string |
       String(d.duplicates ?? 0),
       ms(d.rtoPublishMs),
       ms(d.rtoMs),
-      d.injected === true && d.rtoMs === null ? `${verdict}; ${paint(31, 'service not restored')}` : verdict,
+      d.injected === true && d.rtoMs === null ? `${verdict}; ${paint(31, 'not restored before the run ended')}` : verdict,
     ];
   });
   if (rows.length === 0) return undefined;
