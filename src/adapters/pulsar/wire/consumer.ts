@@ -22,6 +22,7 @@ import { connectionError, invalidError, isRetriable, PulsarWireError } from './e
 import { encodeAckCommand, PbReader, readMetadata, ReceivedMetadata, SingleMetadata, type AckId, type MessageCommand, type TxnId } from './fastcodec.ts';
 import { encodeSimpleFrame, type ParsedFrame } from './framing.ts';
 import { messageId, type MessageId } from './message-id.ts';
+import { txnName } from './transactions.ts';
 import type { ClientCore } from './producer.ts';
 import { AckValidationError, Cmd, InitialPosition, SubType, u64, type MessageIdOut, type SubTypeName } from './proto.ts';
 
@@ -97,13 +98,6 @@ class Entry {
 }
 
 const decoder = new TextDecoder();
-
-/** How many messages of entry `e` the batch holds, counting back from position `last`. */
-function countOf(batch: ReceivedBatch, last: number, e: Entry): number {
-  let n = 0;
-  for (let i = last; i >= 0 && batch.entry(i) === e; i--) n++;
-  return n;
-}
 
 /**
  * Messages handed out by one receiveBatch: views into the received frames, valid until
@@ -398,12 +392,15 @@ export class Consumer implements ConsumerHandler {
   async ackBatchInTxn(batch: ReceivedBatch, txn: TxnId): Promise<void> {
     const conn = this.conn;
     if (!conn || this.state !== 'ready') throw connectionError(`pulsar consumer ${this.opts.subscription}: not connected, cannot acknowledge in a transaction`);
-    const ids: MessageIdOut[] = [];
-    for (let i = 0; i < batch.count; i++) {
+    // Checked before anything is marked acknowledged: each entry's messages in the batch
+    // (one run) must be all it has left.
+    for (let i = 0, runStart = 0; i < batch.count; i++) {
       const e = batch.entry(i);
-      const lastOfEntry = i + 1 === batch.count || batch.entry(i + 1) !== e;
-      if (lastOfEntry && e.unacked !== countOf(batch, i, e)) throw invalidError(`pulsar consumer ${this.opts.subscription}: entry ${e.ledgerId}:${e.entryId} is split across batches; receive with wholeEntries for transactions`);
+      if (i + 1 < batch.count && batch.entry(i + 1) === e) continue;
+      if (e.unacked !== i + 1 - runStart) throw invalidError(`pulsar consumer ${this.opts.subscription}: entry ${e.ledgerId}:${e.entryId} is split across batches; receive with wholeEntries for transactions`);
+      runStart = i + 1;
     }
+    const ids: MessageIdOut[] = [];
     for (let i = 0; i < batch.count; i++) {
       const e = batch.entry(i);
       if (--e.unacked === 0) ids.push({ ledgerId: e.ledgerId, entryId: e.entryId });
@@ -414,7 +411,7 @@ export class Consumer implements ConsumerHandler {
     await conn.request(
       { type: Cmd.ACK, ack: { consumerId: this.consumerId, ackType: 0, messageId: ids, txnidLeastBits: txn.leastBits, txnidMostBits: txn.mostBits, requestId } },
       requestId,
-      `ACK in transaction (${txn.mostBits},${txn.leastBits}) on ${this.opts.topic}`,
+      `ACK in transaction ${txnName(txn)} on ${this.opts.topic}`,
     );
   }
 

@@ -50,7 +50,8 @@ export class ChildProducer implements Producer {
     this.link = new Link(init.host, init.port, FRAME_SLACK, {
       onOpen: () => this.resend(),
       onFrame: (body) => this.onFrame(body),
-      onLost: (reason) => this.lost(reason),
+      // Unanswered publishes are kept for resend(); room() waits for the link, so nothing new overtakes them.
+      onLost: () => this.link.wake(),
     });
   }
 
@@ -135,11 +136,6 @@ export class ChildProducer implements Producer {
   /** Reconnected: every publish still unanswered goes again, oldest first (Map order is send order). */
   private resend(): void {
     for (const p of this.pending.values()) this.link.write(p.frame);
-  }
-
-  private lost(_reason: string): void {
-    // Kept for resend(); room() waits for the link, so nothing new overtakes them.
-    this.link.wake();
   }
 
   private giveUp(reason: string): void {
