@@ -62,7 +62,8 @@ export interface GateFinding {
   p: number | null;
   /** p after Holm–Bonferroni over every test of the gate; null without a test */
   pHolm: number | null;
-  rule: 'mann-whitney' | 'fallback';
+  /** none: a side had no values, so no rule could compare them */
+  rule: 'mann-whitney' | 'fallback' | 'none';
   status: GateStatus;
   reason: string;
 }
@@ -141,8 +142,8 @@ export function decide(baseline: number[], current: number[], m: Metric, opts: D
   const cm = median(current);
   const worse = worseBy(m, bm, cm);
   const common = { baseline, current, baselineMedian: bm, currentMedian: cm, worse, p: null, pHolm: null };
-  if (baseline.length === 0) return { ...common, rule: 'fallback', status: 'missing', reason: 'no baseline data for this metric: not gated' };
-  if (current.length === 0) return { ...common, rule: 'fallback', status: 'fail', reason: 'no current data for this metric (no data is not a pass)' };
+  if (baseline.length === 0) return { ...common, rule: 'none', status: 'missing', reason: 'no baseline data for this metric: not gated' };
+  if (current.length === 0) return { ...common, rule: 'none', status: 'fail', reason: 'no current data for this metric (no data is not a pass)' };
   const beyond = worse > opts.maxRegression;
   if (smallestPossibleP(baseline.length, current.length) <= opts.alpha) {
     // "worse" means larger for latency and smaller for throughput: test the right tail.
@@ -233,7 +234,7 @@ export function runGate(baseline: LoadedResult[], current: LoadedResult[], opts:
   const findings = decideAll(pending, opts);
   const baseIds = new Set(base.map((s) => s.id));
   for (const c of cur) if (!baseIds.has(c.id)) warnings.push(`${label(c)}: no baseline, not gated`);
-  if (findings.some((f) => f.rule === 'fallback' && f.status !== 'missing' && f.current.length > 0)) {
+  if (findings.some((f) => f.rule === 'fallback')) {
     warnings.push(
       `too few runs for a Mann–Whitney test at alpha ${opts.alpha} (need e.g. 3 baseline and 3 current runs at 0.05, 5 and 5 at 0.01); those rows used the fallback: every current run worse than every baseline run by more than max(--max-regression, ${pct(opts.singleRunFloor ?? DEFAULT_SINGLE_RUN_FLOOR)})`,
     );
