@@ -2,7 +2,8 @@
  * npm run gate -- --baseline <file|dir|glob> [--current <file|dir|glob>] [--metric p99]
  *                 [--max-regression 10%] [--alpha 0.05] [--systems a,b] [--json]
  *
- * Exit 0: nothing regressed. 1: some metric regressed beyond the threshold (rule in
+ * Exit 0: nothing regressed. 1: some metric regressed beyond the threshold, or a current
+ * series is missing, failed, had delivery errors, a warning or no samples (rules in
  * src/report/gate.ts and the README). 2: bad flags, values or input files.
  */
 import path from 'node:path';
