@@ -2,7 +2,8 @@
  * npm run gate -- --baseline <file|dir|glob> [--current <file|dir|glob>] [--metric p99]
  *                 [--max-regression 10%] [--alpha 0.05] [--systems a,b] [--json]
  *
- * Exit 0: nothing regressed. 1: some metric regressed beyond the threshold (rule in
+ * Exit 0: nothing regressed. 1: some metric regressed beyond the threshold, or a current
+ * series is missing, failed, had delivery errors, a warning or no samples (rules in
  * src/report/gate.ts and the README). 2: bad flags, values or input files.
  */
 import path from 'node:path';
@@ -20,7 +21,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'current', value: '<file|dir|glob>', repeatable: true, help: 'current runs (default: the newest results/*.json)' },
   { name: 'metric', value: '<m,...>', help: `metric(s) to gate on (default p99); valid: ${metricNames().join(' ')}` },
   { name: 'max-regression', value: '<N%>', help: 'allowed worsening of the median (default 10%)' },
-  { name: 'alpha', value: '<p>', help: `significance level of the one-sided Mann–Whitney U test (default ${DEFAULT_ALPHA})` },
+  { name: 'alpha', value: '<p>', help: `family-wise false-alarm rate: one-sided Mann–Whitney U tests, Holm–Bonferroni corrected (default ${DEFAULT_ALPHA})` },
   { name: 'single-run-floor', value: '<N%>', help: `too few runs for the test: the smallest change that fails (default ${DEFAULT_SINGLE_RUN_FLOOR * 100}%)` },
   { name: 'systems', value: '<a,b,...>', help: 'gate only these systems' },
   { name: 'json', help: 'print the findings as JSON' },
@@ -28,12 +29,14 @@ const FLAGS: FlagSpec[] = [
 ];
 
 const NOTES = [
-  'A system/config fails on a metric when BOTH: the one-sided Mann–Whitney U test on the per-run values',
-  'says current is worse (p ≤ alpha), AND the current median is worse than the baseline median by more',
-  'than --max-regression. With too few runs for the test to reach alpha (e.g. fewer than 3 + 3 at 0.05), it',
-  'fails only when every current run is worse than every baseline run by more than the larger of',
-  '--max-regression and --single-run-floor.',
-  'Exit codes: 0 pass, 1 regression, 2 bad input.',
+  'A current system/config fails outright when it is missing (the baseline has it), or any of its runs failed,',
+  "had delivery errors, has status 'warning' (broker counts disagree with the ledger) or recorded no samples.",
+  'Otherwise it fails on a metric when BOTH: the one-sided Mann–Whitney U test on the per-run values says',
+  'current is worse, with p Holm–Bonferroni-adjusted over every (system × metric) test ≤ alpha, AND the current',
+  'median is worse than the baseline median by more than --max-regression. With too few runs for the test to',
+  'reach alpha (e.g. fewer than 3 + 3 at 0.05), it fails only when every current run is worse than every',
+  'baseline run by more than the larger of --max-regression and --single-run-floor.',
+  'Exit codes: 0 pass, 1 regression or unhealthy current runs, 2 bad input.',
 ];
 
 function statusText(f: GateFinding, c: Palette): string {
@@ -85,20 +88,26 @@ function main(argv: string[]): number {
     `${formatMetric(f, f.currentMedian)} (${f.current.length})`,
     formatChange(f.worse),
     f.p === null ? '–' : f.p.toFixed(3),
+    f.pHolm === null ? '–' : f.pHolm.toFixed(3),
     statusText(f, c),
     f.reason,
   ]);
   const failed = report.findings.filter((f) => f.status === 'fail');
+  const reasons = [
+    ...report.problems.map((p) => `${p.series}: ${p.reason}`),
+    ...failed.map((f) => `${f.series} ${f.metric} ${formatMetric(f, f.baselineMedian)} → ${formatMetric(f, f.currentMedian)} (${f.current.length ? `${formatChange(f.worse)} worse` : f.reason})`),
+  ];
+  const correction =
+    report.family > 1 ? `Holm–Bonferroni over ${report.family} tests (family-wise false-alarm rate ≤ ${alpha})` : report.family === 1 ? 'one test, no correction needed' : 'no row had enough runs for the test';
   const lines = [
-    `gate: ${metrics.map((m) => m.name).join(', ')}, max regression ${(maxRegression * 100).toFixed(1)}%, one-sided Mann–Whitney U at alpha ${alpha}`,
+    `gate: ${metrics.map((m) => m.name).join(', ')}, max regression ${(maxRegression * 100).toFixed(1)}%, one-sided Mann–Whitney U at alpha ${alpha}; ${correction}`,
     `baseline: ${baseline.length} file(s); current: ${current.length} file(s)`,
     '',
-    formatTable(['system', 'metric', 'baseline median (runs)', 'current median (runs)', 'worse by', 'p', 'verdict', 'why'], rows, { align: ['l', 'l', 'r', 'r', 'r', 'r', 'l', 'l'] }),
+    formatTable(['system', 'metric', 'baseline median (runs)', 'current median (runs)', 'worse by', 'p', 'Holm p', 'verdict', 'why'], rows, { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'] }),
+    ...(report.problems.length ? ['', ...report.problems.map((p) => c.red(`FAIL ${p.series}: ${p.reason}`))] : []),
     ...(report.warnings.length ? ['', ...report.warnings.map((w) => c.yellow(`warning: ${w}`))] : []),
     '',
-    failed.length
-      ? c.red(`gate: FAIL: ${failed.map((f) => `${f.series} ${f.metric} ${formatMetric(f, f.baselineMedian)} → ${formatMetric(f, f.currentMedian)} (${formatChange(f.worse)} worse)`).join('; ')}`)
-      : c.green(`gate: pass (${report.findings.length} check(s))`),
+    reasons.length ? c.red(`gate: FAIL: ${reasons.join('; ')}`) : c.green(`gate: pass (${report.findings.length} check(s))`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return report.failed ? 1 : 0;

@@ -157,7 +157,13 @@ export function newHdr(): hdr.Histogram {
   });
 }
 
-/** Percentiles in microseconds, as the result schema states. */
+/**
+ * Percentiles in microseconds, as the result schema states. An empty histogram is "no
+ * data", not 0 µs: with count 0 every other field is NaN, which the result file holds as
+ * null (JSON has no NaN) and readResultFile turns back into NaN. NaN rather than a
+ * nullable type keeps the summary's many numeric uses type-correct, and arithmetic on it
+ * stays NaN instead of quietly becoming a figure.
+ */
 export interface LatencySummary {
   count: number;
   min: number;
@@ -174,7 +180,7 @@ export function summarize(h: hdr.Histogram, count = h.totalCount, exact?: { min:
   // HDR percentiles report the top of a bucket, which can exceed the largest value recorded.
   const max = exact ? exact.max : h.maxValue;
   const us = (ns: number): number => Math.round(Math.min(ns, max) / 10) / 100;
-  if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
+  if (count === 0) return { count: 0, min: NaN, mean: NaN, p50: NaN, p90: NaN, p99: NaN, p999: NaN, p9999: NaN, max: NaN };
   return {
     count,
     min: exact ? Math.round(exact.min / 10) / 100 : us(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.minNonZeroValue),

@@ -173,7 +173,7 @@ export function latencyOverTimeChart(c: FileCharts): string | undefined {
       const label = runLabel(p, r);
       const opacity = runOpacity(p, r);
       // An interval in which nothing arrived has no latency: a gap, not a zero.
-      const at = (v: (i: (typeof pts)[number]) => number) => pts.map((i): [number, number] | null => (i.received > 0 ? [i.t, v(i)] : null));
+      const at = (v: (i: (typeof pts)[number]) => number) => pts.map((i): [number, number] | null => (i.received > 0 && !Number.isNaN(v(i)) ? [i.t, v(i)] : null));
       lines.push({ label: `${label} p99`, color: p.color, opacity, points: at((i) => i.p99) });
       lines.push({ label: `${label} p50`, color: p.color, opacity, dash: '6 4', points: at((i) => i.p50) });
     }

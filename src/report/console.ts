@@ -17,8 +17,9 @@ export function formatRate(perSec: number): string {
   return perSec.toFixed(0);
 }
 
-/** Microseconds in the unit that keeps 3 significant figures readable. */
+/** Microseconds in the unit that keeps 3 significant figures readable; NaN is an empty histogram. */
 export function formatUs(us: number): string {
+  if (Number.isNaN(us)) return 'no data';
   if (us >= 1e6) return `${(us / 1e6).toFixed(2)}s`;
   if (us >= 1e3) return `${(us / 1e3).toFixed(2)}ms`;
   if (us >= 100) return `${us.toFixed(0)}µs`;
@@ -57,6 +58,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   for (const s of result.systems) {
     if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
     else if (s.status === 'delivery-errors') notes.push(paint(stream, 31, `${s.system}: DELIVERY ERRORS: ${s.error ?? ''}`));
+    if (s.status !== 'failed' && s.latency.e2e.count === 0) notes.push(paint(stream, 31, `${s.system}: no message arrived in the measured window: no latency data`));
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
   }

@@ -61,5 +61,34 @@ export function readResultFile(file: string): RunResult {
   }
   const schema = (doc as { schema?: unknown }).schema;
   if (schema !== RESULT_SCHEMA) throw new BusbenchError('RESULT', `${file}: schema ${JSON.stringify(schema)} is not ${RESULT_SCHEMA}`);
-  return doc as RunResult;
+  const result = doc as RunResult;
+  restoreNoData(result);
+  return result;
+}
+
+/** Fields that hold a latency or a statistic of latencies, where null in the file means "no data". */
+const SUMMARY_FIELDS = ['min', 'mean', 'p50', 'p90', 'p99', 'p999', 'p9999', 'max'];
+const INTERVAL_FIELDS = ['p50', 'p99', 'max'];
+const SPREAD_FIELDS = ['median', 'min', 'max'];
+const CELL_SPREADS = ['p50', 'p99', 'p999', 'max'];
+
+function nullsToNaN(o: unknown, keys: readonly string[]): void {
+  if (typeof o !== 'object' || o === null) return;
+  const rec = o as Record<string, unknown>;
+  for (const k of keys) if (rec[k] === null) rec[k] = NaN;
+}
+
+/**
+ * An empty summary is NaN in memory and null in the file (JSON has no NaN); reading puts
+ * the NaN back, so the types stay true and no tool mistakes "no data" for 0 µs. Every
+ * summary under `latency` is restored, including kinds added later.
+ */
+function restoreNoData(result: RunResult): void {
+  for (const s of Array.isArray(result.systems) ? result.systems : []) {
+    for (const summary of Object.values(s.latency ?? {})) nullsToNaN(summary, SUMMARY_FIELDS);
+    for (const i of Array.isArray(s.intervals) ? s.intervals : []) nullsToNaN(i, INTERVAL_FIELDS);
+  }
+  for (const c of Array.isArray(result.cells) ? result.cells : []) {
+    for (const k of CELL_SPREADS) nullsToNaN((c as unknown as Record<string, unknown>)[k], SPREAD_FIELDS);
+  }
 }

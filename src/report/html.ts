@@ -48,13 +48,20 @@ function cell(content: string, cls: 'num' | 'text' = 'text', bad = false, title?
   return `<td class="${cls}${bad ? ' bad' : ''}"${title ? ` title="${esc(title)}"` : ''}>${content}</td>`;
 }
 
-/** Median of the runs, with their range underneath when there are several. */
-function numberCell(values: number[], format: (v: number) => string): string {
-  if (values.length === 0) return cell('–', 'num');
-  if (values.length === 1) return cell(esc(format(values[0]!)), 'num');
+/**
+ * Median of the runs, with their range underneath when there are several. NaN is a run
+ * with an empty histogram: it has no value to take a median of, and the cell says so.
+ */
+function numberCell(all: number[], format: (v: number) => string): string {
+  const values = all.filter((v) => !Number.isNaN(v));
+  const empty = all.length - values.length;
+  if (values.length === 0) return all.length === 0 ? cell('–', 'num') : cell('no data', 'num', true, `${empty} run(s), none with data`);
+  const without = empty > 0 ? `; ${empty} of ${all.length} runs had no data` : '';
+  if (values.length === 1) return cell(esc(format(values[0]!)) + (empty ? `<span class="range">${empty} run(s) no data</span>` : ''), 'num', empty > 0, without ? `1 run with data${without}` : undefined);
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  return cell(`${esc(format(median(values)))}<span class="range">${esc(format(lo))}–${esc(format(hi))}</span>`, 'num', false, `median of ${values.length} runs, range ${format(lo)}–${format(hi)}`);
+  const range = `${esc(format(lo))}–${esc(format(hi))}${empty ? `, ${empty} no data` : ''}`;
+  return cell(`${esc(format(median(values)))}<span class="range">${range}</span>`, 'num', empty > 0, `median of ${values.length} runs, range ${format(lo)}–${format(hi)}${without}`);
 }
 
 function describedCell(d: Described): string {

@@ -102,6 +102,8 @@ export function worseBy(m: Metric, base: number, current: number): number {
 
 /** A value in the unit people read it in: 12.3k msg/s, 412.5 MB/s, 1.84ms. */
 export function formatMetric(m: Pick<Metric, 'unit'>, v: number): string {
+  // NaN: the median of no values, i.e. no run had data for this metric
+  if (Number.isNaN(v)) return 'no data';
   if (!Number.isFinite(v)) return String(v);
   if (m.unit === 'µs') return formatUs(v);
   if (m.unit === 'msg/s') return `${formatRate(v)} msg/s`;
@@ -110,6 +112,7 @@ export function formatMetric(m: Pick<Metric, 'unit'>, v: number): string {
 
 /** "+12.3%" / "-4.0%" */
 export function formatChange(rel: number): string {
+  if (Number.isNaN(rel)) return '–';
   if (!Number.isFinite(rel)) return rel > 0 ? '+∞' : '-∞';
   return `${rel >= 0 ? '+' : ''}${(rel * 100).toFixed(1)}%`;
 }

@@ -1,19 +1,17 @@
 /**
  * An estimate of one metric of one series with an interval saying how far it could move
- * by chance, from whatever the data offers (see README "How compare decides"):
+ * by chance, from whatever the data offers; the tracker formats publish it, compare and
+ * the HTML show the value. No verdict is drawn from these intervals (compare.ts and
+ * gate.ts test the per-run values instead):
  *
  * - two or more runs (files or repetitions): median, interval [min, max] of the runs.
- *   Run-to-run spread is the noise that matters on a shared machine, so it wins.
  * - one run, a latency percentile: the distribution-free 95% confidence interval of a
  *   quantile from order statistics, read off the run's own HDR histogram (ranks
  *   N·q ± 1.96·√(N·q·(1−q))), widened by the histogram's bucket resolution (2^-10).
- *   This is only sampling noise within the run; the noise floor covers the rest.
+ *   This is only sampling noise within the run, not the run-to-run noise that dominates
+ *   on a shared machine.
  * - one run, throughput: mean ± 1.96·sd/√k over its k measured intervals.
  * - anything else (max, mean of one run): the point, no interval.
- *
- * One run cannot show run-to-run noise, which dominates on a shared machine; hence the
- * separate, larger floor for single runs (DEFAULT_SINGLE_RUN_FLOOR), which the gate's
- * too-few-runs fallback uses as well.
  */
 import { decodeHdr } from '../core/histogram.ts';
 import type { SystemResult } from '../core/result.ts';
@@ -80,24 +78,9 @@ export function estimate(runs: Run[], m: Metric): Estimate | undefined {
   return { value, lo: value, hi: value, n: 1, source: 'point' };
 }
 
-/** Default relative noise floor: below this a difference is never called significant. */
-export const DEFAULT_NOISE_FLOOR = 0.05;
 /**
- * The floor when a side has a single run, whose data cannot show run-to-run noise. On
- * the 2-core reference machine identical ring-buffer tps runs differed by up to 18% in
- * throughput and 29% in p99, so 25%: below that, one run against one run proves nothing.
+ * The gate's too-few-runs fallback: the smallest change that fails when the test cannot
+ * run. On the 2-core reference machine identical ring-buffer tps runs differed by up to
+ * 18% in throughput and 29% in p99, so 25%: below that, one run against one run proves nothing.
  */
 export const DEFAULT_SINGLE_RUN_FLOOR = 0.25;
-
-export type Verdict = 'significant' | 'within noise';
-
-/**
- * Significant when the two intervals do not overlap AND the medians differ by more
- * than the noise floor (relative to a). Either alone is not enough: disjoint but tiny
- * intervals of two single runs would call every 1% wobble significant.
- */
-export function judge(a: Estimate, b: Estimate, noiseFloor: number): Verdict {
-  const disjoint = b.lo > a.hi || b.hi < a.lo;
-  const rel = a.value === 0 ? (b.value === 0 ? 0 : Infinity) : Math.abs(b.value - a.value) / Math.abs(a.value);
-  return disjoint && rel > noiseFloor ? 'significant' : 'within noise';
-}

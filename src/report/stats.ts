@@ -1,6 +1,7 @@
 /**
  * The little statistics the gate and compare need, written out so the rule is visible
- * and testable: medians, and the one-sided Mann–Whitney U test (Wilcoxon rank-sum).
+ * and testable: medians, the Mann–Whitney U test (Wilcoxon rank-sum), one- and two-sided,
+ * and Holm's correction for many tests.
  *
  * Mann–Whitney suits benchmark runs: it assumes no distribution (run-to-run latency is
  * skewed and has outliers), uses only the order of the values, and one odd run moves it
@@ -89,10 +90,45 @@ export function mannWhitneyGreater(greater: number[], less: number[]): MannWhitn
   return { u, p: 1 - normalCdf(z), method: 'normal' };
 }
 
-/** The smallest one-sided p-value any data could give with these sample sizes (no ties). */
-export function smallestPossibleP(n1: number, n2: number): number {
+/**
+ * Two-sided test that the samples come from one distribution: twice the smaller tail.
+ * Doubling an exact one-sided p keeps the test's false-positive rate at most alpha.
+ */
+export function mannWhitneyTwoSided(a: number[], b: number[]): MannWhitney {
+  const up = mannWhitneyGreater(a, b);
+  const down = mannWhitneyGreater(b, a);
+  return { u: up.u, p: Math.min(1, 2 * Math.min(up.p, down.p)), method: up.method };
+}
+
+/** The smallest p-value any data could give with these sample sizes (no ties): one- or two-sided. */
+export function smallestPossibleP(n1: number, n2: number, sides: 1 | 2 = 1): number {
   if (n1 === 0 || n2 === 0) return 1;
-  return 1 / binomial(n1 + n2, n1);
+  return Math.min(1, sides / binomial(n1 + n2, n1));
+}
+
+/** The fewest runs per side (equal sides) with which the test can reach alpha at all. */
+export function runsNeeded(alpha: number, sides: 1 | 2 = 1): number {
+  let n = 1;
+  while (smallestPossibleP(n, n, sides) > alpha) n++;
+  return n;
+}
+
+/**
+ * Holm–Bonferroni adjusted p-values, in the order given: H_i is rejected at family-wise
+ * error rate alpha iff adjusted[i] ≤ alpha, whatever the dependence between the tests.
+ * Step-down: the k-th smallest p (0-based) is multiplied by m − k, and the running
+ * maximum keeps a hypothesis from being rejected when a smaller p was not.
+ */
+export function holmAdjust(ps: number[]): number[] {
+  const m = ps.length;
+  const order = ps.map((p, i) => ({ p, i })).sort((x, y) => x.p - y.p);
+  const out = new Array<number>(m);
+  let running = 0;
+  order.forEach(({ p, i }, k) => {
+    running = Math.max(running, Math.min(1, (m - k) * p));
+    out[i] = running;
+  });
+  return out;
 }
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf; error < 1.5e-7). */

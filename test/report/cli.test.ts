@@ -16,10 +16,14 @@ function cli(script: 'report' | 'compare' | 'gate', args: string[]): { code: num
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** baseline/, same/ (same code) and slow/ (2x slower), three files each, two systems. */
+/**
+ * baseline/, same/ (same code) and slow/ (2x slower), five files each, two systems: five
+ * runs a side let a 2-system × 2-metric gate reach Holm's first step (p ≤ 0.05/4) and
+ * compare's two-sided test reach 0.05.
+ */
 function fixtures(): { dir: string; base: string; same: string; slow: string } {
   const dir = tmpDir();
-  const sets = { base: [1, 2, 3], same: [4, 5, 6], slow: [7, 8, 9] } as const;
+  const sets = { base: [1, 2, 3, 4, 5], same: [11, 12, 13, 14, 15], slow: [21, 22, 23, 24, 25] } as const;
   for (const [name, seeds] of Object.entries(sets)) {
     fs.mkdirSync(path.join(dir, name));
     for (const seed of seeds) {
@@ -28,7 +32,7 @@ function fixtures(): { dir: string; base: string; same: string; slow: string } {
         systemResult({ system: 'ringbuffer', seed, p50Us: 40, scale, samples: 4000 }),
         systemResult({ system: 'nats', seed: seed + 100, p50Us: 400, scale, samples: 4000, msgsPerSec: 50_000 / scale }),
       ]);
-      writeResult(path.join(dir, name), `2026-01-0${seed}T000000Z-tps.json`, r);
+      writeResult(path.join(dir, name), `2026-01-${String(seed).padStart(2, '0')}T000000Z-tps.json`, r);
     }
   }
   return { dir, base: path.join(dir, 'base'), same: path.join(dir, 'same'), slow: path.join(dir, 'slow') };
@@ -49,8 +53,9 @@ describe('gate CLI', () => {
   it('fails (exit 1) on a 2x slowdown and says what moved and by how much', () => {
     const r = cli('gate', ['--baseline', f.base, '--current', f.slow, '--metric', 'p99,throughput', '--max-regression', '10%']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/ringbuffer\s+p99\s+.*\(3\)\s+.*\(3\)\s+\+\d{2,3}\.\d%\s+0\.050\s+REGRESSED/);
-    expect(r.stdout).toMatch(/nats\s+throughput\s+50\.0k msg\/s \(3\)\s+25\.0k msg\/s \(3\)\s+\+50\.0%/);
+    expect(r.stdout).toMatch(/ringbuffer\s+p99\s+.*\(5\)\s+.*\(5\)\s+\+\d{2,3}\.\d%\s+0\.004\s+0\.016\s+REGRESSED/);
+    expect(r.stdout).toMatch(/nats\s+throughput\s+50\.0k msg\/s \(5\)\s+25\.0k msg\/s \(5\)\s+\+50\.0%/);
+    expect(r.stdout).toMatch(/Holm–Bonferroni over 4 tests \(family-wise false-alarm rate ≤ 0\.05\)/);
     expect(r.stdout).toMatch(/^gate: FAIL: ringbuffer p99 .* → .* \(\+\d+\.\d% worse\)/m);
     expect(r.stdout).not.toContain('\u001b['); // NO_COLOR, and not a TTY
   });
@@ -87,12 +92,13 @@ describe('compare CLI', () => {
     const r = cli('compare', [f.base, f.slow]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    const header = lines.findIndex((l) => /^system\s+metric\s+a\s+b\s+change\s+verdict/.test(l));
+    const header = lines.findIndex((l) => /^system\s+metric\s+a\s+b\s+change\s+p\s+verdict/.test(l));
     expect(header).toBeGreaterThan(-1);
     const table = lines.slice(header, header + 12);
     const verdictCol = table[0]!.indexOf('verdict');
     for (const row of table.slice(2)) expect(row.slice(verdictCol)).toMatch(/^(significant, (worse|better)|within noise)/);
-    expect(r.stdout).toMatch(/ringbuffer\s+p99\s+.*significant, worse/);
+    expect(r.stdout).toMatch(/ringbuffer\s+p99\s+.*\s0\.008\s+significant, worse/);
+    expect(r.stdout).toMatch(/^method: two-sided exact Mann–Whitney U test on the per-run values at alpha 0\.05: on unchanged code at most 5% of rows are called significant/m);
     expect(r.stdout).toMatch(/noise floor/);
   });
 
@@ -101,6 +107,14 @@ describe('compare CLI', () => {
     const doc = JSON.parse(r.stdout) as { rows: Array<{ verdict: string }> };
     expect(doc.rows).toHaveLength(10);
     expect(doc.rows.every((x) => x.verdict === 'within noise')).toBe(true);
+  });
+
+  it('one file per side: "not enough runs", and how many would do', () => {
+    const r = cli('compare', [path.join(f.base, '2026-01-01T000000Z-tps.json'), path.join(f.slow, '2026-01-21T000000Z-tps.json')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ringbuffer\s+p99\s+.*\s–\s+not enough runs/);
+    expect(r.stdout).not.toMatch(/significant, /);
+    expect(r.stdout).toMatch(/use at least 4 runs per side/);
   });
 
   it('needs exactly two arguments, and knows its metrics', () => {
