@@ -4,10 +4,12 @@
  * drain waits for the union; and the broker cross-check turns a clean run whose broker
  * count disagrees into a warning.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runOnce } from '../../src/scenarios/runner.ts';
 import { adapter } from '../fixtures/lagging-system.ts';
 import { removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
+import { runResult } from '../report/fixtures.ts';
+import { summaryTable } from '../../src/report/console.ts';
 
 afterAll(removeRunDirs);
 const workerModule = new URL('../fixtures/lagging-system.ts', import.meta.url).href;
@@ -54,6 +56,12 @@ describe('broker cross-check', { timeout: 60_000 }, () => {
     expect(r.broker?.stored).toBe(r.delivery.sent + 7);
     expect(r.broker?.note).toContain(`broker stored ${r.delivery.sent + 7}, outside [acked ${r.delivery.acked}`);
     expect(r.status).toBe('warning');
+    // the console says so in red, with the broker's number and the ledger's
+    vi.stubEnv('NO_COLOR', '');
+    const text = summaryTable(runResult([r]), { isTTY: true } as NodeJS.WriteStream);
+    vi.unstubAllEnvs();
+    const line = text.split('\n').find((l) => l.includes('WARNING'));
+    expect(line).toMatch(new RegExp(`^\\x1b\\[31m.*broker stored ${r.delivery.sent + 7}, outside \\[acked ${r.delivery.acked},`));
   });
 
   it('turns a clean run into a warning when the broker delivered a different number', async () => {
