@@ -28,12 +28,15 @@ export function createFirstSeen(producers: number): SharedArrayBuffer[] {
 
 export class FirstSeen {
   private readonly buffers: GrowableBuffer[];
-  /** length-tracking views: they follow a grow by any thread */
+  /**
+   * fixed-length views, replaced when a sequence lies beyond them: a length-tracking view
+   * or reading a growable buffer's byteLength costs tens of ns per message
+   */
   private readonly words: Int32Array[];
 
   constructor(buffers: SharedArrayBuffer[]) {
     this.buffers = buffers as GrowableBuffer[];
-    this.words = buffers.map((b) => new Int32Array(b));
+    this.words = buffers.map((b) => new Int32Array(b, 0, b.byteLength >>> 2));
   }
 
   /**
@@ -42,13 +45,21 @@ export class FirstSeen {
    * counts as first here, so a bad envelope never throws in the hot path.
    */
   mark(producerId: number, seq: number): boolean {
-    const buffer = this.buffers[producerId];
-    const words = this.words[producerId];
-    if (buffer === undefined || words === undefined || !(seq >= 0 && seq < MAX_BYTES * 8)) return true;
+    let words = this.words[producerId];
+    if (words === undefined || !(seq >= 0 && seq < MAX_BYTES * 8)) return true;
     const word = seq >>> 5;
-    if (word * 4 >= buffer.byteLength) growTo(buffer, word * 4 + 4);
+    if (word >= words.length) words = this.extend(producerId, word);
     const bit = 1 << (seq & 31);
     return (Atomics.or(words, word, bit) & bit) === 0;
+  }
+
+  private extend(producerId: number, word: number): Int32Array {
+    const buffer = this.buffers[producerId]!;
+    // another consumer may have grown it already
+    if (word * 4 >= buffer.byteLength) growTo(buffer, word * 4 + 4);
+    const words = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+    this.words[producerId] = words;
+    return words;
   }
 }
 
