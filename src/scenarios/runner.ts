@@ -468,7 +468,8 @@ async function drain(session: SystemSession, t: DrainTargets, deadline: number, 
     await sleep(50);
   }
   if (failed() || !session.undelivered) return undefined;
-  return session.undelivered().catch(() => undefined);
+  // a broker that does not answer leaves the count unknown, not zero
+  return withTimeout(session.undelivered(), 5000, 'the broker counting what it holds').catch(() => undefined);
 }
 
 /** The broker's count is a number, not a set: it bounds how many losses are unproven. */
