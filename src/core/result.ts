@@ -60,8 +60,21 @@ export interface DeliveryCounts {
   ackedLost: number;
   /** unacknowledged messages that were delivered anyway */
   unackedDelivered: number;
+  /** every delivery beyond a message's first, at the same or another consumer */
   duplicated: number;
   outOfOrder: number;
+  /**
+   * of `duplicated`, deliveries of a message the same consumer had already received (a
+   * redelivery after an ack wait or a reconnect); the rest reached a second consumer
+   */
+  redelivered?: number;
+  /**
+   * messages the broker still held (not delivered, or delivered and unacknowledged) when
+   * the drain timed out, by its own count: up to this many of `lost`/`ackedLost` may
+   * still have been delivered later, so they are not proven lost. Absent when the drain
+   * ended with every message in, or the system cannot tell.
+   */
+  undeliveredAtDeadline?: number;
 }
 
 export interface IntervalStats {
@@ -83,14 +96,22 @@ export interface SystemResult {
   repetition?: number;
   config: Record<string, unknown>;
   capabilities: Capabilities;
-  status: 'ok' | 'delivery-errors' | 'failed';
+  /** warning: the run delivered cleanly but the broker's own count disagrees with the ledger (see `broker`) */
+  status: 'ok' | 'warning' | 'delivery-errors' | 'failed';
   error?: string;
-  throughput: { msgsPerSec: number; bytesPerSec: number; measuredMs: number; receivedInWindow: number };
-  latency: { e2e: LatencySummary; publish: LatencySummary };
+  /**
+   * receivedInWindow: distinct messages whose first delivery (to any consumer) fell in the
+   * measured window; msgsPerSec is made of it. repeatsInWindow: repeat deliveries in the
+   * window, counted there only.
+   */
+  throughput: { msgsPerSec: number; bytesPerSec: number; measuredMs: number; receivedInWindow: number; repeatsInWindow?: number };
+  /** e2e: first deliveries; redelivery: repeat deliveries (both of messages sent in the window) */
+  latency: { e2e: LatencySummary; publish: LatencySummary; redelivery?: LatencySummary };
   delivery: DeliveryCounts;
+  /** agrees: stored and delivered (where reported and comparable) within the ledger's bounds; false makes status 'warning' */
   broker?: BrokerCounts & { agrees: boolean | null; note?: string };
   intervals: IntervalStats[];
-  histograms: { e2e: string; publish: string; unit: 'ns' };
+  histograms: { e2e: string; publish: string; redelivery?: string; unit: 'ns' };
   peakRssBytes: number;
   durability?: Record<string, unknown>;
   exactlyOnce?: ExactlyOnceFinding & { stages?: Array<{ stage: string; forwarded: number; crashes: number; aborted: number }> };
@@ -109,6 +130,7 @@ export interface RunResult {
   systems: SystemResult[];
   /** median and spread per (system, cell, rate) across repetitions */
   cells: CellSummary[];
+  /** every system's status is 'ok': a 'warning' (broker count disagrees) is not a number to quote */
   ok: boolean;
 }
 

@@ -58,7 +58,16 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   for (const s of result.systems) {
     if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
     else if (s.status === 'delivery-errors') notes.push(paint(stream, 31, `${s.system}: DELIVERY ERRORS: ${s.error ?? ''}`));
+    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.broker?.note ?? ''}`));
     if (s.status !== 'failed' && s.latency.e2e.count === 0) notes.push(paint(stream, 31, `${s.system}: no message arrived in the measured window: no latency data`));
+    const repeats = s.throughput.repeatsInWindow ?? 0;
+    const redelivery = s.latency.redelivery;
+    if (repeats > 0 || (redelivery?.count ?? 0) > 0) {
+      const p99 = redelivery && redelivery.count > 0 ? `; their latency p99 ${formatUs(redelivery.p99)} over ${redelivery.count}` : '';
+      notes.push(`${s.system}: ${repeats} repeat deliveries in the window, counted in neither msg/s nor e2e${p99}`);
+    }
+    const held = s.delivery.undeliveredAtDeadline ?? 0;
+    if (held > 0) notes.push(paint(stream, 33, `${s.system}: drain deadline reached with ${held} messages still held by the broker: up to ${Math.min(held, s.delivery.lost)} of the ${s.delivery.lost} lost are undelivered at deadline, not proven lost`));
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
   }

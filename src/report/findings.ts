@@ -17,11 +17,13 @@ export function durabilityTable(systems: SystemResult[], paint: Paint): string |
     const kept = d.promiseKept === true;
     const ackedLost = Number(d.ackedLost ?? 0);
     const durable = d.promise === 'acked messages survive';
+    // a count, not a set: held messages may or may not be the lost ones
+    const held = Math.min(s.delivery.undeliveredAtDeadline ?? 0, ackedLost);
     const verdict =
       d.injected !== true
         ? paint(33, 'no fault injected')
         : !kept
-          ? paint(31, 'PROMISE BROKEN')
+          ? paint(31, held > 0 ? `PROMISE BROKEN unless the broker still had them: it held ${held} at the drain deadline` : 'PROMISE BROKEN')
           : !durable
             ? paint(33, ackedLost > 0 ? 'NOT DURABLE: lost acked data' : 'NOT DURABLE: would lose any unconsumed backlog (none this time)')
             : 'kept';
@@ -29,7 +31,7 @@ export function durabilityTable(systems: SystemResult[], paint: Paint): string |
       s.system,
       labelOf(s),
       String(d.promise ?? ''),
-      ackedLost > 0 ? paint(kept ? 33 : 31, String(ackedLost)) : '0',
+      ackedLost > 0 ? paint(kept ? 33 : 31, held > 0 ? `${ackedLost} (${held} held)` : String(ackedLost)) : '0',
       String(d.unackedDelivered ?? 0),
       String(d.duplicates ?? 0),
       ms(d.rtoPublishMs),

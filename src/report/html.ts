@@ -70,15 +70,17 @@ function describedCell(d: Described): string {
 
 /** What went wrong in a row's runs, for the notes under the table. */
 function problems(runs: SystemResult[]): string[] {
-  const out = runs.flatMap((r) => (r.status === 'failed' ? [`FAILED: ${r.error ?? 'unknown error'}`] : r.status === 'delivery-errors' ? [`delivery errors${r.error ? `: ${r.error}` : ''}`] : []));
+  const out = runs.flatMap((r) => (r.status === 'failed' ? [`FAILED: ${r.error ?? 'unknown error'}`] : r.status === 'delivery-errors' ? [`delivery errors${r.error ? `: ${r.error}` : ''}`] : r.status === 'warning' ? [`broker count disagrees: ${r.broker?.note ?? ''}`] : []));
   return [...new Set(out)];
 }
 
 function statusCell(runs: SystemResult[]): string {
   const failed = runs.filter((r) => r.status === 'failed').length;
   const errors = runs.filter((r) => r.status === 'delivery-errors').length;
-  if (failed === 0 && errors === 0) return cell('ok');
-  const text = [failed ? `FAILED${runs.length > 1 ? ` (${failed}/${runs.length})` : ''}` : '', errors ? `delivery errors${runs.length > 1 ? ` (${errors}/${runs.length})` : ''}` : ''].filter(Boolean).join(', ');
+  const warnings = runs.filter((r) => r.status === 'warning').length;
+  if (failed === 0 && errors === 0 && warnings === 0) return cell('ok');
+  const of = (n: number): string => (runs.length > 1 ? ` (${n}/${runs.length})` : '');
+  const text = [failed ? `FAILED${of(failed)}` : '', errors ? `delivery errors${of(errors)}` : '', warnings ? `broker count disagrees${of(warnings)}` : ''].filter(Boolean).join(', ');
   return cell(esc(text), 'text', true, problems(runs).join('; '));
 }
 

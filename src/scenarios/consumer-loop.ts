@@ -7,20 +7,33 @@
  * instant. Only messages *sent* inside the measured window enter the result histogram,
  * however late they arrive, so warm-up traffic never pollutes it and slow stragglers are
  * never dropped from it. Throughput counts messages *received* inside the window.
+ *
+ * Throughput, the e2e histogram and the interval figures count first deliveries only: a
+ * message this consumer had already received (a redelivery, a duplicate) or, with more
+ * than one consumer, one that another consumer received first (FirstSeen). A repeat keeps
+ * its original intended send time, so it would add its whole redelivery delay to e2e;
+ * repeats get their own count and their own histogram (`redelivery`) instead.
  */
 import { monoNs } from '../core/clock.ts';
 import type { Consumer } from '../core/contract.ts';
 import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../core/envelope.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ConsumerLedger } from '../checks/ledger.ts';
+import { FirstSeen } from '../checks/first-seen.ts';
 import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, type Control } from './control.ts';
 import type { LoadSettings } from './protocol.ts';
 import type { AccountState } from './account-state.ts';
 
 export interface ConsumerOutcome {
   ledger: ConsumerLedger;
+  /** first deliveries of messages sent in the measured window */
   e2e: LatencyRecorder;
+  /** repeat deliveries of messages sent in the measured window */
+  redelivery: LatencyRecorder;
+  /** first deliveries received in the measured window */
   receivedInWindow: number;
+  /** repeat deliveries received in the measured window (not in receivedInWindow) */
+  repeatsInWindow: number;
   crashes: number;
 }
 
@@ -41,6 +54,61 @@ function work(ns: number): void {
   while (monoNs() < until);
 }
 
+/**
+ * Where one consumer's deliveries go: first deliveries into throughput, the interval and
+ * e2e; repeats into their own count and histogram.
+ */
+class Tally {
+  readonly e2e = new LatencyRecorder();
+  readonly redelivery = new LatencyRecorder();
+  readonly interval = new LatencyRecorder();
+  intervalReceived = 0;
+  receivedInWindow = 0;
+  repeatsInWindow = 0;
+  /** this consumer's share of the union across consumers: what the drain adds up */
+  first = 0;
+  private runValue = -1;
+  private runCount = 0;
+
+  constructor(
+    private readonly ledger: ConsumerLedger,
+    private readonly shared: FirstSeen | undefined,
+  ) {}
+
+  add(producerId: number, seq: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean): void {
+    const first = this.ledger.record(producerId, seq) && (this.shared === undefined || this.shared.mark(producerId, seq));
+    if (!first) {
+      if (sentInWindow) this.redelivery.record(latency);
+      if (receivedInWindow) this.repeatsInWindow++;
+      return;
+    }
+    this.first++;
+    this.intervalReceived++;
+    if (receivedInWindow) this.receivedInWindow++;
+    this.interval.record(latency);
+    if (!sentInWindow) return;
+    // Messages of one batch often share a send time: record runs, not single values.
+    if (latency === this.runValue) this.runCount++;
+    else {
+      this.endRun();
+      this.runValue = latency;
+      this.runCount = 1;
+    }
+  }
+
+  endRun(): void {
+    if (this.runCount > 0) this.e2e.recordMany(this.runValue, this.runCount);
+    this.runCount = 0;
+    this.runValue = -1;
+  }
+
+  flushInterval(index: number, sink: IntervalSink): void {
+    sink(index, this.intervalReceived, this.interval);
+    this.interval.reset();
+    this.intervalReceived = 0;
+  }
+}
+
 export async function runConsumer(
   consumerId: number,
   slot: number,
@@ -49,14 +117,12 @@ export async function runConsumer(
   first: Consumer,
   onInterval: IntervalSink,
   apply?: ApplyContext,
+  firstSeen?: SharedArrayBuffer[],
 ): Promise<ConsumerOutcome> {
   let consumer = first;
   let crashes = 0;
   const ledger = new ConsumerLedger(consumerId);
-  const e2e = new LatencyRecorder();
-  const interval = new LatencyRecorder();
-  let intervalReceived = 0;
-  let receivedInWindow = 0;
+  const tally = new Tally(ledger, firstSeen ? new FirstSeen(firstSeen) : undefined);
   const maxBatch = Math.max(load.batchSize, 64);
   const workNs = load.workUs * 1000;
   const intervalNs = load.intervalMs * 1e6;
@@ -68,18 +134,12 @@ export async function runConsumer(
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
 
-  const flushInterval = (): void => {
-    onInterval(intervalIndex, intervalReceived, interval);
-    interval.reset();
-    intervalReceived = 0;
-  };
-
   while (!control.stopping()) {
     let batch = consumer.receive(maxBatch, 50);
     if (batch instanceof Promise) batch = await batch;
     const now = monoNs();
     while (now >= intervalEndNs) {
-      flushInterval();
+      tally.flushInterval(intervalIndex, onInterval);
       intervalIndex++;
       intervalEndNs += intervalNs;
     }
@@ -89,8 +149,6 @@ export async function runConsumer(
     const faultNs = control.faultNs();
     const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
     const inWindow = now >= measureStartNs && now < measureEndNs;
-    let runValue = -1;
-    let runCount = 0;
     for (let i = 0; i < n; i++) {
       const buf = batch.buffer(i);
       const off = batch.offset(i);
@@ -100,27 +158,15 @@ export async function runConsumer(
       }
       const producerId = readProducer(buf, off);
       const seq = readSeq(buf, off);
-      ledger.record(producerId, seq);
-      apply?.state.apply(producerId, seq, readQty(buf, off));
       const sentNs = readSentNs(buf, off);
-      const latency = now - sentNs;
-      interval.record(latency);
-      if (sentNs >= measureStartNs && sentNs < measureEndNs) {
-        // Messages of one batch often share a send time: record runs, not single values.
-        if (latency === runValue) runCount++;
-        else {
-          if (runCount > 0) e2e.recordMany(runValue, runCount);
-          runValue = latency;
-          runCount = 1;
-        }
-      }
+      tally.add(producerId, seq, now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow);
+      // every delivery is applied: the exactly-once check judges what a repeat does to the state
+      apply?.state.apply(producerId, seq, readQty(buf, off));
       if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
       if (workNs > 0) work(workNs);
     }
-    if (runCount > 0) e2e.recordMany(runValue, runCount);
-    if (inWindow) receivedInWindow += n;
-    intervalReceived += n;
-    control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, ledger.unique);
+    tally.endRun();
+    control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
     control.setCounter(slot, COUNTER_DELIVERIES, ledger.deliveries);
     if (apply && nextCrashNs > 0 && now >= nextCrashNs) {
       // Processed, not acknowledged: the state has the batch, the system does not know.
@@ -133,8 +179,9 @@ export async function runConsumer(
     const acked = consumer.ack(batch);
     if (acked) await acked;
   }
-  flushInterval();
-  control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, ledger.unique);
+  tally.flushInterval(intervalIndex, onInterval);
+  control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
   await consumer.close();
-  return { ledger, e2e, receivedInWindow, crashes };
+  const { e2e, redelivery, receivedInWindow, repeatsInWindow } = tally;
+  return { ledger, e2e, redelivery, receivedInWindow, repeatsInWindow, crashes };
 }

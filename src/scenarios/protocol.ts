@@ -46,6 +46,12 @@ export interface WorkerStart {
   init: Cloneable;
   control: ControlBuffers;
   load: LoadSettings;
+  /**
+   * consumers of a run with more than one consumer: per producer, which messages any of
+   * them has received (checks/first-seen.ts), so each message counts once in throughput,
+   * e2e and the drain
+   */
+  firstSeen?: SharedArrayBuffer[];
 }
 
 export type FromWorker =
@@ -55,8 +61,12 @@ export type FromWorker =
   | {
       type: 'consumer-done';
       ledger: ConsumerLedgerSnapshot;
+      /** first deliveries only */
       e2e: SparseHistogram;
+      /** repeat deliveries (same message again, at this or another consumer) */
+      redelivery: SparseHistogram;
       receivedInWindow: number;
+      repeatsInWindow: number;
       crashes: number;
       applied?: ApplyLedgerSnapshot;
       record?: string;

@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { monoNs } from '../core/clock.ts';
-import type { SystemAdapter, SystemSession } from '../core/contract.ts';
+import type { BrokerCounts, SystemAdapter, SystemSession } from '../core/contract.ts';
 import { BusbenchError } from '../core/errors.ts';
 import { LatencyRecorder, encodeHdr } from '../core/histogram.ts';
 import type { IntervalStats, SystemResult } from '../core/result.ts';
 import { spawnTsWorker } from '../core/ts-worker.ts';
 import { SeqSet, type SeqSetSnapshot } from '../checks/seqset.ts';
 import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../checks/ledger.ts';
+import { createFirstSeen } from '../checks/first-seen.ts';
 import { workerModuleUrl } from '../adapters/registry.ts';
 import { COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, COUNTER_SENT, Control, STATE_DRAINING, STATE_STOP } from './control.ts';
 import type { FromWorker, LoadSettings, WorkerStart } from './protocol.ts';
@@ -110,10 +111,11 @@ interface RoleSpec {
   slot: number;
   stage: number;
   apply?: WorkerStart['apply'];
+  firstSeen?: WorkerStart['firstSeen'];
 }
 
 function spawnRole(
-  { role, id, slot, stage, apply }: RoleSpec,
+  { role, id, slot, stage, apply, firstSeen }: RoleSpec,
   spec: RunSpec,
   session: SystemSession,
   control: Control,
@@ -127,6 +129,7 @@ function spawnRole(
     slot,
     stage,
     ...(apply ? { apply } : {}),
+    ...(firstSeen ? { firstSeen } : {}),
     system: spec.system,
     workerModule: spec.workerModule ?? workerModuleUrl(spec.system),
     init: session.workerInit,
@@ -232,7 +235,9 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const apply = eo ? { guarantee: eo.guarantee, behaviour: eo.behaviour, accounts: eo.accounts, crashEveryMs: eo.crashEveryMs, capabilities } : undefined;
     const lastStage = forwarders;
     const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError));
-    for (let c = 0; c < spec.consumers; c++) spawn({ role: 'consumer', id: c, slot: spec.producers + c, stage: lastStage, apply });
+    // Several consumers share which messages any of them had: each message counts once.
+    const firstSeen = spec.consumers > 1 ? createFirstSeen(spec.producers) : undefined;
+    for (let c = 0; c < spec.consumers; c++) spawn({ role: 'consumer', id: c, slot: spec.producers + c, stage: lastStage, apply, firstSeen });
     for (let f = 0; f < forwarders; f++) spawn({ role: 'forwarder', id: f, slot: spec.producers + spec.consumers + f, stage: f, apply });
     for (let p = 0; p < spec.producers; p++) spawn({ role: 'producer', id: p, slot: p, stage: 0 });
     await withTimeout(
@@ -292,34 +297,14 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const uncertain = producerReports.reduce((s, p) => s + countOf(p.unknown), 0);
     const acked = producerReports.reduce((s, p) => s + countOf(p.acked), 0);
     const drainDeadline = Date.now() + (hooks.signal?.aborted ? 2000 : spec.drainTimeoutMs);
-    let lastProgressAt = Date.now();
-    let lastSeen = -1;
-    let askedBrokerAt = 0;
-    let brokerHolds = 0;
-    while (!failure && Date.now() < drainDeadline) {
-      const { received } = tick('drain');
-      if (received >= expected) break;
-      if (received !== lastSeen) {
-        lastSeen = received;
-        lastProgressAt = Date.now();
-        // Unanswered messages may never come; stop waiting for them once progress stops,
-        // but never before as many messages arrived as were acknowledged (a broker may
-        // still redeliver those after its ack wait).
-      } else if (received >= expected - uncertain && received >= acked && Date.now() - lastProgressAt > 2000) {
-        // Deliveries paused; the broker may still be holding messages it will redeliver.
-        if (session.undelivered && Date.now() - askedBrokerAt > 1000) {
-          askedBrokerAt = Date.now();
-          brokerHolds = await session.undelivered().catch(() => 0);
-        }
-        if (!session.undelivered || brokerHolds === 0) break;
-      }
-      await sleep(50);
-    }
+    const heldAtDeadline = await drain(session, { expected, uncertain, acked }, drainDeadline, () => tick('drain').received, () => failure !== undefined);
     control.setState(STATE_STOP);
 
     const consumerReports: ConsumerLedgerSnapshot[] = [];
     const e2e = new LatencyRecorder();
+    const redelivery = new LatencyRecorder();
     let receivedInWindow = 0;
+    let repeatsInWindow = 0;
     let crashes = 0;
     let applied: ApplyLedgerSnapshot | undefined;
     let record = '';
@@ -330,7 +315,9 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       if (m.type !== 'consumer-done') continue;
       consumerReports.push(m.ledger);
       e2e.add(LatencyRecorder.fromSparse(m.e2e));
+      redelivery.add(LatencyRecorder.fromSparse(m.redelivery));
       receivedInWindow += m.receivedInWindow;
+      repeatsInWindow += m.repeatsInWindow;
       crashes += m.crashes;
       applied = m.applied ?? applied;
       record = m.record ?? record;
@@ -338,6 +325,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     if (failure) throw failure;
 
     const verdict = reconcile(producerReports, consumerReports);
+    if (heldAtDeadline !== undefined) verdict.counts.undeliveredAtDeadline = heldAtDeadline;
     const faultRecord = faultRun ? await faultRun : undefined;
     const durability = faultRecord
       ? judgeDurability(capabilities, verdict.counts, faultRecord, recoveryTimes(control, spec), measureStartNs)
@@ -356,21 +344,27 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
           })
         : undefined;
     const problems = [...verdict.problems];
+    const held = heldNote(verdict.counts);
+    if (held) problems.push(held);
     if (publishMissed > 0) problems.push(`${publishMissed} acks came too late to be timed`);
     if (e2e.negative > 0) problems.push(`${e2e.negative} negative latencies (clock error)`);
+    const consumerCrashes = crashes + stageReports.reduce((n, r) => n + r.crashes, 0);
+    const broker = brokerCounts
+      ? crossCheck(brokerCounts, verdict.counts, { resent, stages: eo?.stages ?? 1, reconnected: consumerCrashes > 0, restarted: faultRun !== undefined, durable: capabilities.durable })
+      : undefined;
     const result: SystemResult = {
       system: spec.system,
       config: { label: spec.label, ...session.config },
       capabilities,
       // Under a fault, losses and duplicates are findings; only a broken promise fails the run.
-      status: statusOf(verdict.problems.length === 0, durability, exactlyOnce),
+      status: withCrossCheck(statusOf(verdict.problems.length === 0, durability, exactlyOnce), broker),
       ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
-      throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.messageSize, measuredMs, receivedInWindow },
-      latency: { e2e: e2e.summary(), publish: publish.summary() },
+      throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.messageSize, measuredMs, receivedInWindow, repeatsInWindow },
+      latency: { e2e: e2e.summary(), publish: publish.summary(), redelivery: redelivery.summary() },
       delivery: verdict.counts,
-      ...(brokerCounts ? { broker: crossCheck(brokerCounts, verdict.counts, resent) } : {}),
+      ...(broker ? { broker } : {}),
       intervals: intervalStats(intervals, spec, startNs, measureStartNs, me),
-      histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), unit: 'ns' },
+      histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), redelivery: encodeHdr(redelivery.toHdr()), unit: 'ns' },
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       ...(durability ? { durability: { ...durability } } : {}),
       ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(stageReports.length > 0 ? { stages: stageReports } : {}) } } : {}),
@@ -435,19 +429,115 @@ function countOf(snapshot: SeqSetSnapshot): number {
   return SeqSet.fromSnapshot(snapshot).size;
 }
 
-function crossCheck(
-  b: NonNullable<SystemResult['broker']> | { source: string; stored?: number; delivered?: number },
-  d: SystemResult['delivery'],
-  resent: number,
-): NonNullable<SystemResult['broker']> {
-  if (b.stored === undefined) return { ...b, agrees: null, note: 'the broker reported no count' };
-  // The broker may hold messages whose ack never arrived (unknown), never ones that
-  // failed; deliberate re-sends are stored twice where nothing deduplicates them.
+interface DrainTargets {
+  /** sent and not rejected */
+  expected: number;
+  /** sent without an answer: may never come */
+  uncertain: number;
+  acked: number;
+}
+
+/**
+ * Waits until every expected message was received, counted as the union across consumers
+ * (each consumer counts only messages no consumer had before it: FirstSeen), or until
+ * deliveries stopped with the broker holding nothing more for them, or the deadline.
+ * Returns the broker's held count at the deadline when it timed out and the system can tell.
+ */
+async function drain(session: SystemSession, t: DrainTargets, deadline: number, received: () => number, failed: () => boolean): Promise<number | undefined> {
+  let lastProgressAt = Date.now();
+  let lastSeen = -1;
+  let askedBrokerAt = 0;
+  let brokerHolds = 0;
+  while (!failed() && Date.now() < deadline) {
+    const got = received();
+    if (got >= t.expected) return undefined;
+    if (got !== lastSeen) {
+      lastSeen = got;
+      lastProgressAt = Date.now();
+      // Unanswered messages may never come; stop waiting for them once progress stops,
+      // but never before as many messages arrived as were acknowledged (a broker may
+      // still redeliver those after its ack wait).
+    } else if (got >= t.expected - t.uncertain && got >= t.acked && Date.now() - lastProgressAt > 2000) {
+      // Deliveries paused; the broker may still be holding messages it will redeliver.
+      if (session.undelivered && Date.now() - askedBrokerAt > 1000) {
+        askedBrokerAt = Date.now();
+        brokerHolds = await session.undelivered().catch(() => 0);
+      }
+      if (!session.undelivered || brokerHolds === 0) return undefined;
+    }
+    await sleep(50);
+  }
+  if (failed() || !session.undelivered) return undefined;
+  // a broker that does not answer leaves the count unknown, not zero
+  return withTimeout(session.undelivered(), 5000, 'the broker counting what it holds').catch(() => undefined);
+}
+
+/** The broker's count is a number, not a set: it bounds how many losses are unproven. */
+function heldNote(d: SystemResult['delivery']): string | undefined {
+  const held = d.undeliveredAtDeadline ?? 0;
+  if (held === 0 || d.lost === 0) return undefined;
+  return (
+    `the broker still held ${held} messages (undelivered or unacknowledged) at the drain deadline: ` +
+    `up to ${Math.min(held, d.lost)} of the ${d.lost} counted lost (${d.ackedLost} acked) may still arrive, not proven lost`
+  );
+}
+
+interface CrossCheckContext {
+  /** deliberate re-sends: stored twice where nothing deduplicates them */
+  resent: number;
+  stages: number;
+  /** a consumer closed and reconnected during the run */
+  reconnected: boolean;
+  /** a fault restarted the broker */
+  restarted: boolean;
+  durable: boolean;
+}
+
+type Check = { agrees: boolean | null; note: string };
+
+function storedCheck(stored: number, d: SystemResult['delivery'], c: CrossCheckContext): Check {
+  if (c.restarted && !c.durable) return { agrees: null, note: `broker stored ${stored}, not judged: the broker is not durable and was restarted` };
   const low = d.acked;
-  const high = d.sent - d.failed + resent;
-  const agrees = b.stored >= low && b.stored <= high;
-  const range = `[acked ${low}, sent-failed${resent > 0 ? `+re-sent` : ''} ${high}]`;
-  return { ...b, agrees, note: `broker stored ${b.stored}, ${agrees ? 'within' : 'outside'} ${range}` };
+  if (c.restarted) {
+    // Producers send again what was unanswered when the broker died, and it may store those twice.
+    const agrees = stored >= low;
+    return { agrees, note: `broker stored ${stored}, ${agrees ? 'at least' : 'fewer than'} acked ${low} (no upper bound across a restart: unanswered sends are sent again)` };
+  }
+  // The broker may hold messages whose ack never arrived (unknown), never ones that failed.
+  const high = d.sent - d.failed + c.resent;
+  const agrees = stored >= low && stored <= high;
+  return { agrees, note: `broker stored ${stored}, ${agrees ? 'within' : 'outside'} [acked ${low}, sent-failed${c.resent > 0 ? '+re-sent' : ''} ${high}]` };
+}
+
+/**
+ * Every distinct message received was delivered by the broker at least once, and it
+ * delivered no more often than the consumers received. Where consumers reconnected, what a
+ * closed consumer had prefetched or left unacknowledged is delivered again (and a system
+ * may count acknowledgements), and a restart may reset the broker's counter: no bound holds.
+ */
+function deliveredCheck(delivered: number, d: SystemResult['delivery'], c: CrossCheckContext): Check {
+  const why = c.stages > 1 ? "it counts stage 0's deliveries to the next stage" : c.restarted ? 'the broker restarted' : c.reconnected ? 'consumers reconnected' : '';
+  if (why) return { agrees: null, note: `broker delivered ${delivered}, not judged: ${why}` };
+  const low = d.received - d.duplicated;
+  const high = d.received;
+  const agrees = delivered >= low && delivered <= high;
+  return { agrees, note: `broker delivered ${delivered}, ${agrees ? 'within' : 'outside'} [distinct received ${low}, deliveries ${high}]` };
+}
+
+function crossCheck(b: BrokerCounts, d: SystemResult['delivery'], c: CrossCheckContext): NonNullable<SystemResult['broker']> {
+  const checks = [
+    ...(b.stored !== undefined ? [storedCheck(b.stored, d, c)] : []),
+    ...(b.delivered !== undefined ? [deliveredCheck(b.delivered, d, c)] : []),
+  ];
+  if (checks.length === 0) return { ...b, agrees: null, note: 'the broker reported no count' };
+  const judged = checks.filter((x) => x.agrees !== null);
+  const agrees = judged.length === 0 ? null : judged.every((x) => x.agrees === true);
+  return { ...b, agrees, note: checks.map((x) => x.note).join('; ') };
+}
+
+/** A clean run whose broker disagrees with the ledger is not a number to quote. */
+function withCrossCheck(status: SystemResult['status'], broker: SystemResult['broker']): SystemResult['status'] {
+  return status === 'ok' && broker?.agrees === false ? 'warning' : status;
 }
 
 function intervalStats(

@@ -72,12 +72,23 @@ async function main(): Promise<void> {
     const apply: ApplyContext | undefined =
       settings && state ? { state, crashEveryMs: settings.crashEveryMs, reconnect: () => side.createConsumer(start.init, consumerSpec) } : undefined;
     post({ type: 'ready' });
-    const out = await runConsumer(start.id, start.slot, control, load, consumer, (index, received, hist) => post({ type: 'interval', index, received, hist: hist.toSparse() }), apply);
+    const out = await runConsumer(
+      start.id,
+      start.slot,
+      control,
+      load,
+      consumer,
+      (index, received, hist) => post({ type: 'interval', index, received, hist: hist.toSparse() }),
+      apply,
+      start.firstSeen,
+    );
     post({
       type: 'consumer-done',
       ledger: out.ledger.snapshot(),
       e2e: out.e2e.toSparse(),
+      redelivery: out.redelivery.toSparse(),
       receivedInWindow: out.receivedInWindow,
+      repeatsInWindow: out.repeatsInWindow,
       crashes: out.crashes,
       ...(state ? { applied: state.ledger.snapshot(state.balances, state.skipped), record: state.recordName } : {}),
     });
