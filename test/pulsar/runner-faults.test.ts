@@ -22,6 +22,8 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     const r = await runOnce(spec(adapter.guaranteeOptions!('exactly-once'), {}));
     const e = r.exactlyOnce!;
     expect(r.capabilities.deduplication).toBe(true);
+    expect(e.faultCounts.resent).toBeGreaterThan(0);
+    expect(e.faultCounts.consumerCrashes).toBeGreaterThan(0);
     expect(e.appliedTwice).toBe(0);
     expect(e.neverApplied).toBe(0);
     expect(e.stateCorrect).toBe(true);
@@ -30,6 +32,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
 
   it('shows at-least-once applying re-sent messages twice', async () => {
     const r = await runOnce(spec(adapter.guaranteeOptions!('at-least-once'), { guarantee: 'at-least-once', crashEveryMs: 0 }));
+    expect(r.exactlyOnce!.faultCounts.resent).toBeGreaterThan(0);
     expect(r.exactlyOnce!.appliedTwice).toBeGreaterThan(0);
     expect(r.exactlyOnce!.neverApplied).toBe(0);
   });
@@ -41,6 +44,8 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     expect(e.mechanism).toMatch(/one transaction/);
     expect(e.stages?.map((s) => s.stage)).toEqual(['order', 'match', 'fill']);
     for (const s of e.stages!.slice(1)) expect(s.crashes).toBeGreaterThan(0);
+    expect(e.faultCounts.resent).toBeGreaterThan(0);
+    expect(e.faultCounts.consumerCrashes).toBeGreaterThan(0);
     expect(e.appliedTwice).toBe(0);
     expect(e.neverApplied).toBe(0);
     expect(r.delivery.lost).toBe(0);
@@ -63,6 +68,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     expect(order).toBe(r.delivery.acked);
     expect(later).toEqual([order, order, order]);
     expect(r.exactlyOnce!.stages!.slice(1).every((s) => s.crashes > 0)).toBe(true);
+    expect(r.exactlyOnce!.faultCounts.stageCrashes).toBeGreaterThan(0);
     expect(r.exactlyOnce!.appliedTwice).toBe(0);
   });
 
@@ -73,6 +79,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     );
     const e = r.exactlyOnce!;
     expect(e.stages!.every((s) => s.crashes > 0)).toBe(true);
+    expect(e.faultCounts.resent).toBeGreaterThan(0);
     expect(e.neverApplied).toBe(0);
     expect(e.appliedTwice).toBe(0);
     expect(r.delivery.lost).toBe(0);
