@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/nats/index.ts';
 import { runOnce } from '../../src/scenarios/runner.ts';
 import { exactlyOnceSpec as eo, removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
+import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';
 
 afterAll(removeRunDirs);
 const spec = (options: Record<string, unknown>, extra: Parameters<typeof runSpec>[2]) => runSpec(adapter, options, extra);
@@ -43,6 +44,16 @@ describe('nats under faults, through the runner', { timeout: 120_000 }, () => {
     expect(r.exactlyOnce!.faultCounts.resent).toBeGreaterThan(0);
     expect(r.exactlyOnce!.appliedTwice).toBeGreaterThan(0);
     expect(r.exactlyOnce!.neverApplied).toBe(0);
+  });
+
+  it('applies every message once with file storage through retries, consumer crashes and kill -9 with restart', async () => {
+    // Crashes go on through the drain: a crash period equal to ackWait would meet every
+    // redelivery of the last crashed batch with the next crash, and the drain would only end
+    // at its deadline (messages whose ack died with the connection never arrive).
+    const k: KillRun = { ratePerSec: 2000, durationMs: 4000, atMs: 1000, downtimeMs: 300, drainTimeoutMs: 30_000, retryEveryMs: 200, crashEveryMs: 1500 };
+    const r = await runOnce(exactlyOnceKillSpec(adapter, { storage: 'file', ackWait: '1s' }, k));
+    expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
+    expectExactlyOnceThroughKill(r, k);
   });
 
   it('carries every order of two producers through Order -> Match -> Fill -> Ack exactly once', async () => {

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/pulsar/index.ts';
 import { runOnce, type ExactlyOnceSpec } from '../../src/scenarios/runner.ts';
 import { exactlyOnceSpec, removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
+import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';
 
 afterAll(removeRunDirs);
 const spec = (options: Record<string, unknown>, eo: Partial<ExactlyOnceSpec>) => runSpec(adapter, options, { drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec(eo) });
@@ -28,6 +29,18 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     expect(e.neverApplied).toBe(0);
     expect(e.stateCorrect).toBe(true);
     expect(r.status).toBe('ok');
+  });
+
+  it('applies every message once through retries, consumer crashes and kill -9 with restart of the standalone', { timeout: 400_000 }, async () => {
+    // A standalone takes ~10-20 s to restart here: 20 s measured keeps the restart inside
+    // the window (as scenarios/exactly-once.yaml does). A fixed moderate rate, not closed
+    // loop: at high closed-loop rates the restarted standalone sometimes fails to recover
+    // the topic's ledger ("Digest mismatch", see the README), a separately tracked bug
+    // this test is not about.
+    const k: KillRun = { ratePerSec: 5000, durationMs: 20_000, atMs: 4000, downtimeMs: 1000, drainTimeoutMs: 60_000, retryEveryMs: 500, crashEveryMs: 3000 };
+    const r = await runOnce(exactlyOnceKillSpec(adapter, {}, k));
+    expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
+    expectExactlyOnceThroughKill(r, k);
   });
 
   it('shows at-least-once applying re-sent messages twice', async () => {
