@@ -80,6 +80,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     const [order, ...later] = storedPerStage(r);
     expect(order).toBe(r.delivery.acked);
     expect(later).toEqual([order, order, order]);
+    expect(r.exactlyOnce!.stages!.map((s) => s.stage)).toEqual(['order', 'match', 'fill']);
     expect(r.exactlyOnce!.stages!.slice(1).every((s) => s.crashes > 0)).toBe(true);
     expect(r.exactlyOnce!.faultCounts.stageCrashes).toBeGreaterThan(0);
     expect(r.exactlyOnce!.appliedTwice).toBe(0);
@@ -91,6 +92,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
       runSpec(adapter, { dedup: 'on', transactions: 'off' }, { producers: 2, drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec({ stages: 3, crashEveryMs: 1500 }) }),
     );
     const e = r.exactlyOnce!;
+    expect(e.stages!.map((s) => s.stage)).toEqual(['stage0', 'stage1']);
     expect(e.stages!.every((s) => s.crashes > 0)).toBe(true);
     expect(e.faultCounts.resent).toBeGreaterThan(0);
     expect(e.neverApplied).toBe(0);
