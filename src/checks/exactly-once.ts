@@ -9,6 +9,18 @@ import type { ProducerLedgerSnapshot } from './ledger.ts';
 import { SeqSet } from './seqset.ts';
 import { accountFor, type ApplyLedgerSnapshot } from './apply-ledger.ts';
 
+/** The faults that actually happened in the run, as numbers a test or a reader can check. */
+export interface FaultCounts {
+  /** messages the producers sent again as after a lost ack */
+  resent: number;
+  /** consumer crashes between processing a delivery and acknowledging it */
+  consumerCrashes: number;
+  /** pipeline stage crashes between forwarding and acknowledging */
+  stageCrashes: number;
+  /** broker kill -9s that completed (a planned kill that never happened counts 0) */
+  brokerKills: number;
+}
+
 export interface ExactlyOnceFinding {
   guarantee: string;
   /** what kept (or was meant to keep) each message applied once */
@@ -34,14 +46,16 @@ export interface ExactlyOnceFinding {
   /** p99 end-to-end latency of this run / that of the at-least-once run */
   costRatioP99: number | null;
   comparedWith: string | null;
+  /** the faults for people to read; `faultCounts` holds the same as numbers */
   faults: string[];
+  faultCounts: FaultCounts;
 }
 
 export function judgeExactlyOnce(
   producers: ProducerLedgerSnapshot[],
   applications: ApplyLedgerSnapshot,
   accounts: number,
-  context: { guarantee: string; mechanism: string; faults: string[] },
+  context: { guarantee: string; mechanism: string; faults: string[]; faultCounts: FaultCounts },
 ): ExactlyOnceFinding {
   const expected = new Float64Array(accounts);
   let appliedTwice = 0;
@@ -82,5 +96,6 @@ export function judgeExactlyOnce(
     costRatioP99: null,
     comparedWith: null,
     faults: context.faults,
+    faultCounts: { ...context.faultCounts },
   };
 }

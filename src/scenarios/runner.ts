@@ -20,7 +20,7 @@ import { COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, COUNTER_SENT, Control, S
 import type { FromWorker, LoadSettings, WorkerStart } from './protocol.ts';
 import { injectFault, type FaultPlan } from './fault-schedule.ts';
 import { judgeDurability } from '../checks/durability.ts';
-import { judgeExactlyOnce } from '../checks/exactly-once.ts';
+import { judgeExactlyOnce, type FaultCounts } from '../checks/exactly-once.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import type { ApplyBehaviour, Guarantee } from './scenario.ts';
 
@@ -335,12 +335,20 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const msgsPerSec = receivedInWindow / (measuredMs / 1000);
     const brokerCounts = session.brokerCounts ? await session.brokerCounts().catch((e: Error) => ({ source: `unavailable: ${e.message}` })) : undefined;
     const resent = producerReports.reduce((n, p) => n + p.resent, 0);
+    const faultCounts: FaultCounts = {
+      resent,
+      consumerCrashes: crashes,
+      stageCrashes: stageReports.reduce((n, r) => n + r.crashes, 0),
+      // the kill is marked only once the process is gone: a kill that failed is not counted
+      brokerKills: faultRecord && control.faultNs() > 0 ? 1 : 0,
+    };
     const exactlyOnce =
       eo && applied
         ? judgeExactlyOnce(producerReports, applied, eo.accounts, {
             guarantee: eo.guarantee,
             mechanism: mechanismOf(eo, capabilities, record),
-            faults: faultsOf(eo, resent, crashes + stageReports.reduce((n, r) => n + r.crashes, 0), faultRun !== undefined),
+            faults: faultsOf(eo, faultCounts, faultRun !== undefined),
+            faultCounts,
           })
         : undefined;
     const problems = [...verdict.problems];
@@ -403,11 +411,13 @@ function mechanismOf(eo: ExactlyOnceSpec, c: { deduplication: boolean; transacti
   return parts.join('; ');
 }
 
-function faultsOf(eo: ExactlyOnceSpec, resent: number, crashes: number, brokerKilled: boolean): string[] {
+/** What was planned, each with how often it happened: a planned fault that never came shows 0. */
+function faultsOf(eo: ExactlyOnceSpec, c: FaultCounts, brokerKillPlanned: boolean): string[] {
   const out: string[] = [];
-  if (eo.retryEveryMs > 0) out.push(`producer retries: ${resent} messages re-sent as after a lost ack`);
-  if (eo.crashEveryMs > 0) out.push(`consumer crashes between processing and acknowledging: ${crashes}`);
-  if (brokerKilled) out.push('broker kill -9 and restart (see durability)');
+  if (eo.retryEveryMs > 0) out.push(`producer retries: ${c.resent} messages re-sent as after a lost ack`);
+  if (eo.crashEveryMs > 0) out.push(`consumer crashes between processing and acknowledging: ${c.consumerCrashes}`);
+  if (eo.crashEveryMs > 0 && eo.stages > 1) out.push(`stage crashes between forwarding and acknowledging: ${c.stageCrashes}`);
+  if (brokerKillPlanned) out.push(`broker kill -9 and restart: ${c.brokerKills} (see durability)`);
   if (eo.behaviour !== 'correct') out.push(`deliberately broken consumer: ${eo.behaviour}`);
   return out;
 }

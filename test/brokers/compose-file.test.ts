@@ -18,9 +18,10 @@ const doc = YAML.parse(fs.readFileSync(file, 'utf8')) as { services: Record<stri
 
 describe('docker-compose.yml', () => {
   it('binds every published port to 127.0.0.1', () => {
-    for (const [name, svc] of Object.entries(doc.services)) {
-      for (const p of svc.ports ?? []) expect(p, `${name}: ${p}`).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
-    }
+    const published = Object.entries(doc.services).flatMap(([name, svc]) => (svc.ports ?? []).map((p) => `${name}: ${p}`));
+    // a file that published nothing would pass the check below without checking anything
+    expect(published.length).toBeGreaterThan(0);
+    for (const p of published) expect(p).toMatch(/: 127\.0\.0\.1:\d+:\d+$/);
   });
 
   it('has a 3-node NATS JetStream cluster: pinned image, JetStream on, routes to each other, healthchecks', () => {

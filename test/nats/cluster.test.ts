@@ -4,7 +4,7 @@ import type { SystemSession } from '../../src/core/contract.ts';
 import type { NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import { closeConnection, connectNats } from '../../src/adapters/nats/connection.ts';
 import { liveBrokers } from '../../src/brokers/native/processes.ts';
-import { consume, openNats, publish, reconcile, removeTempDirs } from './helpers.ts';
+import { consume, eventually, openNats, publish, reconcile, removeTempDirs } from './helpers.ts';
 
 let open: SystemSession | undefined;
 afterEach(async () => {
@@ -27,14 +27,20 @@ describe('NATS JetStream 3-node cluster on one host', () => {
     const sent = await publish(session, 1000);
     expect(sent.ackedSet.size).toBe(1000);
 
-    // stream info as the server reports it: a leader and two current replicas
+    // stream info as the server reports it: a leader and two current replicas (a follower
+    // may trail the quorum's acks for a moment, so it gets a few seconds to catch up)
     const nc = await connectNats(init.servers, 'test');
-    const si = await (await jetstreamManager(nc)).streams.info(init.stages[0]!.stream);
+    const jsm = await jetstreamManager(nc);
+    const si = await eventually(
+      () => jsm.streams.info(init.stages[0]!.stream),
+      (i) => (i.cluster?.replicas ?? []).filter((r) => r.current).length === 2,
+    );
     await closeConnection(nc);
     expect(si.config.num_replicas).toBe(3);
     expect(si.cluster?.name).toBe('busbench');
     expect(si.cluster?.leader).toMatch(/^n[123]$/);
-    expect(si.cluster?.replicas?.map((r) => r.name).sort()).toEqual(['n1', 'n2', 'n3'].filter((n) => n !== si.cluster?.leader));
+    const replicas = (si.cluster?.replicas ?? []).map((r) => ({ name: r.name, current: r.current })).sort((a, b) => a.name.localeCompare(b.name));
+    expect(replicas).toEqual(['n1', 'n2', 'n3'].filter((n) => n !== si.cluster?.leader).map((name) => ({ name, current: true })));
     expect((await session.brokerCounts!()).detail).toMatchObject({ replicas: 3 });
 
     await session.faults!.kill();

@@ -21,8 +21,9 @@ const logs: string[] = [];
 const TENANT = 'wire';
 let run = 0;
 
+const external = process.env.BUSBENCH_PULSAR_URL;
+
 beforeAll(async () => {
-  const external = process.env.BUSBENCH_PULSAR_URL;
   if (external) {
     broker = pulsarDeployment('external', { serviceUrl: external, adminUrl: process.env.BUSBENCH_PULSAR_ADMIN });
   } else {
@@ -432,8 +433,9 @@ describe('pulsar wire client against a real broker', () => {
     });
   });
 
-  it('rides through kill -9 and restart of the broker: all messages stored once (dedup)', async () => {
-    if (broker.mode !== 'native') return; // not ours to kill
+  // Skipped visibly, never passed by returning: an attached broker is not ours to kill.
+  it.skipIf(Boolean(external))(`rides through kill -9 and restart of the broker: all messages stored once (dedup)${external ? ' (SKIPPED: BUSBENCH_PULSAR_URL attaches to an external broker)' : ''}`, async () => {
+    expect(broker.mode).toBe('native');
     const t = topic('dedup', 'kill');
     const pc = newClient();
     const cc = newClient();

@@ -2,7 +2,7 @@
  * Client behaviour a standalone broker never shows: lookup redirects and proxies, broker
  * pings, dead peers, error replies, send errors, the broker closing a producer.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PulsarClient } from '../../src/adapters/pulsar/wire/client.ts';
 import { PulsarError, PulsarWireError, isDefinitiveSendError } from '../../src/adapters/pulsar/wire/errors.ts';
 import { Cmd, LookupType, u64 } from '../../src/adapters/pulsar/wire/proto.ts';
@@ -109,26 +109,65 @@ describe('connection', () => {
     expect(a.commands(Cmd.CONNECT)[0]?.connect).toMatchObject({ clientVersion: 'busbench', protocolVersion: 19 });
   });
 
-  it('pings when idle and drops a broker that never answers', async () => {
-    const a = await broker();
-    a.answerPings = false;
-    const c = client(a.url, { keepAliveIntervalMs: 40 });
-    const [conn] = await Promise.all([c.connection({ logical: a.url, physical: a.url })]);
-    const closed = new Promise<Error>((resolve) => conn.onClose(resolve));
-    const err = await closed;
-    expect(a.commands(Cmd.PING).length).toBeGreaterThanOrEqual(1);
-    expect(err).toBeInstanceOf(PulsarWireError);
-    expect(err).toMatchObject({ kind: 'connection' });
-    expect(err.message).toMatch(/presumed dead/);
-  });
+  // The keepalive runs on fake intervals that the test advances one at a time, so what it
+  // sees does not depend on how busy the event loop is; the sockets stay real.
+  describe('keepalive, interval by interval', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
 
-  it('keeps a connection whose broker answers pings', async () => {
-    const a = await broker();
-    const c = client(a.url, { keepAliveIntervalMs: 20 });
-    const conn = await c.connection({ logical: a.url, physical: a.url });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(conn.closed).toBe(false);
-    expect(a.commands(Cmd.PING).length).toBeGreaterThanOrEqual(2);
+    type Conn = Awaited<ReturnType<PulsarClient['connection']>>;
+
+    /**
+     * Counts the reads of the client's socket from now on (after the handshake the broker
+     * sends nothing but PONGs). Anything the broker sent would count as a sign of life, so
+     * the count is taken inside the client rather than by asking it something.
+     */
+    const readsOf = (conn: Conn): (() => number) => {
+      const spy = vi.spyOn(conn as unknown as { onData(chunk: Uint8Array): void }, 'onData');
+      return () => spy.mock.calls.length;
+    };
+
+    const keptAlive = async (answerPings: boolean): Promise<{ a: ScriptedBroker; conn: Conn }> => {
+      const a = await broker();
+      a.answerPings = answerPings;
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      const conn = await client(a.url, { keepAliveIntervalMs: 20 }).connection({ logical: a.url, physical: a.url });
+      return { a, conn };
+    };
+
+    it('pings when idle and drops a broker that never answers', async () => {
+      const { a, conn } = await keptAlive(false);
+      const closed = new Promise<Error>((resolve) => conn.onClose(resolve));
+      // interval 1: CONNECTED was heard; 2: nothing heard, so a PING; 3: still nothing
+      vi.advanceTimersByTime(20);
+      expect(a.commands(Cmd.PING)).toHaveLength(0);
+      vi.advanceTimersByTime(20);
+      await waitFor(() => a.commands(Cmd.PING).length === 1);
+      expect(conn.closed).toBe(false);
+      vi.advanceTimersByTime(20);
+      const err = await closed;
+      expect(conn.closed).toBe(true);
+      expect(a.commands(Cmd.PING)).toHaveLength(1);
+      expect(err).toBeInstanceOf(PulsarWireError);
+      expect(err).toMatchObject({ kind: 'connection' });
+      expect(err.message).toMatch(/presumed dead/);
+    });
+
+    it('keeps a connection whose broker answers pings', async () => {
+      const { a, conn } = await keptAlive(true);
+      const pongs = readsOf(conn);
+      // every other interval is silent and sends a PING; its PONG makes the next one quiet
+      for (let tick = 1; tick <= 10; tick++) {
+        vi.advanceTimersByTime(20);
+        if (tick % 2 === 0) {
+          await waitFor(() => a.commands(Cmd.PING).length === tick / 2);
+          await waitFor(() => pongs() === tick / 2);
+        }
+        expect(conn.closed).toBe(false);
+      }
+      expect(a.commands(Cmd.PING)).toHaveLength(5);
+    });
   });
 
   it('fails a request the broker never answers with a timeout, keeping the connection', async () => {

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/pulsar/index.ts';
 import { runOnce, type ExactlyOnceSpec } from '../../src/scenarios/runner.ts';
 import { exactlyOnceSpec, removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
+import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';
 
 afterAll(removeRunDirs);
 const spec = (options: Record<string, unknown>, eo: Partial<ExactlyOnceSpec>) => runSpec(adapter, options, { drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec(eo) });
@@ -22,14 +23,29 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     const r = await runOnce(spec(adapter.guaranteeOptions!('exactly-once'), {}));
     const e = r.exactlyOnce!;
     expect(r.capabilities.deduplication).toBe(true);
+    expect(e.faultCounts.resent).toBeGreaterThan(0);
+    expect(e.faultCounts.consumerCrashes).toBeGreaterThan(0);
     expect(e.appliedTwice).toBe(0);
     expect(e.neverApplied).toBe(0);
     expect(e.stateCorrect).toBe(true);
     expect(r.status).toBe('ok');
   });
 
+  it('applies every message once through retries, consumer crashes and kill -9 with restart of the standalone', { timeout: 400_000 }, async () => {
+    // A standalone takes ~10-20 s to restart here: 20 s measured keeps the restart inside
+    // the window (as scenarios/exactly-once.yaml does). A fixed moderate rate, not closed
+    // loop: at high closed-loop rates the restarted standalone sometimes fails to recover
+    // the topic's ledger ("Digest mismatch", see the README), a separately tracked bug
+    // this test is not about.
+    const k: KillRun = { ratePerSec: 5000, durationMs: 20_000, atMs: 4000, downtimeMs: 1000, drainTimeoutMs: 60_000, retryEveryMs: 500, crashEveryMs: 3000 };
+    const r = await runOnce(exactlyOnceKillSpec(adapter, {}, k));
+    expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
+    expectExactlyOnceThroughKill(r, k);
+  });
+
   it('shows at-least-once applying re-sent messages twice', async () => {
     const r = await runOnce(spec(adapter.guaranteeOptions!('at-least-once'), { guarantee: 'at-least-once', crashEveryMs: 0 }));
+    expect(r.exactlyOnce!.faultCounts.resent).toBeGreaterThan(0);
     expect(r.exactlyOnce!.appliedTwice).toBeGreaterThan(0);
     expect(r.exactlyOnce!.neverApplied).toBe(0);
   });
@@ -41,6 +57,8 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     expect(e.mechanism).toMatch(/one transaction/);
     expect(e.stages?.map((s) => s.stage)).toEqual(['order', 'match', 'fill']);
     for (const s of e.stages!.slice(1)) expect(s.crashes).toBeGreaterThan(0);
+    expect(e.faultCounts.resent).toBeGreaterThan(0);
+    expect(e.faultCounts.consumerCrashes).toBeGreaterThan(0);
     expect(e.appliedTwice).toBe(0);
     expect(e.neverApplied).toBe(0);
     expect(r.delivery.lost).toBe(0);
@@ -62,7 +80,9 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     const [order, ...later] = storedPerStage(r);
     expect(order).toBe(r.delivery.acked);
     expect(later).toEqual([order, order, order]);
+    expect(r.exactlyOnce!.stages!.map((s) => s.stage)).toEqual(['order', 'match', 'fill']);
     expect(r.exactlyOnce!.stages!.slice(1).every((s) => s.crashes > 0)).toBe(true);
+    expect(r.exactlyOnce!.faultCounts.stageCrashes).toBeGreaterThan(0);
     expect(r.exactlyOnce!.appliedTwice).toBe(0);
   });
 
@@ -72,7 +92,9 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
       runSpec(adapter, { dedup: 'on', transactions: 'off' }, { producers: 2, drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec({ stages: 3, crashEveryMs: 1500 }) }),
     );
     const e = r.exactlyOnce!;
+    expect(e.stages!.map((s) => s.stage)).toEqual(['stage0', 'stage1']);
     expect(e.stages!.every((s) => s.crashes > 0)).toBe(true);
+    expect(e.faultCounts.resent).toBeGreaterThan(0);
     expect(e.neverApplied).toBe(0);
     expect(e.appliedTwice).toBe(0);
     expect(r.delivery.lost).toBe(0);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LaneJournal } from '../../src/adapters/ringbuffer/server/journal.ts';
 import { recoverLane } from '../../src/adapters/ringbuffer/server/recovery.ts';
 import { batchBytes, checkMessage } from './helpers.ts';
@@ -41,29 +41,75 @@ function appendAll(j: LaneJournal, from: number, batches: number, count: number)
 
 const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
 
+/**
+ * Watches the journal's fdatasync calls (the real ones still run): `events` gets "sync" when
+ * a sync has completed, in order with whatever the test logs there (its acks).
+ */
+function watchSyncs(events: string[]): { calls: () => number } {
+  const real = fs.fdatasync;
+  const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    real(fd, (err) => {
+      events.push('sync');
+      cb(err);
+    })) as typeof fs.fdatasync);
+  return { calls: () => spy.mock.calls.length };
+}
+
+/** Appends record `b` (5 messages from seq 5b); its ack logs "ack b" in `events`. */
+function appendLogged(j: LaneJournal, b: number, events: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    j.append(b * 5, b * 5, 5, SIZE, Buffer.from(batchBytes(b * 5, 5, SIZE)), () => {
+      events.push(`ack ${b}`);
+      resolve();
+    });
+  });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('ringbuffer journal', () => {
   it('acknowledges a group after one write and sync, and recovers it all', { timeout: 30_000 }, async () => {
     const dir = tmp();
     const { j, fatal } = journal(dir, 1 << 20);
-    expect(await appendAll(j, 0, 10, 5)).toBe(10);
+    const events: string[] = [];
+    const syncs = watchSyncs(events);
+    const acked = Array.from({ length: 10 }, (_, b) => appendLogged(j, b, events));
+    j.flush();
+    await Promise.all(acked);
+    // one sync for the whole group, completed before any of its ten acks
+    expect(syncs.calls()).toBe(1);
+    expect(events).toEqual(['sync', ...Array.from({ length: 10 }, (_, b) => `ack ${b}`)]);
+    // an append while a group is being written waits for a sync of its own
+    events.length = 0;
+    const first = appendLogged(j, 10, events);
+    j.flush();
+    const second = appendLogged(j, 11, events);
+    j.flush();
+    await Promise.all([first, second]);
+    expect(syncs.calls()).toBe(3);
+    expect(events).toEqual(['sync', 'ack 10', 'sync', 'ack 11']);
     j.close();
     expect(fatal).toEqual([]);
     const r = recoverLane(dir, 3);
-    expect(r).toMatchObject({ appended: 50, committed: 0, lastSeq: 49, truncated: 0 });
+    expect(r).toMatchObject({ appended: 60, committed: 0, lastSeq: 59, truncated: 0 });
     const seqs = r.chunks.flatMap((c) => Array.from({ length: c.count }, (_, i) => checkMessage(c.bytes, i * SIZE, SIZE)));
-    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expect(recoverLane(dir, 4).appended).toBe(0);
   });
 
   it('rolls segments, deletes those consumed but keeps the one with the last record, and resumes after the commit', { timeout: 30_000 }, async () => {
     const dir = tmp();
-    const { j } = journal(dir, 400); // a record of 5 x 16 bytes takes 112: three per segment
+    // A record of 5 x 16 bytes takes 112, a group of three 336: a second group would take
+    // a 400-byte segment past its size, so each group starts a segment of its own.
+    const { j } = journal(dir, 400);
     for (let g = 0; g < 4; g++) await appendAll(j, g * 15, 3, 5);
-    expect(segments(dir).length).toBeGreaterThanOrEqual(4);
+    expect(segments(dir)).toHaveLength(4);
     j.commit(45);
     j.writeCommit();
     // segments entirely before offset 45 are gone; the last one (offsets 45..59) stays
-    expect(segments(dir).length).toBeLessThan(4);
+    expect(segments(dir)).toHaveLength(1);
     j.commit(60);
     j.writeCommit();
     expect(segments(dir)).toHaveLength(1);

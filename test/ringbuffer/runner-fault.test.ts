@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
 import { runOnce, type RunSpec } from '../../src/scenarios/runner.ts';
 import { removeTempDirs, tempDir } from './child-helpers.ts';
+import { removeRunDirs } from '../fixtures/run-spec.ts';
+import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';
 
 function spec(journal: 'none' | 'fsync', drainTimeoutMs: number, extra: Partial<RunSpec> = {}): RunSpec {
   return {
@@ -36,7 +38,10 @@ function spec(journal: 'none' | 'fsync', drainTimeoutMs: number, extra: Partial<
   };
 }
 
-afterAll(removeTempDirs);
+afterAll(() => {
+  removeTempDirs();
+  removeRunDirs();
+});
 
 describe('ringbuffer child mode through the runner with kill -9', () => {
   it('journal none: acknowledged messages are lost, and that is no broken promise', { timeout: 90_000 }, async () => {
@@ -59,6 +64,13 @@ describe('ringbuffer child mode through the runner with kill -9', () => {
     expect(r.delivery.ackedLost).toBe(0);
     expect(r.status).toBe('ok');
     expect(r.durability?.rtoMs).not.toBeNull();
+  });
+
+  it('exactly-once with journal fsync through retries, consumer crashes and kill -9: every message applied once', { timeout: 120_000 }, async () => {
+    const k: KillRun = { ratePerSec: 2000, durationMs: 4000, atMs: 1000, downtimeMs: 300, drainTimeoutMs: 30_000, retryEveryMs: 200, crashEveryMs: 1000 };
+    const r = await runOnce(exactlyOnceKillSpec(adapter, { process: 'child', journal: 'fsync' }, k));
+    expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
+    expectExactlyOnceThroughKill(r, k);
   });
 
   for (const journal of ['none', 'fsync'] as const) {
