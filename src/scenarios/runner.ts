@@ -22,6 +22,7 @@ import { judgeDurability } from '../checks/durability.ts';
 import { judgeExactlyOnce } from '../checks/exactly-once.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import type { ApplyBehaviour, Guarantee } from './scenario.ts';
+import { judgeSchedule, scheduleProblems, SendIntervals, type ScheduleTotals } from './schedule.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** the first workers must be up before the clock starts: broker clients connect here */
@@ -120,6 +121,7 @@ function spawnRole(
   load: LoadSettings,
   onInterval: (m: FromWorker & { type: 'interval' }) => void,
   onError: (err: Error) => void,
+  onSendInterval: (m: FromWorker & { type: 'send-interval' }) => void,
 ): WorkerHandle {
   const start: WorkerStart = {
     role,
@@ -146,6 +148,7 @@ function spawnRole(
   worker.on('message', (m: FromWorker) => {
     if (m.type === 'ready') readyResolve();
     else if (m.type === 'interval') onInterval(m);
+    else if (m.type === 'send-interval') onSendInterval(m);
     else if (m.type === 'producer-done' || m.type === 'consumer-done' || m.type === 'forwarder-done') doneResolve(m);
     else if (m.type === 'error') {
       const err = new BusbenchError('ADAPTER', `${spec.system} ${role} ${id}: ${m.message}`);
@@ -224,6 +227,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     iv.hist.add(LatencyRecorder.fromSparse(m.hist));
     iv.reports++;
   };
+  const sendIntervals = new SendIntervals(spec.producers);
   const abort = (): void => onError(new BusbenchError('INTERRUPTED', 'interrupted'));
   hooks.signal?.addEventListener('abort', abort);
 
@@ -231,7 +235,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
   try {
     const apply = eo ? { guarantee: eo.guarantee, behaviour: eo.behaviour, accounts: eo.accounts, crashEveryMs: eo.crashEveryMs, capabilities } : undefined;
     const lastStage = forwarders;
-    const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError));
+    const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError, (m) => sendIntervals.add(m)));
     for (let c = 0; c < spec.consumers; c++) spawn({ role: 'consumer', id: c, slot: spec.producers + c, stage: lastStage, apply });
     for (let f = 0; f < forwarders; f++) spawn({ role: 'forwarder', id: f, slot: spec.producers + spec.consumers + f, stage: f, apply });
     for (let p = 0; p < spec.producers; p++) spawn({ role: 'producer', id: p, slot: p, stage: 0 });
@@ -279,13 +283,19 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const producerReports: ProducerLedgerSnapshot[] = [];
     const publish = new LatencyRecorder();
     let publishMissed = 0;
+    const sched: ScheduleTotals = { intended: 0, sent: 0, sentInWindow: 0, sendDelay: new LatencyRecorder() };
     for (const w of workers.filter((x) => x.role === 'producer')) {
       const m = await w.done;
       if (m.type !== 'producer-done') continue;
       producerReports.push(m.ledger);
       publish.add(LatencyRecorder.fromSparse(m.publish));
       publishMissed += m.publishMissed;
+      sched.sendDelay.add(LatencyRecorder.fromSparse(m.sendDelay));
+      sched.intended += m.intended;
+      sched.sent += m.ledger.sent;
+      sched.sentInWindow += m.sentInWindow;
     }
+    const schedule = spec.ratePerSec > 0 ? judgeSchedule(sched, spec.ratePerSec, spec.producers, spec.batchSize, spec.durationMs) : undefined;
 
     // Drain: every sent message is either received or, after the timeout, counted lost.
     const expected = producerReports.reduce((s, p) => s + p.sent, 0) - producerReports.reduce((s, p) => s + countOf(p.failed), 0);
@@ -358,6 +368,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const problems = [...verdict.problems];
     if (publishMissed > 0) problems.push(`${publishMissed} acks came too late to be timed`);
     if (e2e.negative > 0) problems.push(`${e2e.negative} negative latencies (clock error)`);
+    if (schedule) problems.push(...scheduleProblems(schedule));
     const result: SystemResult = {
       system: spec.system,
       config: { label: spec.label, ...session.config },
@@ -366,11 +377,12 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       status: statusOf(verdict.problems.length === 0, durability, exactlyOnce),
       ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
       throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.messageSize, measuredMs, receivedInWindow },
-      latency: { e2e: e2e.summary(), publish: publish.summary() },
+      latency: { e2e: e2e.summary(), publish: publish.summary(), ...(schedule ? { sendDelay: sched.sendDelay.summary() } : {}) },
       delivery: verdict.counts,
       ...(brokerCounts ? { broker: crossCheck(brokerCounts, verdict.counts, resent) } : {}),
-      intervals: intervalStats(intervals, spec, startNs, measureStartNs, me),
-      histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), unit: 'ns' },
+      intervals: sendIntervals.annotate(intervalStats(intervals, spec, startNs, measureStartNs, me), (i) => Math.round((startNs + (i + 1) * spec.intervalMs * 1e6 - measureStartNs) / 1e6)),
+      histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), ...(schedule ? { sendDelay: encodeHdr(sched.sendDelay.toHdr()) } : {}), unit: 'ns' },
+      ...(schedule ? { schedule } : {}),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       ...(durability ? { durability: { ...durability } } : {}),
       ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(stageReports.length > 0 ? { stages: stageReports } : {}) } } : {}),

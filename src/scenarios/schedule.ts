@@ -1,0 +1,132 @@
+/**
+ * The fixed-rate send schedule and what became of it.
+ *
+ * With P producers at a total rate R, the run's j-th message is intended at start + j/R
+ * and belongs to producer j mod P: producer p's k-th message is intended at
+ * start + (k·P + p)/R. The producers are phase-shifted, so the combined schedule is
+ * evenly spaced instead of P messages at once every P/R.
+ *
+ * Every message intended before the planned end of the window (warm-up + window) is
+ * sent, however late; only an abort cuts the schedule short, and then the unsent part is
+ * counted.
+ */
+import { LatencyRecorder, type LatencySummary } from '../core/histogram.ts';
+import type { IntervalStats, ScheduleResult } from '../core/result.ts';
+import type { SparseHistogram } from '../core/histogram.ts';
+import { formatUs } from '../report/console.ts';
+
+/** Float noise in R·T (e.g. 5000/3·3) must not add a message to the schedule. */
+const COUNT_EPSILON = 1e-6;
+
+export class Schedule {
+  private readonly nsPerSlot: number;
+
+  constructor(
+    readonly startNs: number,
+    /** messages per second of all producers together */
+    readonly totalRatePerSec: number,
+    readonly producers: number,
+    /** this producer's index, 0 ≤ index < producers */
+    readonly index: number,
+  ) {
+    this.nsPerSlot = 1e9 / totalRatePerSec;
+  }
+
+  /** intended send time of this producer's k-th message (integer ns) */
+  intendedNs(k: number): number {
+    return Math.round(this.startNs + (k * this.producers + this.index) * this.nsPerSlot);
+  }
+
+  /** how many of this producer's messages are intended at or before `nowNs` */
+  dueBy(nowNs: number): number {
+    const slots = Math.floor(((nowNs - this.startNs) * this.totalRatePerSec) / 1e9 + COUNT_EPSILON);
+    return slots < this.index ? 0 : Math.floor((slots - this.index) / this.producers) + 1;
+  }
+
+  /** how many of this producer's messages are intended before `endNs` */
+  countBefore(endNs: number): number {
+    const slots = Math.ceil(((endNs - this.startNs) * this.totalRatePerSec) / 1e9 - COUNT_EPSILON);
+    return slots <= this.index ? 0 : Math.ceil((slots - this.index) / this.producers);
+  }
+}
+
+/** What the producers of one fixed-rate run report about their schedule. */
+export interface ScheduleTotals {
+  /** messages of the schedule (warm-up + window) */
+  intended: number;
+  sent: number;
+  /** handed over inside the measured window */
+  sentInWindow: number;
+  sendDelay: LatencyRecorder;
+}
+
+export type ScheduleStats = ScheduleResult;
+
+/**
+ * A producer kept its schedule when it sent everything intended and its send-delay p99
+ * stays within the larger of 2 ms and the time one full batch takes to come due at its
+ * own rate. 2 ms, because a producer of an asynchronous system sleeps in setTimeout,
+ * whose resolution is 1 ms (and wakes up to ~1 ms later): a producer that naps
+ * politely is not one that falls behind. A full batch's worth, because a producer that
+ * is later than that cannot even send full batches as fast as they come due.
+ */
+export function judgeSchedule(t: ScheduleTotals, totalRatePerSec: number, producers: number, batchSize: number, windowMs: number): ScheduleStats {
+  const limitNs = Math.max(2e6, (batchSize * producers * 1e9) / totalRatePerSec);
+  const delay: LatencySummary | null = t.sendDelay.total > 0 ? t.sendDelay.summary() : null;
+  const p99Us = delay ? delay.p99 : null;
+  const unsent = t.intended - t.sent;
+  return {
+    intendedPerSec: totalRatePerSec,
+    achievedPerSec: t.sentInWindow / (windowMs / 1000),
+    intended: t.intended,
+    sent: t.sent,
+    unsent,
+    sendDelayP99Us: p99Us,
+    kept: unsent <= 0 && p99Us !== null && p99Us * 1000 <= limitNs,
+    rule: `every intended message sent and send-delay p99 ≤ ${(limitNs / 1e6).toFixed(1)} ms (the larger of 2 ms and one full batch at the producer's rate)`,
+  };
+}
+
+/** The findings a fixed-rate run's schedule adds to its problems (status unchanged). */
+export function scheduleProblems(s: ScheduleStats): string[] {
+  const out: string[] = [];
+  if (s.unsent > 0) out.push(`${s.unsent} of ${s.intended} intended messages never sent (run aborted)`);
+  if (!s.kept) {
+    const p99 = s.sendDelayP99Us === null ? 'no data' : formatUs(s.sendDelayP99Us);
+    out.push(`could not sustain ${Math.round(s.intendedPerSec)} msg/s: achieved ${Math.round(s.achievedPerSec)} msg/s, send delay p99 ${p99}`);
+  }
+  return out;
+}
+
+/**
+ * Per interval: messages sent and the send delay, over all producers. An interval's
+ * histogram is kept only until every producer reported it, then reduced to its p99.
+ */
+export class SendIntervals {
+  private readonly open = new Map<number, { sent: number; hist: LatencyRecorder; reports: number }>();
+  private readonly done = new Map<number, { sent: number; p99: number | undefined }>();
+
+  constructor(private readonly producers: number) {}
+
+  add(m: { index: number; sent: number; sendDelay: SparseHistogram }): void {
+    let iv = this.open.get(m.index);
+    if (!iv) this.open.set(m.index, (iv = { sent: 0, hist: new LatencyRecorder(), reports: 0 }));
+    iv.sent += m.sent;
+    iv.hist.add(LatencyRecorder.fromSparse(m.sendDelay));
+    if (++iv.reports < this.producers) return;
+    this.open.delete(m.index);
+    this.done.set(m.index, { sent: iv.sent, p99: iv.hist.total > 0 ? iv.hist.summary().p99 : undefined });
+  }
+
+  /** Adds `sent` and `sendDelayP99` to the interval stats, matched on the interval's end. */
+  annotate(stats: IntervalStats[], tMsOf: (index: number) => number): IntervalStats[] {
+    const byT = new Map(stats.map((s) => [s.tMs, s]));
+    for (const [index, iv] of this.done) {
+      const s = byT.get(tMsOf(index));
+      if (!s) continue;
+      s.sent = iv.sent;
+      if (iv.p99 !== undefined) s.sendDelayP99 = iv.p99;
+    }
+    return stats;
+  }
+}
