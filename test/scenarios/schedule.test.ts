@@ -60,9 +60,11 @@ describe('schedule judgement', () => {
     return { intended, sent, sentInWindow: 900, sendDelay };
   };
 
-  it('keeps a schedule whose send delay stays within 2 ms and reports the achieved rate', () => {
-    const s = judgeSchedule(totals(1.5e6), 100, 1, 16, 9000);
-    expect(s).toMatchObject({ kept: true, unsent: 0, intended: 1000, sent: 1000, achievedPerSec: 100, intendedPerSec: 100 });
+  it('keeps a schedule whose send delay stays within 5 ms and reports the achieved rate', () => {
+    // 16 messages at 10,000 msg/s come due in 1.6 ms: the 5 ms floor applies
+    const s = judgeSchedule(totals(4.9e6), 10_000, 1, 16, 9000);
+    expect(s).toMatchObject({ kept: true, unsent: 0, intended: 1000, sent: 1000, achievedPerSec: 100, intendedPerSec: 10_000 });
+    expect(judgeSchedule(totals(5.1e6), 10_000, 1, 16, 9000).kept).toBe(false);
   });
 
   it('allows a full batch worth of delay when that is longer than 2 ms', () => {
