@@ -22,7 +22,7 @@ import { judgeDurability } from '../checks/durability.ts';
 import { judgeExactlyOnce } from '../checks/exactly-once.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import type { ApplyBehaviour, Guarantee } from './scenario.ts';
-import { judgeSchedule, scheduleProblems, SendIntervals, type ScheduleTotals } from './schedule.ts';
+import { intendedTotal, judgeSchedule, scheduleProblems, SendIntervals, type ScheduleTotals } from './schedule.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** the first workers must be up before the clock starts: broker clients connect here */
@@ -285,8 +285,12 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     let publishMissed = 0;
     const sched: ScheduleTotals = { intended: 0, sent: 0, sentInWindow: 0, sendDelay: new LatencyRecorder() };
     for (const w of workers.filter((x) => x.role === 'producer')) {
-      const m = await w.done;
-      if (m.type !== 'producer-done') continue;
+      // a failed producer: the run fails below, with the count of what was never sent
+      const m = await w.done.catch((e: unknown) => {
+        if (!failure) throw e;
+        return undefined;
+      });
+      if (m?.type !== 'producer-done') continue;
       producerReports.push(m.ledger);
       publish.add(LatencyRecorder.fromSparse(m.publish));
       publishMissed += m.publishMissed;
@@ -345,7 +349,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       applied = m.applied ?? applied;
       record = m.record ?? record;
     }
-    if (failure) throw failure;
+    if (failure) throw withUnsent(failure, spec, control, startNs, measureStartNs + spec.durationMs * 1e6);
 
     const verdict = reconcile(producerReports, consumerReports);
     const faultRecord = faultRun ? await faultRun : undefined;
@@ -394,6 +398,16 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     await Promise.allSettled(workers.map((w) => w.worker.terminate()));
     await session.close();
   }
+}
+
+/** An aborted fixed-rate run says how much of its schedule it never sent. */
+function withUnsent(failure: Error, spec: RunSpec, control: Control, startNs: number, plannedEndNs: number): Error {
+  if (spec.ratePerSec <= 0 || !(failure instanceof BusbenchError)) return failure;
+  let sent = 0;
+  for (let p = 0; p < spec.producers; p++) sent += control.counter(p, COUNTER_SENT);
+  const intended = intendedTotal(startNs, plannedEndNs, spec.ratePerSec, spec.producers);
+  if (sent >= intended) return failure;
+  return new BusbenchError(failure.code, `${failure.message}; ${intended - sent} of ${intended} intended messages never sent`, { cause: failure });
 }
 
 /**

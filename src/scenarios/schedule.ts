@@ -60,6 +60,13 @@ export class Schedule {
   }
 }
 
+/** messages of all producers' schedules together, intended in [startNs, endNs) */
+export function intendedTotal(startNs: number, endNs: number, totalRatePerSec: number, producers: number): number {
+  let n = 0;
+  for (let p = 0; p < producers; p++) n += new Schedule(startNs, totalRatePerSec, producers, p).countBefore(endNs);
+  return n;
+}
+
 /** What the producers of one fixed-rate run report about their schedule. */
 export interface ScheduleTotals {
   /** messages of the schedule (warm-up + window) */
@@ -126,13 +133,21 @@ export class SendIntervals {
     if (!iv) this.open.set(m.index, (iv = { sent: 0, hist: new LatencyRecorder(), reports: 0 }));
     iv.sent += m.sent;
     iv.hist.add(LatencyRecorder.fromSparse(m.sendDelay));
-    if (++iv.reports < this.producers) return;
-    this.open.delete(m.index);
-    this.done.set(m.index, { sent: iv.sent, p99: iv.hist.total > 0 ? iv.hist.summary().p99 : undefined });
+    if (++iv.reports >= this.producers) this.close(m.index, iv);
   }
 
-  /** Adds `sent` and `sendDelayP99` to the interval stats, matched on the interval's end. */
+  private close(index: number, iv: { sent: number; hist: LatencyRecorder }): void {
+    this.open.delete(index);
+    this.done.set(index, { sent: iv.sent, p99: iv.hist.total > 0 ? iv.hist.summary().p99 : undefined });
+  }
+
+  /**
+   * Adds `sent` and `sendDelayP99` to the interval stats, matched on the interval's end.
+   * Call once the producers are done: a producer reports no interval after its last send,
+   * so intervals some of them never reported are complete too.
+   */
   annotate(stats: IntervalStats[], tMsOf: (index: number) => number): IntervalStats[] {
+    for (const [index, iv] of [...this.open]) this.close(index, iv);
     const byT = new Map(stats.map((s) => [s.tMs, s]));
     for (const [index, iv] of this.done) {
       const s = byT.get(tMsOf(index));

@@ -82,7 +82,7 @@ describe('schedule judgement', () => {
 });
 
 describe('per-interval send figures', () => {
-  it('merges the producers of an interval once all reported, and leaves other intervals alone', () => {
+  it('merges the producers of an interval, also one a producer never reported after its last send', () => {
     const h = (ns: number, n: number): LatencyRecorder => {
       const r = new LatencyRecorder();
       r.recordMany(ns, n);
@@ -91,11 +91,13 @@ describe('per-interval send figures', () => {
     const iv = new SendIntervals(2);
     iv.add({ index: 0, sent: 10, sendDelay: h(1e3, 10).toSparse() });
     iv.add({ index: 0, sent: 5, sendDelay: h(4e6, 5).toSparse() });
-    iv.add({ index: 1, sent: 7, sendDelay: h(1e3, 7).toSparse() }); // the second producer never reported
+    iv.add({ index: 1, sent: 7, sendDelay: h(1e3, 7).toSparse() }); // the second producer had stopped
     const stat = (tMs: number): IntervalStats => ({ tMs, phase: 'measure', received: 0, msgsPerSec: 0, p50: 0, p99: 0, max: 0 });
-    const out = iv.annotate([stat(100), stat(200)], (i) => (i + 1) * 100);
+    const out = iv.annotate([stat(100), stat(200), stat(300)], (i) => (i + 1) * 100);
     expect(out[0]!.sent).toBe(15);
     expect(out[0]!.sendDelayP99).toBeCloseTo(4000, -1);
-    expect(out[1]!.sent).toBeUndefined();
+    expect(out[1]!.sent).toBe(7);
+    expect(out[1]!.sendDelayP99).toBeCloseTo(1, 0);
+    expect(out[2]!.sent).toBeUndefined();
   });
 });
