@@ -65,13 +65,16 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   const matrix = result.cells.some((c) => c.repetitions > 1 || c.cell) ? ['', cellTable(result)] : [];
   const colour = (code: number, text: string): string => paint(stream, code, text);
   const findings = [durabilityTable(result.systems, colour), exactlyOnceTable(result.systems, colour)].flatMap((t) => (t ? ['', t] : []));
-  // Closed loop has no schedule: a batch is stamped once, when it is handed over.
-  const meaning =
-    p.mode === 'closed'
-      ? "latency end-to-end from the batch's hand-over to the system (closed loop: includes queueing behind the in-flight window)"
-      : 'latency end-to-end from intended send time';
+  const meaning = latencyMeaning(p.mode === 'closed', result.systems.some((s) => s.config.ratePerSec === 'max'));
   const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; ${meaning}; clock read ${result.environment.clockNsPerCall} ns`;
   return [header, '', table, ...matrix, ...findings, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+/** Closed loop has no schedule: a batch is stamped once, when it is handed over. */
+function latencyMeaning(closed: boolean, someMax: boolean): string {
+  const handOver = "from the batch's hand-over to the system (closed loop: includes queueing behind the in-flight window)";
+  if (closed) return `latency end-to-end ${handOver}`;
+  return someMax ? `latency end-to-end from intended send time at a fixed rate, and in rate=max runs ${handOver}` : 'latency end-to-end from intended send time';
 }
 
 /** Fixed rate: the send delay, and in red when the producers could not keep the schedule. */

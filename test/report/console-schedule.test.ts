@@ -30,6 +30,14 @@ describe('console summary and the send schedule', () => {
     expect(text).not.toMatch(/never sent/);
   });
 
+  it('says both meanings when an open-loop scenario also has rate=max runs', () => {
+    const closed = systemResult({ system: 'nats' });
+    closed.config.ratePerSec = 'max';
+    const r = runResult([closed, systemResult({ system: 'nats' })]);
+    r.parameters.mode = 'open';
+    expect(summaryTable(r, stream)).toMatch(/from intended send time at a fixed rate, and in rate=max runs from the batch's hand-over to the system/);
+  });
+
   it('counts what an aborted fixed-rate run left unsent', () => {
     const s = systemResult({ system: 'nats' });
     s.schedule = { intendedPerSec: 1000, achievedPerSec: 1000, intended: 13_000, sent: 9000, unsent: 4000, sendDelayP99Us: 100, kept: false, rule: 'r' };
