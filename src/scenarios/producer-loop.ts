@@ -5,10 +5,14 @@
  * producer bounds the in-flight window. The send time of a batch is read once per batch
  * (a clock read costs ~150 ns here, as much as moving a 512-byte message).
  *
- * Open loop (fixed rate): message k is *intended* to leave at start + k/rate, and that
+ * Open loop (fixed rate): each message has an *intended* send time on the run's schedule
+ * (schedule.ts: producers phase-shifted so that together they send evenly), and that
  * intended time is what the message carries. When the producer falls behind (a stall,
  * a full window) it catches up with messages stamped with their intended times, so the
- * stall shows in every later message's latency instead of vanishing (coordinated omission).
+ * stall shows in every later message's latency instead of vanishing (coordinated
+ * omission), and it sends the whole schedule even past the window's end: the messages
+ * a stall delays most are the ones that must not go missing. How late each message
+ * was handed over is the send delay.
  */
 import { monoNs } from '../core/clock.ts';
 import type { OutboundBatch, Producer } from '../core/contract.ts';
