@@ -242,7 +242,7 @@ class SendLoop {
         await awaitDue(this.control, this.schedule!.intendedNs(this.seq) - now, this.sawAsync);
         continue;
       }
-      await this.handOver(n);
+      await this.handOver(n, now);
       if (this.nextRetryNs > 0 && now >= this.nextRetryNs) await this.retry(retryEveryNs);
       this.control.setCounter(slot, COUNTER_SENT, this.seq);
     }
@@ -268,7 +268,8 @@ class SendLoop {
     return n;
   }
 
-  private async handOver(n: number): Promise<void> {
+  /** `stampedNs`: closed loop's send time, read once per batch (no second clock read) */
+  private async handOver(n: number, stampedNs: number): Promise<void> {
     const b = this.batch;
     b.bytes = n === this.load.batchSize ? this.staging : this.staging.subarray(0, n * this.load.messageSize);
     b.count = n;
@@ -276,7 +277,8 @@ class SendLoop {
     // Count as sent before handing over: a synchronous system acks inside send().
     this.seq += n;
     this.ledger.sent = this.seq;
-    this.account.handedOver(monoNs(), n, this.schedule ? this.intended : null);
+    if (this.schedule) this.account.handedOver(monoNs(), n, this.intended);
+    else this.account.handedOver(stampedNs, n, null);
     const pending = this.producer.send(b);
     if (pending) {
       this.sawAsync = true;
