@@ -121,7 +121,9 @@ class SendAccount {
  * with its own intended time, so the delay shows in the send-delay histogram.
  */
 async function awaitDue(control: Control, gapNs: number, async: boolean): Promise<void> {
-  if (async || gapNs > 2e6) await sleep(Math.max(1, Math.ceil(gapNs / 1e6)));
+  // a synchronous system wakes from a long sleep ~1 ms early and waits out the rest precisely
+  if (gapNs > 2e6) await sleep(async ? Math.ceil(gapNs / 1e6) : Math.floor(gapNs / 1e6) - 1);
+  else if (async) await sleep(1);
   else control.waitWhile(control.runState, gapNs / 1e6);
 }
 
