@@ -86,6 +86,29 @@ export interface IntervalStats {
   p50: number;
   p99: number;
   max: number;
+  /** messages the producers handed over in this interval (fixed rate and closed loop) */
+  sent?: number;
+  /** send-delay p99 of the messages handed over in this interval, µs (fixed rate; absent without data) */
+  sendDelayP99?: number;
+}
+
+/**
+ * A fixed-rate run's schedule against what the producers managed. `intended` is
+ * rate × (warm-up + window) messages, `achievedPerSec` the messages handed over inside
+ * the window per second of it. `kept` applies `rule`; a schedule not kept is a finding
+ * (in `error`), not a delivery error.
+ */
+export interface ScheduleResult {
+  intendedPerSec: number;
+  achievedPerSec: number;
+  intended: number;
+  sent: number;
+  /** intended but never sent: only an aborted run leaves any */
+  unsent: number;
+  /** null: no message intended inside the window was sent */
+  sendDelayP99Us: number | null;
+  kept: boolean;
+  rule: string;
 }
 
 export interface SystemResult {
@@ -105,13 +128,18 @@ export interface SystemResult {
    * window, counted there only.
    */
   throughput: { msgsPerSec: number; bytesPerSec: number; measuredMs: number; receivedInWindow: number; repeatsInWindow?: number };
-  /** e2e: first deliveries; redelivery: repeat deliveries (both of messages sent in the window) */
-  latency: { e2e: LatencySummary; publish: LatencySummary; redelivery?: LatencySummary };
+  /**
+   * e2e: first deliveries; redelivery: repeat deliveries (both of messages sent in the window);
+   * sendDelay: intended send time → handed to the system's producer (fixed rate only)
+   */
+  latency: { e2e: LatencySummary; publish: LatencySummary; redelivery?: LatencySummary; sendDelay?: LatencySummary };
   delivery: DeliveryCounts;
   /** agrees: stored and delivered (where reported and comparable) within the ledger's bounds; false makes status 'warning' */
   broker?: BrokerCounts & { agrees: boolean | null; note?: string };
   intervals: IntervalStats[];
-  histograms: { e2e: string; publish: string; redelivery?: string; unit: 'ns' };
+  histograms: { e2e: string; publish: string; redelivery?: string; sendDelay?: string; unit: 'ns' };
+  /** fixed-rate runs only */
+  schedule?: ScheduleResult;
   peakRssBytes: number;
   durability?: Record<string, unknown>;
   exactlyOnce?: ExactlyOnceFinding & { stages?: Array<{ stage: string; forwarded: number; crashes: number; aborted: number }> };

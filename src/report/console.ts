@@ -70,13 +70,34 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (held > 0) notes.push(paint(stream, 33, `${s.system}: drain deadline reached with ${held} messages still held by the broker: up to ${Math.min(held, s.delivery.lost)} of the ${s.delivery.lost} lost are undelivered at deadline, not proven lost`));
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
+    notes.push(...scheduleNotes(s, stream));
   }
   const p = result.parameters;
   const matrix = result.cells.some((c) => c.repetitions > 1 || c.cell) ? ['', cellTable(result)] : [];
   const colour = (code: number, text: string): string => paint(stream, code, text);
   const findings = [durabilityTable(result.systems, colour), exactlyOnceTable(result.systems, colour)].flatMap((t) => (t ? ['', t] : []));
-  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; latency end-to-end from intended send time; clock read ${result.environment.clockNsPerCall} ns`;
+  const meaning = latencyMeaning(p.mode === 'closed', result.systems.some((s) => s.config.ratePerSec === 'max'));
+  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; ${meaning}; clock read ${result.environment.clockNsPerCall} ns`;
   return [header, '', table, ...matrix, ...findings, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+/** Closed loop has no schedule: a batch is stamped once, when it is handed over. */
+function latencyMeaning(closed: boolean, someMax: boolean): string {
+  const handOver = "from the batch's hand-over to the system (closed loop: includes queueing behind the in-flight window)";
+  if (closed) return `latency end-to-end ${handOver}`;
+  return someMax ? `latency end-to-end from intended send time at a fixed rate, and in rate=max runs ${handOver}` : 'latency end-to-end from intended send time';
+}
+
+/** Fixed rate: the send delay, and in red when the producers could not keep the schedule. */
+function scheduleNotes(s: SystemResult, stream: NodeJS.WriteStream): string[] {
+  const d = s.latency.sendDelay;
+  const sc = s.schedule;
+  if (!sc) return [];
+  const out = d && d.count > 0 ? [`${s.system}: send delay (intended→handed over) p50 ${formatUs(d.p50)}, p99 ${formatUs(d.p99)}, max ${formatUs(d.max)}`] : [];
+  const p99 = sc.sendDelayP99Us === null ? 'no data' : formatUs(sc.sendDelayP99Us);
+  if (!sc.kept) out.push(paint(stream, 31, `${s.system}: could not sustain ${formatRate(sc.intendedPerSec)} msg/s: achieved ${formatRate(sc.achievedPerSec)} msg/s, send delay p99 ${p99}`));
+  if (sc.unsent > 0) out.push(paint(stream, 31, `${s.system}: ${sc.unsent} of ${sc.intended} intended messages never sent (run aborted)`));
+  return out;
 }
 
 /** Per matrix cell: the median over repetitions and the spread (min–max) around it. */

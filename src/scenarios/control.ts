@@ -4,7 +4,11 @@
  *
  * The run's timeline is fixed before the start and written here once: every thread
  * reads the same monotonic clock, so all of them agree on when warm-up ends and the
- * measured window closes without any message passing.
+ * measured window closes without any message passing. Its words are integer ns in a
+ * BigInt64Array, written and read with Atomics: workers poll them while the runner
+ * writes, and a plain store gives no guarantee a reader ever sees it, or sees the
+ * words in order. startNs is stored last and read first, so a reader that sees it
+ * set sees the rest of the timeline.
  */
 import type { RunControl } from '../core/contract.ts';
 
@@ -38,12 +42,12 @@ export interface Timeline {
 
 export class Control implements RunControl {
   private readonly state: Int32Array;
-  private readonly times: Float64Array;
+  private readonly times: BigInt64Array;
   private readonly counters: Float64Array;
 
   constructor(readonly buffers: ControlBuffers) {
     this.state = new Int32Array(buffers.state);
-    this.times = new Float64Array(buffers.timeline);
+    this.times = new BigInt64Array(buffers.timeline);
     this.counters = new Float64Array(buffers.counters);
   }
 
@@ -69,27 +73,39 @@ export class Control implements RunControl {
   }
 
   setTimeline(t: Timeline): void {
-    this.times[0] = t.startNs;
-    this.times[1] = t.measureStartNs;
-    this.times[2] = t.measureEndNs;
+    Atomics.store(this.times, 1, BigInt(Math.round(t.measureStartNs)));
+    Atomics.store(this.times, 2, BigInt(Math.round(t.measureEndNs)));
+    Atomics.store(this.times, 0, BigInt(Math.round(t.startNs)));
   }
 
   timeline(): Timeline {
-    return { startNs: this.times[0]!, measureStartNs: this.times[1]!, measureEndNs: this.times[2]! };
+    const startNs = this.time(0);
+    return { startNs, measureStartNs: this.time(1), measureEndNs: this.time(2) };
   }
 
   /** When a fault was injected (monoNs), or 0: workers time recovery from it. */
   faultNs(): number {
-    return this.times[3]!;
+    return this.time(3);
   }
 
   markFault(nowNs: number): void {
-    this.times[3] = nowNs;
+    Atomics.store(this.times, 3, BigInt(Math.round(nowNs)));
   }
 
-  /** Pulls the end of the measured window forward (e.g. on Ctrl-C or a failed worker). */
+  /**
+   * Pulls the end of the measured window forward (e.g. on Ctrl-C or a failed worker),
+   * never back: a compare-and-swap, so of two racing pulls the earlier end wins.
+   */
   endMeasurementNow(nowNs: number): void {
-    if (this.times[2]! > nowNs) this.times[2] = nowNs;
+    const now = BigInt(Math.round(nowNs));
+    for (;;) {
+      const end = Atomics.load(this.times, 2);
+      if (end <= now || Atomics.compareExchange(this.times, 2, end, now) === end) return;
+    }
+  }
+
+  private time(i: number): number {
+    return Number(Atomics.load(this.times, i));
   }
 
   setCounter(slot: number, which: number, value: number): void {

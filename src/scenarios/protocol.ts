@@ -57,7 +57,21 @@ export interface WorkerStart {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'interval'; index: number; received: number; hist: SparseHistogram }
-  | { type: 'producer-done'; ledger: ProducerLedgerSnapshot; publish: SparseHistogram; publishMissed: number; resent: number }
+  /** a producer's interval of hand-over time: messages sent, and their send delay (fixed rate) */
+  | { type: 'send-interval'; index: number; sent: number; sendDelay: SparseHistogram }
+  | {
+      type: 'producer-done';
+      ledger: ProducerLedgerSnapshot;
+      publish: SparseHistogram;
+      publishMissed: number;
+      resent: number;
+      /** intended send time → hand-over, messages intended inside the window (fixed rate) */
+      sendDelay: SparseHistogram;
+      /** messages of this producer's schedule (warm-up + window); 0 in closed loop */
+      intended: number;
+      /** messages handed over inside the measured window */
+      sentInWindow: number;
+    }
   | {
       type: 'consumer-done';
       ledger: ConsumerLedgerSnapshot;

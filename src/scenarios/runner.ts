@@ -23,6 +23,7 @@ import { judgeDurability } from '../checks/durability.ts';
 import { judgeExactlyOnce, type FaultCounts } from '../checks/exactly-once.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import type { ApplyBehaviour, Guarantee } from './scenario.ts';
+import { intendedTotal, judgeSchedule, scheduleProblems, SendIntervals, type ScheduleTotals } from './schedule.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** the first workers must be up before the clock starts: broker clients connect here */
@@ -122,6 +123,7 @@ function spawnRole(
   load: LoadSettings,
   onInterval: (m: FromWorker & { type: 'interval' }) => void,
   onError: (err: Error) => void,
+  onSendInterval: (m: FromWorker & { type: 'send-interval' }) => void,
 ): WorkerHandle {
   const start: WorkerStart = {
     role,
@@ -149,6 +151,7 @@ function spawnRole(
   worker.on('message', (m: FromWorker) => {
     if (m.type === 'ready') readyResolve();
     else if (m.type === 'interval') onInterval(m);
+    else if (m.type === 'send-interval') onSendInterval(m);
     else if (m.type === 'producer-done' || m.type === 'consumer-done' || m.type === 'forwarder-done') doneResolve(m);
     else if (m.type === 'error') {
       const err = new BusbenchError('ADAPTER', `${spec.system} ${role} ${id}: ${m.message}`);
@@ -227,6 +230,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     iv.hist.add(LatencyRecorder.fromSparse(m.hist));
     iv.reports++;
   };
+  const sendIntervals = new SendIntervals(spec.producers);
   const abort = (): void => onError(new BusbenchError('INTERRUPTED', 'interrupted'));
   hooks.signal?.addEventListener('abort', abort);
 
@@ -234,7 +238,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
   try {
     const apply = eo ? { guarantee: eo.guarantee, behaviour: eo.behaviour, accounts: eo.accounts, crashEveryMs: eo.crashEveryMs, capabilities } : undefined;
     const lastStage = forwarders;
-    const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError));
+    const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError, (m) => sendIntervals.add(m)));
     // Several consumers share which messages any of them had: each message counts once.
     const firstSeen = spec.consumers > 1 ? createFirstSeen(spec.producers) : undefined;
     for (let c = 0; c < spec.consumers; c++) spawn({ role: 'consumer', id: c, slot: spec.producers + c, stage: lastStage, apply, firstSeen });
@@ -284,13 +288,23 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const producerReports: ProducerLedgerSnapshot[] = [];
     const publish = new LatencyRecorder();
     let publishMissed = 0;
+    const sched: ScheduleTotals = { intended: 0, sent: 0, sentInWindow: 0, sendDelay: new LatencyRecorder() };
     for (const w of workers.filter((x) => x.role === 'producer')) {
-      const m = await w.done;
-      if (m.type !== 'producer-done') continue;
+      // a failed producer: the run fails below, with the count of what was never sent
+      const m = await w.done.catch((e: unknown) => {
+        if (!failure) throw e;
+        return undefined;
+      });
+      if (m?.type !== 'producer-done') continue;
       producerReports.push(m.ledger);
       publish.add(LatencyRecorder.fromSparse(m.publish));
       publishMissed += m.publishMissed;
+      sched.sendDelay.add(LatencyRecorder.fromSparse(m.sendDelay));
+      sched.intended += m.intended;
+      sched.sent += m.ledger.sent;
+      sched.sentInWindow += m.sentInWindow;
     }
+    const schedule = spec.ratePerSec > 0 ? judgeSchedule(sched, spec.ratePerSec, spec.producers, spec.batchSize, spec.durationMs) : undefined;
 
     // Drain: every sent message is either received or, after the timeout, counted lost.
     const expected = producerReports.reduce((s, p) => s + p.sent, 0) - producerReports.reduce((s, p) => s + countOf(p.failed), 0);
@@ -322,7 +336,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       applied = m.applied ?? applied;
       record = m.record ?? record;
     }
-    if (failure) throw failure;
+    if (failure) throw withUnsent(failure, spec, control, startNs, measureStartNs + spec.durationMs * 1e6);
 
     const verdict = reconcile(producerReports, consumerReports);
     if (heldAtDeadline !== undefined) verdict.counts.undeliveredAtDeadline = heldAtDeadline;
@@ -360,6 +374,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const broker = brokerCounts
       ? crossCheck(brokerCounts, verdict.counts, { resent, stages: eo?.stages ?? 1, reconnected: consumerCrashes > 0, restarted: faultRun !== undefined, durable: capabilities.durable })
       : undefined;
+    if (schedule) problems.push(...scheduleProblems(schedule));
     const result: SystemResult = {
       system: spec.system,
       config: { label: spec.label, ...session.config },
@@ -368,11 +383,18 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       status: withCrossCheck(statusOf(verdict.problems.length === 0, durability, exactlyOnce), broker),
       ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
       throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.messageSize, measuredMs, receivedInWindow, repeatsInWindow },
-      latency: { e2e: e2e.summary(), publish: publish.summary(), redelivery: redelivery.summary() },
+      latency: { e2e: e2e.summary(), publish: publish.summary(), redelivery: redelivery.summary(), ...(schedule ? { sendDelay: sched.sendDelay.summary() } : {}) },
       delivery: verdict.counts,
       ...(broker ? { broker } : {}),
-      intervals: intervalStats(intervals, spec, startNs, measureStartNs, me),
-      histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), redelivery: encodeHdr(redelivery.toHdr()), unit: 'ns' },
+      intervals: sendIntervals.annotate(intervalStats(intervals, spec, startNs, measureStartNs, me), (i) => Math.round((startNs + (i + 1) * spec.intervalMs * 1e6 - measureStartNs) / 1e6)),
+      histograms: {
+        e2e: encodeHdr(e2e.toHdr()),
+        publish: encodeHdr(publish.toHdr()),
+        redelivery: encodeHdr(redelivery.toHdr()),
+        ...(schedule ? { sendDelay: encodeHdr(sched.sendDelay.toHdr()) } : {}),
+        unit: 'ns',
+      },
+      ...(schedule ? { schedule } : {}),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       ...(durability ? { durability: { ...durability } } : {}),
       ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(stageReports.length > 0 ? { stages: stageReports } : {}) } } : {}),
@@ -384,6 +406,16 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     await Promise.allSettled(workers.map((w) => w.worker.terminate()));
     await session.close();
   }
+}
+
+/** An aborted fixed-rate run says how much of its schedule it never sent. */
+function withUnsent(failure: Error, spec: RunSpec, control: Control, startNs: number, plannedEndNs: number): Error {
+  if (spec.ratePerSec <= 0 || !(failure instanceof BusbenchError)) return failure;
+  let sent = 0;
+  for (let p = 0; p < spec.producers; p++) sent += control.counter(p, COUNTER_SENT);
+  const intended = intendedTotal(startNs, plannedEndNs, spec.ratePerSec, spec.producers);
+  if (sent >= intended) return failure;
+  return new BusbenchError(failure.code, `${failure.message}; ${intended - sent} of ${intended} intended messages never sent`, { cause: failure });
 }
 
 /**

@@ -47,8 +47,18 @@ async function main(): Promise<void> {
       load,
       (acks) => side.createProducer(start.init, { producerId: start.id, stage: 0, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
       () => post({ type: 'ready' }),
+      (index, sent, sendDelay) => post({ type: 'send-interval', index, sent, sendDelay: sendDelay.toSparse() }),
     );
-    post({ type: 'producer-done', ledger: out.ledger.snapshot(), publish: out.publish.toSparse(), publishMissed: out.publishMissed, resent: out.ledger.resent });
+    post({
+      type: 'producer-done',
+      ledger: out.ledger.snapshot(),
+      publish: out.publish.toSparse(),
+      publishMissed: out.publishMissed,
+      resent: out.ledger.resent,
+      sendDelay: out.sendDelay.toSparse(),
+      intended: out.intended,
+      sentInWindow: out.sentInWindow,
+    });
   } else if (start.role === 'forwarder') {
     // Transactions only where the run's configuration turned them on (capabilities).
     const eo = start.apply;

@@ -8,12 +8,15 @@
  *          Nobody has to wake it, but Node's shortest timed wait is ~0.1 ms here (asking
  *          for 20 µs sleeps 90-120 µs), which is added to the latency of whatever
  *          arrives during the nap.
- *   block  spins for up to SPIN_BEFORE_PARK_NS (200 µs), then announces itself in a
- *          "parked" word and sleeps in Atomics.wait until the other side notifies (a
- *          consumer with several lanes sleeps on its doorbell). Under load it never
- *          parks (it behaves like spin); when idle it gives the core back. The other side
- *          pays one Atomics.load per publish to see whether anyone is parked, and a
- *          notify only when someone is. This is the default.
+ *   block  spins briefly, then announces itself in a "parked" word and sleeps in
+ *          Atomics.wait until the other side notifies (a consumer with several lanes
+ *          sleeps on its doorbell). The spin adapts between SPIN_MIN_NS and SPIN_MAX_NS:
+ *          it doubles after a wait that ended within SPIN_MAX_NS and halves after a
+ *          longer one. A side under load (waits of tens of µs) spins and never pays a
+ *          wake-up; one at a modest fixed rate (waits of hundreds of µs) parks almost at
+ *          once and leaves the cores to the other threads. The other side pays one
+ *          Atomics.load per publish to see whether anyone is parked, and a notify only
+ *          when someone is. This is the default.
  *
  * Every mode re-checks `control.stopping()` at least every PARK_SLICE_MS, so a
  * wind-down never waits on a sleeper, and honours a deadline (receive's maxWaitMs).
@@ -25,11 +28,13 @@ export const WAIT_MODES = ['spin', 'yield', 'block'] as const;
 export type WaitMode = (typeof WAIT_MODES)[number];
 
 /**
- * Longer than the gap between two batches of a busy producer (stamping 128 messages
- * takes ~50 µs in a worker here), so a loaded consumer never parks; only a lane idle
- * for longer sleeps. The price: an idle side burns up to this long per wait.
+ * Longest spin of mode block: above the gap between two batches of a busy producer
+ * (stamping 128 messages takes ~50 µs in a worker here), so a loaded consumer does not
+ * park. Waits longer than this are not worth spinning for: a wake-up costs far less.
  */
-export const SPIN_BEFORE_PARK_NS = 200_000;
+export const SPIN_MAX_NS = 100_000;
+/** Shortest spin: a few rounds of polls, enough for a writer that is mid-publish. */
+export const SPIN_MIN_NS = 2_000;
 /** Longest sleep before re-checking stop and deadline. */
 export const PARK_SLICE_MS = 5;
 const YIELD_NAP_MS = 0.02;
@@ -61,6 +66,8 @@ export interface WaitStats {
 export class Waiter {
   readonly stats: WaitStats = { parks: 0, timeouts: 0 };
   private readonly nap = new Int32Array(new SharedArrayBuffer(4));
+  /** mode block's current spin before parking */
+  private spinNs = SPIN_MIN_NS;
 
   constructor(
     readonly mode: WaitMode,
@@ -74,7 +81,15 @@ export class Waiter {
    * (Infinity: no deadline). Returns whether the condition holds.
    */
   until(p: Parking, untilNs: number): boolean {
-    const spinEndNs = this.mode === 'spin' ? Number.POSITIVE_INFINITY : this.mode === 'block' ? monoNs() + SPIN_BEFORE_PARK_NS : 0;
+    if (this.mode !== 'block') return this.poll(p, untilNs, this.mode === 'spin' ? Number.POSITIVE_INFINITY : 0);
+    const t0 = monoNs();
+    const ok = this.poll(p, untilNs, t0 + this.spinNs);
+    const waitedNs = monoNs() - t0;
+    this.spinNs = waitedNs <= SPIN_MAX_NS ? Math.min(SPIN_MAX_NS, this.spinNs * 2) : Math.max(SPIN_MIN_NS, this.spinNs / 2);
+    return ok;
+  }
+
+  private poll(p: Parking, untilNs: number, spinEndNs: number): boolean {
     for (;;) {
       for (let i = 0; i < POLLS_PER_CHECK; i++) if (p.ready()) return true;
       if (this.control.stopping()) return false;
