@@ -9,8 +9,9 @@ import type { Worker } from 'node:worker_threads';
 import { monoNs } from '../core/clock.ts';
 import type { SystemAdapter, SystemSession } from '../core/contract.ts';
 import { BusbenchError } from '../core/errors.ts';
-import { LatencyRecorder, encodeHdr } from '../core/histogram.ts';
-import type { IntervalStats, SystemResult } from '../core/result.ts';
+import { HIGHEST_TRACKABLE_NS, LatencyRecorder, encodeHdr } from '../core/histogram.ts';
+import type { SystemResult } from '../core/result.ts';
+import { ResourceMeter, totalPeakRssBytes } from '../core/resources.ts';
 import { spawnTsWorker } from '../core/ts-worker.ts';
 import { SeqSet, type SeqSetSnapshot } from '../checks/seqset.ts';
 import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../checks/ledger.ts';
@@ -22,6 +23,7 @@ import { judgeDurability } from '../checks/durability.ts';
 import { judgeExactlyOnce } from '../checks/exactly-once.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import type { ApplyBehaviour, Guarantee } from './scenario.ts';
+import { RunIntervals } from './intervals.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** the first workers must be up before the clock starts: broker clients connect here */
@@ -210,20 +212,17 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     producers: spec.producers,
     consumers: spec.consumers,
   };
-  const intervals = new Map<number, { received: number; hist: LatencyRecorder; reports: number }>();
+  // Consumers report every interval; the reducer keeps a summary once all of them did.
+  const intervals = new RunIntervals(path.join(spec.runDir, `.intervals.${process.pid}.hlog.tmp`), spec.intervalMs, [{ name: 'e2e', expected: spec.consumers }]);
+  let meter: ResourceMeter | undefined;
+  const timers: NodeJS.Timeout[] = [];
   let failure: Error | undefined;
   const onError = (err: Error): void => {
     failure ??= err;
     control.endMeasurementNow(monoNs());
     control.setState(STATE_STOP);
   };
-  const onInterval = (m: FromWorker & { type: 'interval' }): void => {
-    let iv = intervals.get(m.index);
-    if (!iv) intervals.set(m.index, (iv = { received: 0, hist: new LatencyRecorder(), reports: 0 }));
-    iv.received += m.received;
-    iv.hist.add(LatencyRecorder.fromSparse(m.hist));
-    iv.reports++;
-  };
+  const onInterval = (m: FromWorker & { type: 'interval' }): void => intervals.report({ kind: 'e2e', index: m.index, received: m.received, hist: m.hist });
   const abort = (): void => onError(new BusbenchError('INTERRUPTED', 'interrupted'));
   hooks.signal?.addEventListener('abort', abort);
 
@@ -244,6 +243,9 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
 
     const startNs = monoNs() + 20e6;
     const measureStartNs = startNs + spec.warmupMs * 1e6;
+    intervals.start(startNs);
+    meter = new ResourceMeter(session.processes ? () => session.processes?.() ?? [] : undefined);
+    timers.push(...windowMarks(meter, measureStartNs, measureStartNs + spec.durationMs * 1e6));
     control.setTimeline({ startNs, measureStartNs, measureEndNs: measureStartNs + spec.durationMs * 1e6 });
     control.setState(control.runState); // wake waiters
     hooks.onSession?.(session, { timelineNs: () => ({ startNs, measureEndNs: control.timeline().measureEndNs }) });
@@ -263,8 +265,9 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       const rate = ((received - lastReceived) * 1e9) / Math.max(1, now - lastTick);
       lastReceived = received;
       lastTick = now;
-      const latest = [...intervals.entries()].filter(([, v]) => v.reports >= spec.consumers).sort((a, b) => b[0] - a[0])[0];
-      const p99Us = latest && latest[1].hist.total > 0 ? latest[1].hist.summary().p99 : null;
+      const p99Us = intervals.latestP99('e2e');
+      meter?.sample();
+      if (now >= control.timeline().measureEndNs) meter?.markWindowEnd();
       progress({ phase, elapsedMs: Math.min(totalMs, (now - startNs) / 1e6), totalMs, msgsPerSec: rate, p99Us, sent, received });
       return { sent, received };
     };
@@ -357,7 +360,10 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
         : undefined;
     const problems = [...verdict.problems];
     if (publishMissed > 0) problems.push(`${publishMissed} acks came too late to be timed`);
-    if (e2e.negative > 0) problems.push(`${e2e.negative} negative latencies (clock error)`);
+    const latencyErrors = { e2e: { clamped: e2e.clamped, negative: e2e.negative }, publish: { clamped: publish.clamped, negative: publish.negative } };
+    problems.push(...latencyProblems(latencyErrors));
+    const intervalLog = intervals.finish();
+    const resources = meter!.result(receivedInWindow);
     const result: SystemResult = {
       system: spec.system,
       config: { label: spec.label, ...session.config },
@@ -369,15 +375,20 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       latency: { e2e: e2e.summary(), publish: publish.summary() },
       delivery: verdict.counts,
       ...(brokerCounts ? { broker: crossCheck(brokerCounts, verdict.counts, resent) } : {}),
-      intervals: intervalStats(intervals, spec, startNs, measureStartNs, me),
+      intervals: intervals.stats('e2e', ms, me),
       histograms: { e2e: encodeHdr(e2e.toHdr()), publish: encodeHdr(publish.toHdr()), unit: 'ns' },
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      latencyErrors,
+      ...(intervalLog ? { intervalLog } : {}),
+      peakRssBytes: totalPeakRssBytes(resources),
+      resources,
       ...(durability ? { durability: { ...durability } } : {}),
       ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(stageReports.length > 0 ? { stages: stageReports } : {}) } } : {}),
     };
     return result;
   } finally {
     hooks.signal?.removeEventListener('abort', abort);
+    for (const t of timers) clearTimeout(t);
+    intervals.close();
     control.setState(STATE_STOP);
     await Promise.allSettled(workers.map((w) => w.worker.terminate()));
     await session.close();
@@ -450,27 +461,17 @@ function crossCheck(
   return { ...b, agrees, note: `broker stored ${b.stored}, ${agrees ? 'within' : 'outside'} ${range}` };
 }
 
-function intervalStats(
-  intervals: Map<number, { received: number; hist: LatencyRecorder }>,
-  spec: RunSpec,
-  startNs: number,
-  measureStartNs: number,
-  measureEndNs: number,
-): IntervalStats[] {
-  const out: IntervalStats[] = [];
-  for (const [index, iv] of [...intervals.entries()].sort((a, b) => a[0] - b[0])) {
-    const endNs = startNs + (index + 1) * spec.intervalMs * 1e6;
-    const s = iv.hist.summary();
-    out.push({
-      tMs: Math.round((endNs - measureStartNs) / 1e6),
-      // an interval belongs to the measured phase if it started inside it
-      phase: endNs <= measureStartNs ? 'warmup' : endNs - spec.intervalMs * 1e6 < measureEndNs ? 'measure' : 'drain',
-      received: iv.received,
-      msgsPerSec: iv.received / (spec.intervalMs / 1000),
-      p50: s.p50,
-      p99: s.p99,
-      max: s.max,
-    });
+/** The measured window's CPU marks, taken on time rather than at the next progress tick. */
+function windowMarks(meter: ResourceMeter, measureStartNs: number, measureEndNs: number): NodeJS.Timeout[] {
+  const at = (ns: number, f: () => void): NodeJS.Timeout => setTimeout(f, Math.max(0, (ns - monoNs()) / 1e6));
+  return [at(measureStartNs, () => meter.markWindowStart()), at(measureEndNs, () => meter.markWindowEnd())];
+}
+
+function latencyProblems(errors: Record<string, { clamped: number; negative: number }>): string[] {
+  const out: string[] = [];
+  for (const [name, e] of Object.entries(errors)) {
+    if (e.negative > 0) out.push(`${e.negative} negative ${name} latencies (clock error)`);
+    if (e.clamped > 0) out.push(`${e.clamped} ${name} latencies above ${HIGHEST_TRACKABLE_NS / 60e9} min recorded as ${HIGHEST_TRACKABLE_NS / 60e9} min`);
   }
   return out;
 }
