@@ -12,7 +12,7 @@
  * interval) and its messages into `received`, so counts stay exact; the interval's
  * percentiles then leave it out, which `late` records.
  */
-import { LatencyRecorder, newHdr, summarize, valueFromIndex, type SparseHistogram } from '../core/histogram.ts';
+import { LatencyRecorder, newHdr, valueFromIndex, type SparseHistogram } from '../core/histogram.ts';
 import type * as hdr from 'hdr-histogram-js';
 import { monoNs } from '../core/clock.ts';
 import { HlogWriter } from '../core/hlog.ts';
@@ -83,15 +83,18 @@ class SummaryColumns {
 
 interface OpenKind {
   rec: LatencyRecorder;
+  /** bucket indices reported so far (with repeats): closing visits these, not every bucket */
+  touched: number[];
   received: number;
   reports: number;
 }
 
 /** Adds a worker's sparse snapshot without building a second full-size recorder. */
-export function addSparse(into: LatencyRecorder, s: SparseHistogram): void {
+export function addSparse(into: LatencyRecorder, s: SparseHistogram, touched?: number[]): void {
   for (let k = 0; k < s.idx.length; k++) {
     into.counts[s.idx[k]!]! += s.cnt[k]!;
     into.total += s.cnt[k]!;
+    touched?.push(s.idx[k]!);
   }
   into.clamped += s.clamped;
   into.negative += s.negative;
@@ -103,7 +106,7 @@ export class IntervalReducer {
   private readonly open = new Map<number, Map<string, OpenKind>>();
   private readonly columns = new Map<string, SummaryColumns>();
   private readonly pool: LatencyRecorder[] = [];
-  /** one scratch HdrHistogram for every percentile and encoding: no allocation per interval */
+  /** one scratch HdrHistogram for the sink's encoding: no allocation per interval */
   private readonly scratch = newHdr();
   private newest = -1;
   private latestClosed = -1;
@@ -111,7 +114,7 @@ export class IntervalReducer {
 
   constructor(
     private readonly kinds: IntervalKind[],
-    private readonly sink: IntervalSink = () => undefined,
+    private readonly sink?: IntervalSink,
     private readonly maxOpen = DEFAULT_MAX_OPEN,
   ) {
     for (const k of kinds) this.columns.set(k.name, new SummaryColumns());
@@ -125,7 +128,7 @@ export class IntervalReducer {
     let iv = this.open.get(r.index);
     if (!iv) this.open.set(r.index, (iv = this.openInterval()));
     const k = iv.get(r.kind)!;
-    addSparse(k.rec, r.hist);
+    addSparse(k.rec, r.hist, k.touched);
     k.received += r.received;
     k.reports++;
     if (this.kinds.every((kind) => iv.get(kind.name)!.reports >= kind.expected)) this.close(r.index, false);
@@ -166,7 +169,7 @@ export class IntervalReducer {
   private openInterval(): Map<string, OpenKind> {
     const m = new Map<string, OpenKind>();
     for (const k of this.kinds) {
-      m.set(k.name, { rec: this.recorder(), received: 0, reports: 0 });
+      m.set(k.name, { rec: this.recorder(), touched: [], received: 0, reports: 0 });
     }
     return m;
   }
@@ -177,7 +180,7 @@ export class IntervalReducer {
     this.open.delete(index);
     for (const kind of this.kinds) {
       const k = iv.get(kind.name)!;
-      const s = this.emit(kind.name, index, k.rec);
+      const s = this.emit(kind.name, index, k.rec, k.touched);
       this.columns.get(kind.name)!.set(index, { received: k.received, count: k.rec.total, p50: s.p50, p99: s.p99, max: s.max, incomplete: byBound && k.reports < kind.expected, late: 0 });
       k.rec.reset();
       this.pool.push(k.rec);
@@ -187,8 +190,9 @@ export class IntervalReducer {
 
   private late(r: IntervalReport, closed: IntervalSummary, columns: SummaryColumns): void {
     const rec = this.recorder();
-    addSparse(rec, r.hist);
-    this.emit(r.kind, r.index, rec);
+    const touched: number[] = [];
+    addSparse(rec, r.hist, touched);
+    this.emit(r.kind, r.index, rec, touched);
     rec.reset();
     this.pool.push(rec);
     columns.set(r.index, { ...closed, received: closed.received + r.received, late: closed.late + 1 });
@@ -202,14 +206,41 @@ export class IntervalReducer {
   }
 
   /** Sends the full histogram to the sink and returns its summary. */
-  private emit(kind: string, index: number, rec: LatencyRecorder): { p50: number; p99: number; max: number } {
-    const h = this.scratch;
-    h.reset();
-    const c = rec.counts;
-    for (let i = 0; i < c.length; i++) if (c[i] !== 0) h.recordValueWithCount(valueFromIndex(i), c[i]!);
-    this.sink(kind, index, h);
-    return summarize(h, rec.total, { min: rec.minNs, max: rec.maxNs });
+  private emit(kind: string, index: number, rec: LatencyRecorder, touched: number[]): { p50: number; p99: number; max: number } {
+    const buckets = [...new Set(touched)].sort((a, b) => a - b);
+    if (this.sink) {
+      const h = this.scratch;
+      h.reset();
+      for (const i of buckets) h.recordValueWithCount(valueFromIndex(i), rec.counts[i]!);
+      this.sink(kind, index, h);
+    }
+    return quickSummary(rec, buckets);
   }
+}
+
+/**
+ * p50, p99 and max as summarize() computes them from the equivalent HdrHistogram (the
+ * top of the bucket holding the percentile's count, capped at the exact max), in one
+ * pass over the nonzero buckets instead of several over all of them.
+ */
+function quickSummary(rec: LatencyRecorder, buckets: number[]): { p50: number; p99: number; max: number } {
+  if (rec.total === 0) return { p50: 0, p99: 0, max: 0 };
+  const us = (ns: number): number => Math.round(Math.min(ns, rec.maxNs) / 10) / 100;
+  const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
+  const countAt = (pct: number): number => {
+    const fp = (pct / 100) * rec.total;
+    return Math.max(Math.ceil(fp - ulp(fp)), 1);
+  };
+  const want = [countAt(50), countAt(99)];
+  const found: number[] = [];
+  let cumulative = 0;
+  for (const i of buckets) {
+    cumulative += rec.counts[i]!;
+    // a bucket's highest equivalent value is just below the next bucket's lowest
+    while (found.length < want.length && cumulative >= want[found.length]!) found.push(valueFromIndex(i + 1) - 1);
+    if (found.length === want.length) break;
+  }
+  return { p50: us(found[0] ?? 0), p99: us(found[1] ?? 0), max: us(rec.maxNs) };
 }
 
 /**
