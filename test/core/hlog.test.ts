@@ -58,8 +58,11 @@ describe('interval log (.hlog)', () => {
     expect(logged.reduce((n, l) => n + l.h.totalCount, 0)).toBe(total);
     expect(logged.every((l) => l.tag === 'e2e')).toBe(true);
     expect(logged[10]!.endSec - logged[10]!.startSec).toBeCloseTo(0.1, 6);
-    // the histograms are the full distributions, not summaries: the max is exact to the bucket
-    expect(logged[49]!.h.maxValue).toBe(logged[49]!.h.highestEquivalentValue(1000 * 50 + 7 * 49));
+    // the histograms are the full distributions, not summaries: the max is exact to the bucket (0.1%)
+    const top = 1000 * 50 + 7 * 49;
+    expect(logged[49]!.h.maxValue).toBeGreaterThanOrEqual(top);
+    expect(logged[49]!.h.maxValue).toBeLessThan(top * 1.001);
+    expect(logged[49]!.h.getValueAtPercentile(50)).toBeLessThan(top / 2 + 1000);
     // the max column is in milliseconds, as HdrHistogram's processor expects for ns values
     const maxMs = Number(lines[4 + 49]!.split(',')[3]);
     expect(maxMs).toBeCloseTo(logged[49]!.h.maxValue / 1e6, 3);
