@@ -20,6 +20,7 @@ export interface NamedProcess {
 }
 
 let ticksPerSec: number | undefined;
+const MIN_SAMPLE_GAP_NS = 250_000_000n;
 
 /** clock ticks per second of /proc/<pid>/stat times (CLK_TCK; 100 on Linux) */
 export function clockTicksPerSec(): number {
@@ -115,6 +116,7 @@ export class ResourceMeter {
   private windowStart: Mark | undefined;
   private windowEnd: Mark | undefined;
   private started = false;
+  private lastSampleNs = 0n;
 
   /** @param processes the broker processes now (they change across a kill and restart); undefined: not measurable */
   constructor(private readonly processes: (() => NamedProcess[]) | undefined) {
@@ -122,9 +124,16 @@ export class ResourceMeter {
     this.started = true;
   }
 
-  /** Reads every process once; call often enough that a killed broker's last reading is recent. */
-  sample(): void {
+  /**
+   * Reads every process once; call often enough that a killed broker's last reading is
+   * recent. Unless forced, at most every 250 ms: a JVM has hundreds of threads
+   * to look through for children, and short intervals tick often.
+   */
+  sample(force = false): void {
     this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+    const now = process.hrtime.bigint();
+    if (!force && now - this.lastSampleNs < MIN_SAMPLE_GAP_NS) return;
+    this.lastSampleNs = now;
     for (const { name, pid } of this.processes?.() ?? []) {
       for (const p of processTree(pid)) {
         const cpu = processCpuSec(p);
@@ -147,7 +156,7 @@ export class ResourceMeter {
 
   /** @param windowMessages messages received in the measured window */
   result(windowMessages: number): RunResources {
-    this.sample();
+    this.sample(true);
     this.markWindowEnd();
     const busbench = { cpuSec: round3(cpuSecSince(this.cpuStart)), peakRssBytes: this.ownPeak() };
     const brokers = this.processes ? this.brokerEntries() : 'not measured';
@@ -161,7 +170,7 @@ export class ResourceMeter {
   }
 
   private mark(): Mark {
-    this.sample();
+    this.sample(true);
     let broker = 0;
     for (const t of this.tracked.values()) broker += t.lastCpu - t.firstCpu;
     return { busbenchCpuSec: cpuSecSince(this.cpuStart), brokerCpuSec: broker };
