@@ -19,6 +19,8 @@ export interface BrokerDeployment {
   kill(): Promise<void>;
   /** starts again on the same data and waits until ready */
   restart(): Promise<void>;
+  /** the running broker processes, where the harness started them (native) */
+  processes?(): Array<{ name: string; pid: number }>;
   /** last lines of the broker log(s), for error messages */
   logTail(lines?: number): string;
 }

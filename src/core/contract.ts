@@ -135,6 +135,13 @@ export interface SystemSession {
    * a crash can take the broker's ack wait).
    */
   undelivered?(): Promise<number>;
+  /**
+   * The broker processes busbench started for this session, as they are now (a restart
+   * changes a pid): their CPU time and peak memory go into the result. An empty list for
+   * a system inside busbench's own process (its cost is busbench's); absent where the
+   * broker is not busbench's to measure (external, compose): "not measured".
+   */
+  processes?(): Array<{ name: string; pid: number }>;
   /** deletes what the run created and stops brokers the harness started; idempotent */
   close(): Promise<void>;
 }

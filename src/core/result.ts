@@ -90,6 +90,10 @@ export interface IntervalStats {
   sent?: number;
   /** send-delay p99 of the messages handed over in this interval, µs (fixed rate; absent without data) */
   sendDelayP99?: number;
+  /** closed before every worker reported it (a worker ended early): its figures are partial */
+  incomplete?: true;
+  /** reports that came after the interval closed: in `received`, not in the percentiles */
+  lateReports?: number;
 }
 
 /**
@@ -109,6 +113,44 @@ export interface ScheduleResult {
   sendDelayP99Us: number | null;
   kept: boolean;
   rule: string;
+}
+
+/** A broker process the harness started (with its descendants), over one run. */
+export interface ProcessResources {
+  name: string;
+  pid: number;
+  /** user + system CPU seconds from /proc/<pid>/stat, delta over the run */
+  cpuSec: number;
+  /** VmHWM of the process, plus its descendants' */
+  peakRssBytes: number;
+  /** descendant processes included */
+  descendants?: number;
+}
+
+/**
+ * Cost of one run, from the timeline's start to the end of the drain, except `window`,
+ * which covers the measured window only.
+ */
+export interface RunResources {
+  /** the main thread and every worker thread (one process) */
+  busbench: { cpuSec: number; peakRssBytes: number };
+  /** "not measured" where busbench does not own the broker (external, compose) */
+  brokers: ProcessResources[] | 'not measured';
+  /** CPU seconds of busbench and the brokers in the measured window, and the messages received in it */
+  window?: { cpuSec: number; messages: number };
+  /**
+   * window.cpuSec / window.messages x 1e6: CPU seconds per million messages of the system
+   * under test (busbench + brokers); without broker figures it is busbench's alone.
+   */
+  cpuSecPerMillion: number | null;
+}
+
+/** Latency values a histogram could not hold as they were: counted, never hidden. */
+export interface LatencyErrors {
+  /** above the highest trackable value (10 min), recorded as that value */
+  clamped: number;
+  /** below 0 (clock error), recorded as 0 */
+  negative: number;
 }
 
 export interface SystemResult {
@@ -140,7 +182,19 @@ export interface SystemResult {
   histograms: { e2e: string; publish: string; redelivery?: string; sendDelay?: string; unit: 'ns' };
   /** fixed-rate runs only */
   schedule?: ScheduleResult;
+  /** clamped and negative values per histogram (e2e, publish, ...) */
+  latencyErrors?: Record<string, LatencyErrors>;
+  /**
+   * The run's interval histograms (HdrHistogram interval log, tags e2e, ...): the file name
+   * beside the result file, once written; during the run the temporary path.
+   */
+  intervalLog?: string;
+  /**
+   * Peak RSS of this run: busbench's own (resources.busbench) plus each broker process's
+   * where measured (resources.brokers); busbench alone where brokers are not measured.
+   */
   peakRssBytes: number;
+  resources?: RunResources;
   durability?: Record<string, unknown>;
   exactlyOnce?: ExactlyOnceFinding & { stages?: Array<{ stage: string; forwarded: number; crashes: number; aborted: number }> };
 }

@@ -8,3 +8,12 @@ export function parseDurationMs(v: unknown): number | undefined {
   const unit = m[2] ?? 's';
   return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
 }
+
+/** Microseconds in the unit that keeps 3 significant figures readable; NaN is an empty histogram. */
+export function formatUs(us: number): string {
+  if (Number.isNaN(us)) return 'no data';
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)}s`;
+  if (us >= 1e3) return `${(us / 1e3).toFixed(2)}ms`;
+  if (us >= 100) return `${us.toFixed(0)}µs`;
+  return `${us.toFixed(1)}µs`;
+}

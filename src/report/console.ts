@@ -5,7 +5,11 @@
 import type { RunResult, SystemResult } from '../core/result.ts';
 import type { Progress } from '../scenarios/runner.ts';
 import { colorEnabled, formatTable } from './table.ts';
+import { formatUs } from '../core/units.ts';
 import { durabilityTable, exactlyOnceTable } from './findings.ts';
+
+/** re-exported: the report's modules take it from here */
+export { formatUs };
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
   return colorEnabled(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -17,22 +21,13 @@ export function formatRate(perSec: number): string {
   return perSec.toFixed(0);
 }
 
-/** Microseconds in the unit that keeps 3 significant figures readable; NaN is an empty histogram. */
-export function formatUs(us: number): string {
-  if (Number.isNaN(us)) return 'no data';
-  if (us >= 1e6) return `${(us / 1e6).toFixed(2)}s`;
-  if (us >= 1e3) return `${(us / 1e3).toFixed(2)}ms`;
-  if (us >= 100) return `${us.toFixed(0)}µs`;
-  return `${us.toFixed(1)}µs`;
-}
-
 function rowFor(s: SystemResult, stream: NodeJS.WriteStream): string[] {
   const l = s.latency.e2e;
   const d = s.delivery;
   const bad = (n: number): string => (n > 0 ? paint(stream, 31, String(n)) : '0');
   const label = typeof s.config.label === 'string' ? s.config.label : '';
   if (s.status === 'failed') {
-    return [s.system, label, paint(stream, 31, 'FAILED'), '', '', '', '', '', '', '', '', ''];
+    return [s.system, label, paint(stream, 31, 'FAILED'), '', '', '', '', '', '', '', '', '', ''];
   }
   return [
     s.system,
@@ -47,12 +42,20 @@ function rowFor(s: SystemResult, stream: NodeJS.WriteStream): string[] {
     formatUs(l.max),
     bad(d.lost),
     bad(d.duplicated + d.outOfOrder),
+    cpuPerMillion(s),
   ];
 }
 
+/** CPU s/M msg: (busbench + broker CPU seconds in the window) / messages received in it x 1e6; "*": busbench only. */
+function cpuPerMillion(s: SystemResult): string {
+  const r = s.resources;
+  if (!r || r.cpuSecPerMillion === null) return '-';
+  return `${r.cpuSecPerMillion.toFixed(r.cpuSecPerMillion >= 10 ? 1 : 2)}${r.brokers === 'not measured' ? '*' : ''}`;
+}
+
 export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): string {
-  const headers = ['system', 'run', 'msg/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'lost', 'dup/ooo'];
-  const right = [false, false, true, true, true, true, true, true, true, true, true, true];
+  const headers = ['system', 'run', 'msg/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'lost', 'dup/ooo', 'CPU s/M msg'];
+  const right = [false, false, true, true, true, true, true, true, true, true, true, true, true];
   const table = formatTable(headers, result.systems.map((s) => rowFor(s, stream)), { align: right.map((r) => (r ? 'r' : 'l')) });
   const notes: string[] = [];
   for (const s of result.systems) {
@@ -71,6 +74,10 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
     notes.push(...scheduleNotes(s, stream));
+  }
+  if (result.systems.some((s) => s.resources)) {
+    const partial = result.systems.some((s) => s.resources?.brokers === 'not measured') ? '; * busbench only: the broker is not busbench’s to measure (external, compose)' : '';
+    notes.push(`CPU s/M msg: CPU seconds of busbench (all threads) and the broker processes during the measured window, per million messages received in it${partial}`);
   }
   const p = result.parameters;
   const matrix = result.cells.some((c) => c.repetitions > 1 || c.cell) ? ['', cellTable(result)] : [];

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { decodeHdr, percentileDistribution } from '../core/histogram.ts';
 import { RESULT_SCHEMA, type RunResult } from '../core/result.ts';
 import { BusbenchError } from '../core/errors.ts';
+import { linkNoClobber } from '../core/hlog.ts';
 
 export function writeAtomic(file: string, data: string): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -33,23 +34,35 @@ function slug(s: string): string {
 export interface WrittenFiles {
   json: string;
   hgrm: string[];
+  hlog: string[];
 }
 
-/** Writes <base>.json and one <base>.<system>[-<label>].hgrm per system result. */
+/**
+ * Writes <base>.json and one <base>.<system>[-<label>].hgrm per system result, and moves
+ * each run's interval log to <base>.<system>[-<label>].hlog, recording that name in the result.
+ */
 export function writeResultFiles(base: string, result: RunResult): WrittenFiles {
   fs.mkdirSync(path.dirname(base), { recursive: true });
   const hgrm: string[] = [];
+  const hlog: string[] = [];
   for (const s of result.systems) {
-    if (!s.histograms.e2e) continue; // a failed run has no histogram
     const label = typeof s.config.label === 'string' && s.config.label ? `-${slug(s.config.label)}` : '';
-    const file = `${base}.${slug(s.system)}${label}.hgrm`;
-    writeAtomic(file, percentileDistribution(decodeHdr(s.histograms.e2e)));
-    hgrm.push(file);
+    const name = `${base}.${slug(s.system)}${label}`;
+    if (s.intervalLog && fs.existsSync(s.intervalLog)) {
+      let file = `${name}.hlog`;
+      for (let n = 2; fs.existsSync(file); n++) file = `${name}-${n}.hlog`;
+      linkNoClobber(s.intervalLog, file);
+      s.intervalLog = path.basename(file);
+      hlog.push(file);
+    }
+    if (!s.histograms.e2e) continue; // a failed run has no histogram
+    writeAtomic(`${name}.hgrm`, percentileDistribution(decodeHdr(s.histograms.e2e)));
+    hgrm.push(`${name}.hgrm`);
   }
   const json = `${base}.json`;
   // The JSON goes last: a reader that sees it can rely on the .hgrm files being there.
   writeAtomic(json, JSON.stringify(result, null, 2) + '\n');
-  return { json, hgrm };
+  return { json, hgrm, hlog };
 }
 
 export function readResultFile(file: string): RunResult {

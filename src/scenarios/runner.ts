@@ -9,8 +9,9 @@ import type { Worker } from 'node:worker_threads';
 import { monoNs } from '../core/clock.ts';
 import type { BrokerCounts, SystemAdapter, SystemSession } from '../core/contract.ts';
 import { BusbenchError } from '../core/errors.ts';
-import { LatencyRecorder, encodeHdr } from '../core/histogram.ts';
-import type { IntervalStats, SystemResult } from '../core/result.ts';
+import { HIGHEST_TRACKABLE_NS, LatencyRecorder, encodeHdr } from '../core/histogram.ts';
+import type { SystemResult } from '../core/result.ts';
+import { ResourceMeter, totalPeakRssBytes } from '../core/resources.ts';
 import { spawnTsWorker } from '../core/ts-worker.ts';
 import { SeqSet, type SeqSetSnapshot } from '../checks/seqset.ts';
 import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../checks/ledger.ts';
@@ -23,7 +24,8 @@ import { judgeDurability } from '../checks/durability.ts';
 import { judgeExactlyOnce, type FaultCounts } from '../checks/exactly-once.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import type { ApplyBehaviour, Guarantee } from './scenario.ts';
-import { intendedTotal, judgeSchedule, scheduleProblems, SendIntervals, type ScheduleTotals } from './schedule.ts';
+import { intendedTotal, judgeSchedule, scheduleProblems, type ScheduleTotals } from './schedule.ts';
+import { RunIntervals } from './intervals.ts';
 
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 /** the first workers must be up before the clock starts: broker clients connect here */
@@ -216,21 +218,21 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     producers: spec.producers,
     consumers: spec.consumers,
   };
-  const intervals = new Map<number, { received: number; hist: LatencyRecorder; reports: number }>();
+  // Consumers report every interval; the reducer keeps a summary once all of them did.
+  const intervals = new RunIntervals(path.join(spec.runDir, `.intervals.${process.pid}.hlog.tmp`), spec.intervalMs, [
+    [{ name: 'e2e', expected: spec.consumers }],
+    [{ name: 'send-delay', expected: spec.producers }],
+  ]);
+  let meter: ResourceMeter | undefined;
+  const timers: NodeJS.Timeout[] = [];
   let failure: Error | undefined;
   const onError = (err: Error): void => {
     failure ??= err;
     control.endMeasurementNow(monoNs());
     control.setState(STATE_STOP);
   };
-  const onInterval = (m: FromWorker & { type: 'interval' }): void => {
-    let iv = intervals.get(m.index);
-    if (!iv) intervals.set(m.index, (iv = { received: 0, hist: new LatencyRecorder(), reports: 0 }));
-    iv.received += m.received;
-    iv.hist.add(LatencyRecorder.fromSparse(m.hist));
-    iv.reports++;
-  };
-  const sendIntervals = new SendIntervals(spec.producers);
+  const onInterval = (m: FromWorker & { type: 'interval' }): void => intervals.report({ kind: 'e2e', index: m.index, received: m.received, hist: m.hist });
+  const onSendInterval = (m: FromWorker & { type: 'send-interval' }): void => intervals.report({ kind: 'send-delay', index: m.index, received: m.sent, hist: m.sendDelay });
   const abort = (): void => onError(new BusbenchError('INTERRUPTED', 'interrupted'));
   hooks.signal?.addEventListener('abort', abort);
 
@@ -238,7 +240,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
   try {
     const apply = eo ? { guarantee: eo.guarantee, behaviour: eo.behaviour, accounts: eo.accounts, crashEveryMs: eo.crashEveryMs, capabilities } : undefined;
     const lastStage = forwarders;
-    const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError, (m) => sendIntervals.add(m)));
+    const spawn = (r: RoleSpec): void => void workers.push(spawnRole(r, spec, session, control, load, onInterval, onError, onSendInterval));
     // Several consumers share which messages any of them had: each message counts once.
     const firstSeen = spec.consumers > 1 ? createFirstSeen(spec.producers) : undefined;
     for (let c = 0; c < spec.consumers; c++) spawn({ role: 'consumer', id: c, slot: spec.producers + c, stage: lastStage, apply, firstSeen });
@@ -253,6 +255,9 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
 
     const startNs = monoNs() + 20e6;
     const measureStartNs = startNs + spec.warmupMs * 1e6;
+    intervals.start(startNs);
+    meter = new ResourceMeter(session.processes ? () => session.processes?.() ?? [] : undefined);
+    timers.push(...windowMarks(meter, measureStartNs, measureStartNs + spec.durationMs * 1e6));
     control.setTimeline({ startNs, measureStartNs, measureEndNs: measureStartNs + spec.durationMs * 1e6 });
     control.setState(control.runState); // wake waiters
     hooks.onSession?.(session, { timelineNs: () => ({ startNs, measureEndNs: control.timeline().measureEndNs }) });
@@ -272,15 +277,28 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       const rate = ((received - lastReceived) * 1e9) / Math.max(1, now - lastTick);
       lastReceived = received;
       lastTick = now;
-      const latest = [...intervals.entries()].filter(([, v]) => v.reports >= spec.consumers).sort((a, b) => b[0] - a[0])[0];
-      const p99Us = latest && latest[1].hist.total > 0 ? latest[1].hist.summary().p99 : null;
+      const p99Us = intervals.latestP99('e2e');
+      meter?.sample();
+      if (now >= control.timeline().measureEndNs) meter?.markWindowEnd();
       progress({ phase, elapsedMs: Math.min(totalMs, (now - startNs) / 1e6), totalMs, msgsPerSec: rate, p99Us, sent, received });
       return { sent, received };
     };
     let finished = false;
-    void producersDone.then(() => (finished = true));
+    let wake: (() => void) | undefined;
+    // Not Promise.race([producersDone, sleep]): each race leaves a reaction on the pending
+    // producersDone (~300 B per tick, 300 kB/s at 1 ms intervals) until the producers end.
+    void producersDone.then(() => {
+      finished = true;
+      wake?.();
+    });
     while (!finished) {
-      await Promise.race([producersDone, sleep(Math.min(spec.intervalMs, 1000))]);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(spec.intervalMs, 1000));
+        wake = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
       const now = monoNs();
       tick(now < measureStartNs ? 'warmup' : now < control.timeline().measureEndNs ? 'measure' : 'drain');
     }
@@ -369,12 +387,19 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
     const held = heldNote(verdict.counts);
     if (held) problems.push(held);
     if (publishMissed > 0) problems.push(`${publishMissed} acks came too late to be timed`);
-    if (e2e.negative > 0) problems.push(`${e2e.negative} negative latencies (clock error)`);
     const consumerCrashes = crashes + stageReports.reduce((n, r) => n + r.crashes, 0);
     const broker = brokerCounts
       ? crossCheck(brokerCounts, verdict.counts, { resent, stages: eo?.stages ?? 1, reconnected: consumerCrashes > 0, restarted: faultRun !== undefined, durable: capabilities.durable })
       : undefined;
     if (schedule) problems.push(...scheduleProblems(schedule));
+    const latencyErrors = {
+      e2e: { clamped: e2e.clamped, negative: e2e.negative },
+      publish: { clamped: publish.clamped, negative: publish.negative },
+      redelivery: { clamped: redelivery.clamped, negative: redelivery.negative },
+    };
+    problems.push(...latencyProblems(latencyErrors));
+    const intervalLog = intervals.finish();
+    const resources = meter!.result(receivedInWindow);
     const result: SystemResult = {
       system: spec.system,
       config: { label: spec.label, ...session.config },
@@ -386,7 +411,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
       latency: { e2e: e2e.summary(), publish: publish.summary(), redelivery: redelivery.summary(), ...(schedule ? { sendDelay: sched.sendDelay.summary() } : {}) },
       delivery: verdict.counts,
       ...(broker ? { broker } : {}),
-      intervals: sendIntervals.annotate(intervalStats(intervals, spec, startNs, measureStartNs, me), (i) => Math.round((startNs + (i + 1) * spec.intervalMs * 1e6 - measureStartNs) / 1e6)),
+      intervals: intervals.stats('e2e', ms, me, 'send-delay'),
       histograms: {
         e2e: encodeHdr(e2e.toHdr()),
         publish: encodeHdr(publish.toHdr()),
@@ -395,13 +420,18 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
         unit: 'ns',
       },
       ...(schedule ? { schedule } : {}),
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      latencyErrors,
+      ...(intervalLog ? { intervalLog } : {}),
+      peakRssBytes: totalPeakRssBytes(resources),
+      resources,
       ...(durability ? { durability: { ...durability } } : {}),
       ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(stageReports.length > 0 ? { stages: stageReports } : {}) } } : {}),
     };
     return result;
   } finally {
     hooks.signal?.removeEventListener('abort', abort);
+    for (const t of timers) clearTimeout(t);
+    intervals.close();
     control.setState(STATE_STOP);
     await Promise.allSettled(workers.map((w) => w.worker.terminate()));
     await session.close();
@@ -582,27 +612,17 @@ function withCrossCheck(status: SystemResult['status'], broker: SystemResult['br
   return status === 'ok' && broker?.agrees === false ? 'warning' : status;
 }
 
-function intervalStats(
-  intervals: Map<number, { received: number; hist: LatencyRecorder }>,
-  spec: RunSpec,
-  startNs: number,
-  measureStartNs: number,
-  measureEndNs: number,
-): IntervalStats[] {
-  const out: IntervalStats[] = [];
-  for (const [index, iv] of [...intervals.entries()].sort((a, b) => a[0] - b[0])) {
-    const endNs = startNs + (index + 1) * spec.intervalMs * 1e6;
-    const s = iv.hist.summary();
-    out.push({
-      tMs: Math.round((endNs - measureStartNs) / 1e6),
-      // an interval belongs to the measured phase if it started inside it
-      phase: endNs <= measureStartNs ? 'warmup' : endNs - spec.intervalMs * 1e6 < measureEndNs ? 'measure' : 'drain',
-      received: iv.received,
-      msgsPerSec: iv.received / (spec.intervalMs / 1000),
-      p50: s.p50,
-      p99: s.p99,
-      max: s.max,
-    });
+/** The measured window's CPU marks, taken on time rather than at the next progress tick. */
+function windowMarks(meter: ResourceMeter, measureStartNs: number, measureEndNs: number): NodeJS.Timeout[] {
+  const at = (ns: number, f: () => void): NodeJS.Timeout => setTimeout(f, Math.max(0, (ns - monoNs()) / 1e6));
+  return [at(measureStartNs, () => meter.markWindowStart()), at(measureEndNs, () => meter.markWindowEnd())];
+}
+
+function latencyProblems(errors: Record<string, { clamped: number; negative: number }>): string[] {
+  const out: string[] = [];
+  for (const [name, e] of Object.entries(errors)) {
+    if (e.negative > 0) out.push(`${e.negative} negative ${name} latencies (clock error)`);
+    if (e.clamped > 0) out.push(`${e.clamped} ${name} latencies above ${HIGHEST_TRACKABLE_NS / 60e9} min recorded as ${HIGHEST_TRACKABLE_NS / 60e9} min`);
   }
   return out;
 }

@@ -11,9 +11,8 @@
  * counted.
  */
 import { LatencyRecorder, type LatencySummary } from '../core/histogram.ts';
-import type { IntervalStats, ScheduleResult } from '../core/result.ts';
-import type { SparseHistogram } from '../core/histogram.ts';
-import { formatUs } from '../report/console.ts';
+import type { ScheduleResult } from '../core/result.ts';
+import { formatUs } from '../core/units.ts';
 
 export class Schedule {
   private readonly nsPerSlot: number;
@@ -116,45 +115,4 @@ export function scheduleProblems(s: ScheduleStats): string[] {
     out.push(`could not sustain ${Math.round(s.intendedPerSec)} msg/s: achieved ${Math.round(s.achievedPerSec)} msg/s, send delay p99 ${p99}`);
   }
   return out;
-}
-
-/**
- * Per interval: messages sent and the send delay, over all producers. An interval's
- * histogram is kept only until every producer reported it, then reduced to its p99.
- */
-export class SendIntervals {
-  private readonly open = new Map<number, { sent: number; hist: LatencyRecorder; reports: number }>();
-  private readonly done = new Map<number, { sent: number; p99: number | undefined }>();
-
-  constructor(private readonly producers: number) {}
-
-  add(m: { index: number; sent: number; sendDelay: SparseHistogram }): void {
-    let iv = this.open.get(m.index);
-    if (!iv) this.open.set(m.index, (iv = { sent: 0, hist: new LatencyRecorder(), reports: 0 }));
-    iv.sent += m.sent;
-    iv.hist.add(LatencyRecorder.fromSparse(m.sendDelay));
-    if (++iv.reports >= this.producers) this.close(m.index, iv);
-  }
-
-  private close(index: number, iv: { sent: number; hist: LatencyRecorder }): void {
-    this.open.delete(index);
-    this.done.set(index, { sent: iv.sent, p99: iv.hist.total > 0 ? iv.hist.summary().p99 : undefined });
-  }
-
-  /**
-   * Adds `sent` and `sendDelayP99` to the interval stats, matched on the interval's end.
-   * Call once the producers are done: a producer reports no interval after its last send,
-   * so intervals some of them never reported are complete too.
-   */
-  annotate(stats: IntervalStats[], tMsOf: (index: number) => number): IntervalStats[] {
-    for (const [index, iv] of [...this.open]) this.close(index, iv);
-    const byT = new Map(stats.map((s) => [s.tMs, s]));
-    for (const [index, iv] of this.done) {
-      const s = byT.get(tMsOf(index));
-      if (!s) continue;
-      s.sent = iv.sent;
-      if (iv.p99 !== undefined) s.sendDelayP99 = iv.p99;
-    }
-    return stats;
-  }
 }

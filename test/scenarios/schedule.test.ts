@@ -4,9 +4,12 @@
  * of exactly R × (warm-up + window); the judgement of a schedule kept or not.
  */
 import { describe, expect, it } from 'vitest';
-import { Schedule, SendIntervals, judgeSchedule } from '../../src/scenarios/schedule.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Schedule, judgeSchedule } from '../../src/scenarios/schedule.ts';
+import { RunIntervals } from '../../src/scenarios/intervals.ts';
 import { LatencyRecorder } from '../../src/core/histogram.ts';
-import type { IntervalStats } from '../../src/core/result.ts';
 
 const START = 1_000_000_000;
 
@@ -88,16 +91,22 @@ describe('per-interval send figures', () => {
       r.recordMany(ns, n);
       return r;
     };
-    const iv = new SendIntervals(2);
-    iv.add({ index: 0, sent: 10, sendDelay: h(1e3, 10).toSparse() });
-    iv.add({ index: 0, sent: 5, sendDelay: h(4e6, 5).toSparse() });
-    iv.add({ index: 1, sent: 7, sendDelay: h(1e3, 7).toSparse() }); // the second producer had stopped
-    const stat = (tMs: number): IntervalStats => ({ tMs, phase: 'measure', received: 0, msgsPerSec: 0, p50: 0, p99: 0, max: 0 });
-    const out = iv.annotate([stat(100), stat(200), stat(300)], (i) => (i + 1) * 100);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-sends-'));
+    const iv = new RunIntervals(path.join(dir, 'x.hlog.tmp'), 100, [[{ name: 'e2e', expected: 1 }], [{ name: 'send-delay', expected: 2 }]]);
+    iv.start(1e9);
+    for (const index of [0, 1, 2]) iv.report({ kind: 'e2e', index, received: 1, hist: h(1e3, 1).toSparse() });
+    iv.report({ kind: 'send-delay', index: 0, received: 10, hist: h(1e3, 10).toSparse() });
+    iv.report({ kind: 'send-delay', index: 0, received: 5, hist: h(4e6, 5).toSparse() });
+    iv.report({ kind: 'send-delay', index: 1, received: 7, hist: h(1e3, 7).toSparse() }); // the second producer had stopped
+    iv.finish();
+    const out = iv.stats('e2e', 1e9, 1e9 + 300e6, 'send-delay');
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(out[0]!.sent).toBe(15);
     expect(out[0]!.sendDelayP99).toBeCloseTo(4000, -1);
     expect(out[1]!.sent).toBe(7);
     expect(out[1]!.sendDelayP99).toBeCloseTo(1, 0);
     expect(out[2]!.sent).toBeUndefined();
+    // the consumers' intervals close on their own reports: producers that stopped do not hold them
+    expect(out.map((r) => r.incomplete ?? false)).toEqual([false, false, false]);
   });
 });

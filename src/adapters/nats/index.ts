@@ -62,6 +62,7 @@ class NatsSession implements SystemSession {
   readonly workerInit: Cloneable;
   readonly config: Record<string, unknown>;
   readonly faults: FaultInjector;
+  readonly processes?: () => Array<{ name: string; pid: number }>;
   private closed = false;
 
   constructor(
@@ -90,6 +91,7 @@ class NatsSession implements SystemSession {
         await awaitReachable(nc);
       },
     };
+    if (deployment.processes) this.processes = () => deployment.processes?.() ?? [];
   }
 
   async undelivered(): Promise<number> {

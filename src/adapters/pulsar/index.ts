@@ -143,6 +143,7 @@ export const adapter: SystemAdapter = {
             },
           }
         : {}),
+      ...(deployment.processes ? { processes: () => deployment.processes?.() ?? [] } : {}),
       undelivered: async (): Promise<number> => {
         const stats = await a.topicStats(stageTopics[stageTopics.length - 1]!);
         const sub = stats.subscriptions[SUBSCRIPTION];

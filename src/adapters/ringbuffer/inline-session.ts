@@ -24,6 +24,8 @@ export function openInline(ctx: OpenContext, options: RingOptions, stages: numbe
   return {
     workerInit: init,
     config: { process: 'inline', capacity: options.capacity, padding: options.padding, wait: options.wait, dedup: options.dedup, lanes: ctx.producers * stages, ...(stages > 1 ? { stages } : {}) },
+    // The lanes live in busbench's own memory and threads: no process of their own to measure.
+    processes: () => [],
     // The memory goes when the last worker holding it ends.
     close: () => Promise.resolve(),
   };

@@ -68,6 +68,10 @@ export class NativeNats implements BrokerDeployment {
     return this.nodes.flatMap((n) => (n.proc?.running ? [n.proc.pid] : []));
   }
 
+  processes(): Array<{ name: string; pid: number }> {
+    return this.nodes.flatMap((n) => (n.proc?.running ? [{ name: `nats-server ${n.name}`, pid: n.proc.pid }] : []));
+  }
+
   describe(): BrokerDescription {
     return {
       system: this.system,

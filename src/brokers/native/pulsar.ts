@@ -98,6 +98,11 @@ export class NativePulsar implements PulsarDeployment {
     return this.proc?.running ? this.proc.pid : undefined;
   }
 
+  processes(): Array<{ name: string; pid: number }> {
+    const pid = this.pid;
+    return pid === undefined ? [] : [{ name: 'pulsar standalone', pid }];
+  }
+
   describe(): BrokerDescription {
     const o = this.settings();
     return {

@@ -51,6 +51,7 @@ export async function openChild(ctx: OpenContext, options: RingOptions, stages: 
       server: { address: `${host}:${port}`, pid: server.pid, ...(options.journal === 'fsync' ? { dataDir } : {}) },
     },
     faults,
+    processes: () => (server.pid > 0 ? [{ name: 'ring server', pid: server.pid }] : []),
     async brokerCounts(): Promise<BrokerCounts> {
       const stats = await fetchLaneStats(host, port).catch(async (err: unknown) => {
         const crash = await server.crashedWithin(1_000);

@@ -1,0 +1,336 @@
+/**
+ * Per-interval aggregation in the main thread with bounded memory.
+ *
+ * Workers report one histogram per interval and per kind (consumers: end-to-end latency;
+ * other kinds, e.g. a producer's send delay, are further entries in `kinds`). An interval
+ * stays open, with one recorder per kind, only until every expected report of every kind
+ * has arrived; then its full histograms go to the sink (the .hlog) and only a few numbers
+ * per kind are kept. An interval still waiting when it is `maxOpen` behind the newest
+ * (a worker that ended early) is closed as incomplete, so nothing grows with run length
+ * but the summary columns (4 numbers per kind and interval). A report for an interval
+ * already closed goes to the sink on its own line (a log processor adds lines of the same
+ * interval) and its messages into `received`, so counts stay exact; the interval's
+ * percentiles then leave it out, which `late` records.
+ */
+import { LatencyRecorder, newHdr, valueFromIndex, type SparseHistogram } from '../core/histogram.ts';
+import type * as hdr from 'hdr-histogram-js';
+import { monoNs } from '../core/clock.ts';
+import { HlogWriter } from '../core/hlog.ts';
+import type { IntervalStats } from '../core/result.ts';
+
+export interface IntervalKind {
+  /** also the .hlog tag, e.g. "e2e" */
+  name: string;
+  /** reports per interval: one per worker of that kind */
+  expected: number;
+}
+
+export interface IntervalReport {
+  kind: string;
+  index: number;
+  received: number;
+  hist: SparseHistogram;
+}
+
+/** What is kept of one kind in one interval. Latencies in microseconds, like the result. */
+export interface IntervalSummary {
+  received: number;
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** closed before every report arrived (a worker ended early) */
+  incomplete: boolean;
+  /** reports that came after the interval closed: in `received`, not in the percentiles */
+  late: number;
+}
+
+/** Full histograms of a closing interval (or of one late report), in nanoseconds. */
+export type IntervalSink = (kind: string, index: number, hist: hdr.Histogram) => void;
+
+const FIELDS = 6; // received, count, p50, p99, max, flags (bit 0 incomplete, the rest late << 1)
+const CHUNK_ROWS = 4096;
+/** intervals kept open behind the newest one reported */
+export const DEFAULT_MAX_OPEN = 8;
+
+/** Summary rows in fixed-size chunks: growth is 48 bytes per interval and kind, no copying. */
+class SummaryColumns {
+  private readonly chunks: Float64Array[] = [];
+  rows = 0;
+
+  set(index: number, s: IntervalSummary): void {
+    const chunk = this.chunkFor(index);
+    const o = (index % CHUNK_ROWS) * FIELDS;
+    chunk.set([s.received, s.count, s.p50, s.p99, s.max, (s.incomplete ? 1 : 0) + s.late * 2], o);
+    if (index + 1 > this.rows) this.rows = index + 1;
+  }
+
+  get(index: number): IntervalSummary | undefined {
+    const chunk = this.chunks[Math.floor(index / CHUNK_ROWS)];
+    if (!chunk || index >= this.rows) return undefined;
+    const o = (index % CHUNK_ROWS) * FIELDS;
+    if (Number.isNaN(chunk[o])) return undefined;
+    const flags = chunk[o + 5]!;
+    return { received: chunk[o]!, count: chunk[o + 1]!, p50: chunk[o + 2]!, p99: chunk[o + 3]!, max: chunk[o + 4]!, incomplete: flags % 2 === 1, late: Math.floor(flags / 2) };
+  }
+
+  private chunkFor(index: number): Float64Array {
+    const c = Math.floor(index / CHUNK_ROWS);
+    while (this.chunks.length <= c) this.chunks.push(new Float64Array(CHUNK_ROWS * FIELDS).fill(Number.NaN));
+    return this.chunks[c]!;
+  }
+}
+
+interface OpenKind {
+  rec: LatencyRecorder;
+  /** bucket indices reported so far (with repeats): closing visits these, not every bucket */
+  touched: number[];
+  received: number;
+  reports: number;
+}
+
+/** Adds a worker's sparse snapshot without building a second full-size recorder. */
+export function addSparse(into: LatencyRecorder, s: SparseHistogram, touched?: number[]): void {
+  for (let k = 0; k < s.idx.length; k++) {
+    into.counts[s.idx[k]!]! += s.cnt[k]!;
+    into.total += s.cnt[k]!;
+    touched?.push(s.idx[k]!);
+  }
+  into.clamped += s.clamped;
+  into.negative += s.negative;
+  if (s.maxNs !== undefined && s.maxNs > into.maxNs) into.maxNs = s.maxNs;
+  if (s.minNs !== undefined && s.minNs < into.minNs) into.minNs = s.minNs;
+}
+
+export class IntervalReducer {
+  private readonly open = new Map<number, Map<string, OpenKind>>();
+  private readonly columns = new Map<string, SummaryColumns>();
+  private readonly pool: LatencyRecorder[] = [];
+  /** one scratch HdrHistogram for the sink's encoding: no allocation per interval */
+  private readonly scratch = newHdr();
+  private newest = -1;
+  private latestClosed = -1;
+  private allocated = 0;
+
+  constructor(
+    private readonly kinds: IntervalKind[],
+    private readonly sink?: IntervalSink,
+    private readonly maxOpen = DEFAULT_MAX_OPEN,
+  ) {
+    for (const k of kinds) this.columns.set(k.name, new SummaryColumns());
+  }
+
+  report(r: IntervalReport): void {
+    const columns = this.columns.get(r.kind);
+    if (!columns) throw new Error(`interval report of unknown kind ${JSON.stringify(r.kind)}; known: ${this.kinds.map((k) => k.name).join(', ')}`);
+    const closed = columns.get(r.index);
+    if (closed) return this.late(r, closed, columns);
+    let iv = this.open.get(r.index);
+    if (!iv) this.open.set(r.index, (iv = this.openInterval()));
+    const k = iv.get(r.kind)!;
+    addSparse(k.rec, r.hist, k.touched);
+    k.received += r.received;
+    k.reports++;
+    if (this.kinds.every((kind) => iv.get(kind.name)!.reports >= kind.expected)) this.close(r.index, false);
+    if (r.index > this.newest) this.newest = r.index;
+    for (const index of [...this.open.keys()]) if (index <= this.newest - this.maxOpen) this.close(index, true);
+  }
+
+  /** Closes every interval still open (end of run). */
+  finish(): void {
+    for (const index of [...this.open.keys()].sort((a, b) => a - b)) this.close(index, true);
+  }
+
+  /** The newest closed interval's summary of a kind, e.g. for the progress line's p99. */
+  latest(kind: string): IntervalSummary | undefined {
+    return this.latestClosed < 0 ? undefined : this.summary(kind, this.latestClosed);
+  }
+
+  summary(kind: string, index: number): IntervalSummary | undefined {
+    return this.columns.get(kind)?.get(index);
+  }
+
+  /** closed interval indices are 0..count-1 (some may be missing) */
+  get count(): number {
+    let n = 0;
+    for (const c of this.columns.values()) n = Math.max(n, c.rows);
+    return n;
+  }
+
+  get openIntervals(): number {
+    return this.open.size;
+  }
+
+  /** recorders allocated so far: bounded by (maxOpen + 1) x kinds whatever the run length */
+  get recordersAllocated(): number {
+    return this.allocated;
+  }
+
+  private openInterval(): Map<string, OpenKind> {
+    const m = new Map<string, OpenKind>();
+    for (const k of this.kinds) {
+      m.set(k.name, { rec: this.recorder(), touched: [], received: 0, reports: 0 });
+    }
+    return m;
+  }
+
+  private close(index: number, byBound: boolean): void {
+    const iv = this.open.get(index);
+    if (!iv) return;
+    this.open.delete(index);
+    for (const kind of this.kinds) {
+      const k = iv.get(kind.name)!;
+      const s = this.emit(kind.name, index, k.rec, k.touched);
+      this.columns.get(kind.name)!.set(index, { received: k.received, count: k.rec.total, p50: s.p50, p99: s.p99, max: s.max, incomplete: byBound && k.reports < kind.expected, late: 0 });
+      k.rec.reset();
+      this.pool.push(k.rec);
+    }
+    if (index > this.latestClosed) this.latestClosed = index;
+  }
+
+  private late(r: IntervalReport, closed: IntervalSummary, columns: SummaryColumns): void {
+    const rec = this.recorder();
+    const touched: number[] = [];
+    addSparse(rec, r.hist, touched);
+    this.emit(r.kind, r.index, rec, touched);
+    rec.reset();
+    this.pool.push(rec);
+    columns.set(r.index, { ...closed, received: closed.received + r.received, late: closed.late + 1 });
+  }
+
+  private recorder(): LatencyRecorder {
+    const pooled = this.pool.pop();
+    if (pooled) return pooled;
+    this.allocated++;
+    return new LatencyRecorder();
+  }
+
+  /** Sends the full histogram to the sink and returns its summary. */
+  private emit(kind: string, index: number, rec: LatencyRecorder, touched: number[]): { p50: number; p99: number; max: number } {
+    const buckets = [...new Set(touched)].sort((a, b) => a - b);
+    if (this.sink) {
+      const h = this.scratch;
+      h.reset();
+      for (const i of buckets) h.recordValueWithCount(valueFromIndex(i), rec.counts[i]!);
+      this.sink(kind, index, h);
+    }
+    return quickSummary(rec, buckets);
+  }
+}
+
+/**
+ * p50, p99 and max as summarize() computes them from the equivalent HdrHistogram (the
+ * top of the bucket holding the percentile's count, capped at the exact max), in one
+ * pass over the nonzero buckets instead of several over all of them.
+ */
+function quickSummary(rec: LatencyRecorder, buckets: number[]): { p50: number; p99: number; max: number } {
+  if (rec.total === 0) return { p50: 0, p99: 0, max: 0 };
+  const us = (ns: number): number => Math.round(Math.min(ns, rec.maxNs) / 10) / 100;
+  const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
+  const countAt = (pct: number): number => {
+    const fp = (pct / 100) * rec.total;
+    return Math.max(Math.ceil(fp - ulp(fp)), 1);
+  };
+  const want = [countAt(50), countAt(99)];
+  const found: number[] = [];
+  let cumulative = 0;
+  for (const i of buckets) {
+    cumulative += rec.counts[i]!;
+    // a bucket's highest equivalent value is just below the next bucket's lowest
+    while (found.length < want.length && cumulative >= want[found.length]!) found.push(valueFromIndex(i + 1) - 1);
+    if (found.length === want.length) break;
+  }
+  return { p50: us(found[0] ?? 0), p99: us(found[1] ?? 0), max: us(rec.maxNs) };
+}
+
+/**
+ * A run's intervals: one reducer per group of kinds that close together, with their full
+ * histograms streamed to an .hlog under the run folder (writeResultFiles gives it its final
+ * name beside the result file). Consumers and producers are separate groups: producers stop
+ * reporting after their last send, and the drain's intervals must not wait for them.
+ */
+export class RunIntervals {
+  private readonly reducers: IntervalReducer[];
+  private readonly byKind = new Map<string, IntervalReducer>();
+  private hlog: HlogWriter | undefined;
+  private startNs = 0;
+
+  constructor(
+    private readonly logFile: string,
+    private readonly intervalMs: number,
+    groups: IntervalKind[][],
+  ) {
+    const sink: IntervalSink = (kind, index, h) => this.hlog?.interval(kind, (index * intervalMs) / 1000, intervalMs / 1000, h);
+    this.reducers = groups.map((kinds) => new IntervalReducer(kinds, sink));
+    groups.forEach((kinds, i) => kinds.forEach((k) => this.byKind.set(k.name, this.reducers[i]!)));
+  }
+
+  /** The reducer of the first group (the consumers'), for the bounded-memory checks. */
+  get reducer(): IntervalReducer {
+    return this.reducers[0]!;
+  }
+
+  private reducerOf(kind: string): IntervalReducer {
+    const r = this.byKind.get(kind);
+    if (!r) throw new Error(`interval report of unknown kind ${JSON.stringify(kind)}; known: ${[...this.byKind.keys()].join(', ')}`);
+    return r;
+  }
+
+  /** Interval 0 starts at startNs (monoNs); reports arrive only after this. */
+  start(startNs: number): void {
+    this.startNs = startNs;
+    this.hlog = new HlogWriter(this.logFile, Date.now() + (startNs - monoNs()) / 1e6);
+  }
+
+  report(r: IntervalReport): void {
+    this.reducerOf(r.kind).report(r);
+  }
+
+  /** p99 of the newest complete interval, µs; null before one has messages */
+  latestP99(kind: string): number | null {
+    const s = this.reducerOf(kind).latest(kind);
+    return s && s.count > 0 ? s.p99 : null;
+  }
+
+  /** Closes what is open and the log; returns the log's path, if one was started. */
+  finish(): string | undefined {
+    for (const r of this.reducers) r.finish();
+    this.hlog?.close();
+    return this.hlog?.tmpFile;
+  }
+
+  close(): void {
+    this.hlog?.close();
+  }
+
+  /**
+   * The result's per-interval rows of one kind; an interval belongs to the phase it started
+   * in. With `sends`, each row also carries what the producers handed over in it (`sent`)
+   * and that kind's p99 (`sendDelayP99`, where it has values).
+   */
+  stats(kind: string, measureStartNs: number, measureEndNs: number, sends?: string): IntervalStats[] {
+    const out: IntervalStats[] = [];
+    const lengthNs = this.intervalMs * 1e6;
+    const reducer = this.reducerOf(kind);
+    const sendReducer = sends ? this.reducerOf(sends) : undefined;
+    for (let index = 0; index < reducer.count; index++) {
+      const s = reducer.summary(kind, index);
+      if (!s) continue;
+      const endNs = this.startNs + (index + 1) * lengthNs;
+      const sent = sends ? sendReducer?.summary(sends, index) : undefined;
+      out.push({
+        tMs: Math.round((endNs - measureStartNs) / 1e6),
+        phase: endNs <= measureStartNs ? 'warmup' : endNs - lengthNs < measureEndNs ? 'measure' : 'drain',
+        received: s.received,
+        msgsPerSec: s.received / (this.intervalMs / 1000),
+        p50: s.p50,
+        p99: s.p99,
+        max: s.max,
+        ...(s.incomplete ? { incomplete: true } : {}),
+        ...(s.late > 0 ? { lateReports: s.late } : {}),
+        ...(sent ? { sent: sent.received, ...(sent.count > 0 ? { sendDelayP99: sent.p99 } : {}) } : {}),
+      });
+    }
+    return out;
+  }
+}
