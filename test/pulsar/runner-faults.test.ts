@@ -32,12 +32,12 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
   });
 
   it('applies every message once through retries, consumer crashes and kill -9 with restart of the standalone', { timeout: 400_000 }, async () => {
-    // A standalone takes ~10-20 s to restart here: 20 s measured keeps the restart inside
-    // the window (as scenarios/exactly-once.yaml does). A fixed moderate rate, not closed
+    // A standalone takes ~10-20 s to restart here (12 s on an idle machine, 19 s with other
+    // work on the two cores): 30 s measured keeps the restart inside the window. A fixed moderate rate, not closed
     // loop: at high closed-loop rates the restarted standalone sometimes fails to recover
     // the topic's ledger ("Digest mismatch", see the README), a separately tracked bug
     // this test is not about.
-    const k: KillRun = { ratePerSec: 5000, durationMs: 20_000, atMs: 4000, downtimeMs: 1000, drainTimeoutMs: 60_000, retryEveryMs: 500, crashEveryMs: 3000 };
+    const k: KillRun = { ratePerSec: 5000, durationMs: 30_000, atMs: 4000, downtimeMs: 1000, drainTimeoutMs: 60_000, retryEveryMs: 500, crashEveryMs: 3000 };
     const r = await runOnce(exactlyOnceKillSpec(adapter, {}, k));
     expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
     expectExactlyOnceThroughKill(r, k);

@@ -108,6 +108,9 @@ describe('ringbuffer child mode under kill -9', () => {
       for (let i = 0; i < 500 && total(rec.acked) < 16; i++) await new Promise((r) => setTimeout(r, 20));
       expect(total(rec.acked)).toBe(16);
       await ring.session.faults!.kill();
+      // Let the producer see the connection close: a send into a socket whose peer just
+      // died is taken (and kept for the resend), so only after the close does send wait.
+      await new Promise((r) => setTimeout(r, 300));
 
       let sent = false;
       const sending = send(p, 0, 40, 5).then(() => (sent = true));
