@@ -1,5 +1,48 @@
+import fs from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The import direction between layers, so that a change in one layer can only break the
+ * layers above it: core ← checks ← report; core ← brokers ← adapters; and the engine
+ * (src/scenarios) on top, reaching the systems through the registry alone. Each file
+ * matches exactly one block below, because a later block's no-restricted-imports would
+ * replace an earlier one's rather than add to it. Patterns are on the relative import
+ * path, so they hold at any folder depth.
+ */
+const UP = '^(\\.\\./)+';
+const noImport = (folders, why) => ({ regex: `${UP}(${folders.join('|')})/`, message: why });
+const NOT_IN_CORE = 'core is the bottom layer: it imports nothing of ours, so everything may import it';
+const NOT_ENGINE = 'the engine (src/scenarios) sits on top: nothing below it may import it';
+const NOT_REPORT = 'report renders result files: only the CLIs in bench/ use it';
+const NOT_CHECKS = 'adapters and brokers import core and brokers only; verdicts are the engine’s business';
+const ADAPTERS = fs.readdirSync(new URL('./src/adapters/', import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+const restrict = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+const layerRules = [
+  restrict(['src/core/**'], [noImport(['checks', 'scenarios', 'report', 'adapters', 'brokers'], NOT_IN_CORE)]),
+  restrict(['src/checks/**'], [noImport(['scenarios', 'report', 'adapters', 'brokers'], 'checks judge results: they import core only')]),
+  restrict(['src/brokers/**'], [noImport(['scenarios'], NOT_ENGINE), noImport(['report'], NOT_REPORT), noImport(['checks', 'adapters'], 'brokers import core and brokers only')]),
+  restrict(['src/adapters/*.ts'], [noImport(['scenarios'], NOT_ENGINE), noImport(['report'], NOT_REPORT), noImport(['checks'], NOT_CHECKS)]),
+  ...ADAPTERS.map((name) =>
+    restrict(
+      [`src/adapters/${name}/**`],
+      [
+        noImport(['scenarios'], NOT_ENGINE),
+        noImport(['report'], NOT_REPORT),
+        noImport(['checks'], NOT_CHECKS),
+        ...(ADAPTERS.length > 1 ? [noImport(ADAPTERS.filter((other) => other !== name), 'an adapter never imports another adapter: what they share belongs in core or brokers')] : []),
+      ],
+    ),
+  ),
+  restrict(['src/report/**'], [noImport(['scenarios'], NOT_ENGINE), noImport(['adapters', 'brokers'], 'the report reads result files: it knows no system, only core and checks')]),
+  restrict(['src/scenarios/**'], [
+    { regex: `${UP}adapters/(?!registry\\.ts$)`, message: 'the engine reaches the systems only through src/adapters/registry.ts, so any registered system runs without engine changes' },
+    noImport(['brokers'], 'the engine reaches the brokers only through the adapters, via src/adapters/registry.ts'),
+    noImport(['report'], 'the engine produces results; rendering them is the report’s job (shared formatters belong in core)'),
+  ]),
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'results/', '.cache/'] },
@@ -13,4 +56,5 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
+  ...layerRules,
 );

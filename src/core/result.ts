@@ -6,7 +6,6 @@
  */
 import type { Capabilities, BrokerCounts } from './contract.ts';
 import type { LatencySummary } from './histogram.ts';
-import type { ExactlyOnceFinding } from '../checks/exactly-once.ts';
 
 export const RESULT_SCHEMA = 'busbench/result@1';
 
@@ -151,6 +150,48 @@ export interface LatencyErrors {
   clamped: number;
   /** below 0 (clock error), recorded as 0 */
   negative: number;
+}
+
+/** The faults that actually happened in the run, as numbers a test or a reader can check. */
+export interface FaultCounts {
+  /** messages the producers sent again as after a lost ack */
+  resent: number;
+  /** consumer crashes between processing a delivery and acknowledging it */
+  consumerCrashes: number;
+  /** pipeline stage crashes between forwarding and acknowledging */
+  stageCrashes: number;
+  /** broker kill -9s that completed (a planned kill that never happened counts 0) */
+  brokerKills: number;
+}
+
+export interface ExactlyOnceFinding {
+  guarantee: string;
+  /** what kept (or was meant to keep) each message applied once */
+  mechanism: string;
+  /** messages the state took in more than once */
+  appliedTwice: number;
+  /** acknowledged messages the state never took in */
+  neverApplied: number;
+  /** distinct messages applied */
+  applied: number;
+  /** applications beyond the first, summed */
+  extraApplications: number;
+  /** applied although the producer never got an ack (allowed: the ack may have been lost) */
+  unackedApplied: number;
+  /** deliveries the consumer's idempotency record recognised as already applied */
+  skippedByRecord: number;
+  /** accounts whose balance differs from the exactly-once state */
+  accountsWrong: number;
+  /** the final state equals the exactly-once state */
+  stateCorrect: boolean;
+  /** filled in when the scenario also ran at-least-once on the same system: its throughput / this one's */
+  costRatio: number | null;
+  /** p99 end-to-end latency of this run / that of the at-least-once run */
+  costRatioP99: number | null;
+  comparedWith: string | null;
+  /** the faults for people to read; `faultCounts` holds the same as numbers */
+  faults: string[];
+  faultCounts: FaultCounts;
 }
 
 export interface SystemResult {

@@ -3,22 +3,13 @@
  * stderr) and the comparison table at the end.
  */
 import type { RunResult, SystemResult } from '../core/result.ts';
-import type { Progress } from '../scenarios/runner.ts';
+import type { Progress } from '../core/progress.ts';
 import { colorEnabled, formatTable } from './table.ts';
-import { formatUs } from '../core/units.ts';
+import { formatRate, formatUs } from './format.ts';
 import { durabilityTable, exactlyOnceTable } from './findings.ts';
-
-/** re-exported: the report's modules take it from here */
-export { formatUs };
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
   return colorEnabled(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
-}
-
-export function formatRate(perSec: number): string {
-  if (perSec >= 1e6) return `${(perSec / 1e6).toFixed(2)}M`;
-  if (perSec >= 1e3) return `${(perSec / 1e3).toFixed(1)}k`;
-  return perSec.toFixed(0);
 }
 
 function rowFor(s: SystemResult, stream: NodeJS.WriteStream): string[] {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { RunResult, SystemResult } from '../core/result.ts';
 import { latencyOverTimeChart, spectrumChart, throughputChart, type FileCharts, type Plotted } from './charts.ts';
-import { formatRate, formatUs } from './console.ts';
+import { formatRate, formatUs } from './format.ts';
 import { describeDelivery, describeDurability, describeExactlyOnce, type Described } from './describe.ts';
 import { escapeXml as esc } from './escape.ts';
 import type { LoadedResult } from './inputs.ts';

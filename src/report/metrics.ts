@@ -6,7 +6,7 @@
 import { UsageError } from '../core/errors.ts';
 import type { LatencySummary } from '../core/histogram.ts';
 import type { SystemResult } from '../core/result.ts';
-import { formatRate, formatUs } from './console.ts';
+import { formatRate, formatUs } from './format.ts';
 import type { SystemResultExtras } from './series.ts';
 
 type SummaryField = keyof Omit<LatencySummary, 'count' | 'min'>;

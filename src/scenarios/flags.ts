@@ -2,6 +2,7 @@
  * The bench CLI's flags, and how they override a scenario. Every bad flag or value is a
  * UsageError naming it and what is valid, before anything runs or is written.
  */
+import { flagLines, readArgv, type FlagSpec } from '../core/argv.ts';
 import { UsageError } from '../core/errors.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
 import { parseDurationMs, parseRate, type Scenario } from './scenario.ts';
@@ -29,37 +30,33 @@ export interface BenchFlags {
   sets: Array<{ system: string; key: string; value: unknown }>;
 }
 
-interface FlagSpec {
-  name: string;
-  value?: string;
-  help: string;
+/** A bench flag: how it reads on the command line, and what its value does to the flags. */
+interface BenchFlag extends FlagSpec {
+  /** checks the value (boolean flags get '') and records it; a bad value is a UsageError */
+  apply(flags: BenchFlags, v: string, knownSystems: string[]): void;
 }
 
-export const FLAGS: FlagSpec[] = [
-  { name: 'scenario', value: '<name|file>', help: 'scenario to run (required)' },
-  { name: 'systems', value: '<a,b,...>', help: 'systems to run, overriding the scenario' },
-  { name: 'duration', value: '<time>', help: 'measured phase, e.g. 30s' },
-  { name: 'warmup', value: '<time>', help: 'warm-up phase, excluded from results, e.g. 5s' },
-  { name: 'rate', value: '<n|max|N%>', help: 'msg/s for the whole run, max (closed loop), or a % of the measured max' },
-  { name: 'producers', value: '<n>', help: 'producer worker threads' },
-  { name: 'consumers', value: '<n>', help: 'consumer worker threads' },
-  { name: 'size', value: '<bytes>', help: `message size, ${MIN_MESSAGE_SIZE}..${MAX_MESSAGE_SIZE} (default 512)` },
-  { name: 'batch', value: '<n>', help: 'messages per producer batch' },
-  { name: 'in-flight', value: '<n>', help: 'unacknowledged messages allowed per producer' },
-  { name: 'drain-timeout', value: '<time>', help: 'how long to wait for stragglers after the measured phase' },
-  { name: 'interval', value: '<time>', help: 'statistics interval (progress, soak time series)' },
-  { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)' },
-  { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)' },
-  { name: 'url', value: '<system=url>', help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)' },
-  { name: 'set', value: '<system.key=value>', help: 'override a system option, e.g. nats.storage=memory (repeatable)' },
-  { name: 'out', value: '<dir>', help: 'where result files go (default results/)' },
-  { name: 'json', help: 'print the result document to stdout' },
-  { name: 'help', help: 'show this help' },
+export const FLAGS: BenchFlag[] = [
+  { name: 'scenario', value: '<name|file>', help: 'scenario to run (required)', apply: (f, v) => (f.scenario = v) },
+  { name: 'systems', value: '<a,b,...>', help: 'systems to run, overriding the scenario', apply: (f, v, known) => (f.systems = systemList(v, known)) },
+  { name: 'duration', value: '<time>', help: 'measured phase, e.g. 30s', apply: (f, v) => (f.duration = durationFlag('duration', v, 100)) },
+  { name: 'warmup', value: '<time>', help: 'warm-up phase, excluded from results, e.g. 5s', apply: (f, v) => (f.warmup = v === '0' ? 0 : durationFlag('warmup', v, 0)) },
+  { name: 'rate', value: '<n|max|N%>', help: 'msg/s for the whole run, max (closed loop), or a % of the measured max', apply: (f, v) => (f.rate = rateFlag(v)) },
+  { name: 'producers', value: '<n>', help: 'producer worker threads', apply: (f, v) => (f.producers = positiveInt('producers', v, 64)) },
+  { name: 'consumers', value: '<n>', help: 'consumer worker threads', apply: (f, v) => (f.consumers = positiveInt('consumers', v, 64)) },
+  { name: 'size', value: '<bytes>', help: `message size, ${MIN_MESSAGE_SIZE}..${MAX_MESSAGE_SIZE} (default 512)`, apply: (f, v) => (f.size = sizeFlag(v)) },
+  { name: 'batch', value: '<n>', help: 'messages per producer batch', apply: (f, v) => (f.batch = positiveInt('batch', v, 65_536)) },
+  { name: 'in-flight', value: '<n>', help: 'unacknowledged messages allowed per producer', apply: (f, v) => (f.inFlight = positiveInt('in-flight', v, 1_000_000)) },
+  { name: 'drain-timeout', value: '<time>', help: 'how long to wait for stragglers after the measured phase', apply: (f, v) => (f.drainTimeout = durationFlag('drain-timeout', v, 100)) },
+  { name: 'interval', value: '<time>', help: 'statistics interval (progress, soak time series)', apply: (f, v) => (f.interval = durationFlag('interval', v, 100)) },
+  { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
+  { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
+  { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
+  { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
+  { name: 'out', value: '<dir>', help: 'where result files go (default results/)', apply: (f, v) => (f.out = outFlag(v)) },
+  { name: 'json', help: 'print the result document to stdout', apply: (f) => (f.json = true) },
+  { name: 'help', help: 'show this help', apply: (f) => (f.help = true) },
 ];
-
-function valid(): string {
-  return FLAGS.map((f) => `--${f.name}`).join(' ');
-}
 
 function positiveInt(flag: string, v: string, max: number): number {
   const n = Number(v);
@@ -75,6 +72,53 @@ function durationFlag(flag: string, v: string, minMs: number): number {
   return ms;
 }
 
+function systemList(v: string, knownSystems: string[]): string[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new UsageError(`--systems "${v}": expected a comma-separated list of ${knownSystems.join(', ')}`);
+  for (const s of list) if (!knownSystems.includes(s)) throw new UsageError(`--systems: unknown system "${s}"; valid: ${knownSystems.join(', ')}`);
+  return list;
+}
+
+function rateFlag(v: string): NonNullable<BenchFlags['rate']> {
+  const r = parseRate(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v);
+  if (!r) throw new UsageError(`--rate ${v}: expected a positive number of msg/s (e.g. 50000 or 50k), max, or a percentage of the measured max (e.g. 50%)`);
+  return r;
+}
+
+function sizeFlag(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < MIN_MESSAGE_SIZE || n > MAX_MESSAGE_SIZE) throw new UsageError(`--size ${v}: expected an integer from ${MIN_MESSAGE_SIZE} to ${MAX_MESSAGE_SIZE} bytes`);
+  return n;
+}
+
+function workUsFlag(v: string): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || n > 1_000_000) throw new UsageError(`--work-us ${v}: expected microseconds from 0 to 1000000`);
+  return n;
+}
+
+function brokersFlag(v: string): BenchFlags['brokers'] {
+  if (v !== 'native' && v !== 'compose' && v !== 'external') throw new UsageError(`--brokers ${v}: expected native, compose or external`);
+  return v;
+}
+
+function urlFlag(flags: BenchFlags, v: string, knownSystems: string[]): void {
+  const m = /^([\w-]+)=(.+)$/.exec(v);
+  if (!m || !knownSystems.includes(m[1]!)) throw new UsageError(`--url ${v}: expected <system>=<url> with system one of ${knownSystems.join(', ')}`);
+  flags.urls[m[1]!] = m[2]!;
+}
+
+function setFlag(flags: BenchFlags, v: string, knownSystems: string[]): void {
+  const m = /^([\w-]+)\.([\w.-]+)=(.*)$/.exec(v);
+  if (!m || !knownSystems.includes(m[1]!)) throw new UsageError(`--set ${v}: expected <system>.<option>=<value> with system one of ${knownSystems.join(', ')}`);
+  flags.sets.push({ system: m[1]!, key: m[2]!, value: scalar(m[3]!) });
+}
+
+function outFlag(v: string): string {
+  if (!v) throw new UsageError('--out needs a directory');
+  return v;
+}
+
 /** A --set value: numbers and booleans as such, anything else as text. */
 function scalar(v: string): unknown {
   if (v === 'true') return true;
@@ -85,99 +129,9 @@ function scalar(v: string): unknown {
 
 export function parseFlags(argv: string[], knownSystems: string[]): BenchFlags {
   const flags: BenchFlags = { out: 'results', json: false, help: false, brokers: 'native', urls: {}, sets: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"; flags are: ${valid()}`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq > 0 ? eq : undefined);
-    const spec = FLAGS.find((f) => f.name === name);
-    if (!spec) throw new UsageError(`unknown flag --${name}; valid flags: ${valid()}`);
-    let value: string | undefined;
-    if (spec.value) {
-      value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value ${spec.value}`);
-    } else if (eq > 0) throw new UsageError(`--${name} takes no value`);
-    const v = value ?? '';
-    switch (name) {
-      case 'scenario':
-        flags.scenario = v;
-        break;
-      case 'systems': {
-        const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-        if (list.length === 0) throw new UsageError(`--systems "${v}": expected a comma-separated list of ${knownSystems.join(', ')}`);
-        for (const s of list) if (!knownSystems.includes(s)) throw new UsageError(`--systems: unknown system "${s}"; valid: ${knownSystems.join(', ')}`);
-        flags.systems = list;
-        break;
-      }
-      case 'duration':
-        flags.duration = durationFlag(name, v, 100);
-        break;
-      case 'warmup':
-        flags.warmup = v === '0' ? 0 : durationFlag(name, v, 0);
-        break;
-      case 'drain-timeout':
-        flags.drainTimeout = durationFlag(name, v, 100);
-        break;
-      case 'interval':
-        flags.interval = durationFlag(name, v, 100);
-        break;
-      case 'rate': {
-        const r = parseRate(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v);
-        if (!r) throw new UsageError(`--rate ${v}: expected a positive number of msg/s (e.g. 50000 or 50k), max, or a percentage of the measured max (e.g. 50%)`);
-        flags.rate = r;
-        break;
-      }
-      case 'producers':
-        flags.producers = positiveInt(name, v, 64);
-        break;
-      case 'consumers':
-        flags.consumers = positiveInt(name, v, 64);
-        break;
-      case 'size': {
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n < MIN_MESSAGE_SIZE || n > MAX_MESSAGE_SIZE) throw new UsageError(`--size ${v}: expected an integer from ${MIN_MESSAGE_SIZE} to ${MAX_MESSAGE_SIZE} bytes`);
-        flags.size = n;
-        break;
-      }
-      case 'batch':
-        flags.batch = positiveInt(name, v, 65_536);
-        break;
-      case 'in-flight':
-        flags.inFlight = positiveInt(name, v, 1_000_000);
-        break;
-      case 'work-us': {
-        const n = Number(v);
-        if (!/^\d+(\.\d+)?$/.test(v) || n > 1_000_000) throw new UsageError(`--work-us ${v}: expected microseconds from 0 to 1000000`);
-        flags.workUs = n;
-        break;
-      }
-      case 'brokers':
-        if (v !== 'native' && v !== 'compose' && v !== 'external') throw new UsageError(`--brokers ${v}: expected native, compose or external`);
-        flags.brokers = v;
-        break;
-      case 'url': {
-        const m = /^([\w-]+)=(.+)$/.exec(v);
-        if (!m || !knownSystems.includes(m[1]!)) throw new UsageError(`--url ${v}: expected <system>=<url> with system one of ${knownSystems.join(', ')}`);
-        flags.urls[m[1]!] = m[2]!;
-        break;
-      }
-      case 'set': {
-        const m = /^([\w-]+)\.([\w.-]+)=(.*)$/.exec(v);
-        if (!m || !knownSystems.includes(m[1]!)) throw new UsageError(`--set ${v}: expected <system>.<option>=<value> with system one of ${knownSystems.join(', ')}`);
-        flags.sets.push({ system: m[1]!, key: m[2]!, value: scalar(m[3]!) });
-        break;
-      }
-      case 'out':
-        if (!v) throw new UsageError('--out needs a directory');
-        flags.out = v;
-        break;
-      case 'json':
-        flags.json = true;
-        break;
-      case 'help':
-        flags.help = true;
-        break;
-    }
+  // Bench takes flags only; an empty value reaches its flag, whose message names what it needs.
+  for (const item of readArgv(argv, FLAGS, { positional: false, emptyValues: true })) {
+    if ('flag' in item) item.flag.apply(flags, item.value ?? '', knownSystems);
   }
   if (flags.brokers === 'external') {
     for (const s of flags.systems ?? []) {
@@ -215,7 +169,6 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
 }
 
 export function helpText(scenarios: Array<{ name: string; description: string }>, systems: string[]): string {
-  const width = Math.max(...FLAGS.map((f) => `--${f.name} ${f.value ?? ''}`.length));
   const lines = [
     'usage: npm run bench -- --scenario <name> [flags]',
     '',
@@ -225,7 +178,7 @@ export function helpText(scenarios: Array<{ name: string; description: string }>
     `systems: ${systems.join(', ')}`,
     '',
     'flags:',
-    ...FLAGS.map((f) => `  ${`--${f.name} ${f.value ?? ''}`.padEnd(width)}  ${f.help}`),
+    ...flagLines(FLAGS),
     '',
     'Exit codes: 0 ok, 1 delivery errors or a failed system, 2 bad input, 130 interrupted.',
   ];

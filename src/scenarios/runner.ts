@@ -11,6 +11,7 @@ import type { BrokerCounts, SystemAdapter, SystemSession } from '../core/contrac
 import { BusbenchError } from '../core/errors.ts';
 import { HIGHEST_TRACKABLE_NS, LatencyRecorder, encodeHdr } from '../core/histogram.ts';
 import type { SystemResult } from '../core/result.ts';
+import type { Progress } from '../core/progress.ts';
 import { ResourceMeter, totalPeakRssBytes } from '../core/resources.ts';
 import { spawnTsWorker } from '../core/ts-worker.ts';
 import { SeqSet, type SeqSetSnapshot } from '../checks/seqset.ts';
@@ -77,17 +78,8 @@ export function stageName(stage: number, stages: number): string {
   return names[stage] ?? `stage${stage}`;
 }
 
-export interface Progress {
-  phase: 'starting' | 'warmup' | 'measure' | 'drain';
-  system: string;
-  label: string;
-  elapsedMs: number;
-  totalMs: number;
-  msgsPerSec: number;
-  p99Us: number | null;
-  sent: number;
-  received: number;
-}
+/** re-exported: callers of runOnce take it from here */
+export type { Progress };
 
 export interface RunHooks {
   progress?(p: Progress): void;
