@@ -14,14 +14,14 @@
  * Acknowledgements made while disconnected are kept and sent on resubscription, before
  * new permits, so the broker does not redeliver what was already handled.
  */
-import { Backoff, sleep } from './backoff.ts';
 import { splitBatch } from './batch.ts';
 import type { Connection, ConsumerHandler } from './connection.ts';
 import { Deque } from './deque.ts';
-import { connectionError, invalidError, isRetriable, PulsarWireError } from './errors.ts';
+import { connectionError, invalidError, PulsarWireError } from './errors.ts';
 import { encodeAckCommand, PbReader, readMetadata, ReceivedMetadata, SingleMetadata, type AckId, type MessageCommand, type TxnId } from './fastcodec.ts';
 import { encodeSimpleFrame, type ParsedFrame } from './framing.ts';
 import { messageId, type MessageId } from './message-id.ts';
+import { attach, Reconnector } from './reconnect.ts';
 import { txnName } from './transactions.ts';
 import type { ClientCore } from './producer.ts';
 import { AckValidationError, Cmd, InitialPosition, SubType, u64, type MessageIdOut, type SubTypeName } from './proto.ts';
@@ -234,13 +234,11 @@ export class Consumer implements ConsumerHandler {
   private readonly unsentAcks: AckId[] = [];
   /** cumulative ack made while disconnected */
   private unsentCumulative: AckId | null = null;
-  private readonly backoff: Backoff;
+  private readonly link: Reconnector;
   private readonly queueSize: number;
   private readonly subType: number;
   private readonly verify: boolean;
   private failure: Error | null = null;
-  /** when the current session started: backoff resets only after a session that lasted */
-  private connectedAt = 0;
 
   private constructor(
     private readonly client: ClientCore,
@@ -253,26 +251,30 @@ export class Consumer implements ConsumerHandler {
     if (st === undefined) throw invalidError(`pulsar consumer: unknown subscription type ${String(opts.subType)}`);
     this.subType = st;
     this.verify = opts.verifyChecksums ?? true;
-    this.backoff = new Backoff(client.reconnectInitialMs, client.reconnectMaxMs);
+    this.link = new Reconnector(client, {
+      label: () => `pulsar consumer ${this.opts.subscription}`,
+      again: { doing: 'resubscribing', attempt: 'resubscribe' },
+      wanted: () => this.state === 'connecting',
+      connect: () => this.connect(),
+      reconnected: () => {
+        this.stats.reconnects++;
+      },
+      giveUp: (failure) => {
+        this.failure = failure;
+        this.state = 'failed';
+        this.releaseWaiter();
+      },
+    });
   }
 
   static async subscribe(client: ClientCore, consumerId: number, opts: ConsumerOptions): Promise<Consumer> {
     const c = new Consumer(client, consumerId, opts);
-    const deadline = Date.now() + client.operationTimeoutMs;
-    for (;;) {
-      try {
-        await c.connect();
-        break;
-      } catch (err) {
-        const delay = c.backoff.delay();
-        if (!isRetriable(err) || Date.now() + delay > deadline) {
-          c.state = 'failed';
-          throw err;
-        }
-        await sleep(delay);
-      }
+    try {
+      await c.link.first();
+    } catch (err) {
+      c.state = 'failed';
+      throw err;
     }
-    c.backoff.reset();
     return c;
   }
 
@@ -654,37 +656,11 @@ export class Consumer implements ConsumerHandler {
 
   private lostConnection(reason: string): void {
     if (this.state !== 'ready') return;
-    // A session that failed at once (a broker that accepts and then drops us) keeps the
-    // backoff growing instead of reconnecting every 100 ms.
-    if (Date.now() - this.connectedAt > 5_000) this.backoff.reset();
     const conn = this.conn;
     this.conn = null;
     conn?.unregisterConsumer(this.consumerId);
     this.state = 'connecting';
-    this.client.log(`pulsar consumer ${this.opts.subscription}: connection lost (${reason}); resubscribing`);
-    void this.reconnectLoop();
-  }
-
-  private async reconnectLoop(): Promise<void> {
-    while (this.state === 'connecting') {
-      await sleep(this.backoff.delay());
-      if (this.state !== 'connecting') return;
-      try {
-        await this.connect();
-        this.stats.reconnects++;
-        return;
-      } catch (err) {
-        if (this.state !== 'connecting') return;
-        if (!isRetriable(err, true)) {
-          this.failure = err instanceof Error ? err : new Error(String(err));
-          this.state = 'failed';
-          this.client.log(`pulsar consumer ${this.opts.subscription}: giving up: ${this.failure.message}`);
-          this.releaseWaiter();
-          return;
-        }
-        this.client.log(`pulsar consumer ${this.opts.subscription}: resubscribe failed (${err instanceof Error ? err.message : String(err)})`);
-      }
-    }
+    this.link.lost(reason);
   }
 
   /** Why the consumer stopped for good, if it did. */
@@ -694,39 +670,30 @@ export class Consumer implements ConsumerHandler {
 
   /** One attempt: lookup, connection, SUBSCRIBE, pending acks, FLOW. */
   private async connect(): Promise<void> {
-    const addr = await this.client.lookup(this.opts.topic);
-    const conn = await this.client.connection(addr);
-    const requestId = this.client.newRequestId();
-    conn.registerConsumer(this.consumerId, this);
-    try {
-      await conn.request(
-        {
-          type: Cmd.SUBSCRIBE,
-          subscribe: {
-            topic: this.opts.topic,
-            subscription: this.opts.subscription,
-            subType: this.subType,
-            consumerId: this.consumerId,
-            requestId,
-            ...(this.opts.consumerName ? { consumerName: this.opts.consumerName } : {}),
-            ...(this.opts.priorityLevel !== undefined ? { priorityLevel: this.opts.priorityLevel } : {}),
-            durable: this.opts.durable ?? true,
-            initialPosition: this.opts.initialPosition === 'earliest' ? InitialPosition.Earliest : InitialPosition.Latest,
-            ...(this.subType === SubType.Key_Shared ? { keySharedMeta: { keySharedMode: 0 } } : {}),
-            consumerEpoch: this.epoch,
-          },
+    const { conn } = await attach(this.client, {
+      topic: this.opts.topic,
+      register: (c) => c.registerConsumer(this.consumerId, this),
+      unregister: (c) => c.unregisterConsumer(this.consumerId),
+      create: (requestId) => ({
+        type: Cmd.SUBSCRIBE,
+        subscribe: {
+          topic: this.opts.topic,
+          subscription: this.opts.subscription,
+          subType: this.subType,
+          consumerId: this.consumerId,
+          requestId,
+          ...(this.opts.consumerName ? { consumerName: this.opts.consumerName } : {}),
+          ...(this.opts.priorityLevel !== undefined ? { priorityLevel: this.opts.priorityLevel } : {}),
+          durable: this.opts.durable ?? true,
+          initialPosition: this.opts.initialPosition === 'earliest' ? InitialPosition.Earliest : InitialPosition.Latest,
+          ...(this.subType === SubType.Key_Shared ? { keySharedMeta: { keySharedMode: 0 } } : {}),
+          consumerEpoch: this.epoch,
         },
-        requestId,
-        `SUBSCRIBE ${this.opts.topic} ${this.opts.subscription}`,
-      );
-    } catch (err) {
-      conn.unregisterConsumer(this.consumerId);
-      if (err instanceof PulsarWireError && err.kind === 'timeout') {
-        const closeId = this.client.newRequestId();
-        conn.request({ type: Cmd.CLOSE_CONSUMER, closeConsumer: { consumerId: this.consumerId, requestId: closeId } }, closeId, 'CLOSE_CONSUMER').catch(() => undefined);
-      }
-      throw err;
-    }
+      }),
+      what: `SUBSCRIBE ${this.opts.topic} ${this.opts.subscription}`,
+      close: (requestId) => ({ type: Cmd.CLOSE_CONSUMER, closeConsumer: { consumerId: this.consumerId, requestId } }),
+      closeWhat: 'CLOSE_CONSUMER',
+    });
     if (this.state !== 'connecting') {
       conn.unregisterConsumer(this.consumerId);
       return;
@@ -734,7 +701,7 @@ export class Consumer implements ConsumerHandler {
     if (conn.closed) throw connectionError(`pulsar SUBSCRIBE ${this.opts.topic}: connection to ${conn.remote} closed`);
     this.conn = conn;
     this.state = 'ready';
-    this.connectedAt = Date.now();
+    this.link.sessionStarted();
     // What waited here unread is redelivered by the broker: drop it, start the permits afresh.
     this.queue.drain();
     this.queued = 0;

@@ -8,6 +8,7 @@
  *   batch.ts      entries and batches    transport.ts the socket
  *   connection.ts handshake, requests, routing, keepalive
  *   lookup.ts     topic lookup with redirects
+ *   reconnect.ts  backoff retries and the reconnect loop, shared
  *   producer.ts   batching, receipts, reconnect + resend
  *   consumer.ts   flow, batches, acks, redelivery, resubscribe
  *   transactions.ts the transaction coordinator's commands

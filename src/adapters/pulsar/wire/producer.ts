@@ -17,15 +17,15 @@
  * `onEntry` reports them per entry (no allocation per message); `send()` wraps a promise
  * around one message for general use.
  */
-import { Backoff, sleep } from './backoff.ts';
 import { EntryBuilder, type BuiltEntry } from './batch.ts';
 import type { Connection, ProducerHandler } from './connection.ts';
 import { Deque } from './deque.ts';
-import { closedError, connectionError, invalidError, isDefinitiveSendError, isRetriable, notSentError, PulsarError, PulsarWireError, timeoutError } from './errors.ts';
+import { closedError, connectionError, invalidError, isDefinitiveSendError, notSentError, PulsarError, PulsarWireError, timeoutError } from './errors.ts';
 import type { SendReceipt, TxnId } from './fastcodec.ts';
 import { Cmd, u64 } from './proto.ts';
 import type { BrokerAddress } from './lookup.ts';
 import { messageId, type MessageId } from './message-id.ts';
+import { attach, Reconnector } from './reconnect.ts';
 
 /** What a producer (or consumer) needs from the client. */
 export interface ClientCore {
@@ -104,10 +104,8 @@ export class Producer implements ProducerHandler {
   private batchTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private readonly waiters: (() => void)[] = [];
-  private readonly backoff: Backoff;
+  private readonly link: Reconnector;
   private failure: Error | null = null;
-  /** when the current session started: backoff resets only after a session that lasted */
-  private connectedAt = 0;
   private maxMessageSize = Number.MAX_SAFE_INTEGER;
   private readonly batching: boolean;
   private readonly maxMessages: number;
@@ -128,7 +126,16 @@ export class Producer implements ProducerHandler {
     this.maxDelayMs = opts.batchMaxDelayMs ?? 1;
     this.maxPending = positive(opts.maxPendingMessages ?? 1000, 'maxPendingMessages');
     this.sendTimeoutMs = opts.sendTimeoutMs ?? 30_000;
-    this.backoff = new Backoff(client.reconnectInitialMs, client.reconnectMaxMs);
+    this.link = new Reconnector(client, {
+      label: () => `pulsar producer ${this.name}`,
+      again: { doing: 'reconnecting', attempt: 'reconnect' },
+      wanted: () => this.state === 'connecting',
+      connect: () => this.connect(),
+      reconnected: () => {
+        this.stats.reconnects++;
+      },
+      giveUp: (failure) => this.giveUp(failure),
+    });
     const m = /-partition-(\d+)$/.exec(opts.topic);
     if (m) this.partition = Number(m[1]);
     // Without a name of ours the broker assigns one; connect() then rebuilds the builder.
@@ -138,21 +145,12 @@ export class Producer implements ProducerHandler {
   /** Creates the producer on the broker; retriable failures are retried until the operation timeout. */
   static async create(client: ClientCore, producerId: number, opts: ProducerOptions): Promise<Producer> {
     const p = new Producer(client, producerId, opts);
-    const deadline = Date.now() + client.operationTimeoutMs;
-    for (;;) {
-      try {
-        await p.connect();
-        break;
-      } catch (err) {
-        const delay = p.backoff.delay();
-        if (!isRetriable(err) || Date.now() + delay > deadline) {
-          p.state = 'failed';
-          throw err;
-        }
-        await sleep(delay);
-      }
+    try {
+      await p.link.first();
+    } catch (err) {
+      p.state = 'failed';
+      throw err;
     }
-    p.backoff.reset();
     if (p.sendTimeoutMs > 0) {
       p.timeoutTimer = setInterval(() => p.expire(), Math.min(1000, Math.max(10, p.sendTimeoutMs / 4)));
       p.timeoutTimer.unref();
@@ -417,75 +415,45 @@ export class Producer implements ProducerHandler {
 
   private lostConnection(reason: string): void {
     if (this.state !== 'ready') return;
-    // A session that failed at once (a broker that accepts and then drops us) keeps the
-    // backoff growing instead of reconnecting every 100 ms.
-    if (Date.now() - this.connectedAt > 5_000) this.backoff.reset();
     const conn = this.conn;
     this.conn = null;
     conn?.unregisterProducer(this.producerId);
     this.state = 'connecting';
-    this.client.log(`pulsar producer ${this.name}: connection lost (${reason}); reconnecting`);
-    void this.reconnectLoop();
+    this.link.lost(reason);
   }
 
-  private async reconnectLoop(): Promise<void> {
-    while (this.state === 'connecting') {
-      await sleep(this.backoff.delay());
-      if (this.state !== 'connecting') return;
-      try {
-        await this.connect();
-        this.stats.reconnects++;
-        return;
-      } catch (err) {
-        if (this.state !== 'connecting') return;
-        if (!isRetriable(err, true)) {
-          this.failure = err instanceof Error ? err : new Error(String(err));
-          this.state = 'failed';
-          clearTimeout(this.batchTimer);
-          clearInterval(this.timeoutTimer);
-          this.client.log(`pulsar producer ${this.name}: giving up: ${this.failure.message}`);
-          const why = `pulsar producer ${this.name} failed: ${this.failure.message}`;
-          this.failAll(closedError(why, this.failure), notSentError(why, this.failure));
-          this.wake();
-          return;
-        }
-        this.client.log(`pulsar producer ${this.name}: reconnect failed (${err instanceof Error ? err.message : String(err)})`);
-      }
-    }
+  /** Reconnecting met an error retrying cannot fix: everything pending fails with it. */
+  private giveUp(failure: Error): void {
+    this.failure = failure;
+    this.state = 'failed';
+    clearTimeout(this.batchTimer);
+    clearInterval(this.timeoutTimer);
+    const why = `pulsar producer ${this.name} failed: ${failure.message}`;
+    this.failAll(closedError(why, failure), notSentError(why, failure));
+    this.wake();
   }
 
   /** One attempt: lookup, connection, PRODUCER; then resend what is pending. */
   private async connect(): Promise<void> {
-    const addr = await this.client.lookup(this.opts.topic);
-    const conn = await this.client.connection(addr);
-    const requestId = this.client.newRequestId();
-    conn.registerProducer(this.producerId, this);
-    let res;
-    try {
-      res = await conn.request(
-        {
-          type: Cmd.PRODUCER,
-          producer: {
-            topic: this.opts.topic,
-            producerId: this.producerId,
-            requestId,
-            ...(this.name ? { producerName: this.name, userProvidedProducerName: this.opts.producerName !== undefined } : {}),
-            epoch: this.epoch,
-            ...(this.opts.txnEnabled ? { txnEnabled: true } : {}),
-          },
+    const { conn, res } = await attach(this.client, {
+      topic: this.opts.topic,
+      register: (c) => c.registerProducer(this.producerId, this),
+      unregister: (c) => c.unregisterProducer(this.producerId),
+      create: (requestId) => ({
+        type: Cmd.PRODUCER,
+        producer: {
+          topic: this.opts.topic,
+          producerId: this.producerId,
+          requestId,
+          ...(this.name ? { producerName: this.name, userProvidedProducerName: this.opts.producerName !== undefined } : {}),
+          epoch: this.epoch,
+          ...(this.opts.txnEnabled ? { txnEnabled: true } : {}),
         },
-        requestId,
-        `PRODUCER ${this.opts.topic}${this.name ? ` (${this.name})` : ''}`,
-      );
-    } catch (err) {
-      conn.unregisterProducer(this.producerId);
-      // The broker may have created it after all: tell it to drop that one.
-      if (err instanceof PulsarWireError && err.kind === 'timeout') {
-        const closeId = this.client.newRequestId();
-        conn.request({ type: Cmd.CLOSE_PRODUCER, closeProducer: { producerId: this.producerId, requestId: closeId } }, closeId, 'CLOSE_PRODUCER').catch(() => undefined);
-      }
-      throw err;
-    }
+      }),
+      what: `PRODUCER ${this.opts.topic}${this.name ? ` (${this.name})` : ''}`,
+      close: (requestId) => ({ type: Cmd.CLOSE_PRODUCER, closeProducer: { producerId: this.producerId, requestId } }),
+      closeWhat: 'CLOSE_PRODUCER',
+    });
     const ps = res.producerSuccess;
     if (!ps) throw new PulsarWireError('protocol', `pulsar PRODUCER ${this.opts.topic}: unexpected answer type ${res.type}`);
     if (this.state !== 'connecting') {
@@ -504,7 +472,7 @@ export class Producer implements ProducerHandler {
     this.maxMessageSize = conn.maxMessageSize - 1024;
     this.conn = conn;
     this.state = 'ready';
-    this.connectedAt = Date.now();
+    this.link.sessionStarted();
     // Resend in order. With deduplication the broker acknowledges what it already stored
     // without storing it again.
     for (let i = 0; i < this.pending.length; i++) {

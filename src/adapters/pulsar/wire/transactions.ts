@@ -13,12 +13,13 @@
  * loaded its log: after a broker restart that takes a while, and NEW_TXN fails with
  * TransactionCoordinatorNotFound until it has.
  */
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff } from './backoff.ts';
 import type { Connection } from './connection.ts';
-import { isRetriable, PulsarWireError } from './errors.ts';
+import { PulsarWireError } from './errors.ts';
 import type { TxnId } from './fastcodec.ts';
 import type { ClientCore } from './producer.ts';
 import { Cmd, TxnAction, u64, type InboundCommand, type OutboundCommand } from './proto.ts';
+import { retryWithin } from './reconnect.ts';
 
 /** The partitioned system topic whose partition N is transaction coordinator N. */
 export const TC_ASSIGN_TOPIC = 'persistent://pulsar/system/transaction_coordinator_assign';
@@ -99,23 +100,15 @@ export class TransactionCoordinator {
     return this.connecting;
   }
 
-  private async connect(): Promise<Connection> {
-    const deadline = Date.now() + this.client.operationTimeoutMs;
-    for (;;) {
-      try {
-        const addr = await this.client.lookup(`${TC_ASSIGN_TOPIC}-partition-${this.tcId}`);
-        const conn = await this.client.connection(addr);
-        const requestId = this.client.newRequestId();
-        await conn.request({ type: Cmd.TC_CLIENT_CONNECT_REQUEST, tcClientConnectRequest: { requestId, tcId: this.tcId } }, requestId, `TC_CLIENT_CONNECT ${this.tcId}`);
-        this.conn = conn;
-        this.backoff.reset();
-        return conn;
-      } catch (err) {
-        const delay = this.backoff.delay();
-        if (!isRetriable(err) || Date.now() + delay > deadline) throw err;
-        await sleep(delay);
-      }
-    }
+  private connect(): Promise<Connection> {
+    return retryWithin(async () => {
+      const addr = await this.client.lookup(`${TC_ASSIGN_TOPIC}-partition-${this.tcId}`);
+      const conn = await this.client.connection(addr);
+      const requestId = this.client.newRequestId();
+      await conn.request({ type: Cmd.TC_CLIENT_CONNECT_REQUEST, tcClientConnectRequest: { requestId, tcId: this.tcId } }, requestId, `TC_CLIENT_CONNECT ${this.tcId}`);
+      this.conn = conn;
+      return conn;
+    }, this.backoff, this.client.operationTimeoutMs);
   }
 }
 
