@@ -20,7 +20,7 @@ import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '.
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ConsumerLedger } from '../checks/ledger.ts';
 import { FirstSeen } from '../checks/first-seen.ts';
-import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, type Control } from './control.ts';
+import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, IntervalGrid, type Control } from './control.ts';
 import type { LoadSettings } from './protocol.ts';
 import type { AccountState } from './account-state.ts';
 
@@ -130,7 +130,8 @@ export async function runConsumer(
   while (control.timeline().startNs === 0 && !control.stopping()) control.waitWhile(0, 5);
   const { startNs, measureStartNs } = control.timeline();
   let intervalIndex = 0;
-  let intervalEndNs = startNs + intervalNs;
+  const grid = new IntervalGrid(startNs, measureStartNs, intervalNs);
+  let intervalEndNs = grid.firstEndNs;
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
 
@@ -141,7 +142,7 @@ export async function runConsumer(
     while (now >= intervalEndNs) {
       tally.flushInterval(intervalIndex, onInterval);
       intervalIndex++;
-      intervalEndNs += intervalNs;
+      intervalEndNs = grid.endNs(intervalIndex);
     }
     const n = batch.count;
     if (n === 0) continue;

@@ -40,6 +40,33 @@ export interface Timeline {
   measureEndNs: number;
 }
 
+/**
+ * Interval boundaries: every worker cuts intervals at the same instants, measureStartNs +
+ * k × intervalNs for whole k, so no interval holds both warm-up and measured traffic. When
+ * the warm-up is not a whole number of intervals, interval 0 (warm-up) is the shorter one.
+ */
+export class IntervalGrid {
+  /** end of interval 0 */
+  readonly firstEndNs: number;
+
+  constructor(
+    readonly startNs: number,
+    measureStartNs: number,
+    readonly intervalNs: number,
+  ) {
+    const offset = (measureStartNs - startNs) % intervalNs;
+    this.firstEndNs = startNs + (offset > 0 ? offset : intervalNs);
+  }
+
+  endNs(index: number): number {
+    return this.firstEndNs + index * this.intervalNs;
+  }
+
+  startOf(index: number): number {
+    return index === 0 ? this.startNs : this.endNs(index - 1);
+  }
+}
+
 export class Control implements RunControl {
   private readonly state: Int32Array;
   private readonly times: BigInt64Array;

@@ -16,6 +16,7 @@ import { LatencyRecorder, newHdr, valueFromIndex, type SparseHistogram } from '.
 import type * as hdr from 'hdr-histogram-js';
 import { monoNs } from '../core/clock.ts';
 import { HlogWriter } from '../core/hlog.ts';
+import { IntervalGrid } from './control.ts';
 import type { IntervalStats } from '../core/result.ts';
 
 export interface IntervalKind {
@@ -253,14 +254,18 @@ export class RunIntervals {
   private readonly reducers: IntervalReducer[];
   private readonly byKind = new Map<string, IntervalReducer>();
   private hlog: HlogWriter | undefined;
-  private startNs = 0;
+  private grid: IntervalGrid | undefined;
 
   constructor(
     private readonly logFile: string,
     private readonly intervalMs: number,
     groups: IntervalKind[][],
   ) {
-    const sink: IntervalSink = (kind, index, h) => this.hlog?.interval(kind, (index * intervalMs) / 1000, intervalMs / 1000, h);
+    const sink: IntervalSink = (kind, index, h) => {
+      if (!this.grid) return;
+      const startNs = this.grid.startOf(index);
+      this.hlog?.interval(kind, (startNs - this.grid.startNs) / 1e9, (this.grid.endNs(index) - startNs) / 1e9, h);
+    };
     this.reducers = groups.map((kinds) => new IntervalReducer(kinds, sink));
     groups.forEach((kinds, i) => kinds.forEach((k) => this.byKind.set(k.name, this.reducers[i]!)));
   }
@@ -276,9 +281,12 @@ export class RunIntervals {
     return r;
   }
 
-  /** Interval 0 starts at startNs (monoNs); reports arrive only after this. */
-  start(startNs: number): void {
-    this.startNs = startNs;
+  /**
+   * Interval 0 starts at startNs (monoNs) and every interval ends on the workers' grid
+   * (aligned to the measured window's start); reports arrive only after this.
+   */
+  start(startNs: number, measureStartNs: number): void {
+    this.grid = new IntervalGrid(startNs, measureStartNs, this.intervalMs * 1e6);
     this.hlog = new HlogWriter(this.logFile, Date.now() + (startNs - monoNs()) / 1e6);
   }
 
@@ -310,19 +318,21 @@ export class RunIntervals {
    */
   stats(kind: string, measureStartNs: number, measureEndNs: number, sends?: string): IntervalStats[] {
     const out: IntervalStats[] = [];
-    const lengthNs = this.intervalMs * 1e6;
+    const grid = this.grid;
+    if (!grid) return out;
     const reducer = this.reducerOf(kind);
     const sendReducer = sends ? this.reducerOf(sends) : undefined;
     for (let index = 0; index < reducer.count; index++) {
       const s = reducer.summary(kind, index);
       if (!s) continue;
-      const endNs = this.startNs + (index + 1) * lengthNs;
+      const endNs = grid.endNs(index);
+      const lengthNs = endNs - grid.startOf(index);
       const sent = sends ? sendReducer?.summary(sends, index) : undefined;
       out.push({
         tMs: Math.round((endNs - measureStartNs) / 1e6),
         phase: endNs <= measureStartNs ? 'warmup' : endNs - lengthNs < measureEndNs ? 'measure' : 'drain',
         received: s.received,
-        msgsPerSec: s.received / (this.intervalMs / 1000),
+        msgsPerSec: s.received / (lengthNs / 1e9),
         p50: s.p50,
         p99: s.p99,
         max: s.max,

@@ -19,7 +19,7 @@ import type { OutboundBatch, Producer } from '../core/contract.ts';
 import { encodeTemplate, stampBatch } from '../core/envelope.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ProducerLedger } from '../checks/ledger.ts';
-import { COUNTER_RECOVERED_NS, COUNTER_SENT, type Control } from './control.ts';
+import { COUNTER_RECOVERED_NS, COUNTER_SENT, IntervalGrid, type Control } from './control.ts';
 import type { LoadSettings } from './protocol.ts';
 import { Schedule } from './schedule.ts';
 
@@ -79,6 +79,7 @@ class SendAccount {
   private intervalSent = 0;
   private intervalIndex = 0;
   private intervalEndNs: number;
+  private readonly grid: IntervalGrid;
   sentInWindow = 0;
 
   constructor(
@@ -88,7 +89,8 @@ class SendAccount {
     private readonly intervalNs: number,
     private readonly onInterval: SendIntervalSink,
   ) {
-    this.intervalEndNs = startNs + intervalNs;
+    this.grid = new IntervalGrid(startNs, measureStartNs, intervalNs);
+    this.intervalEndNs = this.grid.firstEndNs;
   }
 
   handedOver(nowNs: number, n: number, intended: Float64Array | null): void {
@@ -108,7 +110,7 @@ class SendAccount {
     this.interval.reset();
     this.intervalSent = 0;
     this.intervalIndex++;
-    this.intervalEndNs += this.intervalNs;
+    this.intervalEndNs = this.grid.endNs(this.intervalIndex);
   }
 }
 

@@ -247,7 +247,7 @@ export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<Syst
 
     const startNs = monoNs() + 20e6;
     const measureStartNs = startNs + spec.warmupMs * 1e6;
-    intervals.start(startNs);
+    intervals.start(startNs, measureStartNs);
     meter = new ResourceMeter(session.processes ? () => session.processes?.() ?? [] : undefined);
     timers.push(...windowMarks(meter, measureStartNs, measureStartNs + spec.durationMs * 1e6));
     control.setTimeline({ startNs, measureStartNs, measureEndNs: measureStartNs + spec.durationMs * 1e6 });

@@ -22,7 +22,8 @@ function readAll(file: string): Array<{ tag: string; startSec: number; endSec: n
 
 function writeRun(file: string, intervals: number): { run: RunIntervals; total: number; perInterval: number[] } {
   const run = new RunIntervals(file, 100, [[{ name: 'e2e', expected: 2 }]]);
-  run.start(monoNs());
+  const t0 = monoNs();
+  run.start(t0, t0);
   const perInterval: number[] = [];
   let total = 0;
   for (let i = 0; i < intervals; i++) {

@@ -93,7 +93,7 @@ describe('per-interval send figures', () => {
     };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-sends-'));
     const iv = new RunIntervals(path.join(dir, 'x.hlog.tmp'), 100, [[{ name: 'e2e', expected: 1 }], [{ name: 'send-delay', expected: 2 }]]);
-    iv.start(1e9);
+    iv.start(1e9, 1e9);
     for (const index of [0, 1, 2]) iv.report({ kind: 'e2e', index, received: 1, hist: h(1e3, 1).toSparse() });
     iv.report({ kind: 'send-delay', index: 0, received: 10, hist: h(1e3, 10).toSparse() });
     iv.report({ kind: 'send-delay', index: 0, received: 5, hist: h(4e6, 5).toSparse() });
