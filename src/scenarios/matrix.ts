@@ -38,11 +38,16 @@ export function interleave<T>(cells: T[], round: number): T[] {
   return [...cells.slice(k), ...cells.slice(0, k)];
 }
 
+/**
+ * Median and range of the repetitions that have a value: a repetition with no data (an
+ * empty histogram's NaN) is left out, not sorted among the numbers; none at all is NaN
+ * (null in JSON), never 0.
+ */
 export function spread(values: number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  const median = sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0] ?? 0, max: sorted[sorted.length - 1] ?? 0, values };
+  const median = sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0] ?? NaN, max: sorted[sorted.length - 1] ?? NaN, values };
 }
 
 /** Median and spread per (system, cell, rate) over the repetitions that completed. */

@@ -39,6 +39,9 @@ describe('configuration matrix', () => {
   it('summarizes each cell by its median and spread', () => {
     expect(spread([3, 1, 2])).toMatchObject({ median: 2, min: 1, max: 3 });
     expect(spread([4, 1, 2, 3]).median).toBe(2.5);
+    // a repetition without data (an empty histogram's NaN) is left out, never sorted among the numbers
+    expect(spread([5, NaN, 1, 3])).toMatchObject({ median: 3, min: 1, max: 5 });
+    expect(spread([NaN]).median).toBeNaN();
     const r = (cell: string, msgs: number, p99: number): SystemResult =>
       ({ system: 'nats', cell, status: 'ok', config: { ratePerSec: 'max' }, throughput: { msgsPerSec: msgs }, latency: { e2e: { p50: 1, p99, p999: 1, max: 1 } } }) as unknown as SystemResult;
     const sum = summarizeCells([r('storage=file', 10, 5), r('storage=memory', 30, 1), r('storage=file', 20, 7), r('storage=file', 40, 6)]);
