@@ -45,7 +45,8 @@ const systems = await Promise.all(systemNames().map(async (name) => ({ name, ada
 /** A system opened in one configuration, and the clients a test builds from it. */
 class Subject {
   session: SystemSession | undefined;
-  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-conformance-'));
+  // made in start(), not here: a describe block filtered out by -t never runs its afterAll
+  private dir = '';
   private readonly open: Array<Producer | Consumer> = [];
 
   constructor(
@@ -55,6 +56,7 @@ class Subject {
   ) {}
 
   async start(): Promise<void> {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-conformance-'));
     const ctx: OpenContext = {
       runId: `conformance${Date.now()}`,
       runDir: this.dir,
@@ -104,7 +106,7 @@ class Subject {
   async stop(): Promise<void> {
     await this.closeClients();
     await this.session?.close();
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
