@@ -88,10 +88,18 @@ export async function openRun(spec: RunSpec, hooks: RunHooks): Promise<RunContex
     [{ name: 'send-delay', expected: load.producers }],
   ]);
   const run: RunContext = {
-    spec, hooks, log, capabilities, session, control, intervals, progress,
+    spec,
+    hooks,
+    log,
+    capabilities,
+    session,
+    control,
+    intervals,
+    progress,
     workerLoad: workerLoadOf(spec),
     workers: [],
     timers: [],
+    // The first error is the run's: later ones are its consequences (stopped workers).
     fail(err: Error): void {
       run.failure ??= err;
       control.endMeasurementNow(monoNs());
