@@ -53,7 +53,7 @@ function workerStart({ role, id, slot, stage, apply, firstSeen }: RoleSpec, run:
 function spawnRole(r: RoleSpec, run: RunContext): WorkerHandle {
   const { role, id } = r;
   const system = run.spec.system;
-  const worker = spawnTsWorker(WORKER_ENTRY, workerStart(r, run) as unknown as Record<string, unknown>);
+  const worker = spawnTsWorker(WORKER_ENTRY, workerStart(r, run));
   let readyResolve!: () => void;
   let doneResolve!: (m: DoneMessage) => void;
   let doneReject!: (e: Error) => void;
