@@ -57,4 +57,11 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  // The run engine reads as named steps: a step that outgrows a screen hides its order.
+  // flags.ts is the command-line parser, not the engine; it is being replaced by a shared one.
+  {
+    files: ['src/scenarios/**/*.ts'],
+    ignores: ['src/scenarios/flags.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] },
+  },
 );

@@ -43,16 +43,18 @@ function spec(runDir: string, intervals: number, intervalMs: number, rate: numbe
     brokers: 'native',
     externalUrls: {},
     ratePerSec: rate,
-    durationMs: intervals * intervalMs,
-    warmupMs,
-    drainTimeoutMs: 5000,
-    intervalMs,
-    producers: 1,
-    consumers: 1,
-    messageSize: 256,
-    maxInFlight: 1000,
-    batchSize: 16,
-    workUs: 0,
+    load: {
+      durationMs: intervals * intervalMs,
+      warmupMs,
+      drainTimeoutMs: 5000,
+      intervalMs,
+      producers: 1,
+      consumers: 1,
+      messageSize: 256,
+      maxInFlight: 1000,
+      batchSize: 16,
+      workUs: 0,
+    },
   };
 }
 

@@ -6,7 +6,8 @@ import { Worker } from 'node:worker_threads';
 
 const BOOTSTRAP = new URL('./ts-worker-bootstrap.mjs', import.meta.url);
 
-export function spawnTsWorker(entry: URL | string, workerData: Record<string, unknown>): Worker {
+// `object`, not an index signature: message interfaces such as WorkerStart pass without a cast
+export function spawnTsWorker(entry: URL | string, workerData: object): Worker {
   return new Worker(BOOTSTRAP, {
     workerData: { ...workerData, __entry: entry.toString() },
     execArgv: [],

@@ -15,7 +15,7 @@
  * repeats get their own count and their own histogram (`redelivery`) instead.
  */
 import { monoNs } from '../core/clock.ts';
-import type { Consumer } from '../core/contract.ts';
+import type { Consumer, DeliveryBatch } from '../core/contract.ts';
 import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../core/envelope.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import { ConsumerLedger } from '../checks/ledger.ts';
@@ -109,6 +109,43 @@ class Tally {
   }
 }
 
+/** What every batch of one consumer goes through: built once, not per batch. */
+interface BatchTaker {
+  control: Control;
+  slot: number;
+  measureStartNs: number;
+  ledger: ConsumerLedger;
+  tally: Tally;
+  workNs: number;
+  apply: ApplyContext | undefined;
+}
+
+/** One delivered batch into the tally (and the state, in the exactly-once scenario). */
+function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply }: BatchTaker): void {
+  const measureEndNs = control.timeline().measureEndNs;
+  const faultNs = control.faultNs();
+  const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
+  const inWindow = now >= measureStartNs && now < measureEndNs;
+  const n = batch.count;
+  for (let i = 0; i < n; i++) {
+    const buf = batch.buffer(i);
+    const off = batch.offset(i);
+    if (!looksLikeEnvelope(buf, off, batch.length(i))) {
+      ledger.malformed++;
+      continue;
+    }
+    const producerId = readProducer(buf, off);
+    const seq = readSeq(buf, off);
+    const sentNs = readSentNs(buf, off);
+    tally.add(producerId, seq, now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow);
+    // every delivery is applied: the exactly-once check judges what a repeat does to the state
+    apply?.state.apply(producerId, seq, readQty(buf, off));
+    if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
+    if (workNs > 0) work(workNs);
+  }
+  tally.endRun();
+}
+
 export async function runConsumer(
   consumerId: number,
   slot: number,
@@ -134,6 +171,7 @@ export async function runConsumer(
   let intervalEndNs = grid.firstEndNs;
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
+  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply };
 
   while (!control.stopping()) {
     let batch = consumer.receive(maxBatch, 50);
@@ -144,29 +182,8 @@ export async function runConsumer(
       intervalIndex++;
       intervalEndNs = grid.endNs(intervalIndex);
     }
-    const n = batch.count;
-    if (n === 0) continue;
-    const measureEndNs = control.timeline().measureEndNs;
-    const faultNs = control.faultNs();
-    const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
-    const inWindow = now >= measureStartNs && now < measureEndNs;
-    for (let i = 0; i < n; i++) {
-      const buf = batch.buffer(i);
-      const off = batch.offset(i);
-      if (!looksLikeEnvelope(buf, off, batch.length(i))) {
-        ledger.malformed++;
-        continue;
-      }
-      const producerId = readProducer(buf, off);
-      const seq = readSeq(buf, off);
-      const sentNs = readSentNs(buf, off);
-      tally.add(producerId, seq, now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow);
-      // every delivery is applied: the exactly-once check judges what a repeat does to the state
-      apply?.state.apply(producerId, seq, readQty(buf, off));
-      if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
-      if (workNs > 0) work(workNs);
-    }
-    tally.endRun();
+    if (batch.count === 0) continue;
+    takeBatch(batch, now, taker);
     control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
     control.setCounter(slot, COUNTER_DELIVERIES, ledger.deliveries);
     if (apply && nextCrashNs > 0 && now >= nextCrashNs) {

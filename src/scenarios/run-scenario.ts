@@ -8,7 +8,7 @@ import { BusbenchError } from '../core/errors.ts';
 import { describeEnvironment } from '../core/environment.ts';
 import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../core/result.ts';
 import { describeRate, type Guarantee, type Rate, type Scenario } from './scenario.ts';
-import { runOnce, cleanRunData, type RunHooks, type RunSpec } from './runner.ts';
+import { runOnce, cleanRunData, type RunHooks, type RunLoad, type RunSpec } from './runner.ts';
 import { cellsFor, interleave, summarizeCells } from './matrix.ts';
 
 /** A matrix cell of one system with its options already validated by the adapter. */
@@ -46,6 +46,22 @@ export function planCells(system: string, adapter: SystemAdapter, s: Scenario): 
   });
 }
 
+/** In the result's parameter order: the result file spreads it there. */
+export function loadOf(s: Scenario): RunLoad {
+  return {
+    durationMs: s.durationMs,
+    warmupMs: s.warmupMs,
+    drainTimeoutMs: s.drainTimeoutMs,
+    producers: s.producers,
+    consumers: s.consumers,
+    messageSize: s.messageSize,
+    maxInFlight: s.maxInFlight,
+    batchSize: s.batchSize,
+    intervalMs: s.intervalMs,
+    workUs: s.workUs,
+  };
+}
+
 function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: string, index: number, ratePerSec: number): RunSpec {
   const s = run.scenario;
   const runDir = path.join(run.runBase, `${system}-${index}`);
@@ -59,16 +75,7 @@ function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: st
     brokers: run.brokers,
     externalUrls: run.externalUrls,
     ratePerSec,
-    durationMs: s.durationMs,
-    warmupMs: s.warmupMs,
-    drainTimeoutMs: s.drainTimeoutMs,
-    intervalMs: s.intervalMs,
-    producers: s.producers,
-    consumers: s.consumers,
-    messageSize: s.messageSize,
-    maxInFlight: s.maxInFlight,
-    batchSize: s.batchSize,
-    workUs: s.workUs,
+    load: loadOf(s),
     ...(s.fault ? { fault: s.fault } : {}),
     ...(s.exactlyOnce && cell.guarantee
       ? {
@@ -102,62 +109,63 @@ function failedResult(system: string, label: string, adapter: SystemAdapter, opt
   };
 }
 
-export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<RunResult> {
-  const s = run.scenario;
-  const startedAt = new Date().toISOString();
-  const systems: SystemResult[] = [];
-  const maxima = new Map<string, number>();
-  let index = 0;
-  const aborted = (): boolean => hooks.signal?.aborted === true;
+/** What the runs of one scenario share: results so far, probed maxima, the run counter. */
+interface ScenarioState {
+  run: ScenarioRun;
+  hooks: RunHooks;
+  systems: SystemResult[];
+  maxima: Map<string, number>;
+  index: number;
+}
 
-  /** the maximum a cell reaches, measured once by a closed-loop probe, for "N%" rates */
-  const maximumFor = async (system: string, cell: PlannedCell): Promise<number> => {
-    const key = `${system}\u0000${cell.label}`;
-    let max = maxima.get(key);
-    if (max === undefined) {
-      hooks.log?.(`${system}${cell.label ? ` [${cell.label}]` : ''}: probing the maximum rate for ${s.probeMs / 1000}s`);
-      const probe = await runOnce({ ...baseSpec(run, system, cell, 'probe', index++, 0), durationMs: s.probeMs, warmupMs: Math.min(1000, s.warmupMs) }, hooks);
-      max = probe.throughput.msgsPerSec;
-      if (!(max > 0)) throw new BusbenchError('ADAPTER', `${system}: the probe run measured no throughput`);
-      maxima.set(key, max);
-    }
-    return max;
-  };
+const maximumKey = (system: string, cell: PlannedCell): string => `${system}\u0000${cell.label}`;
 
-  for (let round = 0; round < s.repeat && !aborted(); round++) {
-    for (const system of s.systems) {
-      const adapter = run.adapters.get(system)!;
-      for (const cell of interleave(run.cells.get(system)!, round)) {
-        for (const rate of s.rates) {
-          if (aborted()) break;
-          let ratePerSec = 0;
-          let label = s.rates.length > 1 || rate.kind !== 'max' ? `rate=${describeRate(rate)}` : '';
-          try {
-            if (rate.kind === 'fraction') {
-              ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(system, cell))));
-              label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
-            } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
-            label = [cell.label, label, s.repeat > 1 ? `#${round + 1}` : ''].filter(Boolean).join(' ');
-            const spec = baseSpec(run, system, cell, label, index++, ratePerSec);
-            const result = await runOnce(spec, hooks);
-            const probed = maxima.get(`${system}\u0000${cell.label}`);
-            if (probed !== undefined) result.config.probeMaxMsgsPerSec = Math.round(probed);
-            result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
-            if (cell.label) result.cell = cell.label;
-            if (s.repeat > 1) result.repetition = round;
-            systems.push(result);
-            cleanRunData(spec.runDir);
-          } catch (err) {
-            if (err instanceof BusbenchError && err.code === 'INTERRUPTED') throw err;
-            const failed = failedResult(system, label, adapter, cell.options, err);
-            if (cell.label) failed.cell = cell.label;
-            systems.push(failed);
-          }
-        }
-      }
-    }
+/** the maximum a cell reaches, measured once by a closed-loop probe, for "N%" rates */
+async function maximumFor(st: ScenarioState, system: string, cell: PlannedCell): Promise<number> {
+  const s = st.run.scenario;
+  const key = maximumKey(system, cell);
+  let max = st.maxima.get(key);
+  if (max === undefined) {
+    st.hooks.log?.(`${system}${cell.label ? ` [${cell.label}]` : ''}: probing the maximum rate for ${s.probeMs / 1000}s`);
+    const spec = baseSpec(st.run, system, cell, 'probe', st.index++, 0);
+    const probe = await runOnce({ ...spec, load: { ...spec.load, durationMs: s.probeMs, warmupMs: Math.min(1000, s.warmupMs) } }, st.hooks);
+    max = probe.throughput.msgsPerSec;
+    if (!(max > 0)) throw new BusbenchError('ADAPTER', `${system}: the probe run measured no throughput`);
+    st.maxima.set(key, max);
   }
-  if (s.exactlyOnce) compareGuarantees(systems);
+  return max;
+}
+
+/** One rate of one cell: a result, or a failed result, joins the scenario's; an interrupt ends it. */
+async function runRate(st: ScenarioState, system: string, cell: PlannedCell, rate: Rate, round: number): Promise<void> {
+  const s = st.run.scenario;
+  let ratePerSec = 0;
+  let label = s.rates.length > 1 || rate.kind !== 'max' ? `rate=${describeRate(rate)}` : '';
+  try {
+    if (rate.kind === 'fraction') {
+      ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(st, system, cell))));
+      label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
+    } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
+    label = [cell.label, label, s.repeat > 1 ? `#${round + 1}` : ''].filter(Boolean).join(' ');
+    const spec = baseSpec(st.run, system, cell, label, st.index++, ratePerSec);
+    const result = await runOnce(spec, st.hooks);
+    const probed = st.maxima.get(maximumKey(system, cell));
+    if (probed !== undefined) result.config.probeMaxMsgsPerSec = Math.round(probed);
+    result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
+    if (cell.label) result.cell = cell.label;
+    if (s.repeat > 1) result.repetition = round;
+    st.systems.push(result);
+    cleanRunData(spec.runDir);
+  } catch (err) {
+    if (err instanceof BusbenchError && err.code === 'INTERRUPTED') throw err;
+    const failed = failedResult(system, label, st.run.adapters.get(system)!, cell.options, err);
+    if (cell.label) failed.cell = cell.label;
+    st.systems.push(failed);
+  }
+}
+
+function resultOf(run: ScenarioRun, startedAt: string, systems: SystemResult[]): RunResult {
+  const s = run.scenario;
   const firstRate: Rate = s.rates[0] ?? { kind: 'max' };
   return {
     schema: RESULT_SCHEMA,
@@ -170,16 +178,7 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
       mode: firstRate.kind === 'max' && s.rates.length === 1 ? 'closed' : 'open',
       rate: firstRate.kind === 'max' ? 'max' : firstRate.kind === 'fixed' ? firstRate.perSec : 0,
       rates: s.rates.map(describeRate),
-      durationMs: s.durationMs,
-      warmupMs: s.warmupMs,
-      drainTimeoutMs: s.drainTimeoutMs,
-      producers: s.producers,
-      consumers: s.consumers,
-      messageSize: s.messageSize,
-      maxInFlight: s.maxInFlight,
-      batchSize: s.batchSize,
-      intervalMs: s.intervalMs,
-      workUs: s.workUs,
+      ...loadOf(s),
       ...(s.fault ? { fault: s.fault } : {}),
       ...(s.exactlyOnce ? { exactlyOnce: { ...s.exactlyOnce } } : {}),
       brokers: run.brokers,
@@ -190,6 +189,25 @@ export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<Ru
     cells: summarizeCells(systems),
     ok: systems.every((x) => x.status === 'ok'),
   };
+}
+
+export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<RunResult> {
+  const s = run.scenario;
+  const startedAt = new Date().toISOString();
+  const st: ScenarioState = { run, hooks, systems: [], maxima: new Map(), index: 0 };
+  const aborted = (): boolean => hooks.signal?.aborted === true;
+  for (let round = 0; round < s.repeat && !aborted(); round++) {
+    for (const system of s.systems) {
+      for (const cell of interleave(run.cells.get(system)!, round)) {
+        for (const rate of s.rates) {
+          if (aborted()) break;
+          await runRate(st, system, cell, rate, round);
+        }
+      }
+    }
+  }
+  if (s.exactlyOnce) compareGuarantees(st.systems);
+  return resultOf(run, startedAt, st.systems);
 }
 
 /**

@@ -26,6 +26,77 @@ const FORWARD_MAX_BATCH = 1000;
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
 
+async function runProducerRole(side: WorkerSide, control: Control): Promise<void> {
+  const load = start.load;
+  const out = await runProducer(
+    start.id,
+    start.slot,
+    control,
+    load,
+    (acks) => side.createProducer(start.init, { producerId: start.id, stage: 0, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
+    () => post({ type: 'ready' }),
+    (index, sent, sendDelay) => post({ type: 'send-interval', index, sent, sendDelay: sendDelay.toSparse() }),
+  );
+  post({
+    type: 'producer-done',
+    ledger: out.ledger.snapshot(),
+    publish: out.publish.toSparse(),
+    publishMissed: out.publishMissed,
+    resent: out.ledger.resent,
+    sendDelay: out.sendDelay.toSparse(),
+    intended: out.intended,
+    sentInWindow: out.sentInWindow,
+  });
+}
+
+async function runForwarderRole(side: WorkerSide, control: Control, consumerSpec: ConsumerSpec): Promise<void> {
+  const load = start.load;
+  // Transactions only where the run's configuration turned them on (capabilities).
+  const eo = start.apply;
+  const transactional = eo?.guarantee === 'exactly-once' && eo.capabilities.transactions && side.createForwarder ? side.createForwarder.bind(side) : undefined;
+  const open = (): Promise<Forwarder> =>
+    transactional
+      ? transactional(start.init, consumerSpec)
+      : ProducingForwarder.open(
+          () => side.createConsumer(start.init, consumerSpec),
+          (acks) => side.createProducer(start.init, { producerId: start.id, stage: start.stage + 1, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
+        );
+  // Connect once before reporting ready, so the clock starts with every stage up.
+  await (await open()).close();
+  post({ type: 'ready' });
+  const out = await runForwarder(start.slot, control, open, start.apply?.crashEveryMs ?? 0, FORWARD_MAX_BATCH);
+  post({ type: 'forwarder-done', stage: start.stage, ...out });
+}
+
+async function runConsumerRole(side: WorkerSide, control: Control, consumerSpec: ConsumerSpec): Promise<void> {
+  const consumer = await side.createConsumer(start.init, consumerSpec);
+  const settings = start.apply;
+  const state = settings ? new AccountState(settings.accounts, settings.guarantee, settings.capabilities, settings.behaviour) : undefined;
+  const apply: ApplyContext | undefined =
+    settings && state ? { state, crashEveryMs: settings.crashEveryMs, reconnect: () => side.createConsumer(start.init, consumerSpec) } : undefined;
+  post({ type: 'ready' });
+  const out = await runConsumer(
+    start.id,
+    start.slot,
+    control,
+    start.load,
+    consumer,
+    (index, received, hist) => post({ type: 'interval', index, received, hist: hist.toSparse() }),
+    apply,
+    start.firstSeen,
+  );
+  post({
+    type: 'consumer-done',
+    ledger: out.ledger.snapshot(),
+    e2e: out.e2e.toSparse(),
+    redelivery: out.redelivery.toSparse(),
+    receivedInWindow: out.receivedInWindow,
+    repeatsInWindow: out.repeatsInWindow,
+    crashes: out.crashes,
+    ...(state ? { applied: state.ledger.snapshot(state.balances, state.skipped), record: state.recordName } : {}),
+  });
+}
+
 async function main(): Promise<void> {
   const side = ((await import(start.workerModule)) as { workerSide: WorkerSide }).workerSide;
   const control = new Control(start.control);
@@ -39,70 +110,9 @@ async function main(): Promise<void> {
     messageSize: load.messageSize,
     control,
   };
-  if (start.role === 'producer') {
-    const out = await runProducer(
-      start.id,
-      start.slot,
-      control,
-      load,
-      (acks) => side.createProducer(start.init, { producerId: start.id, stage: 0, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
-      () => post({ type: 'ready' }),
-      (index, sent, sendDelay) => post({ type: 'send-interval', index, sent, sendDelay: sendDelay.toSparse() }),
-    );
-    post({
-      type: 'producer-done',
-      ledger: out.ledger.snapshot(),
-      publish: out.publish.toSparse(),
-      publishMissed: out.publishMissed,
-      resent: out.ledger.resent,
-      sendDelay: out.sendDelay.toSparse(),
-      intended: out.intended,
-      sentInWindow: out.sentInWindow,
-    });
-  } else if (start.role === 'forwarder') {
-    // Transactions only where the run's configuration turned them on (capabilities).
-    const eo = start.apply;
-    const transactional = eo?.guarantee === 'exactly-once' && eo.capabilities.transactions && side.createForwarder ? side.createForwarder.bind(side) : undefined;
-    const open = (): Promise<Forwarder> =>
-      transactional
-        ? transactional(start.init, consumerSpec)
-        : ProducingForwarder.open(
-            () => side.createConsumer(start.init, consumerSpec),
-            (acks) => side.createProducer(start.init, { producerId: start.id, stage: start.stage + 1, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
-          );
-    // Connect once before reporting ready, so the clock starts with every stage up.
-    await (await open()).close();
-    post({ type: 'ready' });
-    const out = await runForwarder(start.slot, control, open, start.apply?.crashEveryMs ?? 0, FORWARD_MAX_BATCH);
-    post({ type: 'forwarder-done', stage: start.stage, ...out });
-  } else {
-    const consumer = await side.createConsumer(start.init, consumerSpec);
-    const settings = start.apply;
-    const state = settings ? new AccountState(settings.accounts, settings.guarantee, settings.capabilities, settings.behaviour) : undefined;
-    const apply: ApplyContext | undefined =
-      settings && state ? { state, crashEveryMs: settings.crashEveryMs, reconnect: () => side.createConsumer(start.init, consumerSpec) } : undefined;
-    post({ type: 'ready' });
-    const out = await runConsumer(
-      start.id,
-      start.slot,
-      control,
-      load,
-      consumer,
-      (index, received, hist) => post({ type: 'interval', index, received, hist: hist.toSparse() }),
-      apply,
-      start.firstSeen,
-    );
-    post({
-      type: 'consumer-done',
-      ledger: out.ledger.snapshot(),
-      e2e: out.e2e.toSparse(),
-      redelivery: out.redelivery.toSparse(),
-      receivedInWindow: out.receivedInWindow,
-      repeatsInWindow: out.repeatsInWindow,
-      crashes: out.crashes,
-      ...(state ? { applied: state.ledger.snapshot(state.balances, state.skipped), record: state.recordName } : {}),
-    });
-  }
+  if (start.role === 'producer') await runProducerRole(side, control);
+  else if (start.role === 'forwarder') await runForwarderRole(side, control, consumerSpec);
+  else await runConsumerRole(side, control, consumerSpec);
 }
 
 // The runner terminates this thread once it has the final report; closing the port

@@ -42,7 +42,7 @@ describe('nats counts, through the runner', { timeout: 120_000 }, () => {
 
   it('reports what the stream still held when the drain timed out, as not proven lost', async () => {
     // the consumer handles ~500 msg/s of a 2000 msg/s load, so a backlog outlasts the drain
-    const r = await runOnce(runSpec(adapter, {}, { workUs: 2000, durationMs: 1500, drainTimeoutMs: 1000 }));
+    const r = await runOnce(runSpec(adapter, {}, { load: { workUs: 2000, durationMs: 1500, drainTimeoutMs: 1000 } }));
     const d = r.delivery;
     expect(d.lost).toBeGreaterThan(0);
     expect(d.ackedLost).toBe(d.lost);
@@ -54,7 +54,7 @@ describe('nats counts, through the runner', { timeout: 120_000 }, () => {
   });
 
   it('finds the stream stored and delivered what the ledger counted, with two consumers', async () => {
-    const r = await runOnce(runSpec(adapter, {}, { consumers: 2 }));
+    const r = await runOnce(runSpec(adapter, {}, { load: { consumers: 2 } }));
     expect(r.delivery.lost + r.delivery.duplicated).toBe(0);
     expect(r.broker?.stored).toBe(r.delivery.sent);
     expect(r.broker?.delivered).toBe(r.delivery.received);

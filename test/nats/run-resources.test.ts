@@ -22,7 +22,7 @@ function loggedCounts(file: string): number[] {
 
 describe('nats run resources and interval log', { timeout: 120_000 }, () => {
   it('measures the nats-server process and logs every interval', async () => {
-    const r = await runOnce(runSpec(adapter, {}, { intervalMs: 100 }));
+    const r = await runOnce(runSpec(adapter, {}, { load: { intervalMs: 100 } }));
     expect(r.status).toBe('ok');
     const res = r.resources!;
     expect(res.brokers).not.toBe('not measured');
@@ -50,7 +50,7 @@ describe('nats run resources and interval log', { timeout: 120_000 }, () => {
   });
 
   it('measures every node of a 3-node cluster', async () => {
-    const r = await runOnce(runSpec(adapter, { topology: 'cluster3', replicas: 3 }, { durationMs: 1500, ratePerSec: 1000 }));
+    const r = await runOnce(runSpec(adapter, { topology: 'cluster3', replicas: 3 }, { load: { durationMs: 1500 }, ratePerSec: 1000 }));
     const brokers = r.resources!.brokers as Exclude<NonNullable<typeof r.resources>['brokers'], 'not measured'>;
     expect(brokers.map((b) => b.name).sort()).toEqual(['nats-server n1', 'nats-server n2', 'nats-server n3']);
     expect(new Set(brokers.map((b) => b.pid)).size).toBe(3);

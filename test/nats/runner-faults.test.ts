@@ -17,7 +17,7 @@ const spec = (options: Record<string, unknown>, extra: Parameters<typeof runSpec
 describe('nats under faults, through the runner', { timeout: 120_000 }, () => {
   it('reports memory storage as losing acknowledged messages on kill -9', async () => {
     // a slow consumer keeps a backlog in the stream, which the kill takes with it
-    const r = await runOnce(spec({ storage: 'memory' }, { workUs: 1500, fault: { atMs: 1500, downtimeMs: 300 }, drainTimeoutMs: 4000 }));
+    const r = await runOnce(spec({ storage: 'memory' }, { load: { workUs: 1500, drainTimeoutMs: 4000 }, fault: { atMs: 1500, downtimeMs: 300 } }));
     const d = r.durability!;
     expect(d.injected).toBe(true);
     expect(d.promise).toBe('none (not durable)');
@@ -59,7 +59,7 @@ describe('nats under faults, through the runner', { timeout: 120_000 }, () => {
   it('carries every order of two producers through Order -> Match -> Fill -> Ack exactly once', async () => {
     const options = { ackWait: '1s', ...adapter.guaranteeOptions!('exactly-once') };
     // two producers: a stage forwards their messages interleaved, in short runs each
-    const r = await runOnce(spec(options, { producers: 2, exactlyOnce: eo({ stages: 4 }) }));
+    const r = await runOnce(spec(options, { load: { producers: 2 }, exactlyOnce: eo({ stages: 4 }) }));
     const e = r.exactlyOnce!;
     expect(e.faultCounts.resent).toBeGreaterThan(0);
     expect(e.faultCounts.consumerCrashes).toBeGreaterThan(0);

@@ -41,7 +41,7 @@ afterEach(() => {
 
 describe('nats fixed-rate schedule through the runner', { timeout: 120_000 }, () => {
   it('sends every intended message when the server stalls across the window end, and says it fell behind', async () => {
-    const spec = runSpec(adapter, {}, { ratePerSec: RATE, warmupMs: WARMUP_MS, durationMs: WINDOW_MS, intervalMs: 500 });
+    const spec = runSpec(adapter, {}, { ratePerSec: RATE, load: { warmupMs: WARMUP_MS, durationMs: WINDOW_MS, intervalMs: 500 } });
     let stalled = false;
     const r = await runOnce(spec, {
       onSession: (_session, control) => {

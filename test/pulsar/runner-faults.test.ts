@@ -11,7 +11,7 @@ import { exactlyOnceSpec, removeRunDirs, runSpec } from '../fixtures/run-spec.ts
 import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';
 
 afterAll(removeRunDirs);
-const spec = (options: Record<string, unknown>, eo: Partial<ExactlyOnceSpec>) => runSpec(adapter, options, { drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec(eo) });
+const spec = (options: Record<string, unknown>, eo: Partial<ExactlyOnceSpec>) => runSpec(adapter, options, { load: { drainTimeoutMs: 20_000 }, exactlyOnce: exactlyOnceSpec(eo) });
 
 // A crashed stage's open transaction holds back every later message on the next topic
 // until the coordinator aborts it: the timeout must be well under the crash period, or
@@ -89,7 +89,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
   it('forwards for several producers with deduplication and no transactions: a Pulsar producer per origin', async () => {
     // One name for both origins would let deduplication drop the lower sequence ids.
     const r = await runOnce(
-      runSpec(adapter, { dedup: 'on', transactions: 'off' }, { producers: 2, drainTimeoutMs: 20_000, exactlyOnce: exactlyOnceSpec({ stages: 3, crashEveryMs: 1500 }) }),
+      runSpec(adapter, { dedup: 'on', transactions: 'off' }, { load: { producers: 2, drainTimeoutMs: 20_000 }, exactlyOnce: exactlyOnceSpec({ stages: 3, crashEveryMs: 1500 }) }),
     );
     const e = r.exactlyOnce!;
     expect(e.stages!.map((s) => s.stage)).toEqual(['stage0', 'stage1']);

@@ -11,7 +11,7 @@ afterAll(removeRunDirs);
 
 describe('ring server process resources', { timeout: 60_000 }, () => {
   it('measures the ring server child process', async () => {
-    const r = await runOnce(runSpec(adapter, { process: 'child' }, { durationMs: 1500 }));
+    const r = await runOnce(runSpec(adapter, { process: 'child' }, { load: { durationMs: 1500 } }));
     expect(r.status).toBe('ok');
     const brokers = r.resources!.brokers as Exclude<NonNullable<typeof r.resources>['brokers'], 'not measured'>;
     expect(brokers.map((b) => b.name)).toEqual(['ring server']);
@@ -22,7 +22,7 @@ describe('ring server process resources', { timeout: 60_000 }, () => {
   });
 
   it('has no separate process in-process: its cost is busbench’s', async () => {
-    const r = await runOnce(runSpec(adapter, { process: 'inline' }, { durationMs: 1000 }));
+    const r = await runOnce(runSpec(adapter, { process: 'inline' }, { load: { durationMs: 1000 } }));
     expect(r.resources!.brokers).toEqual([]);
     expect(r.peakRssBytes).toBe(r.resources!.busbench.peakRssBytes);
     expect(r.resources!.cpuSecPerMillion).toBeGreaterThan(0);

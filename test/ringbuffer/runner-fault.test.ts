@@ -8,11 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
 import { runOnce, type RunSpec } from '../../src/scenarios/runner.ts';
 import { removeTempDirs, tempDir } from './child-helpers.ts';
-import { removeRunDirs } from '../fixtures/run-spec.ts';
+import { removeRunDirs, withOverrides, type RunSpecOverrides } from '../fixtures/run-spec.ts';
 import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';
 
-function spec(journal: 'none' | 'fsync', drainTimeoutMs: number, extra: Partial<RunSpec> = {}): RunSpec {
-  return {
+function spec(journal: 'none' | 'fsync', drainTimeoutMs: number, extra: RunSpecOverrides = {}): RunSpec {
+  return withOverrides({
     system: 'ringbuffer',
     adapter,
     options: adapter.parseOptions({ process: 'child', journal }, 'test'),
@@ -22,20 +22,21 @@ function spec(journal: 'none' | 'fsync', drainTimeoutMs: number, extra: Partial<
     brokers: 'native',
     externalUrls: {},
     ratePerSec: 2000,
-    durationMs: 1200,
-    warmupMs: 300,
-    drainTimeoutMs,
-    intervalMs: 250,
-    producers: 1,
-    consumers: 1,
-    messageSize: 512,
-    maxInFlight: 1000,
-    batchSize: 16,
-    // ~1000 messages/s at most: half the rate, so a backlog builds up
-    workUs: 1000,
+    load: {
+      durationMs: 1200,
+      warmupMs: 300,
+      drainTimeoutMs,
+      intervalMs: 250,
+      producers: 1,
+      consumers: 1,
+      messageSize: 512,
+      maxInFlight: 1000,
+      batchSize: 16,
+      // ~1000 messages/s at most: half the rate, so a backlog builds up
+      workUs: 1000,
+    },
     fault: { atMs: 300, downtimeMs: 300 },
-    ...extra,
-  };
+  }, extra);
 }
 
 afterAll(() => {
@@ -75,7 +76,7 @@ describe('ringbuffer child mode through the runner with kill -9', () => {
 
   for (const journal of ['none', 'fsync'] as const) {
     it(`journal ${journal}, closed loop, no fault: every message delivered once, in order`, { timeout: 90_000 }, async () => {
-      const r = await runOnce(spec(journal, 10_000, { ratePerSec: 0, workUs: 0, batchSize: 64, durationMs: 1000, fault: undefined, producers: 2, consumers: 1 }));
+      const r = await runOnce(spec(journal, 10_000, { ratePerSec: 0, load: { workUs: 0, batchSize: 64, durationMs: 1000, producers: 2, consumers: 1 }, fault: undefined }));
       expect(r.status).toBe('ok');
       expect(r.delivery.sent).toBeGreaterThan(0);
       expect(r.delivery.received).toBe(r.delivery.sent);

@@ -7,21 +7,21 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runOnce } from '../../src/scenarios/runner.ts';
 import { adapter } from '../fixtures/lagging-system.ts';
-import { removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
+import { removeRunDirs, runSpec, withOverrides } from '../fixtures/run-spec.ts';
 import { runResult } from '../report/fixtures.ts';
 import { summaryTable } from '../../src/report/console.ts';
 
 afterAll(removeRunDirs);
 const workerModule = new URL('../fixtures/lagging-system.ts', import.meta.url).href;
 const spec = (options: Record<string, unknown>, extra: Parameters<typeof runSpec>[2] = {}) =>
-  runSpec(adapter, options, { workerModule, ratePerSec: 5000, warmupMs: 250, durationMs: 750, intervalMs: 250, drainTimeoutMs: 10_000, ...extra });
+  withOverrides(runSpec(adapter, options, { workerModule, ratePerSec: 5000, load: { warmupMs: 250, durationMs: 750, intervalMs: 250, drainTimeoutMs: 10_000 } }), extra);
 
 describe('counting across consumers', { timeout: 60_000 }, () => {
   it('waits for the union of two consumers, not the sum, and counts each message once', async () => {
     // Messages arrive 400 ms after their ack, so when the producers are done the last
     // ~2000 are still on their way while the two consumers together have counted
     // 2 x 3000: a drain on the sum stops there and reports them lost.
-    const r = await runOnce(spec({ lagMs: 400 }, { consumers: 2 }));
+    const r = await runOnce(spec({ lagMs: 400 }, { load: { consumers: 2 } }));
     const d = r.delivery;
     expect(d.sent).toBeGreaterThan(4000);
     expect(d.lost).toBe(0);

@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runOnce, type ExactlyOnceSpec, type RunSpec } from '../../src/scenarios/runner.ts';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
+import { withOverrides, type RunSpecOverrides } from '../fixtures/run-spec.ts';
 
-function spec(eo: Partial<ExactlyOnceSpec>, extra: Partial<RunSpec> = {}): RunSpec {
+function spec(eo: Partial<ExactlyOnceSpec>, extra: RunSpecOverrides = {}): RunSpec {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-eo-'));
-  return {
+  return withOverrides({
     system: 'ringbuffer',
     adapter,
     options: adapter.parseOptions({}, 'test'),
@@ -22,19 +23,20 @@ function spec(eo: Partial<ExactlyOnceSpec>, extra: Partial<RunSpec> = {}): RunSp
     brokers: 'native',
     externalUrls: {},
     ratePerSec: 20_000,
-    durationMs: 1200,
-    warmupMs: 200,
-    drainTimeoutMs: 3000,
-    intervalMs: 250,
-    producers: 2,
-    consumers: 1,
-    messageSize: 256,
-    maxInFlight: 1000,
-    batchSize: 32,
-    workUs: 0,
+    load: {
+      durationMs: 1200,
+      warmupMs: 200,
+      drainTimeoutMs: 3000,
+      intervalMs: 250,
+      producers: 2,
+      consumers: 1,
+      messageSize: 256,
+      maxInFlight: 1000,
+      batchSize: 32,
+      workUs: 0,
+    },
     exactlyOnce: { guarantee: 'exactly-once', stages: 1, retryEveryMs: 100, crashEveryMs: 300, behaviour: 'correct', accounts: 97, ...eo },
-    ...extra,
-  };
+  }, extra);
 }
 
 describe('exactly-once verification', { timeout: 60_000 }, () => {
@@ -83,7 +85,7 @@ describe('exactly-once verification', { timeout: 60_000 }, () => {
   });
 
   it('runs the Order -> Match -> Fill -> Ack pipeline and checks every order reached Ack once', async () => {
-    const r = await runOnce(spec({ stages: 4 }, { producers: 1 }));
+    const r = await runOnce(spec({ stages: 4 }, { load: { producers: 1 } }));
     const eo = r.exactlyOnce!;
     expect(eo.faultCounts.resent).toBeGreaterThan(0);
     expect(eo.faultCounts.consumerCrashes).toBeGreaterThan(0);

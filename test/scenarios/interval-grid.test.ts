@@ -24,7 +24,7 @@ describe('interval grid', () => {
   it('gives the measured intervals exactly the messages counted in the window', async () => {
     // 250 ms of warm-up in 100 ms intervals: on a grid anchored at the start, the interval
     // 200-300 ms would hold 50 ms of warm-up and 50 ms of the window.
-    const r = await runOnce(runSpec(adapter, { fault: 'none' }, { workerModule, ratePerSec: 2000, warmupMs: 250, durationMs: 1000, intervalMs: 100, drainTimeoutMs: 1500 }));
+    const r = await runOnce(runSpec(adapter, { fault: 'none' }, { workerModule, ratePerSec: 2000, load: { warmupMs: 250, durationMs: 1000, intervalMs: 100, drainTimeoutMs: 1500 } }));
     expect(r.status).toBe('ok');
     for (const iv of r.intervals) expect(Math.abs(iv.tMs % 100)).toBe(0);
     const measured = r.intervals.filter((iv) => iv.phase === 'measure');

@@ -26,16 +26,18 @@ describe('latency errors in the result', () => {
       brokers: 'native',
       externalUrls: {},
       ratePerSec: 5000,
-      durationMs: 2500,
-      warmupMs: 200,
-      drainTimeoutMs: 1500,
-      intervalMs: 250,
-      producers: 1,
-      consumers: 1,
-      messageSize: 512,
-      maxInFlight: 1000,
-      batchSize: 32,
-      workUs: 0,
+      load: {
+        durationMs: 2500,
+        warmupMs: 200,
+        drainTimeoutMs: 1500,
+        intervalMs: 250,
+        producers: 1,
+        consumers: 1,
+        messageSize: 512,
+        maxInFlight: 1000,
+        batchSize: 32,
+        workUs: 0,
+      },
     });
     const e2e = r.latencyErrors!.e2e!;
     // one in 101 sent is stamped 1 s ahead; those whose stamp still lies in the window count

@@ -8,12 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { monoNs } from '../../src/core/clock.ts';
 import { runOnce } from '../../src/scenarios/runner.ts';
 import { adapter } from '../fixtures/broadcast-system.ts';
-import { removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
+import { removeRunDirs, runSpec, withOverrides } from '../fixtures/run-spec.ts';
 
 const workerModule = new URL('../fixtures/broadcast-system.ts', import.meta.url).href;
 const RATE = 10_000;
 const spec = (extra: Parameters<typeof runSpec>[2] = {}) =>
-  runSpec(adapter, { fault: 'none' }, { workerModule, ratePerSec: RATE, warmupMs: 200, durationMs: 800, drainTimeoutMs: 1500, producers: 2, batchSize: 32, maxInFlight: 1000, ...extra });
+  withOverrides(runSpec(adapter, { fault: 'none' }, { workerModule, ratePerSec: RATE, load: { warmupMs: 200, durationMs: 800, drainTimeoutMs: 1500, producers: 2, batchSize: 32, maxInFlight: 1000 } }), extra);
 
 afterAll(removeRunDirs);
 
@@ -32,7 +32,7 @@ describe('fixed-rate schedule through the runner', { timeout: 60_000 }, () => {
   it('says how many intended messages an aborted run never sent', async () => {
     const ctl = new AbortController();
     let abortedAfterNs = 0;
-    const run = runOnce(spec({ durationMs: 5000 }), {
+    const run = runOnce(spec({ load: { durationMs: 5000 } }), {
       signal: ctl.signal,
       onSession: (_s, c) => {
         const startNs = c.timelineNs().startNs;

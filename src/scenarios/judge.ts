@@ -1,0 +1,111 @@
+/**
+ * Step 7 of a run: hand what was collected to the verdicts in src/checks and gather
+ * their findings. The verdicts are pure; this step only reads the run's shared memory and
+ * asks the broker for its own counts.
+ */
+import type { BrokerCounts } from '../core/contract.ts';
+import type { DeliveryCounts, SystemResult } from '../core/result.ts';
+import { reconcile } from '../checks/ledger.ts';
+import { judgeDurability, type DurabilityFinding } from '../checks/durability.ts';
+import { judgeExactlyOnce, type ExactlyOnceFinding, type FaultCounts } from '../checks/exactly-once.ts';
+import { crossCheck, withCrossCheck } from '../checks/cross-check.ts';
+import { faultsOf, heldNote, latencyProblems, mechanismOf, statusOf } from '../checks/verdict.ts';
+import { COUNTER_RECOVERED_NS, type Control } from './control.ts';
+import { judgeSchedule, scheduleProblems, type ScheduleStats } from './schedule.ts';
+import type { ConsumerTotals, ProducerTotals } from './collect.ts';
+import type { RunContext } from './run-context.ts';
+import type { RunClock } from './run-measure.ts';
+import type { RunLoad } from './runner.ts';
+
+export interface Verdict {
+  status: SystemResult['status'];
+  problems: string[];
+  delivery: DeliveryCounts;
+  broker?: NonNullable<SystemResult['broker']>;
+  durability?: DurabilityFinding;
+  exactlyOnce?: ExactlyOnceFinding;
+  schedule?: ScheduleStats;
+  latencyErrors: NonNullable<SystemResult['latencyErrors']>;
+}
+
+/** The earliest recovery any producer (ack) and any consumer (delivery) saw. */
+function recoveryTimes(control: Control, load: RunLoad): { publishNs: number; deliveryNs: number } {
+  const earliest = (from: number, to: number): number => {
+    let best = 0;
+    for (let slot = from; slot < to; slot++) {
+      const t = control.counter(slot, COUNTER_RECOVERED_NS);
+      if (t > 0 && (best === 0 || t < best)) best = t;
+    }
+    return best;
+  };
+  return { publishNs: earliest(0, load.producers), deliveryNs: earliest(load.producers, load.producers + load.consumers) };
+}
+
+function faultCountsOf(run: RunContext, p: ProducerTotals, c: ConsumerTotals, killed: boolean): FaultCounts {
+  return {
+    resent: p.reports.reduce((n, r) => n + r.resent, 0),
+    consumerCrashes: c.crashes,
+    stageCrashes: c.stages.reduce((n, r) => n + r.crashes, 0),
+    // the kill is marked only once the process is gone: a kill that failed is not counted
+    brokerKills: killed && run.control.faultNs() > 0 ? 1 : 0,
+  };
+}
+
+function exactlyOnceOf(run: RunContext, p: ProducerTotals, c: ConsumerTotals, faultCounts: FaultCounts, clock: RunClock): ExactlyOnceFinding | undefined {
+  const eo = run.spec.exactlyOnce;
+  if (!eo || !c.applied) return undefined;
+  return judgeExactlyOnce(p.reports, c.applied, eo.accounts, {
+    guarantee: eo.guarantee,
+    mechanism: mechanismOf(eo, run.capabilities, c.record),
+    faults: faultsOf(eo, faultCounts, clock.faultRun !== undefined),
+    faultCounts,
+  });
+}
+
+async function brokerCrossCheck(run: RunContext, delivery: DeliveryCounts, c: ConsumerTotals, faultCounts: FaultCounts, restarted: boolean): Promise<Verdict['broker']> {
+  const { session } = run;
+  const counts: BrokerCounts | undefined = session.brokerCounts
+    ? await session.brokerCounts().catch((e: Error) => ({ source: `unavailable: ${e.message}` }))
+    : undefined;
+  if (!counts) return undefined;
+  const consumerCrashes = c.crashes + c.stages.reduce((n, r) => n + r.crashes, 0);
+  return crossCheck(counts, delivery, {
+    resent: faultCounts.resent,
+    stages: run.spec.exactlyOnce?.stages ?? 1,
+    reconnected: consumerCrashes > 0,
+    restarted,
+    durable: run.capabilities.durable,
+  });
+}
+
+function latencyErrorsOf(p: ProducerTotals, c: ConsumerTotals): Verdict['latencyErrors'] {
+  return {
+    e2e: { clamped: c.e2e.clamped, negative: c.e2e.negative },
+    publish: { clamped: p.publish.clamped, negative: p.publish.negative },
+    redelivery: { clamped: c.redelivery.clamped, negative: c.redelivery.negative },
+  };
+}
+
+export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals, c: ConsumerTotals, held: number | undefined): Promise<Verdict> {
+  const { spec } = run;
+  const verdict = reconcile(p.reports, c.reports);
+  if (held !== undefined) verdict.counts.undeliveredAtDeadline = held;
+  const faultRecord = clock.faultRun ? await clock.faultRun : undefined;
+  const durability = faultRecord
+    ? judgeDurability(run.capabilities, verdict.counts, faultRecord, recoveryTimes(run.control, spec.load), clock.measureStartNs)
+    : undefined;
+  const faultCounts = faultCountsOf(run, p, c, faultRecord !== undefined);
+  const broker = await brokerCrossCheck(run, verdict.counts, c, faultCounts, clock.faultRun !== undefined);
+  const exactlyOnce = exactlyOnceOf(run, p, c, faultCounts, clock);
+  const schedule = spec.ratePerSec > 0 ? judgeSchedule(p.sched, spec.ratePerSec, spec.load.producers, spec.load.batchSize, spec.load.durationMs) : undefined;
+  const latencyErrors = latencyErrorsOf(p, c);
+  const problems = [...verdict.problems];
+  const note = heldNote(verdict.counts);
+  if (note) problems.push(note);
+  if (p.publishMissed > 0) problems.push(`${p.publishMissed} acks came too late to be timed`);
+  if (schedule) problems.push(...scheduleProblems(schedule));
+  problems.push(...latencyProblems(latencyErrors));
+  // Under a fault, losses and duplicates are findings; only a broken promise fails the run.
+  const status = withCrossCheck(statusOf(verdict.problems.length === 0, durability, exactlyOnce), broker);
+  return { status, problems, delivery: verdict.counts, latencyErrors, ...(broker ? { broker } : {}), ...(durability ? { durability } : {}), ...(exactlyOnce ? { exactlyOnce } : {}), ...(schedule ? { schedule } : {}) };
+}
