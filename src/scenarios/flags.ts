@@ -179,11 +179,6 @@ export function parseFlags(argv: string[], knownSystems: string[]): BenchFlags {
         break;
     }
   }
-  if (flags.brokers === 'external') {
-    for (const s of flags.systems ?? []) {
-      if (s !== 'ringbuffer' && !flags.urls[s]) throw new UsageError(`--brokers external needs --url ${s}=<url>`);
-    }
-  }
   return flags;
 }
 

@@ -2,7 +2,7 @@
 import { ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
 
-export interface NatsOptions {
+export type NatsOptions = {
   /** jetstream (stream, acks) or core NATS (plain pub/sub: no persistence, no acks) */
   mode: 'jetstream' | 'core';
   storage: 'file' | 'memory';
@@ -52,7 +52,7 @@ export interface NatsOptions {
   doubleAck: boolean;
   /** a publish without its ack after this is counted unknown; an unconfirmed ack is sent again, ms */
   ackTimeoutMs: number;
-}
+};
 
 const FIELDS = [
   'mode',

@@ -10,7 +10,7 @@ export type OnOff = 'on' | 'off';
 export type SubscriptionType = 'auto' | 'exclusive' | 'shared' | 'failover' | 'key_shared';
 export type AckMode = 'individual' | 'cumulative';
 
-export interface PulsarOptions {
+export type PulsarOptions = {
   /** batch messages into entries (one broker write, one receipt per batch) */
   batching: OnOff;
   batchMaxMessages: number;
@@ -52,7 +52,7 @@ export interface PulsarOptions {
   transactions: OnOff;
   /** the coordinator aborts a transaction not ended within this (a crashed stage's) */
   txnTimeoutMs: number;
-}
+};
 
 export const DEFAULT_OPTIONS: PulsarOptions = {
   batching: 'on',

@@ -13,7 +13,7 @@ export type ProcessMode = 'inline' | 'child';
 export type JournalMode = 'none' | 'fsync';
 export type Dedup = 'on' | 'off';
 
-export interface RingOptions {
+export type RingOptions = {
   /** bytes of data per lane (one lane per producer and stage), a power of two */
   capacity: number;
   /** 'on': head and tail on separate 64-byte cache lines; 'off': on one (false sharing). Inline only. */
@@ -24,7 +24,7 @@ export interface RingOptions {
   journal: JournalMode;
   /** 'on': a lane drops a (producer, sequence) at or below the last one it appended for that producer */
   dedup: Dedup;
-}
+};
 
 export const DEFAULT_OPTIONS: RingOptions = {
   capacity: 4 * 1024 * 1024,
