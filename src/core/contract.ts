@@ -9,8 +9,10 @@
  * Two type parameters carry a system's own types across the contract: `Options`, what its
  * parseOptions makes of its scenario section (and what capabilities and open receive), and
  * `WorkerInit`, what its session hands its workers. Inside the adapter both are typed, so
- * nothing is parsed twice or cast. The engine holds many systems at once and sees them
- * erased (the default parameters); the registry erases them in one place (`erase`).
+ * nothing is parsed twice or cast. Both are plain data, declared with `type` rather than
+ * `interface` so that they fit `ErasedOptions` and `Cloneable`. The engine holds many
+ * systems at once and sees them erased (the default parameters: `ErasedAdapter` in the
+ * registry, whose loaders are the one place a system's own types are dropped).
  *
  * Data flows one way. The main thread opens a `SystemSession` (starting or attaching to a
  * broker, creating the stream/topic/buffer) whose `workerInit` is structured-cloned into
