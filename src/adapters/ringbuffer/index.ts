@@ -31,10 +31,10 @@ import { openChild } from './child/session.ts';
 /** Refusals that need no ring: the harness asks before anything starts (exit 2), open() again. */
 function checkRun(o: RingOptions, run: RunShape, where: string): void {
   if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
-  // Inline, a lane holds framed messages; the ring server splits a publish into parts that fit.
+  // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
   const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);
   if (needs > o.capacity) {
-    throw new ConfigError(where, 'messageSize', `a message that fits in a lane of ${o.capacity} bytes (a ${run.messageSize}-byte message does not fit in a lane of ${o.capacity} bytes: raise ringbuffer.capacity)`, run.messageSize);
+    throw new ConfigError(where, 'messageSize', `a message that fits in a lane of ${o.capacity} bytes (a ${run.messageSize}-byte message does not fit: raise ringbuffer.capacity)`, run.messageSize);
   }
 }
 
