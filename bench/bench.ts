@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadAdapter, systemNames } from '../src/adapters/registry.ts';
+import { loadAdapter, requireBrokerUrls, systemNames } from '../src/adapters/registry.ts';
 import type { SystemAdapter } from '../src/core/contract.ts';
 import { BusbenchError, UsageError, exitCodeFor } from '../src/core/errors.ts';
 import { killAllBrokersSync, reapOrphans } from '../src/brokers/native/processes.ts';
@@ -19,7 +19,7 @@ import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/fi
 let receivedSignal: NodeJS.Signals | undefined;
 
 async function main(argv: string[]): Promise<number> {
-  const known = systemNames();
+  const known = await systemNames();
   const flags = parseFlags(argv, known);
   if (flags.help) {
     const scenarios = scenarioNames().map((name) => {
@@ -44,9 +44,7 @@ async function main(argv: string[]): Promise<number> {
     adapters.set(system, adapter);
     cells.set(system, planCells(system, adapter, scenario));
   }
-  if (flags.brokers === 'external') {
-    for (const s of scenario.systems) if (s !== 'ringbuffer' && !flags.urls[s]) throw new UsageError(`--brokers external needs --url ${s}=<url>`);
-  }
+  requireBrokerUrls(adapters.values(), flags.brokers, flags.urls);
 
   for (const r of reapOrphans()) process.stderr.write(`busbench: stopped a broker left by an earlier run: ${r}\n`);
 

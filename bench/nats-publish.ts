@@ -44,12 +44,12 @@ const SIZE = 512;
 const BATCH = 128;
 const control = { stopping: () => false };
 
-async function openStream(url: string, dir: string, runId: string): Promise<SystemSession> {
+async function openStream(url: string, dir: string, runId: string): Promise<SystemSession<NatsWorkerInit>> {
   const options = adapter.parseOptions({ storage: STORAGE, publish: PUBLISH }, 'bench/nats-publish.ts');
   return adapter.open({ runId, runDir: dir, producers: 1, consumers: 1, messageSize: SIZE, maxInFlight: WINDOW, brokers: 'external', externalUrls: { nats: url }, options, log: () => undefined });
 }
 
-async function harnessRun(session: SystemSession, msgs = MSGS): Promise<number> {
+async function harnessRun(session: SystemSession<NatsWorkerInit>, msgs = MSGS): Promise<number> {
   const ledger = new ProducerLedger(0);
   const producer = await workerSide.createProducer(session.workerInit, { producerId: 0, messageSize: SIZE, maxInFlight: WINDOW, control }, ledger);
   const staging = new Uint8Array(SIZE * BATCH);
@@ -69,7 +69,7 @@ async function harnessRun(session: SystemSession, msgs = MSGS): Promise<number> 
   return msgs / seconds;
 }
 
-function natscliRun(cli: string, url: string, session: SystemSession): number {
+function natscliRun(cli: string, url: string, session: SystemSession<NatsWorkerInit>): number {
   const init = session.workerInit as unknown as NatsWorkerInit;
   const csv = path.join(os.tmpdir(), `busbench-natscli-${process.pid}.csv`);
   execFileSync(cli, ['-s', url, 'bench', 'js', 'pub', 'async', init.stages[0]!.subject, '--stream', init.stages[0]!.stream, '--size', String(SIZE), '--msgs', String(MSGS), '--batch', String(WINDOW), '--no-progress', '--csv', csv], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -24,12 +24,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, threadId, workerData, type MessagePort, type Worker } from 'node:worker_threads';
 import { measureClockCost, monoNs } from '../src/core/clock.ts';
-import type { Cloneable, OutboundBatch, RunControl } from '../src/core/contract.ts';
+import type { OutboundBatch, RunControl } from '../src/core/contract.ts';
 import { encodeTemplate, readSentNs, stamp } from '../src/core/envelope.ts';
 import { LatencyRecorder, type LatencySummary, type SparseHistogram } from '../src/core/histogram.ts';
 import { spawnTsWorker } from '../src/core/ts-worker.ts';
 import { adapter } from '../src/adapters/ringbuffer/index.ts';
 import { workerSide } from '../src/adapters/ringbuffer/worker.ts';
+import type { RingInit } from '../src/adapters/ringbuffer/init.ts';
 import { RingConsumer } from '../src/adapters/ringbuffer/consumer.ts';
 import { RingProducer } from '../src/adapters/ringbuffer/producer.ts';
 import { createLane, openLane } from '../src/adapters/ringbuffer/layout.ts';
@@ -90,7 +91,7 @@ interface JobBase {
 
 interface RingJob extends JobBase {
   kind: 'ring-producer' | 'ring-consumer';
-  init: Cloneable;
+  init: RingInit;
   batch: number;
   /** messages per second, 0 = closed loop */
   rate: number;

@@ -2,9 +2,17 @@
  * The adapter contract: the one place every messaging system meets the harness.
  *
  * A system is a folder under src/adapters/<name>/ with two modules:
- *   - index.ts  exports `adapter: SystemAdapter`   (main thread: brokers, topics, checks)
- *   - worker.ts exports `workerSide: WorkerSide`   (worker threads: producers, consumers)
+ *   - index.ts  exports `adapter: SystemAdapter<Options, WorkerInit>`  (main thread: brokers, topics, checks)
+ *   - worker.ts exports `workerSide: WorkerSide<WorkerInit>`         (worker threads: producers, consumers)
  * Nothing else has to change to add a system; the registry finds the folder.
+ *
+ * Two type parameters carry a system's own types across the contract: `Options`, what its
+ * parseOptions makes of its scenario section (and what capabilities and open receive), and
+ * `WorkerInit`, what its session hands its workers. Inside the adapter both are typed, so
+ * nothing is parsed twice or cast. Both are plain data, declared with `type` rather than
+ * `interface` so that they fit `ErasedOptions` and `Cloneable`. The engine holds many
+ * systems at once and sees them erased (the default parameters: `ErasedAdapter` in the
+ * registry, whose loaders are the one place a system's own types are dropped).
  *
  * Data flows one way. The main thread opens a `SystemSession` (starting or attaching to a
  * broker, creating the stream/topic/buffer) whose `workerInit` is structured-cloned into
@@ -50,8 +58,14 @@ export type Cloneable =
   | Cloneable[]
   | { [key: string]: Cloneable };
 
+/**
+ * Options as the engine holds them: a plain record (it is written into the result file),
+ * validated by the adapter it came from and handed back only to that adapter.
+ */
+export type ErasedOptions = Record<string, unknown>;
+
 /** What the harness tells a system when opening it for a run. */
-export interface OpenContext {
+export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
   /** unique id of this run; names streams/topics so runs never collide */
   runId: string;
   /** folder of this run: broker data directories and logs live under it */
@@ -65,8 +79,8 @@ export interface OpenContext {
   brokers: 'native' | 'compose' | 'external';
   /** broker URLs for `external` mode, by system name */
   externalUrls: Record<string, string>;
-  /** the system's own section of the scenario, already validated by `parseOptions` */
-  options: Record<string, unknown>;
+  /** the system's own section of the scenario, as `parseOptions` returned it */
+  options: Options;
   /**
    * Pipeline stages: the session creates this many independent topics (streams, lane
    * sets). The harness's producers publish to stage 0; a stage processor consumes stage
@@ -75,6 +89,15 @@ export interface OpenContext {
   stages?: number;
   /** progress lines for the user (broker install/start), never on the hot path */
   log(line: string): void;
+}
+
+/** What a run looks like before it starts: enough to refuse options that cannot fit it. */
+export interface RunShape {
+  producers: number;
+  consumers: number;
+  messageSize: number;
+  /** pipeline stages, 1 but for the pipeline */
+  stages: number;
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */
@@ -98,30 +121,42 @@ export interface FaultInjector {
 }
 
 /** Main-thread half of a system. */
-export interface SystemAdapter {
+export interface SystemAdapter<Options extends ErasedOptions = ErasedOptions, WorkerInit extends Cloneable = Cloneable> {
   readonly name: string;
   readonly description: string;
+  /**
+   * false for a system inside busbench (the ring buffer): nothing to start or attach to,
+   * so `--brokers external` needs no --url for it.
+   */
+  readonly needsBroker: boolean;
   /**
    * Validates the system's section of a scenario (`raw` may be undefined) and returns it
    * with defaults filled in. Errors are `ConfigError`s naming `where` and the field.
    */
-  parseOptions(raw: unknown, where: string): Record<string, unknown>;
+  parseOptions(raw: unknown, where: string): Options;
   /** What this system promises with these options. */
-  capabilities(options: Record<string, unknown>): Capabilities;
+  capabilities(options: Options): Capabilities;
   /**
    * Optional: the options that switch this system's own mechanisms for a delivery
    * guarantee on or off (deduplication, double acks, transactions). The exactly-once
    * scenario applies them under the scenario's own section, so a user can still
-   * override one to see what it was worth.
+   * override one to see what it was worth. Raw, like a scenario section: parseOptions reads them.
    */
   guaranteeOptions?(guarantee: 'exactly-once' | 'at-least-once'): Record<string, unknown>;
+  /**
+   * Optional: refusals of these options for a run of this shape that need no broker (a
+   * message too large for the configured buffer). The harness asks while it validates the
+   * scenario, so they exit 2 before anything starts, like every other ConfigError; open()
+   * failing is a failed run instead.
+   */
+  checkRun?(options: Options, run: RunShape, where: string): void;
   /** Starts or attaches to the broker and creates what the run needs. */
-  open(ctx: OpenContext): Promise<SystemSession>;
+  open(ctx: OpenContext<Options>): Promise<SystemSession<WorkerInit>>;
 }
 
-export interface SystemSession {
-  /** handed to every worker's createProducer/createConsumer */
-  readonly workerInit: Cloneable;
+export interface SystemSession<WorkerInit extends Cloneable = Cloneable> {
+  /** handed (structured-cloned) to every worker's createProducer/createConsumer */
+  readonly workerInit: WorkerInit;
   /** the resolved configuration, recorded in the result file (versions, sources, settings) */
   readonly config: Record<string, unknown>;
   /** present where the harness controls the broker process */
@@ -147,16 +182,16 @@ export interface SystemSession {
 }
 
 /** Worker-thread half of a system. */
-export interface WorkerSide {
-  createProducer(init: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer>;
-  createConsumer(init: Cloneable, spec: ConsumerSpec): Promise<Consumer>;
+export interface WorkerSide<WorkerInit extends Cloneable = Cloneable> {
+  createProducer(init: WorkerInit, spec: ProducerSpec, acks: AckSink): Promise<Producer>;
+  createConsumer(init: WorkerInit, spec: ConsumerSpec): Promise<Consumer>;
   /**
    * Optional: a pipeline stage processor that forwards and acknowledges in one
    * transaction. Without it the harness forwards with a producer on the next stage and
    * acknowledges once that producer's acks came back (at-least-once, made exactly-once
    * by the system's deduplication of the re-sent (producer, sequence)).
    */
-  createForwarder?(init: Cloneable, spec: ConsumerSpec): Promise<Forwarder>;
+  createForwarder?(init: WorkerInit, spec: ConsumerSpec): Promise<Forwarder>;
 }
 
 /** Read-only view of the run's control state, cheap enough to poll in a spin loop. */

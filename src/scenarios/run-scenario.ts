@@ -36,12 +36,18 @@ export interface ScenarioRun {
  */
 export function planCells(system: string, adapter: SystemAdapter, s: Scenario): PlannedCell[] {
   const where = (label: string): string => `${s.file}${label ? ` [matrix ${label}]` : ''}`;
+  const shape = { producers: s.producers, consumers: s.consumers, messageSize: s.messageSize, stages: s.exactlyOnce?.stages ?? 1 };
+  const validated = (raw: unknown, label: string): Record<string, unknown> => {
+    const options = adapter.parseOptions(raw, where(label));
+    adapter.checkRun?.(options, shape, where(label));
+    return options;
+  };
   return cellsFor(system, s).flatMap((c): PlannedCell[] => {
-    if (!s.exactlyOnce) return [{ label: c.label, options: adapter.parseOptions(c.raw, where(c.label)) }];
+    if (!s.exactlyOnce) return [{ label: c.label, options: validated(c.raw, c.label) }];
     return s.exactlyOnce.guarantees.map((g) => {
       const label = [`guarantee=${g}`, c.label].filter(Boolean).join(',');
       // The guarantee's mechanisms first, the scenario's own settings on top.
-      return { label, guarantee: g, options: adapter.parseOptions({ ...adapter.guaranteeOptions?.(g), ...c.raw }, where(label)) };
+      return { label, guarantee: g, options: validated({ ...adapter.guaranteeOptions?.(g), ...c.raw }, label) };
     });
   });
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
+import { durations, integer, oneOf } from '../core/options.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
@@ -142,13 +143,6 @@ export function describeRate(r: Rate): string {
 const RATE_EXPECTED = '"max", a positive number of msg/s (e.g. 50000 or "50k"), a percentage of the measured max ("50%"), or a list of these';
 const DURATION_EXPECTED = 'a duration such as "500ms", "30s", "2m", "1h" or a number of seconds';
 
-function int(file: string, field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ConfigError(file, field, `an integer from ${min} to ${max}`, v);
-  }
-  return v;
-}
-
 function nonNegative(file: string, field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(file, field, 'a number >= 0', v);
   return v;
@@ -163,11 +157,6 @@ function faultPlan(file: string, v: unknown): { atMs: number; downtimeMs: number
 
 const EXACTLY_ONCE_KEYS = ['guarantee', 'stages', 'retryEvery', 'crashEvery', 'consumer', 'accounts'];
 
-function oneOf<T extends string>(file: string, field: string, v: unknown, valid: readonly T[]): T {
-  if (typeof v !== 'string' || !(valid as readonly string[]).includes(v)) throw new ConfigError(file, field, `one of ${valid.join(', ')}`, v);
-  return v as T;
-}
-
 function exactlyOncePlan(file: string, v: unknown): ExactlyOncePlan {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(file, 'exactlyOnce', `a mapping with the fields ${EXACTLY_ONCE_KEYS.join(', ')}`, v);
   const f = v as Record<string, unknown>;
@@ -175,14 +164,14 @@ function exactlyOncePlan(file: string, v: unknown): ExactlyOncePlan {
   const raw = f.guarantee ?? [...GUARANTEES];
   const list = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0) throw new ConfigError(file, 'exactlyOnce.guarantee', `one or a list of ${GUARANTEES.join(', ')}`, raw);
-  const guarantees = list.map((g, i) => oneOf(file, Array.isArray(raw) ? `exactlyOnce.guarantee[${i}]` : 'exactlyOnce.guarantee', g, GUARANTEES));
+  const guarantees = list.map((g, i) => oneOf(file, Array.isArray(raw) ? `exactlyOnce.guarantee[${i}]` : 'exactlyOnce.guarantee', g, GUARANTEES, 'list'));
   return {
     guarantees: [...new Set(guarantees)],
-    stages: int(file, 'exactlyOnce.stages', f.stages ?? 1, 1, 8),
+    stages: integer(file, 'exactlyOnce.stages', f.stages ?? 1, { min: 1, max: 8 }),
     retryEveryMs: duration(file, 'exactlyOnce.retryEvery', f.retryEvery ?? 0, 0),
     crashEveryMs: duration(file, 'exactlyOnce.crashEvery', f.crashEvery ?? 0, 0),
-    consumer: oneOf(file, 'exactlyOnce.consumer', f.consumer ?? 'correct', APPLY_BEHAVIOURS),
-    accounts: int(file, 'exactlyOnce.accounts', f.accounts ?? 1000, 1, 1_000_000),
+    consumer: oneOf(file, 'exactlyOnce.consumer', f.consumer ?? 'correct', APPLY_BEHAVIOURS, 'list'),
+    accounts: integer(file, 'exactlyOnce.accounts', f.accounts ?? 1000, { min: 1, max: 1_000_000 }),
   };
 }
 
@@ -201,9 +190,7 @@ function matrix(file: string, v: unknown, knownSystems: string[]): Record<string
 }
 
 function duration(file: string, field: string, v: unknown, minMs: number): number {
-  const ms = parseDurationMs(v);
-  if (ms === undefined || ms < minMs) throw new ConfigError(file, field, `${DURATION_EXPECTED}, at least ${minMs} ms`, v);
-  return ms;
+  return durations(file, field, v, { minMs, expected: `${DURATION_EXPECTED}, at least ${minMs} ms` });
 }
 
 function rates(file: string, v: unknown): Rate[] {
@@ -250,16 +237,16 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     drainTimeoutMs: duration(file, 'drainTimeout', raw.drainTimeout ?? '30s', 100),
     intervalMs: duration(file, 'interval', raw.interval ?? '1s', 100),
     probeMs: duration(file, 'probe', raw.probe ?? '5s', 500),
-    producers: int(file, 'producers', raw.producers ?? 1, 1, Math.min(64, MAX_PRODUCER_ID + 1)),
-    consumers: int(file, 'consumers', raw.consumers ?? 1, 1, 64),
-    messageSize: int(file, 'messageSize', raw.messageSize ?? 512, MIN_MESSAGE_SIZE, MAX_MESSAGE_SIZE),
-    maxInFlight: int(file, 'maxInFlight', raw.maxInFlight ?? 1000, 1, 1_000_000),
-    batchSize: int(file, 'batchSize', raw.batchSize ?? 128, 1, 65_536),
+    producers: integer(file, 'producers', raw.producers ?? 1, { min: 1, max: Math.min(64, MAX_PRODUCER_ID + 1) }),
+    consumers: integer(file, 'consumers', raw.consumers ?? 1, { min: 1, max: 64 }),
+    messageSize: integer(file, 'messageSize', raw.messageSize ?? 512, { min: MIN_MESSAGE_SIZE, max: MAX_MESSAGE_SIZE }),
+    maxInFlight: integer(file, 'maxInFlight', raw.maxInFlight ?? 1000, { min: 1, max: 1_000_000 }),
+    batchSize: integer(file, 'batchSize', raw.batchSize ?? 128, { min: 1, max: 65_536 }),
     workUs: nonNegative(file, 'workUs', raw.workUs ?? 0),
     systems,
     systemOptions,
     matrix: matrix(file, raw.matrix ?? {}, knownSystems),
-    repeat: int(file, 'repeat', raw.repeat ?? 1, 1, 100),
+    repeat: integer(file, 'repeat', raw.repeat ?? 1, { min: 1, max: 100 }),
     ...(raw.fault !== undefined ? { fault: faultPlan(file, raw.fault) } : {}),
     ...(raw.exactlyOnce !== undefined ? { exactlyOnce: exactlyOncePlan(file, raw.exactlyOnce) } : {}),
   };

@@ -7,13 +7,14 @@
  * not short tasks to queue; a task pool would only add a dispatch hop on the hot path.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ConsumerSpec, Forwarder, WorkerSide } from '../core/contract.ts';
+import type { ConsumerSpec, Forwarder } from '../core/contract.ts';
 import { Control } from './control.ts';
 import { runConsumer, type ApplyContext } from './consumer-loop.ts';
 import { runProducer } from './producer-loop.ts';
 import { ProducingForwarder, runForwarder } from './forward-loop.ts';
 import { AccountState } from './account-state.ts';
 import type { FromWorker, WorkerStart } from './protocol.ts';
+import { workerSideAt } from '../adapters/registry.ts';
 
 const start = workerData as WorkerStart;
 /**
@@ -98,7 +99,7 @@ async function runConsumerRole(side: WorkerSide, control: Control, consumerSpec:
 }
 
 async function main(): Promise<void> {
-  const side = ((await import(start.workerModule)) as { workerSide: WorkerSide }).workerSide;
+  const side = await workerSideAt(start.workerModule);
   const control = new Control(start.control);
   const load = start.load;
   const consumerSpec: ConsumerSpec = {

@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Consumer, DeliveryBatch, SystemSession } from '../../src/core/contract.ts';
+import type { NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import type { PullConsumer } from '../../src/adapters/nats/consumer.ts';
 import { workerSide } from '../../src/adapters/nats/worker.ts';
 import { liveBrokers } from '../../src/brokers/native/processes.ts';
@@ -12,7 +13,7 @@ import { readSeq } from '../../src/core/envelope.ts';
 import { SeqSet } from '../../src/checks/seqset.ts';
 import { SIZE, consume, control, openNats, publish, reconcile, removeTempDirs } from './helpers.ts';
 
-let open: SystemSession | undefined;
+let open: SystemSession<NatsWorkerInit> | undefined;
 afterEach(async () => {
   await open?.close();
   open = undefined;
@@ -20,7 +21,7 @@ afterEach(async () => {
 });
 afterAll(removeTempDirs);
 
-const newConsumer = (session: SystemSession): Promise<Consumer> =>
+const newConsumer = (session: SystemSession<NatsWorkerInit>): Promise<Consumer> =>
   workerSide.createConsumer(session.workerInit, { consumerId: 0, consumers: 1, producers: 1, messageSize: SIZE, control });
 
 /** Receives until `count` messages are in hand (at most 10 s), without acking. */

@@ -9,7 +9,7 @@ import { readProducer, readSeq } from '../../src/core/envelope.ts';
 import { ConsumerLedger } from '../../src/checks/ledger.ts';
 import { SIZE, consume, eventually, control, createProducer, openNats, publish, reconcile, removeTempDirs, sendAll, settledOnce, tempDir } from './helpers.ts';
 
-let open: SystemSession | undefined;
+let open: SystemSession<NatsWorkerInit> | undefined;
 let server: NativeNats | undefined;
 afterEach(async () => {
   await open?.close();

@@ -13,7 +13,7 @@ import type { FastPublisher, JsPublisher } from '../../src/adapters/nats/produce
 import { liveBrokers } from '../../src/brokers/native/processes.ts';
 import { batchOf, consume, createProducer, openNats, reconcile, removeTempDirs } from './helpers.ts';
 
-let open: SystemSession | undefined;
+let open: SystemSession<NatsWorkerInit> | undefined;
 afterEach(async () => {
   await open?.close();
   open = undefined;
@@ -21,10 +21,10 @@ afterEach(async () => {
 });
 afterAll(removeTempDirs);
 
-const stored = async (session: SystemSession): Promise<number | undefined> => (await session.brokerCounts!()).stored;
+const stored = async (session: SystemSession<NatsWorkerInit>): Promise<number | undefined> => (await session.brokerCounts!()).stored;
 
 /** The Nats-Msg-Id of every message the stream holds, in stream order. */
-async function storedIds(session: SystemSession, stage = 0): Promise<string[]> {
+async function storedIds(session: SystemSession<NatsWorkerInit>, stage = 0): Promise<string[]> {
   const init = session.workerInit as unknown as NatsWorkerInit;
   const nc = await connectNats(init.servers, 'test-reader');
   try {

@@ -4,14 +4,14 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SystemSession } from '../../src/core/contract.ts';
-import { adapter } from '../../src/adapters/nats/index.ts';
+import { adapter, type NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import { workerSide } from '../../src/adapters/nats/worker.ts';
 import { liveBrokers } from '../../src/brokers/native/processes.ts';
 import { readProducer, readSeq } from '../../src/core/envelope.ts';
 import { ConsumerLedger } from '../../src/checks/ledger.ts';
 import { SIZE, consume, control, createProducer, openNats, publish, reconcile, removeTempDirs, sendAll, settledOnce } from './helpers.ts';
 
-let open: SystemSession | undefined;
+let open: SystemSession<NatsWorkerInit> | undefined;
 afterEach(async () => {
   await open?.close();
   open = undefined;

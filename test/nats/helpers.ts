@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { OpenContext, OutboundBatch, Producer, SystemSession } from '../../src/core/contract.ts';
 import { encodeTemplate, readProducer, readSeq, stampBatch } from '../../src/core/envelope.ts';
 import { ConsumerLedger, ProducerLedger, reconcile } from '../../src/checks/ledger.ts';
-import { adapter } from '../../src/adapters/nats/index.ts';
+import { adapter, type NatsWorkerInit } from '../../src/adapters/nats/index.ts';
+import type { NatsOptions } from '../../src/adapters/nats/options.ts';
 import { workerSide } from '../../src/adapters/nats/worker.ts';
 
 export const SIZE = 512;
@@ -22,7 +23,7 @@ export function removeTempDirs(): void {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
-export async function openNats(options: Record<string, unknown>, runId: string, ctx: Partial<OpenContext> = {}): Promise<{ session: SystemSession; opts: Record<string, unknown> }> {
+export async function openNats(options: Record<string, unknown>, runId: string, ctx: Partial<OpenContext<NatsOptions>> = {}): Promise<{ session: SystemSession<NatsWorkerInit>; opts: NatsOptions }> {
   const opts = adapter.parseOptions(options, 'test');
   const session = await adapter.open({
     runId,
@@ -40,7 +41,7 @@ export async function openNats(options: Record<string, unknown>, runId: string, 
   return { session, opts };
 }
 
-export async function createProducer(session: SystemSession, producerId = 0, maxInFlight = 500, stage?: number): Promise<{ producer: Producer; ledger: ProducerLedger }> {
+export async function createProducer(session: SystemSession<NatsWorkerInit>, producerId = 0, maxInFlight = 500, stage?: number): Promise<{ producer: Producer; ledger: ProducerLedger }> {
   const ledger = new ProducerLedger(producerId);
   const producer = await workerSide.createProducer(session.workerInit, { producerId, stage, messageSize: SIZE, maxInFlight, control }, ledger);
   return { producer, ledger };
@@ -71,7 +72,7 @@ export async function sendAll(producer: Producer, ledger: ProducerLedger, count:
 }
 
 /** A producer of its own publishes `count` messages, then closes. */
-export async function publish(session: SystemSession, count: number, producerId = 0): Promise<ProducerLedger> {
+export async function publish(session: SystemSession<NatsWorkerInit>, count: number, producerId = 0): Promise<ProducerLedger> {
   const { producer, ledger } = await createProducer(session, producerId);
   await sendAll(producer, ledger, count);
   await producer.close();
@@ -79,7 +80,7 @@ export async function publish(session: SystemSession, count: number, producerId 
 }
 
 /** Receives (and acks) until `expected` distinct messages arrived or `ms` passed. */
-export async function consume(session: SystemSession, expected: number, ms = 20_000, stage?: number): Promise<ConsumerLedger> {
+export async function consume(session: SystemSession<NatsWorkerInit>, expected: number, ms = 20_000, stage?: number): Promise<ConsumerLedger> {
   const ledger = new ConsumerLedger(0);
   const consumer = await workerSide.createConsumer(session.workerInit, { consumerId: 0, stage, consumers: 1, producers: 1, messageSize: SIZE, control });
   const deadline = Date.now() + ms;

@@ -14,7 +14,7 @@ import { NativeNats } from '../../src/brokers/native/nats.ts';
 import { ProducerLedger } from '../../src/checks/ledger.ts';
 import { SIZE, batchOf, consume, control, createProducer, openNats, removeTempDirs, tempDir } from './helpers.ts';
 
-let open: SystemSession | undefined;
+let open: SystemSession<NatsWorkerInit> | undefined;
 let server: NativeNats | undefined;
 afterEach(async () => {
   await open?.close();
@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 afterAll(removeTempDirs);
 
-async function sendTo(session: SystemSession, stage: number, producerId: number, origin: number, count: number): Promise<ProducerLedger> {
+async function sendTo(session: SystemSession<NatsWorkerInit>, stage: number, producerId: number, origin: number, count: number): Promise<ProducerLedger> {
   const { producer, ledger } = await createProducer(session, producerId, 500, stage);
   await producer.send(batchOf(origin, 0, count));
   await producer.flush(20_000);

@@ -14,7 +14,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/pulsar/index.ts';
 import { workerSide } from '../../src/adapters/pulsar/worker.ts';
-import type { AckSink, Cloneable, Consumer, OpenContext, Producer, RunControl, SystemSession } from '../../src/core/contract.ts';
+import type { AckSink, Consumer, OpenContext, Producer, RunControl, SystemSession } from '../../src/core/contract.ts';
+import type { PulsarInit } from '../../src/adapters/pulsar/init.ts';
+import type { PulsarOptions } from '../../src/adapters/pulsar/options.ts';
 import { encodeTemplate, looksLikeEnvelope, readProducer, readSeq, stamp } from '../../src/core/envelope.ts';
 import { pulsarDeployment } from '../../src/brokers/pulsar-deployment.ts';
 import type { NativePulsar } from '../../src/brokers/native/pulsar.ts';
@@ -50,7 +52,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function context(producers: number, consumers: number, options: Record<string, unknown>, brokers: OpenContext['brokers'] = 'external'): OpenContext {
+function context(producers: number, consumers: number, options: Record<string, unknown>, brokers: OpenContext['brokers'] = 'external'): OpenContext<PulsarOptions> {
   const runId = `t${Date.now()}-${runs++}`;
   return {
     runId,
@@ -141,7 +143,7 @@ async function consume(consumers: Consumer[], total: number, ms = 60_000, done?:
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 interface Harness {
-  s: SystemSession;
+  s: SystemSession<PulsarInit>;
   producers: Producer[];
   consumers: Consumer[];
   acks: Outcomes[];
@@ -149,7 +151,7 @@ interface Harness {
 
 async function openHarness(producers: number, consumers: number, options: Record<string, unknown>, maxInFlight = 1000, brokers: OpenContext['brokers'] = 'external'): Promise<Harness> {
   const s = await adapter.open(context(producers, consumers, options, brokers));
-  const init = structuredClone(s.workerInit) as Cloneable;
+  const init = structuredClone(s.workerInit);
   const acks = Array.from({ length: producers }, () => sink());
   const cons: Consumer[] = [];
   for (let c = 0; c < consumers; c++) cons.push(await workerSide.createConsumer(init, { consumerId: c, consumers, producers, messageSize: SIZE, control: NEVER_STOP }));

@@ -6,10 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
 import { workerSide } from '../../src/adapters/ringbuffer/worker.ts';
-import type { AckSink, Cloneable, Consumer, DeliveryBatch, OpenContext, Producer, RunControl } from '../../src/core/contract.ts';
+import type { AckSink, Consumer, DeliveryBatch, OpenContext, Producer, RunControl } from '../../src/core/contract.ts';
+import type { RingOptions } from '../../src/adapters/ringbuffer/options.ts';
 import { batchBytes, checkMessage, controlStoppingAfter, NEVER_STOP, rng } from './helpers.ts';
 
-function context(producers: number, consumers: number, options: Record<string, unknown> = {}, messageSize = 64): OpenContext {
+function context(producers: number, consumers: number, options: Record<string, unknown> = {}, messageSize = 64): OpenContext<RingOptions> {
   return {
     runId: 'test',
     runDir: '/tmp/busbench-ringbuffer-test',
@@ -44,7 +45,7 @@ function acksSink(): { sink: AckSink; rec: RecordedAcks } {
 
 async function session(producers: number, consumers: number, options: Record<string, unknown> = {}, control: RunControl = NEVER_STOP) {
   const s = await adapter.open(context(producers, consumers, options));
-  const init = structuredClone(s.workerInit) as Cloneable;
+  const init = structuredClone(s.workerInit);
   const acks = Array.from({ length: producers }, () => acksSink());
   const prods: Producer[] = [];
   for (let p = 0; p < producers; p++) {

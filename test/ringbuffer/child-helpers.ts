@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
 import { workerSide } from '../../src/adapters/ringbuffer/worker.ts';
-import type { AckSink, Cloneable, Consumer, DeliveryBatch, OpenContext, Producer, RunControl, SystemSession } from '../../src/core/contract.ts';
+import type { AckSink, Consumer, DeliveryBatch, OpenContext, Producer, RunControl, SystemSession } from '../../src/core/contract.ts';
+import type { RingInit } from '../../src/adapters/ringbuffer/init.ts';
+import type { RingOptions } from '../../src/adapters/ringbuffer/options.ts';
 import { batchBytes, checkMessage, NEVER_STOP } from './helpers.ts';
 
 export const SIZE = 64;
@@ -27,7 +29,7 @@ export function removeTempDirs(): void {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-export function context(producers: number, consumers: number, options: Record<string, unknown>, extra: Partial<OpenContext> = {}): OpenContext {
+export function context(producers: number, consumers: number, options: Record<string, unknown>, extra: Partial<OpenContext<RingOptions>> = {}): OpenContext<RingOptions> {
   return {
     runId: 'test',
     runDir: tempDir(),
@@ -64,13 +66,13 @@ export function acksSink(): { sink: AckSink; rec: RecordedAcks } {
 export const total = (xs: Array<[number, number, ...unknown[]]>): number => xs.reduce((n, x) => n + x[1], 0);
 
 export interface Ring {
-  session: SystemSession;
-  init: Cloneable;
+  session: SystemSession<RingInit>;
+  init: RingInit;
   producer(id: number, stage?: number, control?: RunControl): Promise<{ p: Producer; rec: RecordedAcks }>;
   consumer(id: number, stage?: number, control?: RunControl): Promise<Consumer>;
 }
 
-export async function openRing(ctx: OpenContext): Promise<Ring> {
+export async function openRing(ctx: OpenContext<RingOptions>): Promise<Ring> {
   const session = await adapter.open(ctx);
   const init = structuredClone(session.workerInit);
   return {

@@ -3,7 +3,8 @@
  * built through the adapter's workerSide exactly as the harness does.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Cloneable, OutboundBatch, RunControl } from '../../src/core/contract.ts';
+import type { OutboundBatch, RunControl } from '../../src/core/contract.ts';
+import type { RingInit } from '../../src/adapters/ringbuffer/init.ts';
 import { encodeTemplate, looksLikeEnvelope, readProducer, readSeq, stamp } from '../../src/core/envelope.ts';
 import { workerSide } from '../../src/adapters/ringbuffer/worker.ts';
 import { lanesOf } from '../../src/adapters/ringbuffer/init.ts';
@@ -12,7 +13,7 @@ import { rng } from './helpers.ts';
 export interface ThreadJob {
   role: 'producer' | 'consumer';
   id: number;
-  init: Cloneable;
+  init: RingInit;
   producers: number;
   consumers: number;
   perProducer: number;

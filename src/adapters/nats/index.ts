@@ -5,7 +5,7 @@
  */
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { BrokerCounts, Capabilities, Cloneable, FaultInjector, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
+import type { BrokerCounts, Capabilities, FaultInjector, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
 import { BusbenchError } from '../../core/errors.ts';
 import type { BrokerDeployment } from '../../brokers/broker.ts';
 import { natsDeployment } from '../../brokers/nats-deployment.ts';
@@ -14,14 +14,14 @@ import { parseNatsOptions, type NatsOptions } from './options.ts';
 import { awaitReachable, closeConnection, connectNats } from './connection.ts';
 import { createRunStream, pipelineCounts, runStreamNames, withRetry, type RunStream } from './stream.ts';
 
-export interface NatsWorkerInit {
+export type NatsWorkerInit = {
   servers: string[];
   /** one per pipeline stage; [0] is the run's stream */
   stages: RunStream[];
   options: NatsOptions;
-}
+};
 
-const asOptions = (o: Record<string, unknown>): NatsOptions => o as unknown as NatsOptions;
+type NatsOpenContext = OpenContext<NatsOptions>;
 
 function capabilities(o: NatsOptions): Capabilities {
   const js = o.mode === 'jetstream';
@@ -29,7 +29,7 @@ function capabilities(o: NatsOptions): Capabilities {
 }
 
 /** Settings that the chosen deployment or server cannot honour are refused, not ignored. */
-function refuseUnsupported(ctx: OpenContext, o: NatsOptions, serverVersion: string | undefined): void {
+function refuseUnsupported(ctx: NatsOpenContext, o: NatsOptions, serverVersion: string | undefined): void {
   if (o.syncInterval !== 'default' && ctx.brokers !== 'native') {
     throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${ctx.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }
@@ -44,7 +44,7 @@ function refuseUnsupported(ctx: OpenContext, o: NatsOptions, serverVersion: stri
   }
 }
 
-function faultName(ctx: OpenContext, o: NatsOptions): string {
+function faultName(ctx: NatsOpenContext, o: NatsOptions): string {
   const who = o.topology === 'single' ? 'nats-server' : 'all 3 nats-server nodes';
   const where = ctx.brokers === 'compose' ? ' (docker compose kill -s SIGKILL)' : '';
   // kill -9 takes the process only: what it wrote() sits in the page cache and survives;
@@ -58,15 +58,15 @@ async function openJetStream(nc: NatsConnection, stages: RunStream[], o: NatsOpt
   return jsm;
 }
 
-class NatsSession implements SystemSession {
-  readonly workerInit: Cloneable;
+class NatsSession implements SystemSession<NatsWorkerInit> {
+  readonly workerInit: NatsWorkerInit;
   readonly config: Record<string, unknown>;
   readonly faults: FaultInjector;
   readonly processes?: () => Array<{ name: string; pid: number }>;
   private closed = false;
 
   constructor(
-    private readonly ctx: OpenContext,
+    private readonly ctx: NatsOpenContext,
     private readonly deployment: BrokerDeployment,
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager | undefined,
@@ -74,8 +74,7 @@ class NatsSession implements SystemSession {
     o: NatsOptions,
   ) {
     const names = stages[0]!;
-    const init: NatsWorkerInit = { servers: deployment.urls(), stages, options: o };
-    this.workerInit = init as unknown as Cloneable;
+    this.workerInit = { servers: deployment.urls(), stages, options: o };
     this.config = {
       broker: deployment.describe(),
       serverVersion: nc.info?.version ?? 'unknown',
@@ -122,17 +121,12 @@ class NatsSession implements SystemSession {
   }
 }
 
-export const adapter: SystemAdapter = {
+export const adapter: SystemAdapter<NatsOptions, NatsWorkerInit> = {
   name: 'nats',
   description: 'NATS JetStream (nats-server started by busbench, a compose cluster, or yours)',
-
-  parseOptions(raw, where) {
-    return parseNatsOptions(raw, where) as unknown as Record<string, unknown>;
-  },
-
-  capabilities(raw) {
-    return capabilities(asOptions(raw));
-  },
+  needsBroker: true,
+  parseOptions: parseNatsOptions,
+  capabilities,
 
   guaranteeOptions(guarantee) {
     // exactly-once: the stream drops a re-sent message id, and a consumer's ack is confirmed
@@ -140,8 +134,8 @@ export const adapter: SystemAdapter = {
     return { msgId: on, doubleAck: on };
   },
 
-  async open(ctx): Promise<SystemSession> {
-    const o = asOptions(ctx.options);
+  async open(ctx): Promise<SystemSession<NatsWorkerInit>> {
+    const o = ctx.options;
     refuseUnsupported(ctx, o, undefined);
     const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats });
     let nc: NatsConnection | undefined;

@@ -1,8 +1,8 @@
 /** The `nats:` section of a scenario: the server, stream and client settings engineers compare. */
 import { ConfigError } from '../../core/errors.ts';
-import { parseDurationMs } from '../../core/units.ts';
+import { SectionReader, sectionOf } from '../../core/options.ts';
 
-export interface NatsOptions {
+export type NatsOptions = {
   /** jetstream (stream, acks) or core NATS (plain pub/sub: no persistence, no acks) */
   mode: 'jetstream' | 'core';
   storage: 'file' | 'memory';
@@ -52,7 +52,7 @@ export interface NatsOptions {
   doubleAck: boolean;
   /** a publish without its ack after this is counted unknown; an unconfirmed ack is sent again, ms */
   ackTimeoutMs: number;
-}
+};
 
 const FIELDS = [
   'mode',
@@ -75,52 +75,11 @@ const FIELDS = [
   'ackTimeout',
 ];
 
-class Fields {
-  constructor(
-    private readonly where: string,
-    private readonly raw: Record<string, unknown>,
-  ) {}
-
-  private fail(field: string, expected: string): never {
-    throw new ConfigError(this.where, `nats.${field}`, expected, this.raw[field]);
-  }
-
-  oneOf<T extends string>(field: string, allowed: readonly T[], dflt: T): T {
-    const v = this.raw[field];
-    if (v === undefined) return dflt;
-    if (typeof v !== 'string' || !allowed.includes(v as T)) this.fail(field, allowed.map((a) => `"${a}"`).join(' or '));
-    return v as T;
-  }
-
-  onOff(field: string, dflt: boolean): boolean {
-    const v = this.raw[field];
-    if (v === undefined) return dflt;
-    if (v === 'on' || v === true) return true;
-    if (v === 'off' || v === false) return false;
-    this.fail(field, '"on" or "off"');
-  }
-
-  int(field: string, min: number, dflt: number, hint = ''): number {
-    const v = this.raw[field];
-    if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(field, `an integer >= ${min}${hint}`);
-    return v;
-  }
-
-  durationMs(field: string, dflt: number): number {
-    const v = this.raw[field];
-    if (v === undefined) return dflt;
-    const ms = parseDurationMs(v);
-    if (ms === undefined || ms <= 0) this.fail(field, 'a duration such as "100ms", "10s", "2m"');
-    return ms;
-  }
-}
+const DURATION = { minMs: 0, exclusive: true, expected: 'a duration such as "100ms", "10s", "2m"' };
 
 export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
-  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new ConfigError(where, 'nats', 'a mapping of NATS options', raw);
-  const section = (raw ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(section)) if (!FIELDS.includes(key)) throw new ConfigError(where, `nats.${key}`, `one of the fields ${FIELDS.join(', ')}`, key);
-  const f = new Fields(where, section);
+  const section = sectionOf(raw, where, 'nats', FIELDS, 'NATS options') ?? {};
+  const f = new SectionReader(where, 'nats', section, 'or');
 
   const replicasRaw = section.replicas ?? 1;
   if (replicasRaw !== 1 && replicasRaw !== 3) throw new ConfigError(where, 'nats.replicas', '1 or 3', replicasRaw);
@@ -148,17 +107,17 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
     syncInterval: sync,
     compression,
     discard: f.oneOf('discard', ['old', 'new'] as const, 'old'),
-    maxMsgs: f.int('maxMsgs', -1, -1, ' (-1: no limit)'),
-    maxBytes: f.int('maxBytes', -1, -1, ' (-1: no limit)'),
-    duplicateWindowMs: f.durationMs('duplicateWindow', 120_000),
+    maxMsgs: f.integer('maxMsgs', { min: -1, hint: ' (-1: no limit)' }, -1),
+    maxBytes: f.integer('maxBytes', { min: -1, hint: ' (-1: no limit)' }, -1),
+    duplicateWindowMs: f.duration('duplicateWindow', DURATION, 120_000),
     ackPolicy,
-    maxAckPending: f.int('maxAckPending', 1, 20_000),
+    maxAckPending: f.integer('maxAckPending', { min: 1 }, 20_000),
     // short, so that what a killed broker delivered but never saw acked comes back soon
-    ackWaitMs: f.durationMs('ackWait', 10_000),
-    prefetch: f.int('prefetch', 0, 0, ' (0: derived from maxAckPending)'),
+    ackWaitMs: f.duration('ackWait', DURATION, 10_000),
+    prefetch: f.integer('prefetch', { min: 0, hint: ' (0: derived from maxAckPending)' }, 0),
     publish: f.oneOf('publish', ['fast', 'js'] as const, 'fast'),
     msgId: f.onOff('msgId', false),
     doubleAck,
-    ackTimeoutMs: f.durationMs('ackTimeout', 10_000),
+    ackTimeoutMs: f.duration('ackTimeout', DURATION, 10_000),
   };
 }

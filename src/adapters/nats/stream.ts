@@ -4,11 +4,11 @@ import type { BrokerCounts } from '../../core/contract.ts';
 import { BrokerError } from '../../core/errors.ts';
 import type { NatsOptions } from './options.ts';
 
-export interface RunStream {
+export type RunStream = {
   stream: string;
   subject: string;
   durable: string;
-}
+};
 
 /** Stage 0 is the run's stream; pipeline stages get their own, so each has its own duplicate window. */
 export function runStreamNames(runId: string, stage = 0): RunStream {

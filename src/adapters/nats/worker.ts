@@ -1,5 +1,5 @@
 /** NATS producers and consumers inside the harness's worker threads: one connection each. */
-import type { Cloneable, Consumer, Producer, WorkerSide } from '../../core/contract.ts';
+import type { Consumer, Producer, WorkerSide } from '../../core/contract.ts';
 import type { NatsWorkerInit } from './index.ts';
 import type { RunStream } from './stream.ts';
 import { closeConnection, connectNats } from './connection.ts';
@@ -19,9 +19,8 @@ function stageOf(init: NatsWorkerInit, stage = 0): RunStream {
   return names;
 }
 
-export const workerSide: WorkerSide = {
-  async createProducer(initRaw: Cloneable, spec, acks): Promise<Producer> {
-    const init = initRaw as unknown as NatsWorkerInit;
+export const workerSide: WorkerSide<NatsWorkerInit> = {
+  async createProducer(init, spec, acks): Promise<Producer> {
     const names = stageOf(init, spec.stage);
     const nc = await connectNats(init.servers, `busbench-p${spec.producerId}`);
     if (init.options.mode === 'core') return new CorePublisher(nc, names.subject, acks);
@@ -30,8 +29,7 @@ export const workerSide: WorkerSide = {
     return init.options.publish === 'js' ? new JsPublisher(...args) : FastPublisher.create(...args);
   },
 
-  async createConsumer(initRaw: Cloneable, spec): Promise<Consumer> {
-    const init = initRaw as unknown as NatsWorkerInit;
+  async createConsumer(init, spec): Promise<Consumer> {
     const names = stageOf(init, spec.stage);
     const nc = await connectNats(init.servers, `busbench-c${spec.consumerId}`);
     if (init.options.mode === 'core') {

@@ -13,7 +13,7 @@ import type { BrokerCounts, Capabilities, OpenContext, SystemAdapter, SystemSess
 import { BusbenchError, ConfigError, UsageError } from '../../core/errors.ts';
 import { PulsarAdmin } from '../../brokers/pulsar-admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar-deployment.ts';
-import { atStage, consumerTopics, toCloneable, type PulsarInit } from './init.ts';
+import { atStage, consumerTopics, type PulsarInit } from './init.ts';
 import { parsePulsarOptions, resolveSubscriptionType, type PulsarOptions } from './options.ts';
 import { readBack } from './read-back.ts';
 
@@ -22,16 +22,15 @@ const SUBSCRIPTION = 'busbench';
 /** Longest the end-of-run read-back of the topic may take before `stored` is left out. */
 const READ_BACK_TIMEOUT_MS = 120_000;
 
-export const adapter: SystemAdapter = {
+type PulsarOpenContext = OpenContext<PulsarOptions>;
+
+export const adapter: SystemAdapter<PulsarOptions, PulsarInit> = {
   name: 'pulsar',
   description: 'Apache Pulsar standalone (broker + bookie), persistent topic, through busbench’s own binary-protocol client',
+  needsBroker: true,
+  parseOptions: parsePulsarOptions,
 
-  parseOptions(raw: unknown, where: string): Record<string, unknown> {
-    return { ...parsePulsarOptions(raw, where) };
-  },
-
-  capabilities(raw: Record<string, unknown>): Capabilities {
-    const o = parsePulsarOptions(raw, 'pulsar options');
+  capabilities(o: PulsarOptions): Capabilities {
     return {
       // Durable here means "survives a crash of the broker process", the fault busbench
       // injects. journalSync off: the bookie acknowledges before fsync; a kill -9 keeps the
@@ -53,10 +52,9 @@ export const adapter: SystemAdapter = {
     return { dedup: on, transactions: on };
   },
 
-  async open(ctx: OpenContext): Promise<SystemSession> {
-    const where = 'pulsar options';
-    const o = parsePulsarOptions(ctx.options, where);
-    const subscriptionType = resolveSubscriptionType(o, ctx.consumers, where);
+  async open(ctx: PulsarOpenContext): Promise<SystemSession<PulsarInit>> {
+    const o = ctx.options;
+    const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
     const { deployment, owned } = deploy(ctx, o);
     let admin: PulsarAdmin | undefined;
     const namespace = `${TENANT}/${ctx.runId}`;
@@ -120,7 +118,7 @@ export const adapter: SystemAdapter = {
     let restarts = 0;
 
     return {
-      workerInit: toCloneable(init),
+      workerInit: init,
       config: {
         ...o,
         version: description.version,
@@ -188,7 +186,7 @@ export const adapter: SystemAdapter = {
   },
 };
 
-function deploy(ctx: OpenContext, o: PulsarOptions): { deployment: PulsarDeployment; owned: boolean } {
+function deploy(ctx: PulsarOpenContext, o: PulsarOptions): { deployment: PulsarDeployment; owned: boolean } {
   if (o.adminUrl && ctx.brokers !== 'external') {
     throw new ConfigError('pulsar options', 'pulsar.adminUrl', `nothing with --brokers ${ctx.brokers} (busbench knows where its own broker listens)`, o.adminUrl);
   }

@@ -3,9 +3,10 @@
  * topic and subscription of the run, and the client settings.
  */
 import type { Cloneable } from '../../core/contract.ts';
+import { BusbenchError } from '../../core/errors.ts';
 import type { SubTypeName } from './wire/proto.ts';
 
-export interface PulsarInit {
+export type PulsarInit = {
   serviceUrl: string;
   adminUrl: string;
   runId: string;
@@ -30,16 +31,14 @@ export interface PulsarInit {
   /** pipeline stages forward and acknowledge in transactions */
   transactions: boolean;
   txnTimeoutMs: number;
-}
+};
 
-export function toCloneable(init: PulsarInit): Cloneable {
-  return { ...init };
-}
-
-export function fromCloneable(raw: Cloneable): PulsarInit {
-  const o = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !(raw instanceof SharedArrayBuffer) ? raw : undefined;
-  if (!o || typeof o.serviceUrl !== 'string' || typeof o.topic !== 'string') throw new Error('pulsar: worker init is not what the pulsar adapter opened');
-  return o as unknown as PulsarInit;
+/** Checks the shape, so a wrong init fails with a clear message rather than deep in the client. */
+export function checkedInit(init: PulsarInit): PulsarInit {
+  const o: Cloneable = init;
+  const ok = o !== null && typeof o === 'object' && !Array.isArray(o) && !(o instanceof SharedArrayBuffer) && typeof o.serviceUrl === 'string' && typeof o.topic === 'string';
+  if (!ok) throw new BusbenchError('ADAPTER', 'pulsar: worker init is not what the pulsar adapter opened');
+  return init;
 }
 
 /** The topic producer `producerId` writes to: pinned to one partition, so its order holds. */

@@ -4,12 +4,13 @@
  * a broker that keeps its promises (journal fsync, deduplication on).
  */
 import { ConfigError } from '../../core/errors.ts';
+import { SectionReader, sectionOf } from '../../core/options.ts';
 
 export type OnOff = 'on' | 'off';
 export type SubscriptionType = 'auto' | 'exclusive' | 'shared' | 'failover' | 'key_shared';
 export type AckMode = 'individual' | 'cumulative';
 
-export interface PulsarOptions {
+export type PulsarOptions = {
   /** batch messages into entries (one broker write, one receipt per batch) */
   batching: OnOff;
   batchMaxMessages: number;
@@ -51,7 +52,7 @@ export interface PulsarOptions {
   transactions: OnOff;
   /** the coordinator aborts a transaction not ended within this (a crashed stage's) */
   txnTimeoutMs: number;
-}
+};
 
 export const DEFAULT_OPTIONS: PulsarOptions = {
   batching: 'on',
@@ -74,72 +75,31 @@ export const DEFAULT_OPTIONS: PulsarOptions = {
 const KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof PulsarOptions)[];
 const SUB_TYPES: readonly SubscriptionType[] = ['auto', 'exclusive', 'shared', 'failover', 'key_shared'];
 const ACK_MODES: readonly AckMode[] = ['individual', 'cumulative'];
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20 };
 /** The broker's default maxMessageSize (5 MiB) less room for framing. */
 const MAX_BATCH_BYTES = 5 * 1024 * 1024 - 64 * 1024;
-
-function onOff(section: Record<string, unknown>, key: keyof PulsarOptions, where: string): OnOff | undefined {
-  const raw = section[key];
-  // YAML 1.1 readers turn on/off into booleans; accept both flavours.
-  const v = raw === true ? 'on' : raw === false ? 'off' : raw;
-  if (v === undefined) return undefined;
-  if (v !== 'on' && v !== 'off') throw new ConfigError(where, `pulsar.${key}`, '"on" or "off"', raw);
-  return v;
-}
-
-function integer(section: Record<string, unknown>, key: keyof PulsarOptions, where: string, min: number, max: number): number | undefined {
-  const v = section[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(where, `pulsar.${key}`, `an integer from ${min} to ${max}`, v);
-  return v;
-}
-
-function bytes(section: Record<string, unknown>, key: keyof PulsarOptions, where: string): number | undefined {
-  const v = section[key];
-  if (v === undefined) return undefined;
-  let n: number | undefined;
-  if (typeof v === 'number') n = v;
-  else if (typeof v === 'string') {
-    const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v);
-    const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-    if (m && unit !== undefined) n = Number(m[1]) * unit;
-  }
-  if (n === undefined || !Number.isInteger(n) || n < 1024 || n > MAX_BATCH_BYTES) {
-    throw new ConfigError(where, `pulsar.${key}`, `bytes from 1KiB to ${MAX_BATCH_BYTES} (a number, or e.g. "128KiB")`, v);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(section: Record<string, unknown>, key: keyof PulsarOptions, where: string, values: readonly T[]): T | undefined {
-  const v = section[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw new ConfigError(where, `pulsar.${key}`, `one of ${values.join(', ')}`, v);
-  return v as T;
-}
+const BATCH_BYTES = { min: 1024, max: MAX_BATCH_BYTES, expected: `bytes from 1KiB to ${MAX_BATCH_BYTES} (a number, or e.g. "128KiB")` };
 
 export function parsePulsarOptions(raw: unknown, where: string): PulsarOptions {
-  if (raw === undefined || raw === null) return { ...DEFAULT_OPTIONS };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(where, 'pulsar', 'a mapping of Pulsar options', raw);
-  const section = raw as Record<string, unknown>;
-  for (const key of Object.keys(section)) {
-    if (!(KEYS as string[]).includes(key)) throw new ConfigError(where, `pulsar.${key}`, `one of the fields ${KEYS.join(', ')}`, key);
-  }
+  const section = sectionOf(raw, where, 'pulsar', KEYS, 'Pulsar options');
+  if (!section) return { ...DEFAULT_OPTIONS };
+  const f = new SectionReader(where, 'pulsar', section, 'list');
+  const d = DEFAULT_OPTIONS;
   const o: PulsarOptions = {
-    batching: onOff(section, 'batching', where) ?? DEFAULT_OPTIONS.batching,
-    batchMaxMessages: integer(section, 'batchMaxMessages', where, 1, 100_000) ?? DEFAULT_OPTIONS.batchMaxMessages,
-    batchMaxDelayMs: integer(section, 'batchMaxDelayMs', where, 0, 10_000) ?? DEFAULT_OPTIONS.batchMaxDelayMs,
-    batchMaxBytes: bytes(section, 'batchMaxBytes', where) ?? DEFAULT_OPTIONS.batchMaxBytes,
-    subscriptionType: oneOf(section, 'subscriptionType', where, SUB_TYPES) ?? DEFAULT_OPTIONS.subscriptionType,
-    ackMode: oneOf(section, 'ackMode', where, ACK_MODES) ?? DEFAULT_OPTIONS.ackMode,
-    journalSync: onOff(section, 'journalSync', where) ?? DEFAULT_OPTIONS.journalSync,
-    partitions: integer(section, 'partitions', where, 0, 256) ?? DEFAULT_OPTIONS.partitions,
-    dedup: onOff(section, 'dedup', where) ?? DEFAULT_OPTIONS.dedup,
-    receiverQueueSize: integer(section, 'receiverQueueSize', where, 1, 1_000_000) ?? DEFAULT_OPTIONS.receiverQueueSize,
-    sendTimeoutMs: integer(section, 'sendTimeoutMs', where, 0, 3_600_000) ?? DEFAULT_OPTIONS.sendTimeoutMs,
-    adminUrl: DEFAULT_OPTIONS.adminUrl,
-    readBack: onOff(section, 'readBack', where) ?? DEFAULT_OPTIONS.readBack,
-    transactions: onOff(section, 'transactions', where) ?? DEFAULT_OPTIONS.transactions,
-    txnTimeoutMs: integer(section, 'txnTimeoutMs', where, 100, 3_600_000) ?? DEFAULT_OPTIONS.txnTimeoutMs,
+    batching: f.onOffWord('batching', d.batching),
+    batchMaxMessages: f.integer('batchMaxMessages', { min: 1, max: 100_000 }, d.batchMaxMessages),
+    batchMaxDelayMs: f.integer('batchMaxDelayMs', { min: 0, max: 10_000 }, d.batchMaxDelayMs),
+    batchMaxBytes: f.size('batchMaxBytes', BATCH_BYTES, d.batchMaxBytes),
+    subscriptionType: f.oneOf('subscriptionType', SUB_TYPES, d.subscriptionType),
+    ackMode: f.oneOf('ackMode', ACK_MODES, d.ackMode),
+    journalSync: f.onOffWord('journalSync', d.journalSync),
+    partitions: f.integer('partitions', { min: 0, max: 256 }, d.partitions),
+    dedup: f.onOffWord('dedup', d.dedup),
+    receiverQueueSize: f.integer('receiverQueueSize', { min: 1, max: 1_000_000 }, d.receiverQueueSize),
+    sendTimeoutMs: f.integer('sendTimeoutMs', { min: 0, max: 3_600_000 }, d.sendTimeoutMs),
+    adminUrl: d.adminUrl,
+    readBack: f.onOffWord('readBack', d.readBack),
+    transactions: f.onOffWord('transactions', d.transactions),
+    txnTimeoutMs: f.integer('txnTimeoutMs', { min: 100, max: 3_600_000 }, d.txnTimeoutMs),
   };
   // '' (the default) is accepted too: parsing an already parsed section must give it back.
   if (section.adminUrl !== undefined && section.adminUrl !== '') {

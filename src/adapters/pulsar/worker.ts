@@ -9,10 +9,10 @@
  * window. Each entry's fate goes to the AckSink: receipt → acked; a definitive refusal
  * (or never sent) → failed; timeout, connection given up, closed while waiting → unknown.
  */
-import type { AckSink, Cloneable, Consumer, ConsumerSpec, Forwarder, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
+import type { AckSink, Consumer, ConsumerSpec, Forwarder, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
 import { newClient, openConsumer } from './consumer.ts';
 import { TransactionalForwarder } from './forwarder.ts';
-import { atStage, fromCloneable, producerName, producerTopic, type PulsarInit } from './init.ts';
+import { atStage, checkedInit, producerName, producerTopic, type PulsarInit } from './init.ts';
 import { isDefinitiveSendError, type PulsarClient, type Producer as WireProducer } from './wire/index.ts';
 
 /** How often a producer blocked on a full window looks at control.stopping(). */
@@ -105,9 +105,9 @@ class PulsarProducer implements Producer {
   }
 }
 
-export const workerSide: WorkerSide = {
-  async createProducer(raw: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
-    const init = atStage(fromCloneable(raw), spec.stage);
+export const workerSide: WorkerSide<PulsarInit> = {
+  async createProducer(raw: PulsarInit, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
+    const init = atStage(checkedInit(raw), spec.stage);
     const client = newClient(init);
     const producer = new PulsarProducer(client, init, spec, acks);
     try {
@@ -120,11 +120,11 @@ export const workerSide: WorkerSide = {
     }
   },
 
-  createConsumer(raw: Cloneable, spec: ConsumerSpec): Promise<Consumer> {
-    return openConsumer(atStage(fromCloneable(raw), spec.stage), spec.consumerId);
+  createConsumer(raw: PulsarInit, spec: ConsumerSpec): Promise<Consumer> {
+    return openConsumer(atStage(checkedInit(raw), spec.stage), spec.consumerId);
   },
 
-  createForwarder(raw: Cloneable, spec: ConsumerSpec): Promise<Forwarder> {
-    return TransactionalForwarder.open(fromCloneable(raw), spec);
+  createForwarder(raw: PulsarInit, spec: ConsumerSpec): Promise<Forwarder> {
+    return TransactionalForwarder.open(checkedInit(raw), spec);
   },
 };

@@ -8,6 +8,7 @@ import { EMPTY_BATCH, type Consumer, type DeliveryBatch, type RunControl } from 
 import type { Lane } from './layout.ts';
 import { LaneBatch, LaneReader } from './lane-reader.ts';
 import { Waiter, type Parking, type WaitMode } from './waiting.ts';
+import { BusbenchError } from '../../core/errors.ts';
 
 /** A consumer waiting for data on any of its lanes: it sleeps on its doorbell. */
 class DataParking implements Parking {
@@ -42,7 +43,7 @@ export class RingConsumer implements Consumer {
   private next = 0;
 
   constructor(lanes: Lane[], bell: Int32Array, bellIndex: number, wait: WaitMode, control: RunControl, sliceMs?: number) {
-    if (lanes.length === 0) throw new Error('ringbuffer: a consumer needs at least one lane');
+    if (lanes.length === 0) throw new BusbenchError('ADAPTER', 'ringbuffer: a consumer needs at least one lane');
     this.readers = lanes.map((l) => new LaneReader(l));
     this.parking = new DataParking(this.readers, lanes, bell, bellIndex);
     this.waiter = new Waiter(wait, control, sliceMs);

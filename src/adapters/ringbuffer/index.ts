@@ -20,21 +20,32 @@
  * producers, and one lane is never shared by two consumers. The child mode keeps the
  * same lanes and assignment, so the two modes differ only in where the lanes live.
  */
-import type { Capabilities, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
-import { parseRingOptions } from './options.ts';
+import type { Capabilities, OpenContext, RunShape, SystemAdapter, SystemSession } from '../../core/contract.ts';
+import { BusbenchError, ConfigError } from '../../core/errors.ts';
+import { parseRingOptions, type RingOptions } from './options.ts';
+import type { RingInit } from './init.ts';
+import { frameBytes } from './layout.ts';
 import { openInline } from './inline-session.ts';
 import { openChild } from './child/session.ts';
 
-export const adapter: SystemAdapter = {
+/** Refusals that need no ring: the harness asks before anything starts (exit 2), open() again. */
+function checkRun(o: RingOptions, run: RunShape, where: string): void {
+  if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
+  // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
+  const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);
+  if (needs > o.capacity) {
+    throw new ConfigError(where, 'messageSize', `a message that fits in a lane of ${o.capacity} bytes (a ${run.messageSize}-byte message does not fit: raise ringbuffer.capacity)`, run.messageSize);
+  }
+}
+
+export const adapter: SystemAdapter<RingOptions, RingInit> = {
   name: 'ringbuffer',
   description: 'SharedArrayBuffer ring between worker threads (or a ring server process with an fsync journal), one SPSC lane per producer',
+  // in busbench's own process (inline) or a child it spawns: nothing to attach to
+  needsBroker: false,
+  parseOptions: parseRingOptions,
 
-  parseOptions(raw: unknown, where: string): Record<string, unknown> {
-    return { ...parseRingOptions(raw, where) };
-  },
-
-  capabilities(raw: Record<string, unknown>): Capabilities {
-    const o = parseRingOptions(raw, 'ringbuffer options');
+  capabilities(o: RingOptions): Capabilities {
     return {
       durable: o.process === 'child' && o.journal === 'fsync',
       // Inline, "acked" means "written into the ring", reported by the producer inside
@@ -51,16 +62,20 @@ export const adapter: SystemAdapter = {
     return { dedup: guarantee === 'exactly-once' ? 'on' : 'off' };
   },
 
-  async open(ctx: OpenContext): Promise<SystemSession> {
-    // Already validated by parseOptions; parsing again recovers the typed form.
-    const options = parseRingOptions(ctx.options, 'ringbuffer options');
+  checkRun,
+
+  async open(ctx: OpenContext<RingOptions>): Promise<SystemSession<RingInit>> {
+    const options = ctx.options;
     const stages = ctx.stages ?? 1;
-    if (!Number.isInteger(stages) || stages < 1) throw new Error(`ringbuffer: ${stages} pipeline stages (at least 1)`);
+    checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages }, 'ringbuffer options');
     if (ctx.producers < 1 || ctx.consumers < 1) {
-      throw new Error(`ringbuffer: needs at least one producer and one consumer (got ${ctx.producers} producers, ${ctx.consumers} consumers)`);
+      throw new BusbenchError('CONFIG', `ringbuffer: needs at least one producer and one consumer (got ${ctx.producers} producers, ${ctx.consumers} consumers)`);
     }
+    // Refused here, not in checkRun: more consumers than producers is a run that fails
+    // (the system's result says so and why), as the CLI's tests expect.
     if (ctx.consumers > ctx.producers) {
-      throw new Error(
+      throw new BusbenchError(
+        'CONFIG',
         `ringbuffer: ${ctx.consumers} consumers for ${ctx.producers} producers; each producer has one lane and a lane has one consumer, ` +
           'so consumers must not outnumber producers',
       );

@@ -6,10 +6,10 @@
  * Lanes are numbered stage * producers + origin producer in both modes: one lane per
  * origin producer per pipeline stage.
  */
-import type { Cloneable } from '../../core/contract.ts';
+import { BusbenchError } from '../../core/errors.ts';
 import { WAIT_MODES, type WaitMode } from './waiting.ts';
 
-export interface InlineInit {
+export type InlineInit = {
   mode: 'inline';
   /** one SPSC lane per producer and stage, indexed by laneIndex() */
   lanes: SharedArrayBuffer[];
@@ -21,9 +21,9 @@ export interface InlineInit {
   padded: boolean;
   wait: WaitMode;
   dedup: boolean;
-}
+};
 
-export interface ChildInit {
+export type ChildInit = {
   mode: 'child';
   host: string;
   port: number;
@@ -32,19 +32,15 @@ export interface ChildInit {
   stages: number;
   /** payload bytes a lane holds; a publish is split so that each part fits */
   capacity: number;
-}
+};
 
 export type RingInit = InlineInit | ChildInit;
-
-export function toCloneable(init: RingInit): Cloneable {
-  return { ...init };
-}
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 /** Checks the shape, so a wrong init fails with a clear message rather than deep in the hot path. */
-export function fromCloneable(raw: Cloneable): RingInit {
-  const r = raw as Partial<Record<keyof InlineInit | keyof ChildInit, unknown>> | null;
+export function checkedInit(init: RingInit): RingInit {
+  const r: Partial<Record<keyof InlineInit | keyof ChildInit, unknown>> | null = init;
   const common = typeof r === 'object' && r !== null && isCount(r.producers) && isCount(r.consumers) && isCount(r.stages);
   const inline =
     common &&
@@ -58,8 +54,8 @@ export function fromCloneable(raw: Cloneable): RingInit {
     typeof r.wait === 'string' &&
     (WAIT_MODES as readonly string[]).includes(r.wait);
   const child = common && r.mode === 'child' && typeof r.host === 'string' && isCount(r.port) && isCount(r.capacity);
-  if (!inline && !child) throw new Error('ringbuffer: worker init is not the one the ringbuffer adapter created');
-  return r as RingInit;
+  if (!inline && !child) throw new BusbenchError('ADAPTER', 'ringbuffer: worker init is not the one the ringbuffer adapter created');
+  return init;
 }
 
 /** The lanes (within a stage) consumer `consumerId` serves: lane % consumers === consumerId. */
@@ -77,7 +73,7 @@ export function laneIndex(stage: number, originProducer: number, producers: numb
 export function stageOf(spec: { stage?: number }, stages: number, who: string): number {
   const stage = spec.stage ?? 0;
   if (!Number.isInteger(stage) || stage < 0 || stage >= stages) {
-    throw new Error(`ringbuffer: ${who} is for stage ${stage}, but the ring was opened with ${stages} stage${stages === 1 ? '' : 's'} (0..${stages - 1})`);
+    throw new BusbenchError('ADAPTER', `ringbuffer: ${who} is for stage ${stage}, but the ring was opened with ${stages} stage${stages === 1 ? '' : 's'} (0..${stages - 1})`);
   }
   return stage;
 }

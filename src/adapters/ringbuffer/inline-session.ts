@@ -1,16 +1,13 @@
 /** Opens the inline mode: every lane of every stage in shared memory, nothing to start. */
 import type { OpenContext, SystemSession } from '../../core/contract.ts';
-import { createDoorbells, createLane, frameBytes } from './layout.ts';
-import { toCloneable } from './init.ts';
+import { createDoorbells, createLane } from './layout.ts';
+import type { RingInit } from './init.ts';
 import type { RingOptions } from './options.ts';
 
-export function openInline(ctx: OpenContext, options: RingOptions, stages: number): SystemSession {
-  if (frameBytes(ctx.messageSize) > options.capacity) {
-    throw new Error(`ringbuffer: a ${ctx.messageSize}-byte message does not fit in a lane of ${options.capacity} bytes (raise ringbuffer.capacity)`);
-  }
+export function openInline(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number): SystemSession<RingInit> {
   const padded = options.padding === 'on';
   const lanes = Array.from({ length: ctx.producers * stages }, () => createLane(options.capacity, padded));
-  const init = toCloneable({
+  const init: RingInit = {
     mode: 'inline',
     lanes,
     doorbells: createDoorbells(ctx.consumers * stages),
@@ -20,7 +17,7 @@ export function openInline(ctx: OpenContext, options: RingOptions, stages: numbe
     padded,
     wait: options.wait,
     dedup: options.dedup === 'on',
-  });
+  };
   return {
     workerInit: init,
     config: { process: 'inline', capacity: options.capacity, padding: options.padding, wait: options.wait, dedup: options.dedup, lanes: ctx.producers * stages, ...(stages > 1 ? { stages } : {}) },

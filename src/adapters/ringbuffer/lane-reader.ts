@@ -19,6 +19,7 @@
  */
 import type { DeliveryBatch } from '../../core/contract.ts';
 import { FRAME_HEADER, readU32, writeU32, type Lane } from './layout.ts';
+import { BusbenchError } from '../../core/errors.ts';
 
 export class LaneBatch implements DeliveryBatch {
   count = 0;
@@ -105,7 +106,7 @@ export class LaneReader {
         remaining = readU32(data, mask, cursor);
         size = readU32(data, mask, cursor + 4);
         if (remaining === 0 || size > capacity - FRAME_HEADER) {
-          throw new Error(`ring lane corrupt: frame header (count ${remaining}, size ${size}) at index ${cursor >>> 0}`);
+          throw new BusbenchError('ADAPTER', `ring lane corrupt: frame header (count ${remaining}, size ${size}) at index ${cursor >>> 0}`);
         }
         cursor = (cursor + FRAME_HEADER) | 0;
       }

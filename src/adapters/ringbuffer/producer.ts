@@ -13,6 +13,7 @@ import type { AckSink, OutboundBatch, Producer, RunControl } from '../../core/co
 import type { Lane } from './layout.ts';
 import { LaneWriter, RoomParking } from './lane-writer.ts';
 import { Waiter, type WaitMode } from './waiting.ts';
+import { BusbenchError } from '../../core/errors.ts';
 
 /** The writing end of one lane, and the room to wait in when it is full. */
 export interface LaneTarget {
@@ -45,7 +46,7 @@ export class RingProducer implements Producer {
     const { bytes, size, count, firstSeq } = batch;
     const { writer, room } = this.target(batch.producerId);
     if (!writer.fitsAtAll(size)) {
-      throw new Error(`ringbuffer: a ${size}-byte message does not fit in a lane (raise ringbuffer.capacity)`);
+      throw new BusbenchError('ADAPTER', `ringbuffer: a ${size}-byte message does not fit in a lane (raise ringbuffer.capacity)`);
     }
     let done = 0;
     if (this.dedup) {

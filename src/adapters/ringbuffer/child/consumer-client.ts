@@ -13,6 +13,7 @@ import { laneIndex, lanesOf, stageOf, type ChildInit } from '../init.ts';
 import { ChildBatch, type Received } from './delivery.ts';
 import { Link } from './link.ts';
 import { decodeDeliver, encodeCommit, encodeCredit, encodeSubscribe, FRAME, FRAME_SLACK } from './protocol.ts';
+import { BusbenchError } from '../../../core/errors.ts';
 
 const POLL_MS = 20;
 /** buffered deliveries in bytes, within message-count bounds */
@@ -31,13 +32,13 @@ export class ChildConsumer implements Consumer {
   ) {
     const stage = stageOf(spec, init.stages, `consumer ${spec.consumerId}`);
     if (spec.consumers !== init.consumers || spec.producers !== init.producers) {
-      throw new Error(
+      throw new BusbenchError('ADAPTER', 
         `ringbuffer: consumer ${spec.consumerId} was started for ${spec.producers} producers and ${spec.consumers} consumers, ` +
           `but the ring was opened for ${init.producers} and ${init.consumers}`,
       );
     }
     this.lanes = lanesOf(spec.consumerId, init.consumers, init.producers).map((l) => laneIndex(stage, l, init.producers));
-    if (this.lanes.length === 0) throw new Error(`ringbuffer: consumer ${spec.consumerId} of ${spec.consumers} has no lane (${init.producers} producers)`);
+    if (this.lanes.length === 0) throw new BusbenchError('ADAPTER', `ringbuffer: consumer ${spec.consumerId} of ${spec.consumers} has no lane (${init.producers} producers)`);
     this.credit = Math.max(64, Math.min(4096, Math.floor(CREDIT_BYTES / Math.max(1, spec.messageSize))));
     this.link = new Link(init.host, init.port, init.capacity + FRAME_SLACK, {
       onOpen: () => {
@@ -61,12 +62,12 @@ export class ChildConsumer implements Consumer {
     while (!this.link.connected && Date.now() < until && !this.spec.control.stopping()) await this.link.changed(POLL_MS);
     if (!this.link.connected) {
       this.link.close();
-      throw new Error(`ringbuffer: consumer ${this.spec.consumerId} could not reach the ring server at ${this.link.describe()} within ${timeoutMs / 1000} s`);
+      throw new BusbenchError('ADAPTER', `ringbuffer: consumer ${this.spec.consumerId} could not reach the ring server at ${this.link.describe()} within ${timeoutMs / 1000} s`);
     }
   }
 
   receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch> {
-    if (this.link.serverError) throw new Error(`ringbuffer: the ring server refused consumer ${this.spec.consumerId}: ${this.link.serverError}`);
+    if (this.link.serverError) throw new BusbenchError('ADAPTER', `ringbuffer: the ring server refused consumer ${this.spec.consumerId}: ${this.link.serverError}`);
     if (this.queue.length > 0) return this.take(max);
     if (maxWaitMs <= 0) return EMPTY_BATCH;
     return this.wait(max, maxWaitMs);

@@ -3,6 +3,8 @@
  * over as a view of it, without a copy; one spread over several chunks is gathered once
  * it is complete, so a large frame costs one copy rather than one per chunk.
  */
+import { BusbenchError } from '../../../core/errors.ts';
+
 export class FrameReader {
   private parts: Buffer[] = [];
   private have = 0;
@@ -19,7 +21,7 @@ export class FrameReader {
     this.have += chunk.length;
     while (this.have >= 4) {
       const len = this.peekLength();
-      if (len < 1 || len > this.maxBody) throw new Error(`frame of ${len} bytes (at most ${this.maxBody}): not this protocol, or corrupt`);
+      if (len < 1 || len > this.maxBody) throw new BusbenchError('ADAPTER', `frame of ${len} bytes (at most ${this.maxBody}): not this protocol, or corrupt`);
       if (this.have < 4 + len) return;
       this.onFrame(this.take(4 + len).subarray(4));
     }

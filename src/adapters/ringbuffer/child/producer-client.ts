@@ -20,6 +20,7 @@ import type { AckSink, OutboundBatch, Producer, ProducerSpec } from '../../../co
 import { laneIndex, stageOf, type ChildInit } from '../init.ts';
 import { Link } from './link.ts';
 import { ACK_FAILED, decodeAck, encodePublish, FRAME, FRAME_SLACK } from './protocol.ts';
+import { BusbenchError } from '../../../core/errors.ts';
 
 interface Pending {
   seq: number;
@@ -61,7 +62,7 @@ export class ChildProducer implements Producer {
     while (!this.link.connected && Date.now() < until && !this.spec.control.stopping()) await this.link.changed(POLL_MS);
     if (!this.link.connected) {
       this.link.close();
-      throw new Error(`ringbuffer: producer ${this.spec.producerId} could not reach the ring server at ${this.link.describe()} within ${timeoutMs / 1000} s`);
+      throw new BusbenchError('ADAPTER', `ringbuffer: producer ${this.spec.producerId} could not reach the ring server at ${this.link.describe()} within ${timeoutMs / 1000} s`);
     }
   }
 
@@ -103,10 +104,10 @@ export class ChildProducer implements Producer {
 
   private laneFor(origin: number): number {
     if (this.stage === 0 && origin !== this.spec.producerId) {
-      throw new Error(`ringbuffer: producer ${this.spec.producerId} sent a batch of producer ${origin}; only a stage > 0 producer forwards other producers' messages`);
+      throw new BusbenchError('ADAPTER', `ringbuffer: producer ${this.spec.producerId} sent a batch of producer ${origin}; only a stage > 0 producer forwards other producers' messages`);
     }
     if (!Number.isInteger(origin) || origin < 0 || origin >= this.init.producers) {
-      throw new Error(`ringbuffer: no lane for producer ${origin} (${this.init.producers} producers)`);
+      throw new BusbenchError('ADAPTER', `ringbuffer: no lane for producer ${origin} (${this.init.producers} producers)`);
     }
     return laneIndex(this.stage, origin, this.init.producers);
   }
@@ -114,7 +115,7 @@ export class ChildProducer implements Producer {
   /** Waits until `n` more messages may be in flight on a live connection; false if the run stops first. */
   private async room(n: number): Promise<boolean> {
     for (;;) {
-      if (this.link.serverError) throw new Error(`ringbuffer: the ring server refused producer ${this.spec.producerId}: ${this.link.serverError}`);
+      if (this.link.serverError) throw new BusbenchError('ADAPTER', `ringbuffer: the ring server refused producer ${this.spec.producerId}: ${this.link.serverError}`);
       if (this.link.connected && (this.inFlight === 0 || this.inFlight + n <= this.spec.maxInFlight)) return true;
       if (this.spec.control.stopping()) return false;
       await this.link.changed(POLL_MS);

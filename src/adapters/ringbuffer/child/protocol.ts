@@ -21,6 +21,8 @@
  * Each publish is acknowledged by reqId, so acks may come in any order. A consumer's
  * credit counts messages: the server never sends more than it was granted.
  */
+import { BusbenchError } from '../../../core/errors.ts';
+
 export const FRAME = {
   publish: 1,
   subscribe: 2,
@@ -88,7 +90,7 @@ export function decodePublish(body: Buffer): Publish {
     size: body.readUInt32LE(21),
     payload: body.subarray(PUBLISH_HEADER - 4),
   };
-  if (p.payload.length !== p.count * p.size) throw new Error(`PUBLISH of ${p.count} x ${p.size} bytes carries ${p.payload.length}`);
+  if (p.payload.length !== p.count * p.size) throw new BusbenchError('ADAPTER', `PUBLISH of ${p.count} x ${p.size} bytes carries ${p.payload.length}`);
   return p;
 }
 
@@ -115,7 +117,7 @@ export function encodeSubscribe(credit: number, lanes: number[]): Buffer {
 
 export function decodeSubscribe(body: Buffer): { credit: number; lanes: number[] } {
   const n = body.readUInt32LE(5);
-  if (body.length !== 9 + 4 * n) throw new Error(`SUBSCRIBE for ${n} lanes is ${body.length} bytes long`);
+  if (body.length !== 9 + 4 * n) throw new BusbenchError('ADAPTER', `SUBSCRIBE for ${n} lanes is ${body.length} bytes long`);
   return { credit: body.readUInt32LE(1), lanes: Array.from({ length: n }, (_, i) => body.readUInt32LE(9 + 4 * i)) };
 }
 
@@ -160,7 +162,7 @@ export interface Delivery {
 
 export function decodeDeliver(body: Buffer): Delivery {
   const d = { lane: body.readUInt32LE(1), firstOffset: body.readDoubleLE(5), count: body.readUInt32LE(13), size: body.readUInt32LE(17), body, start: DELIVER_HEADER - 4 };
-  if (body.length - d.start !== d.count * d.size) throw new Error(`DELIVER of ${d.count} x ${d.size} bytes carries ${body.length - d.start}`);
+  if (body.length - d.start !== d.count * d.size) throw new BusbenchError('ADAPTER', `DELIVER of ${d.count} x ${d.size} bytes carries ${body.length - d.start}`);
   return d;
 }
 

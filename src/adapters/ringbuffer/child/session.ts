@@ -6,15 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../../core/contract.ts';
-import { toCloneable } from '../init.ts';
+import type { RingInit } from '../init.ts';
 import type { RingOptions } from '../options.ts';
 import { RingServerProcess } from './server-process.ts';
 import { fetchLaneStats } from './stats.ts';
 
-export async function openChild(ctx: OpenContext, options: RingOptions, stages: number): Promise<SystemSession> {
-  if (ctx.messageSize > options.capacity) {
-    throw new Error(`ringbuffer: a ${ctx.messageSize}-byte message does not fit in a lane of ${options.capacity} bytes (raise ringbuffer.capacity)`);
-  }
+export async function openChild(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number): Promise<SystemSession<RingInit>> {
   const dataDir = path.join(ctx.runDir, 'data', 'ringbuffer');
   // A run starts empty; only a restart within the run reads the journal back.
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -40,7 +37,7 @@ export async function openChild(ctx: OpenContext, options: RingOptions, stages: 
   };
   let closed = false;
   return {
-    workerInit: toCloneable({ mode: 'child', host, port, producers: ctx.producers, consumers: ctx.consumers, stages, capacity: options.capacity }),
+    workerInit: { mode: 'child', host, port, producers: ctx.producers, consumers: ctx.consumers, stages, capacity: options.capacity },
     config: {
       process: 'child',
       journal: options.journal,

@@ -2,11 +2,12 @@
 import net from 'node:net';
 import { FrameReader } from './frames.ts';
 import { decodeStatsReply, encodeStats, FRAME, type LaneStats } from './protocol.ts';
+import { BusbenchError } from '../../../core/errors.ts';
 
 export function fetchLaneStats(host: string, port: number, timeoutMs = 5_000): Promise<LaneStats[]> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    const timer = setTimeout(() => finish(new Error(`no answer from the ring server on ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => finish(new BusbenchError('ADAPTER', `no answer from the ring server on ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
     const finish = (err: Error | undefined, lanes?: LaneStats[]): void => {
       clearTimeout(timer);
       socket.destroy();
@@ -15,7 +16,7 @@ export function fetchLaneStats(host: string, port: number, timeoutMs = 5_000): P
     };
     const reader = new FrameReader(1 << 24, (body) => {
       if (body[0] === FRAME.statsReply) finish(undefined, decodeStatsReply(body).lanes);
-      else finish(new Error(`unexpected frame type ${body[0]} from the ring server`));
+      else finish(new BusbenchError('ADAPTER', `unexpected frame type ${body[0]} from the ring server`));
     });
     socket.on('connect', () => socket.write(encodeStats(1)));
     socket.on('data', (chunk: Buffer) => {
@@ -26,6 +27,6 @@ export function fetchLaneStats(host: string, port: number, timeoutMs = 5_000): P
       }
     });
     socket.on('error', (err) => finish(err));
-    socket.on('close', () => finish(new Error(`the ring server on ${host}:${port} closed the connection`)));
+    socket.on('close', () => finish(new BusbenchError('ADAPTER', `the ring server on ${host}:${port} closed the connection`)));
   });
 }

@@ -1,3 +1,5 @@
+import { BusbenchError } from '../../../core/errors.ts';
+
 /** What the ring server is started with: one JSON argument, written by server-process.ts. */
 export interface ServerConfig {
   host: string;
@@ -27,6 +29,6 @@ export function parseServerConfig(arg: string | undefined): ServerConfig {
     (c.journal === 'none' || c.journal === 'fsync') &&
     typeof c.dedup === 'boolean' &&
     Number.isInteger(c.parentPid);
-  if (!ok) throw new Error(`ring server: bad configuration argument ${arg ?? '(none)'}`);
+  if (!ok) throw new BusbenchError('BROKER', `ring server: bad configuration argument ${arg ?? '(none)'}`);
   return c as ServerConfig;
 }

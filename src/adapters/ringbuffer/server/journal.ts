@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commitFile, encodeRecordHeader, RECORD_HEADER, segmentName } from './journal-format.ts';
 import type { Segment } from './recovery.ts';
+import { BusbenchError } from '../../../core/errors.ts';
 
 /** A new segment is started once the active one is this large, so consumed ones can be deleted. */
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -82,7 +83,7 @@ export class LaneJournal {
       return;
     }
     fs.writev(fd, buffers, (werr, written) => {
-      if (werr || written !== bytes) return this.onFatal(werr ?? new Error(`journal of lane ${this.lane}: wrote ${written} of ${bytes} bytes`));
+      if (werr || written !== bytes) return this.onFatal(werr ?? new BusbenchError('BROKER', `journal of lane ${this.lane}: wrote ${written} of ${bytes} bytes`));
       fs.fdatasync(fd, (serr) => {
         if (serr) return this.onFatal(serr);
         const seg = this.segments[this.segments.length - 1]!;

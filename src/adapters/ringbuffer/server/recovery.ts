@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Chunk } from './lane-log.ts';
 import { commitFile, parseSegmentName, readRecordHeader, RECORD_HEADER } from './journal-format.ts';
+import { BusbenchError } from '../../../core/errors.ts';
 
 export interface Segment {
   path: string;
@@ -51,7 +52,7 @@ export function recoverLane(dir: string, lane: number): RecoveredLane {
   for (let k = 0; k < found.length; k++) {
     const file = path.join(dir, found[k]!.n);
     const firstOffset = found[k]!.p!.firstOffset;
-    if (expected !== undefined && firstOffset !== expected) throw new Error(`journal of lane ${lane}: ${file} starts at offset ${firstOffset}, expected ${expected}`);
+    if (expected !== undefined && firstOffset !== expected) throw new BusbenchError('BROKER', `journal of lane ${lane}: ${file} starts at offset ${firstOffset}, expected ${expected}`);
     const buf = fs.readFileSync(file);
     let at = 0;
     let next = firstOffset;
@@ -70,7 +71,7 @@ export function recoverLane(dir: string, lane: number): RecoveredLane {
       at = end;
     }
     if (at < buf.length) {
-      if (k !== found.length - 1) throw new Error(`journal of lane ${lane}: ${file} is damaged at byte ${at} and later segments exist`);
+      if (k !== found.length - 1) throw new BusbenchError('BROKER', `journal of lane ${lane}: ${file} is damaged at byte ${at} and later segments exist`);
       fs.truncateSync(file, at);
       out.truncated = buf.length - at;
     }
@@ -79,6 +80,6 @@ export function recoverLane(dir: string, lane: number): RecoveredLane {
   }
   out.appended = expected ?? 0;
   // A commit can only cover what was delivered, and only stored messages are delivered.
-  if (out.committed > out.appended) throw new Error(`journal of lane ${lane}: committed offset ${out.committed} is past the ${out.appended} messages stored`);
+  if (out.committed > out.appended) throw new BusbenchError('BROKER', `journal of lane ${lane}: committed offset ${out.committed} is past the ${out.appended} messages stored`);
   return out;
 }

@@ -27,6 +27,7 @@ import {
   FRAME,
   FRAME_SLACK,
 } from '../child/protocol.ts';
+import { BusbenchError } from '../../../core/errors.ts';
 
 export class RingServer {
   private readonly lanes: LaneLog[];
@@ -109,7 +110,7 @@ export class RingServer {
         c.send(encodeStatsReply(body.readUInt32LE(1), this.lanes.map((l) => ({ appended: l.appended, committed: l.committed, lastSeq: l.lastSeq }))));
         return 'done';
       default:
-        throw new Error(`unknown frame type ${body[0]}`);
+        throw new BusbenchError('BROKER', `unknown frame type ${body[0]}`);
     }
   }
 
@@ -158,7 +159,7 @@ export class RingServer {
     const s = decodeSubscribe(body);
     for (const l of s.lanes) {
       const lane = this.lanes[l];
-      if (!lane) throw new Error(`SUBSCRIBE to lane ${l}: the server has ${this.lanes.length}`);
+      if (!lane) throw new BusbenchError('BROKER', `SUBSCRIBE to lane ${l}: the server has ${this.lanes.length}`);
       const old = this.subscriber[l];
       if (old && old !== c) old.cursors.delete(l);
       this.subscriber[l] = c;
