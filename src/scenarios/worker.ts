@@ -14,7 +14,7 @@ import { runProducer } from './producer-loop.ts';
 import { ProducingForwarder, runForwarder } from './forward-loop.ts';
 import { AccountState } from './account-state.ts';
 import type { FromWorker, WorkerStart } from './protocol.ts';
-import { workerSideAt } from '../adapters/registry.ts';
+import { workerSideAt, type ErasedWorkerSide } from '../adapters/registry.ts';
 
 const start = workerData as WorkerStart;
 /**
@@ -27,7 +27,7 @@ const FORWARD_MAX_BATCH = 1000;
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
 
-async function runProducerRole(side: WorkerSide, control: Control): Promise<void> {
+async function runProducerRole(side: ErasedWorkerSide, control: Control): Promise<void> {
   const load = start.load;
   const out = await runProducer(
     start.id,
@@ -50,7 +50,7 @@ async function runProducerRole(side: WorkerSide, control: Control): Promise<void
   });
 }
 
-async function runForwarderRole(side: WorkerSide, control: Control, consumerSpec: ConsumerSpec): Promise<void> {
+async function runForwarderRole(side: ErasedWorkerSide, control: Control, consumerSpec: ConsumerSpec): Promise<void> {
   const load = start.load;
   // Transactions only where the run's configuration turned them on (capabilities).
   const eo = start.apply;
@@ -69,7 +69,7 @@ async function runForwarderRole(side: WorkerSide, control: Control, consumerSpec
   post({ type: 'forwarder-done', stage: start.stage, ...out });
 }
 
-async function runConsumerRole(side: WorkerSide, control: Control, consumerSpec: ConsumerSpec): Promise<void> {
+async function runConsumerRole(side: ErasedWorkerSide, control: Control, consumerSpec: ConsumerSpec): Promise<void> {
   const consumer = await side.createConsumer(start.init, consumerSpec);
   const settings = start.apply;
   const state = settings ? new AccountState(settings.accounts, settings.guarantee, settings.capabilities, settings.behaviour) : undefined;

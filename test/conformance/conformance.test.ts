@@ -40,7 +40,7 @@ const STAGE = { ackAll: 0, order: 1, redelivery: 2, flush: 3, kill: 4 } as const
 const NEVER_STOP: RunControl = { stopping: () => false };
 const PRODUCERS = 2;
 
-const systems = await Promise.all(systemNames().map(async (name) => ({ name, adapter: await loadAdapter(name), side: await loadWorkerSide(name) })));
+const systems = await Promise.all((await systemNames()).map(async (name) => ({ name, adapter: await loadAdapter(name), side: await loadWorkerSide(name) })));
 
 /** A system opened in one configuration, and the clients a test builds from it. */
 class Subject {
