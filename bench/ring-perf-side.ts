@@ -1,0 +1,143 @@
+/**
+ * The ring buffer's worker side as the harness's own workers load it for ring-perf
+ * (RunSpec.workerModule): the real producer and consumer, passed through untouched to
+ * the harness's loops, plus what only ring-perf wants to see and the harness does not
+ * report: how the producer's time splits between the harness's loop and send(), how
+ * often each side parked, and a CPU profile of the worker. The figures come back in a
+ * SharedArrayBuffer carried next to the ring's own init, so the harness's typed worker
+ * messages stay as they are.
+ */
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { monoNs } from '../src/core/clock.ts';
+import type { AckSink, Cloneable, Consumer, ConsumerSpec, DeliveryBatch, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../src/core/contract.ts';
+import { loadWorkerSide } from '../src/adapters/registry.ts';
+import { RingConsumer } from '../src/adapters/ringbuffer/consumer.ts';
+import { RingProducer } from '../src/adapters/ringbuffer/producer.ts';
+
+/** Float64 slots of the probe's stats. */
+export const STAT_LOOP_NS = 0;
+export const STAT_SEND_NS = 1;
+/** messages whose hand-over was timed */
+export const STAT_TIMED = 2;
+/** Atomics.wait calls of wait mode block; -1 where the side is not a ring lane's */
+export const STAT_PRODUCER_PARKS = 3;
+export const STAT_CONSUMER_PARKS = 4;
+/** the ring's worker side as the engine holds it (erased types) */
+const ringSide = await loadWorkerSide('ringbuffer');
+const STATS = 5;
+
+export interface ProbeInit {
+  ring: Cloneable;
+  stats: SharedArrayBuffer;
+  /** time the producer's hand-overs: two clock reads per batch, so closed loop only */
+  split: boolean;
+  /** write a CPU profile of each worker here ('' = none); workers do not inherit --cpu-prof */
+  profileDir: string;
+}
+
+export function createStats(): SharedArrayBuffer {
+  return new SharedArrayBuffer(STATS * 8);
+}
+
+function isRecord(v: Cloneable): v is { [key: string]: Cloneable } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof SharedArrayBuffer);
+}
+
+function probeOf(raw: Cloneable): ProbeInit {
+  if (!isRecord(raw) || !(raw.stats instanceof SharedArrayBuffer) || typeof raw.split !== 'boolean' || typeof raw.profileDir !== 'string') {
+    throw new Error('ring-perf: the worker init is not a ring-perf probe');
+  }
+  return { ring: raw.ring, stats: raw.stats, split: raw.split, profileDir: raw.profileDir };
+}
+
+/** Starts profiling this worker; the returned function stops and writes the profile. */
+export async function startProfile(dir: string, name: string): Promise<() => Promise<void>> {
+  if (!dir) return () => Promise.resolve();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}-${threadId}.cpuprofile`), JSON.stringify(profile));
+  };
+}
+
+/**
+ * Times each hand-over and the gap since the previous one returned: that gap is the
+ * harness's loop (stamping, accounting, control), the same work for every system.
+ */
+class SplitProducer implements Producer {
+  private lastNs = 0;
+  private loopNs = 0;
+  private sendNs = 0;
+  private timed = 0;
+
+  constructor(
+    private readonly inner: Producer,
+    private readonly stats: Float64Array,
+    private readonly stopProfile: () => Promise<void>,
+  ) {}
+
+  send(batch: OutboundBatch): void | Promise<void> {
+    const t1 = monoNs();
+    const pending = this.inner.send(batch);
+    const t2 = monoNs();
+    // the first batch has no gap before it: the loop was still starting
+    if (this.lastNs > 0) {
+      this.loopNs += t1 - this.lastNs;
+      this.sendNs += t2 - t1;
+      this.timed += batch.count;
+    }
+    this.lastNs = t2;
+    return pending;
+  }
+
+  flush(timeoutMs: number): Promise<void> {
+    return this.inner.flush(timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.stats[STAT_LOOP_NS] = this.loopNs;
+    this.stats[STAT_SEND_NS] = this.sendNs;
+    this.stats[STAT_TIMED] = this.timed;
+    return closeProbed(this.inner, this.stats, STAT_PRODUCER_PARKS, this.stopProfile);
+  }
+}
+
+async function closeProbed(side: Producer | Consumer, stats: Float64Array, slot: number, stopProfile: () => Promise<void>): Promise<void> {
+  stats[slot] = side instanceof RingProducer || side instanceof RingConsumer ? side.waiter.stats.parks : -1;
+  await stopProfile();
+  await side.close();
+}
+
+export const workerSide: WorkerSide = {
+  async createProducer(raw: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
+    const probe = probeOf(raw);
+    const stats = new Float64Array(probe.stats);
+    const stopProfile = await startProfile(probe.profileDir, 'producer');
+    const inner = await ringSide.createProducer(probe.ring, spec, acks);
+    if (probe.split) return new SplitProducer(inner, stats, stopProfile);
+    return {
+      send: (b: OutboundBatch) => inner.send(b),
+      flush: (ms: number) => inner.flush(ms),
+      close: () => closeProbed(inner, stats, STAT_PRODUCER_PARKS, stopProfile),
+    };
+  },
+
+  async createConsumer(raw: Cloneable, spec: ConsumerSpec): Promise<Consumer> {
+    const probe = probeOf(raw);
+    const stats = new Float64Array(probe.stats);
+    const stopProfile = await startProfile(probe.profileDir, 'consumer');
+    const inner = await ringSide.createConsumer(probe.ring, spec);
+    return {
+      receive: (max: number, maxWaitMs: number) => inner.receive(max, maxWaitMs),
+      ack: (b: DeliveryBatch) => inner.ack(b),
+      close: () => closeProbed(inner, stats, STAT_CONSUMER_PARKS, stopProfile),
+    };
+  },
+};
