@@ -71,7 +71,25 @@ function describedCell(d: Described): string {
 /** What went wrong in a row's runs, for the notes under the table. */
 function problems(runs: SystemResult[]): string[] {
   const out = runs.flatMap((r) => (r.status === 'failed' ? [`FAILED: ${r.error ?? 'unknown error'}`] : r.status === 'delivery-errors' ? [`delivery errors${r.error ? `: ${r.error}` : ''}`] : r.status === 'warning' ? [`broker count disagrees: ${r.broker?.note ?? ''}`] : []));
-  return [...new Set(out)];
+  return [...new Set([...out, ...runs.flatMap(scheduleProblem)])];
+}
+
+/** A fixed-rate run whose producers fell behind: a finding about the load, shown beside its figures. */
+function scheduleProblem(r: SystemResult): string[] {
+  const sc = r.status === 'failed' ? undefined : r.schedule;
+  if (!sc || sc.kept) return [];
+  const p99 = sc.sendDelayP99Us === null ? 'no data' : formatUs(sc.sendDelayP99Us);
+  return [`could not sustain ${formatRate(sc.intendedPerSec)} msg/s: achieved ${formatRate(sc.achievedPerSec)} msg/s, send delay p99 ${p99}`];
+}
+
+/** Send-delay p99 of fixed-rate runs, marked when a schedule was not kept. */
+function scheduleCell(runs: SystemResult[]): string {
+  const fixed = runs.filter((r) => r.schedule);
+  if (fixed.length === 0) return cell('–', 'num');
+  const missed = fixed.flatMap(scheduleProblem);
+  const values = fixed.map((r) => r.schedule!.sendDelayP99Us ?? NaN).filter((v) => !Number.isNaN(v));
+  const text = values.length === 0 ? 'no data' : formatUs(median(values));
+  return cell(esc(text) + (missed.length ? '<span class="range">schedule not kept</span>' : ''), 'num', missed.length > 0, missed.join('; ') || undefined);
 }
 
 function statusCell(runs: SystemResult[]): string {
@@ -96,6 +114,8 @@ function comparisonTable(rows: Plotted[], showFile: boolean): string {
     'p99.9',
     'max',
     'publish p99',
+    'send delay p99',
+    'CPU s/M msg',
     'durability',
     'exactly-once',
     'lost · dup · ooo',
@@ -117,6 +137,8 @@ function comparisonTable(rows: Plotted[], showFile: boolean): string {
       numberCell(lat((s) => s.latency.e2e.p999), formatUs),
       numberCell(lat((s) => s.latency.e2e.max), formatUs),
       numberCell(ok.filter((s) => s.latency.publish.count > 0).map((s) => s.latency.publish.p99), formatUs),
+      scheduleCell(ok),
+      numberCell(ok.flatMap((s) => (typeof s.resources?.cpuSecPerMillion === 'number' ? [s.resources.cpuSecPerMillion] : [])), (v) => v.toFixed(1)),
       describedCell(describeDurability(all)),
       describedCell(describeExactlyOnce(all)),
       describedCell(describeDelivery(ok)),
@@ -130,7 +152,7 @@ function comparisonTable(rows: Plotted[], showFile: boolean): string {
     ...body,
     '</tbody></table></div>',
     notes.length ? `<ul class="notes">${notes.join('')}</ul>` : '',
-    '<p class="meta">durability: what the configuration promises, and with an injected fault what happened (acked messages lost, time to recover). lost · dup · ooo: messages lost, duplicated and out of order, summed over the runs; hover a cell for details.</p>',
+    '<p class="meta">durability: what the configuration promises, and with an injected fault what happened (acked messages lost, time to recover). lost · dup · ooo: messages lost, duplicated and out of order, summed over the runs. send delay: intended send time to hand-over, fixed-rate runs only. CPU s/M msg: CPU seconds of busbench and the brokers per million messages of the measured window. Hover a cell for details.</p>',
   ].join('\n');
 }
 

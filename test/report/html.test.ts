@@ -157,3 +157,20 @@ describe('HTML report in a real browser', () => {
     expect(r.stdout).not.toContain('<img');
   });
 });
+
+describe('HTML report: the load generator and its cost', () => {
+  it('shows the send delay and a fixed-rate schedule not kept, and the CPU cost per million messages', () => {
+    const kept = systemResult({ system: 'nats', label: 'kept', ratePerSec: 5000 });
+    kept.schedule = { intendedPerSec: 5000, achievedPerSec: 5000, intended: 90000, sent: 90000, unsent: 0, sendDelayP99Us: 1650, kept: true, rule: 'test' };
+    kept.resources = { busbench: { cpuSec: 1, peakRssBytes: 1 }, brokers: 'not measured', cpuSecPerMillion: 111.7 };
+    const behind = systemResult({ system: 'pulsar', label: 'behind', ratePerSec: 50000 });
+    behind.schedule = { intendedPerSec: 50000, achievedPerSec: 31200, intended: 900000, sent: 900000, unsent: 0, sendDelayP99Us: 2.5e6, kept: false, rule: 'test' };
+    const html = renderReport([loaded(runResult([kept, behind]))]);
+    expect(html).toContain('<th>send delay p99</th>');
+    expect(html).toContain('<th>CPU s/M msg</th>');
+    expect(html).toContain('1.65ms');
+    expect(html).toContain('111.7');
+    expect(html).toContain('pulsar @ 50000/s: could not sustain 50.0k msg/s: achieved 31.2k msg/s, send delay p99 2.50s</span></li>');
+    expect(html).toMatch(/class="num bad"[^>]*>2\.50s<span class="range">schedule not kept/);
+  });
+});
