@@ -1,0 +1,94 @@
+/**
+ * Steps 3 and 4 of a run: start the clock (warm-up, then the measured window) and show
+ * progress until the producers are done. Both phases are one timeline that every worker
+ * reads from shared memory; the main thread only marks time and samples counters.
+ */
+import { monoNs } from '../core/clock.ts';
+import { ResourceMeter } from '../core/resources.ts';
+import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, STATE_DRAINING } from './control.ts';
+import { injectFault, type FaultRecord } from '../scenario/fault-schedule.ts';
+import type { RunContext } from './run-context.ts';
+import type { Progress } from './runner.ts';
+
+export interface RunClock {
+  startNs: number;
+  measureStartNs: number;
+  /** the measured window's end as planned; a failure or an interrupt may end it sooner */
+  plannedEndNs: number;
+  /** the broker kill and restart under way, if the run has a fault */
+  faultRun?: Promise<FaultRecord>;
+  /** samples counters and resources, and reports progress */
+  tick(phase: Progress['phase']): { sent: number; received: number };
+}
+
+/** The measured window's CPU marks, taken on time rather than at the next progress tick. */
+function windowMarks(meter: ResourceMeter, measureStartNs: number, measureEndNs: number): NodeJS.Timeout[] {
+  const at = (ns: number, f: () => void): NodeJS.Timeout => setTimeout(f, Math.max(0, (ns - monoNs()) / 1e6));
+  return [at(measureStartNs, () => meter.markWindowStart()), at(measureEndNs, () => meter.markWindowEnd())];
+}
+
+function ticker(run: RunContext, startNs: number): RunClock['tick'] {
+  const { control, spec } = run;
+  const { producers, consumers } = spec.load;
+  const totalMs = spec.load.warmupMs + spec.load.durationMs;
+  let lastReceived = 0;
+  let lastTick = monoNs();
+  return (phase) => {
+    const now = monoNs();
+    let sent = 0;
+    let received = 0;
+    for (let p = 0; p < producers; p++) sent += control.counter(p, COUNTER_SENT);
+    for (let c = 0; c < consumers; c++) received += control.counter(producers + c, COUNTER_RECEIVED_UNIQUE);
+    const rate = ((received - lastReceived) * 1e9) / Math.max(1, now - lastTick);
+    lastReceived = received;
+    lastTick = now;
+    const p99Us = run.intervals.latestP99('e2e');
+    run.meter?.sample();
+    if (now >= control.timeline().measureEndNs) run.meter?.markWindowEnd();
+    run.progress({ phase, elapsedMs: Math.min(totalMs, (now - startNs) / 1e6), totalMs, msgsPerSec: rate, p99Us, sent, received });
+    return { sent, received };
+  };
+}
+
+/** Every worker is ready: the clock starts a moment from now, with the warm-up. */
+export function warmUp(run: RunContext): RunClock {
+  const { spec, control, session } = run;
+  const startNs = monoNs() + 20e6;
+  const measureStartNs = startNs + spec.load.warmupMs * 1e6;
+  const plannedEndNs = measureStartNs + spec.load.durationMs * 1e6;
+  run.intervals.start(startNs, measureStartNs);
+  const meter = new ResourceMeter(session.processes ? () => session.processes?.() ?? [] : undefined);
+  run.meter = meter;
+  run.timers.push(...windowMarks(meter, measureStartNs, plannedEndNs));
+  control.setTimeline({ startNs, measureStartNs, measureEndNs: plannedEndNs });
+  control.setState(control.runState); // wake waiters
+  run.hooks.onSession?.(session, { timelineNs: () => ({ startNs, measureEndNs: control.timeline().measureEndNs }) });
+  const faultRun = spec.fault ? injectFault(session, control, spec.fault, measureStartNs, run.log) : undefined;
+  return { startNs, measureStartNs, plannedEndNs, ...(faultRun ? { faultRun } : {}), tick: ticker(run, startNs) };
+}
+
+/** Progress until the producers are done (their schedule ended, or the run failed). */
+export async function measure(run: RunContext, clock: RunClock): Promise<void> {
+  const { control } = run;
+  const producersDone = Promise.allSettled(run.workers.filter((w) => w.role === 'producer').map((w) => w.done));
+  let finished = false;
+  let wake: (() => void) | undefined;
+  // Not Promise.race([producersDone, sleep]): each race leaves a reaction on the pending
+  // producersDone (~300 B per tick, 300 kB/s at 1 ms intervals) until the producers end.
+  void producersDone.then(() => {
+    finished = true;
+    wake?.();
+  });
+  while (!finished) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(run.spec.load.intervalMs, 1000));
+      wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const now = monoNs();
+    clock.tick(now < clock.measureStartNs ? 'warmup' : now < control.timeline().measureEndNs ? 'measure' : 'drain');
+  }
+  control.setState(STATE_DRAINING);
+}
