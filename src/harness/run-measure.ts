@@ -6,7 +6,7 @@
 import { monoNs } from '../core/clock.ts';
 import { ResourceMeter } from '../core/resources.ts';
 import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, STATE_DRAINING } from './control.ts';
-import { injectFault, type FaultRecord } from '../scenario/fault-schedule.ts';
+import { injectFault, type FaultRecord } from './fault-schedule.ts';
 import type { RunContext } from './run-context.ts';
 import type { Progress } from './runner.ts';
 

@@ -5,7 +5,7 @@
  */
 import { monoNs } from '../core/clock.ts';
 import type { SystemSession } from '../core/contract.ts';
-import type { Control } from '../harness/control.ts';
+import type { Control } from './control.ts';
 
 export interface FaultPlan {
   /** ms after the measured phase starts */
