@@ -3,7 +3,7 @@
  *
  * a and b are each a result file, a directory of them or a glob. For every system/config
  * present in both: each metric's value (median over runs), the change from a to b, and
- * a verdict from a two-sided Mann–Whitney test over the runs (rule: src/report/compare.ts).
+ * a verdict from a two-sided Mann–Whitney test over the runs (rule: src/report/analysis/compare.ts).
  */
 import { UsageError } from '../src/core/errors.ts';
 import { parseArgs, parsePercent, parseProbability, usageText, type FlagSpec } from '../src/report/io/args.ts';

@@ -4,7 +4,7 @@
  *
  * Exit 0: nothing regressed. 1: some metric regressed beyond the threshold, or a current
  * series is missing, failed, had delivery errors, a warning or no samples (rules in
- * src/report/gate.ts and the README). 2: bad flags, values or input files.
+ * src/report/analysis/gate.ts and the README). 2: bad flags, values or input files.
  */
 import path from 'node:path';
 import { UsageError } from '../src/core/errors.ts';
