@@ -9,12 +9,12 @@ import path from 'node:path';
 import { loadAdapter, requireBrokerUrls, systemNames } from '../src/adapters/registry.ts';
 import type { SystemAdapter } from '../src/core/contract.ts';
 import { BusbenchError, UsageError, exitCodeFor } from '../src/core/errors.ts';
-import { killAllBrokersSync, reapOrphans } from '../src/brokers/native/processes.ts';
-import { applyFlags, helpText, parseFlags } from '../src/scenarios/flags.ts';
-import { checkSystems, loadScenario, scenarioNames } from '../src/scenarios/scenario.ts';
-import { planCells, runScenario, type PlannedCell } from '../src/scenarios/run-scenario.ts';
-import { ProgressLine, summaryTable } from '../src/report/console.ts';
-import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/files.ts';
+import { killAllBrokersSync, reapOrphans } from '../src/brokers/common/processes.ts';
+import { applyFlags, helpText, parseFlags } from '../src/scenario/flags.ts';
+import { checkSystems, loadScenario, scenarioNames } from '../src/scenario/scenario.ts';
+import { planCells, runScenario, type PlannedCell } from '../src/harness/run-scenario.ts';
+import { ProgressLine, summaryTable } from '../src/report/render/console.ts';
+import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/io/files.ts';
 
 let receivedSignal: NodeJS.Signals | undefined;
 

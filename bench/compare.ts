@@ -3,16 +3,16 @@
  *
  * a and b are each a result file, a directory of them or a glob. For every system/config
  * present in both: each metric's value (median over runs), the change from a to b, and
- * a verdict from a two-sided Mann–Whitney test over the runs (rule: src/report/compare.ts).
+ * a verdict from a two-sided Mann–Whitney test over the runs (rule: src/report/analysis/compare.ts).
  */
 import { UsageError } from '../src/core/errors.ts';
-import { parseArgs, parsePercent, parseProbability, usageText, type FlagSpec } from '../src/report/args.ts';
-import { runCli } from '../src/report/cli.ts';
-import { compareResults, DEFAULT_COMPARE_ALPHA, DEFAULT_NOISE_FLOOR, type ComparisonRow } from '../src/report/compare.ts';
-import { loadResults } from '../src/report/inputs.ts';
-import { COMPARE_METRICS, formatChange, formatMetric, metricNames, parseMetricList } from '../src/report/metrics.ts';
-import type { Estimate } from '../src/report/noise.ts';
-import { formatTable, palette, type Palette } from '../src/report/table.ts';
+import { parseArgs, parsePercent, parseProbability, usageText, type FlagSpec } from '../src/report/io/args.ts';
+import { runCli } from '../src/report/io/cli.ts';
+import { compareResults, DEFAULT_COMPARE_ALPHA, DEFAULT_NOISE_FLOOR, type ComparisonRow } from '../src/report/analysis/compare.ts';
+import { loadResults } from '../src/report/io/inputs.ts';
+import { COMPARE_METRICS, formatChange, formatMetric, metricNames, parseMetricList } from '../src/report/analysis/metrics.ts';
+import type { Estimate } from '../src/report/analysis/noise.ts';
+import { formatTable, palette, type Palette } from '../src/report/render/table.ts';
 
 const FLAGS: FlagSpec[] = [
   { name: 'metric', value: '<m,...>', help: `metrics to compare (default ${COMPARE_METRICS.join(',')}); valid: ${metricNames().join(' ')}` },

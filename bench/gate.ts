@@ -4,17 +4,17 @@
  *
  * Exit 0: nothing regressed. 1: some metric regressed beyond the threshold, or a current
  * series is missing, failed, had delivery errors, a warning or no samples (rules in
- * src/report/gate.ts and the README). 2: bad flags, values or input files.
+ * src/report/analysis/gate.ts and the README). 2: bad flags, values or input files.
  */
 import path from 'node:path';
 import { UsageError } from '../src/core/errors.ts';
-import { parseArgs, parsePercent, parseProbability, usageText, type FlagSpec } from '../src/report/args.ts';
-import { runCli } from '../src/report/cli.ts';
-import { DEFAULT_ALPHA, runGate, type GateFinding } from '../src/report/gate.ts';
-import { loadResults, newestResult } from '../src/report/inputs.ts';
-import { formatChange, formatMetric, metricNames, parseMetricList } from '../src/report/metrics.ts';
-import { DEFAULT_SINGLE_RUN_FLOOR } from '../src/report/noise.ts';
-import { formatTable, palette, type Palette } from '../src/report/table.ts';
+import { parseArgs, parsePercent, parseProbability, usageText, type FlagSpec } from '../src/report/io/args.ts';
+import { runCli } from '../src/report/io/cli.ts';
+import { DEFAULT_ALPHA, runGate, type GateFinding } from '../src/report/analysis/gate.ts';
+import { loadResults, newestResult } from '../src/report/io/inputs.ts';
+import { formatChange, formatMetric, metricNames, parseMetricList } from '../src/report/analysis/metrics.ts';
+import { DEFAULT_SINGLE_RUN_FLOOR } from '../src/report/analysis/noise.ts';
+import { formatTable, palette, type Palette } from '../src/report/render/table.ts';
 
 const FLAGS: FlagSpec[] = [
   { name: 'baseline', value: '<file|dir|glob>', repeatable: true, help: 'baseline runs (required; repeat the flag or use a glob for several)' },

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { adapter } from '../src/adapters/ringbuffer/index.ts';
 import { UsageError } from '../src/core/errors.ts';
-import { runOnce, type Progress, type RunSpec } from '../src/scenarios/runner.ts';
+import { runOnce, type Progress, type RunSpec } from '../src/harness/runner.ts';
 
 const MB = 1024 * 1024;
 const BOUND = 0.1;

@@ -24,11 +24,11 @@ import type { SystemSession } from '../src/core/contract.ts';
 import { encodeTemplate, stampBatch } from '../src/core/envelope.ts';
 import { monoNs } from '../src/core/clock.ts';
 import { ProducerLedger } from '../src/checks/ledger.ts';
-import { NativeNats } from '../src/brokers/native/nats.ts';
-import { ensureNatsCli } from '../src/brokers/native/nats-install.ts';
-import { killAllBrokersSync } from '../src/brokers/native/processes.ts';
-import { onInterrupt } from '../src/brokers/native/signals.ts';
-import { spread } from '../src/scenarios/matrix.ts';
+import { NativeNats } from '../src/brokers/nats/native.ts';
+import { ensureNatsCli } from '../src/brokers/nats/install.ts';
+import { killAllBrokersSync } from '../src/brokers/common/processes.ts';
+import { onInterrupt } from '../src/brokers/common/signals.ts';
+import { spread } from '../src/scenario/matrix.ts';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -8,13 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../src/core/errors.ts';
-import { parseArgs, usageText, type FlagSpec } from '../src/report/args.ts';
-import { runCli } from '../src/report/cli.ts';
-import { writeAtomic } from '../src/report/files.ts';
-import { FORMATS, parseFormat, toBmf, toGab } from '../src/report/formats.ts';
-import { renderReport } from '../src/report/html.ts';
-import { loadResults } from '../src/report/inputs.ts';
-import { chatty } from '../src/report/table.ts';
+import { parseArgs, usageText, type FlagSpec } from '../src/report/io/args.ts';
+import { runCli } from '../src/report/io/cli.ts';
+import { writeAtomic } from '../src/report/io/files.ts';
+import { FORMATS, parseFormat, toBmf, toGab } from '../src/report/io/formats.ts';
+import { renderReport } from '../src/report/render/html.ts';
+import { loadResults } from '../src/report/io/inputs.ts';
+import { chatty } from '../src/report/render/table.ts';
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', value: '<file>', help: 'where to write (html default: report.html; other formats default: stdout)' },

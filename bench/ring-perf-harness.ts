@@ -7,7 +7,7 @@
 import type { SystemAdapter, SystemSession } from '../src/core/contract.ts';
 import type { SystemResult } from '../src/core/result.ts';
 import { loadAdapter } from '../src/adapters/registry.ts';
-import { runOnce } from '../src/scenarios/runner.ts';
+import { runOnce } from '../src/harness/runner.ts';
 import { fmtUs, SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
 import { createStats, STAT_CONSUMER_PARKS, STAT_LOOP_NS, STAT_PRODUCER_PARKS, STAT_SEND_NS, STAT_TIMED, type ProbeInit } from './ring-perf-side.ts';
 

@@ -18,7 +18,7 @@ import { loadWorkerSide } from '../src/adapters/registry.ts';
 import { RingConsumer } from '../src/adapters/ringbuffer/consumer.ts';
 import { RingProducer } from '../src/adapters/ringbuffer/producer.ts';
 import { createLane, openLane } from '../src/adapters/ringbuffer/layout.ts';
-import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, Control, STATE_DRAINING, STATE_STOP, type ControlBuffers } from '../src/scenarios/control.ts';
+import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, Control, STATE_DRAINING, STATE_STOP, type ControlBuffers } from '../src/harness/control.ts';
 import { SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
 import { startProfile } from './ring-perf-side.ts';
 

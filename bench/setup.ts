@@ -3,8 +3,8 @@
  * $BUSBENCH_CACHE (default ~/.cache/busbench). Idempotent: a warm cache costs nothing.
  * CI runs this before the tests.
  */
-import { ensureNatsServer } from '../src/brokers/native/nats-install.ts';
-import { ensurePulsar } from '../src/brokers/native/pulsar-install.ts';
+import { ensureNatsServer } from '../src/brokers/nats/install.ts';
+import { ensurePulsar } from '../src/brokers/pulsar/install.ts';
 
 const log = (line: string): void => console.log(`setup: ${line}`);
 

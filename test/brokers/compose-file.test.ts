@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { COMPOSE_NATS_SERVICES, ComposeNats } from '../../src/brokers/compose/nats.ts';
-import { NATS_SERVER_VERSION } from '../../src/brokers/native/nats-install.ts';
+import { COMPOSE_NATS_SERVICES, ComposeNats } from '../../src/brokers/nats/compose.ts';
+import { NATS_SERVER_VERSION } from '../../src/brokers/nats/install.ts';
 
 interface Service {
   image?: string;

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NativeNats } from '../../src/brokers/native/nats.ts';
-import { natsServerConfig, type NatsNodePlan } from '../../src/brokers/native/nats-config.ts';
-import { ensureNatsServer, versionAtLeast } from '../../src/brokers/native/nats-install.ts';
-import { liveBrokers } from '../../src/brokers/native/processes.ts';
-import { canConnect } from '../../src/brokers/native/ports.ts';
-import { natsDeployment } from '../../src/brokers/nats-deployment.ts';
+import { NativeNats } from '../../src/brokers/nats/native.ts';
+import { natsServerConfig, type NatsNodePlan } from '../../src/brokers/nats/config.ts';
+import { ensureNatsServer, versionAtLeast } from '../../src/brokers/nats/install.ts';
+import { liveBrokers } from '../../src/brokers/common/processes.ts';
+import { canConnect } from '../../src/brokers/common/ports.ts';
+import { natsDeployment } from '../../src/brokers/nats/deployment.ts';
 import { BrokerError } from '../../src/core/errors.ts';
 
 const dirs: string[] = [];

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ensureNatsServer } from '../../src/brokers/native/nats-install.ts';
-import { canConnect } from '../../src/brokers/native/ports.ts';
+import { ensureNatsServer } from '../../src/brokers/nats/install.ts';
+import { canConnect } from '../../src/brokers/common/ports.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');

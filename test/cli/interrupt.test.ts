@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canConnect } from '../../src/brokers/native/ports.ts';
+import { canConnect } from '../../src/brokers/common/ports.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
 import { LatencyRecorder } from '../../src/core/histogram.ts';
-import { RunIntervals } from '../../src/scenarios/intervals.ts';
-import { writeResultFiles } from '../../src/report/files.ts';
+import { RunIntervals } from '../../src/harness/intervals.ts';
+import { writeResultFiles } from '../../src/report/io/files.ts';
 import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../../src/core/result.ts';
 import { monoNs } from '../../src/core/clock.ts';
 

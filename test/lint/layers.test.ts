@@ -21,21 +21,24 @@ describe('import direction between layers', () => {
   it.each([
     ['src/core/x.ts', '../report/y.ts', /core is the bottom layer/],
     ['src/core/x.ts', '../checks/ledger.ts', /core is the bottom layer/],
-    ['src/core/x.ts', '../scenarios/runner.ts', /core is the bottom layer/],
-    ['src/checks/x.ts', '../scenarios/runner.ts', /checks judge results: they import core only/],
+    ['src/core/x.ts', '../harness/runner.ts', /core is the bottom layer/],
+    ['src/core/x.ts', '../scenario/scenario.ts', /core is the bottom layer/],
+    ['src/checks/x.ts', '../harness/runner.ts', /checks judge results: they import core only/],
     ['src/checks/x.ts', '../report/console.ts', /checks judge results/],
-    ['src/adapters/nats/x.ts', '../../scenarios/protocol.ts', /engine .* nothing below it may import it/],
+    ['src/adapters/nats/x.ts', '../../harness/protocol.ts', /engine .* nothing below it may import it/],
     ['src/adapters/pulsar/wire/x.ts', '../../../report/table.ts', /report renders result files/],
     ['src/adapters/nats/x.ts', '../pulsar/options.ts', /an adapter never imports another adapter/],
     ['src/adapters/pulsar/wire/x.ts', '../../ringbuffer/layout.ts', /an adapter never imports another adapter/],
-    ['src/adapters/registry.ts', '../scenarios/runner.ts', /nothing below it may import it/],
-    ['src/brokers/native/x.ts', '../../scenarios/runner.ts', /nothing below it may import it/],
+    ['src/adapters/registry.ts', '../harness/runner.ts', /nothing below it may import it/],
+    ['src/brokers/nats/x.ts', '../../harness/runner.ts', /nothing below it may import it/],
     ['src/brokers/x.ts', '../adapters/nats/index.ts', /brokers import core and brokers only/],
-    ['src/report/x.ts', '../scenarios/runner.ts', /nothing below it may import it/],
-    ['src/report/x.ts', '../adapters/nats/options.ts', /the report reads result files/],
-    ['src/scenarios/x.ts', '../adapters/nats/index.ts', /only through src\/adapters\/registry.ts/],
-    ['src/scenarios/x.ts', '../brokers/broker.ts', /only through the adapters/],
-    ['src/scenarios/x.ts', '../report/console.ts', /rendering them is the report’s job/],
+    ['src/report/render/x.ts', '../../harness/runner.ts', /nothing below it may import it/],
+    ['src/report/analysis/x.ts', '../../adapters/nats/options.ts', /the report reads result files/],
+    ['src/harness/x.ts', '../adapters/nats/index.ts', /only through src\/adapters\/registry.ts/],
+    ['src/scenario/x.ts', '../adapters/nats/index.ts', /only through src\/adapters\/registry.ts/],
+    ['src/scenario/x.ts', '../harness/control.ts', /the scenario is what users write/],
+    ['src/harness/worker/x.ts', '../../brokers/broker.ts', /only through the adapters/],
+    ['src/harness/x.ts', '../report/render/console.ts', /rendering them is the report’s job/],
   ])('%s importing %s is an error', async (file, from, why) => {
     const errors = await importErrors(file, importing(from));
     expect(errors).toHaveLength(1);
@@ -44,7 +47,7 @@ describe('import direction between layers', () => {
 
   it('type-only imports and re-exports count as imports', async () => {
     expect(await importErrors('src/core/x.ts', "import type { Thing } from '../report/y.ts';\nexport type Again = Thing;\n")).toHaveLength(1);
-    expect(await importErrors('src/report/x.ts', "export { thing } from '../scenarios/runner.ts';\n")).toHaveLength(1);
+    expect(await importErrors('src/report/x.ts', "export { thing } from '../harness/runner.ts';\n")).toHaveLength(1);
   });
 
   it.each([
@@ -52,10 +55,14 @@ describe('import direction between layers', () => {
     ['src/checks/x.ts', '../core/result.ts'],
     ['src/adapters/nats/x.ts', '../../brokers/broker.ts'],
     ['src/adapters/ringbuffer/child/x.ts', '../server/config.ts'],
-    ['src/brokers/native/x.ts', '../broker.ts'],
-    ['src/report/x.ts', '../checks/durability.ts'],
-    ['src/scenarios/x.ts', '../adapters/registry.ts'],
-    ['src/scenarios/x.ts', '../checks/ledger.ts'],
+    ['src/brokers/pulsar/x.ts', '../broker.ts'],
+    ['src/brokers/nats/x.ts', '../common/ports.ts'],
+    ['src/report/io/x.ts', '../../checks/durability.ts'],
+    ['src/report/render/x.ts', '../analysis/stats.ts'],
+    ['src/harness/x.ts', '../adapters/registry.ts'],
+    ['src/harness/x.ts', '../checks/ledger.ts'],
+    ['src/harness/x.ts', '../scenario/scenario.ts'],
+    ['src/harness/worker/x.ts', '../control.ts'],
   ])('%s importing %s is allowed', async (file, from) => {
     expect(await importErrors(file, importing(from))).toEqual([]);
   });

@@ -8,7 +8,7 @@ import type { Consumer, DeliveryBatch, SystemSession } from '../../src/core/cont
 import type { NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import type { PullConsumer } from '../../src/adapters/nats/consumer.ts';
 import { workerSide } from '../../src/adapters/nats/worker.ts';
-import { liveBrokers } from '../../src/brokers/native/processes.ts';
+import { liveBrokers } from '../../src/brokers/common/processes.ts';
 import { readSeq } from '../../src/core/envelope.ts';
 import { SeqSet } from '../../src/checks/seqset.ts';
 import { SIZE, consume, control, openNats, publish, reconcile, removeTempDirs } from './helpers.ts';

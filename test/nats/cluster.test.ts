@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SystemSession } from '../../src/core/contract.ts';
 import type { NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import { closeConnection, connectNats } from '../../src/adapters/nats/connection.ts';
-import { liveBrokers } from '../../src/brokers/native/processes.ts';
+import { liveBrokers } from '../../src/brokers/common/processes.ts';
 import { consume, eventually, openNats, publish, reconcile, removeTempDirs } from './helpers.ts';
 
 let open: SystemSession | undefined;

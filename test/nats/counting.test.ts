@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/nats/index.ts';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { exactlyOnceSpec, removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 
 afterAll(removeRunDirs);

@@ -10,7 +10,7 @@ import type { SystemSession } from '../../src/core/contract.ts';
 import { adapter, type NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import { closeConnection, connectNats } from '../../src/adapters/nats/connection.ts';
 import type { FastPublisher, JsPublisher } from '../../src/adapters/nats/producer.ts';
-import { liveBrokers } from '../../src/brokers/native/processes.ts';
+import { liveBrokers } from '../../src/brokers/common/processes.ts';
 import { batchOf, consume, createProducer, openNats, reconcile, removeTempDirs } from './helpers.ts';
 
 let open: SystemSession<NatsWorkerInit> | undefined;

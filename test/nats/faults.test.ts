@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SystemSession } from '../../src/core/contract.ts';
 import { adapter, type NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import { workerSide } from '../../src/adapters/nats/worker.ts';
-import { liveBrokers } from '../../src/brokers/native/processes.ts';
+import { liveBrokers } from '../../src/brokers/common/processes.ts';
 import { readProducer, readSeq } from '../../src/core/envelope.ts';
 import { ConsumerLedger } from '../../src/checks/ledger.ts';
 import { SIZE, consume, control, createProducer, openNats, publish, reconcile, removeTempDirs, sendAll, settledOnce } from './helpers.ts';

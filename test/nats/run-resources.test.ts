@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
 import { adapter } from '../../src/adapters/nats/index.ts';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 
 afterAll(removeRunDirs);

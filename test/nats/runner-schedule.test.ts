@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/nats/index.ts';
 import { monoNs } from '../../src/core/clock.ts';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 
 const RATE = 5000;

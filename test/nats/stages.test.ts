@@ -9,8 +9,8 @@ import type { SystemSession } from '../../src/core/contract.ts';
 import type { NatsWorkerInit } from '../../src/adapters/nats/index.ts';
 import { closeConnection, connectNats } from '../../src/adapters/nats/connection.ts';
 import { workerSide } from '../../src/adapters/nats/worker.ts';
-import { liveBrokers } from '../../src/brokers/native/processes.ts';
-import { NativeNats } from '../../src/brokers/native/nats.ts';
+import { liveBrokers } from '../../src/brokers/common/processes.ts';
+import { NativeNats } from '../../src/brokers/nats/native.ts';
 import { ProducerLedger } from '../../src/checks/ledger.ts';
 import { SIZE, batchOf, consume, control, createProducer, openNats, removeTempDirs, tempDir } from './helpers.ts';
 

@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeProperties, standaloneSettings } from '../../src/brokers/native/pulsar-config.ts';
-import { findPulsarJava, inspectJava, majorOf } from '../../src/brokers/native/pulsar-java.ts';
-import { parseTopic } from '../../src/brokers/pulsar-admin.ts';
-import { defaultAdminUrl } from '../../src/brokers/pulsar-external.ts';
-import { pulsarDeployment } from '../../src/brokers/pulsar-deployment.ts';
+import { mergeProperties, standaloneSettings } from '../../src/brokers/pulsar/config.ts';
+import { findPulsarJava, inspectJava, majorOf } from '../../src/brokers/pulsar/java.ts';
+import { parseTopic } from '../../src/brokers/pulsar/admin.ts';
+import { defaultAdminUrl } from '../../src/brokers/pulsar/external.ts';
+import { pulsarDeployment } from '../../src/brokers/pulsar/deployment.ts';
 import { BusbenchError } from '../../src/core/errors.ts';
 
 describe('standalone.conf merge', () => {

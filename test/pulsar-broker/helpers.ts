@@ -3,7 +3,7 @@
  * look at what a broker process left behind, straight from /proc.
  */
 import fs from 'node:fs';
-import { parseTopic } from '../../src/brokers/pulsar-admin.ts';
+import { parseTopic } from '../../src/brokers/pulsar/admin.ts';
 
 /**
  * Publishes `payloads` with POST /topics/persistent/..., acknowledged once stored.

@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pulsarDeployment } from '../../src/brokers/pulsar-deployment.ts';
-import type { NativePulsar } from '../../src/brokers/native/pulsar.ts';
-import { PulsarAdmin, PulsarAdminError } from '../../src/brokers/pulsar-admin.ts';
-import { ensurePulsar } from '../../src/brokers/native/pulsar-install.ts';
-import { canConnect } from '../../src/brokers/native/ports.ts';
+import { pulsarDeployment } from '../../src/brokers/pulsar/deployment.ts';
+import type { NativePulsar } from '../../src/brokers/pulsar/native.ts';
+import { PulsarAdmin, PulsarAdminError } from '../../src/brokers/pulsar/admin.ts';
+import { ensurePulsar } from '../../src/brokers/pulsar/install.ts';
+import { canConnect } from '../../src/brokers/common/ports.ts';
 import { commandLine, listeningSockets, processGroupMembers, produceViaRest } from './helpers.ts';
 
 let dir: string;

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pulsarDeployment, type PulsarDeployment } from '../../src/brokers/pulsar-deployment.ts';
-import { PulsarAdmin } from '../../src/brokers/pulsar-admin.ts';
+import { pulsarDeployment, type PulsarDeployment } from '../../src/brokers/pulsar/deployment.ts';
+import { PulsarAdmin } from '../../src/brokers/pulsar/admin.ts';
 import { PulsarClient, PulsarError, TransactionCoordinator, isDuplicateId, type Consumer, type MessageId } from '../../src/adapters/pulsar/wire/index.ts';
 
 let broker: PulsarDeployment;

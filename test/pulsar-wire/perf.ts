@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pulsarDeployment } from '../../src/brokers/pulsar-deployment.ts';
+import { pulsarDeployment } from '../../src/brokers/pulsar/deployment.ts';
 import type { BrokerDeployment } from '../../src/brokers/broker.ts';
 import { PulsarClient } from '../../src/adapters/pulsar/wire/index.ts';
 

@@ -18,9 +18,9 @@ import type { AckSink, Consumer, OpenContext, Producer, RunControl, SystemSessio
 import type { PulsarInit } from '../../src/adapters/pulsar/init.ts';
 import type { PulsarOptions } from '../../src/adapters/pulsar/options.ts';
 import { encodeTemplate, looksLikeEnvelope, readProducer, readSeq, stamp } from '../../src/core/envelope.ts';
-import { pulsarDeployment } from '../../src/brokers/pulsar-deployment.ts';
-import type { NativePulsar } from '../../src/brokers/native/pulsar.ts';
-import { PulsarAdmin } from '../../src/brokers/pulsar-admin.ts';
+import { pulsarDeployment } from '../../src/brokers/pulsar/deployment.ts';
+import type { NativePulsar } from '../../src/brokers/pulsar/native.ts';
+import { PulsarAdmin } from '../../src/brokers/pulsar/admin.ts';
 
 const SIZE = 512;
 let broker: NativePulsar | undefined;

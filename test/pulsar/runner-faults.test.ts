@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/pulsar/index.ts';
-import { runOnce, type ExactlyOnceSpec } from '../../src/scenarios/runner.ts';
+import { runOnce, type ExactlyOnceSpec } from '../../src/harness/runner.ts';
 import { exactlyOnceSpec, removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';
 

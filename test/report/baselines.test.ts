@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { RunResult } from '../../src/core/result.ts';
-import { expandGlob } from '../../src/report/inputs.ts';
+import { expandGlob } from '../../src/report/io/inputs.ts';
 import { tmpDir } from './fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compareResults, judgeRuns } from '../../src/report/compare.ts';
-import type { LoadedResult } from '../../src/report/inputs.ts';
-import { metricByName } from '../../src/report/metrics.ts';
-import { estimate } from '../../src/report/noise.ts';
-import type { Run } from '../../src/report/series.ts';
+import { compareResults, judgeRuns } from '../../src/report/analysis/compare.ts';
+import type { LoadedResult } from '../../src/report/io/inputs.ts';
+import { metricByName } from '../../src/report/analysis/metrics.ts';
+import { estimate } from '../../src/report/analysis/noise.ts';
+import type { Run } from '../../src/report/analysis/series.ts';
 import { loaded, rng, runResult, systemResult, type SystemSpec } from './fixtures.ts';
 
 function run(spec: SystemSpec): Run {

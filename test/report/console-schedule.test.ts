@@ -4,7 +4,7 @@
  * schedule.
  */
 import { describe, expect, it } from 'vitest';
-import { summaryTable } from '../../src/report/console.ts';
+import { summaryTable } from '../../src/report/render/console.ts';
 import { runResult, systemResult } from './fixtures.ts';
 
 const stream = { isTTY: false } as NodeJS.WriteStream;

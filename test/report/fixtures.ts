@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeHdr, LatencyRecorder } from '../../src/core/histogram.ts';
 import { RESULT_SCHEMA, type IntervalStats, type RunResult, type SystemResult } from '../../src/core/result.ts';
-import type { LoadedResult } from '../../src/report/inputs.ts';
+import type { LoadedResult } from '../../src/report/io/inputs.ts';
 
 /** mulberry32: a small seeded PRNG whose successive draws are independent enough for simulations. */
 export function rng(seed: number): () => number {

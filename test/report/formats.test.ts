@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toBmf, toGab, benchmarkName } from '../../src/report/formats.ts';
-import { groupSeries } from '../../src/report/series.ts';
+import { toBmf, toGab, benchmarkName } from '../../src/report/io/formats.ts';
+import { groupSeries } from '../../src/report/analysis/series.ts';
 import { loaded, runResult, systemResult } from './fixtures.ts';
 
 const inputs = [

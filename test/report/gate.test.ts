@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SystemResult } from '../../src/core/result.ts';
-import { decide, runGate } from '../../src/report/gate.ts';
-import type { LoadedResult } from '../../src/report/inputs.ts';
-import { holmAdjust } from '../../src/report/stats.ts';
-import { metricByName } from '../../src/report/metrics.ts';
+import { decide, runGate } from '../../src/report/analysis/gate.ts';
+import type { LoadedResult } from '../../src/report/io/inputs.ts';
+import { holmAdjust } from '../../src/report/analysis/stats.ts';
+import { metricByName } from '../../src/report/analysis/metrics.ts';
 import { rng, loaded, runResult, systemResult } from './fixtures.ts';
 
 const p99 = metricByName('p99');

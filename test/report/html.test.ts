@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderReport } from '../../src/report/html.ts';
+import { renderReport } from '../../src/report/render/html.ts';
 import { loaded, runResult, systemResult, tmpDir } from './fixtures.ts';
 
 const EVIL = '<img src=x onerror=alert(1)>&"\'';

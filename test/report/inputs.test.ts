@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.ts';
-import { expandGlob, loadResults, newestResult, resolveResultPaths } from '../../src/report/inputs.ts';
+import { expandGlob, loadResults, newestResult, resolveResultPaths } from '../../src/report/io/inputs.ts';
 import { runResult, systemResult, tmpDir, writeResult } from './fixtures.ts';
 
 function tree(): string {

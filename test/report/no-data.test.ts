@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LatencyRecorder, newHdr, summarize } from '../../src/core/histogram.ts';
-import { compareResults } from '../../src/report/compare.ts';
-import { summaryTable } from '../../src/report/console.ts';
-import { readResultFile } from '../../src/report/files.ts';
-import { renderReport } from '../../src/report/html.ts';
-import { formatMetric, metricByName, runValues } from '../../src/report/metrics.ts';
+import { compareResults } from '../../src/report/analysis/compare.ts';
+import { summaryTable } from '../../src/report/render/console.ts';
+import { readResultFile } from '../../src/report/io/files.ts';
+import { renderReport } from '../../src/report/render/html.ts';
+import { formatMetric, metricByName, runValues } from '../../src/report/analysis/metrics.ts';
 import { loaded, runResult, systemResult, tmpDir, writeResult } from './fixtures.ts';
 
 const LATENCY_FIELDS = ['min', 'mean', 'p50', 'p90', 'p99', 'p999', 'p9999', 'max'] as const;

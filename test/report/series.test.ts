@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SystemResult } from '../../src/core/result.ts';
-import { groupSeries, rateOf, seriesLabel, splitByFile } from '../../src/report/series.ts';
+import { groupSeries, rateOf, seriesLabel, splitByFile } from '../../src/report/analysis/series.ts';
 import { loaded, runResult, systemResult } from './fixtures.ts';
 
 const withConfig = (config: Record<string, unknown>, extra: Partial<SystemResult> = {}): SystemResult => ({ ...systemResult({ system: 'nats', samples: 10 }), config, ...extra });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binomial, mannWhitneyGreater, median, midranks, smallestPossibleP } from '../../src/report/stats.ts';
+import { binomial, mannWhitneyGreater, median, midranks, smallestPossibleP } from '../../src/report/analysis/stats.ts';
 
 describe('median and ranks', () => {
   it('takes the middle value, or the mean of the two middle ones', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorEnabled, formatTable, palette, visibleWidth } from '../../src/report/table.ts';
+import { colorEnabled, formatTable, palette, visibleWidth } from '../../src/report/render/table.ts';
 
 describe('formatTable', () => {
   it('aligns text left and numbers right by default, under a rule', () => {

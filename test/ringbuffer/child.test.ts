@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RingServerProcess } from '../../src/adapters/ringbuffer/child/server-process.ts';
-import { canConnect } from '../../src/brokers/native/ports.ts';
+import { canConnect } from '../../src/brokers/common/ports.ts';
 import { consume, context, openRing, processAlive, range, removeTempDirs, send, seqsOf, tempDir, total } from './child-helpers.ts';
 
 const config = (s: { config: Record<string, unknown> }): { address: string; pid: number } => s.config.server as { address: string; pid: number };

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 
 afterAll(removeRunDirs);

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
-import { runOnce, type RunSpec } from '../../src/scenarios/runner.ts';
+import { runOnce, type RunSpec } from '../../src/harness/runner.ts';
 import { removeTempDirs, tempDir } from './child-helpers.ts';
 import { removeRunDirs, withOverrides, type RunSpecOverrides } from '../fixtures/run-spec.ts';
 import { exactlyOnceKillSpec, expectExactlyOnceThroughKill, type KillRun } from '../fixtures/exactly-once-kill.ts';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { Control } from '../../src/scenarios/control.ts';
+import { Control } from '../../src/harness/control.ts';
 
 describe('control timeline', () => {
   it('round-trips integer ns and pulls the end only forward', () => {

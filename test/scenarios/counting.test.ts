@@ -5,11 +5,11 @@
  * count disagrees into a warning.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { adapter } from '../fixtures/lagging-system.ts';
 import { removeRunDirs, runSpec, withOverrides } from '../fixtures/run-spec.ts';
 import { runResult } from '../report/fixtures.ts';
-import { summaryTable } from '../../src/report/console.ts';
+import { summaryTable } from '../../src/report/render/console.ts';
 
 afterAll(removeRunDirs);
 const workerModule = new URL('../fixtures/lagging-system.ts', import.meta.url).href;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runOnce, type ExactlyOnceSpec, type RunSpec } from '../../src/scenarios/runner.ts';
+import { runOnce, type ExactlyOnceSpec, type RunSpec } from '../../src/harness/runner.ts';
 import { adapter } from '../../src/adapters/ringbuffer/index.ts';
 import { withOverrides, type RunSpecOverrides } from '../fixtures/run-spec.ts';
 

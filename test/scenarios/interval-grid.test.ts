@@ -3,8 +3,8 @@
  * and measured traffic, so the measured intervals account exactly for the window's count.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { IntervalGrid } from '../../src/scenarios/control.ts';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { IntervalGrid } from '../../src/harness/control.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { adapter } from '../fixtures/broadcast-system.ts';
 import { removeRunDirs, runSpec } from '../fixtures/run-spec.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyRecorder } from '../../src/core/histogram.ts';
-import { IntervalReducer, type IntervalReport } from '../../src/scenarios/intervals.ts';
+import { IntervalReducer, type IntervalReport } from '../../src/harness/intervals.ts';
 
 /** mulberry32: a seeded PRNG so every run feeds the same histograms */
 function rng(seed: number): () => number {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { adapter } from '../fixtures/broadcast-system.ts';
 
 const workerModule = new URL('../fixtures/broadcast-system.ts', import.meta.url).href;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cellsFor, interleave, spread, summarizeCells } from '../../src/scenarios/matrix.ts';
-import { validateScenario } from '../../src/scenarios/scenario.ts';
+import { cellsFor, interleave, spread, summarizeCells } from '../../src/scenario/matrix.ts';
+import { validateScenario } from '../../src/scenario/scenario.ts';
 import type { SystemResult } from '../../src/core/result.ts';
 
 const systems = ['ringbuffer', 'nats', 'pulsar'];

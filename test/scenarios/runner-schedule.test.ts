@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { monoNs } from '../../src/core/clock.ts';
-import { runOnce } from '../../src/scenarios/runner.ts';
+import { runOnce } from '../../src/harness/runner.ts';
 import { adapter } from '../fixtures/broadcast-system.ts';
 import { removeRunDirs, runSpec, withOverrides } from '../fixtures/run-spec.ts';
 

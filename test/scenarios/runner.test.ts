@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runOnce, type RunSpec } from '../../src/scenarios/runner.ts';
+import { runOnce, type RunSpec } from '../../src/harness/runner.ts';
 import { adapter } from '../fixtures/broadcast-system.ts';
 import { decodeHdr } from '../../src/core/histogram.ts';
 

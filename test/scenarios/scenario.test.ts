@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkSystems, loadScenario, validateScenario, scenarioNames, parseDurationMs, parseRate } from '../../src/scenarios/scenario.ts';
-import { applyFlags, parseFlags } from '../../src/scenarios/flags.ts';
+import { checkSystems, loadScenario, validateScenario, scenarioNames, parseDurationMs, parseRate } from '../../src/scenario/scenario.ts';
+import { applyFlags, parseFlags } from '../../src/scenario/flags.ts';
 import { ConfigError, UsageError } from '../../src/core/errors.ts';
 
 const systems = ['ringbuffer', 'nats', 'pulsar'];

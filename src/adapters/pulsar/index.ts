@@ -11,8 +11,8 @@
 import path from 'node:path';
 import type { BrokerCounts, Capabilities, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
 import { BusbenchError, ConfigError, UsageError } from '../../core/errors.ts';
-import { PulsarAdmin } from '../../brokers/pulsar-admin.ts';
-import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar-deployment.ts';
+import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
+import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
 import { atStage, consumerTopics, type PulsarInit } from './init.ts';
 import { parsePulsarOptions, resolveSubscriptionType, type PulsarOptions } from './options.ts';
 import { readBack } from './read-back.ts';

@@ -11,8 +11,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BrokerError } from '../../../core/errors.ts';
-import { spawnBroker, type BrokerProcess } from '../../../brokers/native/processes.ts';
-import { canConnect, freePort, waitUntil } from '../../../brokers/native/ports.ts';
+import { spawnBroker, type BrokerProcess } from '../../../brokers/common/processes.ts';
+import { canConnect, freePort, waitUntil } from '../../../brokers/common/ports.ts';
 import type { ServerConfig } from '../server/config.ts';
 
 const ENTRY = fileURLToPath(new URL('../server/main.ts', import.meta.url));

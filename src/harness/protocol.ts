@@ -1,0 +1,89 @@
+/** Messages between the runner and its worker threads (structured-cloned). */
+import type { Cloneable } from '../core/contract.ts';
+import type { SparseHistogram } from '../core/histogram.ts';
+import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
+import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
+import type { Capabilities } from '../core/contract.ts';
+import type { ApplyBehaviour, Guarantee } from '../scenario/scenario.ts';
+import type { ControlBuffers } from './control.ts';
+
+export interface LoadSettings {
+  messageSize: number;
+  batchSize: number;
+  maxInFlight: number;
+  /** messages per second for this producer; 0 = closed loop (as fast as acks allow) */
+  ratePerSec: number;
+  intervalMs: number;
+  drainTimeoutMs: number;
+  workUs: number;
+  /** a producer re-sends an old batch this often (exactly-once scenario; 0 = never) */
+  retryEveryMs: number;
+  producers: number;
+  consumers: number;
+}
+
+/** What a consuming worker of the exactly-once scenario needs. */
+export interface ApplySettings {
+  guarantee: Guarantee;
+  behaviour: ApplyBehaviour;
+  accounts: number;
+  crashEveryMs: number;
+  capabilities: Capabilities;
+}
+
+export interface WorkerStart {
+  /** a forwarder is a middle pipeline stage: it consumes `stage` and publishes to `stage + 1` */
+  role: 'producer' | 'consumer' | 'forwarder';
+  /** the stage a consumer or forwarder reads (producers publish to stage 0) */
+  stage: number;
+  /** the consumer applies to a state and crashes on schedule (exactly-once scenario) */
+  apply?: ApplySettings;
+  /** producer or consumer id; also the counter slot (consumers after producers) */
+  id: number;
+  slot: number;
+  system: string;
+  workerModule: string;
+  init: Cloneable;
+  control: ControlBuffers;
+  load: LoadSettings;
+  /**
+   * consumers of a run with more than one consumer: per producer, which messages any of
+   * them has received (checks/first-seen.ts), so each message counts once in throughput,
+   * e2e and the drain
+   */
+  firstSeen?: SharedArrayBuffer[];
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'interval'; index: number; received: number; hist: SparseHistogram }
+  /** a producer's interval of hand-over time: messages sent, and their send delay (fixed rate) */
+  | { type: 'send-interval'; index: number; sent: number; sendDelay: SparseHistogram }
+  | {
+      type: 'producer-done';
+      ledger: ProducerLedgerSnapshot;
+      publish: SparseHistogram;
+      publishMissed: number;
+      resent: number;
+      /** intended send time → hand-over, messages intended inside the window (fixed rate) */
+      sendDelay: SparseHistogram;
+      /** messages of this producer's schedule (warm-up + window); 0 in closed loop */
+      intended: number;
+      /** messages handed over inside the measured window */
+      sentInWindow: number;
+    }
+  | {
+      type: 'consumer-done';
+      ledger: ConsumerLedgerSnapshot;
+      /** first deliveries only */
+      e2e: SparseHistogram;
+      /** repeat deliveries (same message again, at this or another consumer) */
+      redelivery: SparseHistogram;
+      receivedInWindow: number;
+      repeatsInWindow: number;
+      crashes: number;
+      applied?: ApplyLedgerSnapshot;
+      record?: string;
+    }
+  | { type: 'forwarder-done'; stage: number; forwarded: number; crashes: number; aborted: number }
+  | { type: 'error'; message: string; stack?: string };

@@ -1,0 +1,205 @@
+/**
+ * One consumer, run in its own worker thread: receive, handle, ack, and account for
+ * every message in the ledger.
+ *
+ * End-to-end latency = receipt time - the message's intended send time. The receipt
+ * time is read once per delivered batch: every message of the batch was in hand at that
+ * instant. Only messages *sent* inside the measured window enter the result histogram,
+ * however late they arrive, so warm-up traffic never pollutes it and slow stragglers are
+ * never dropped from it. Throughput counts messages *received* inside the window.
+ *
+ * Throughput, the e2e histogram and the interval figures count first deliveries only: a
+ * message this consumer had already received (a redelivery, a duplicate) or, with more
+ * than one consumer, one that another consumer received first (FirstSeen). A repeat keeps
+ * its original intended send time, so it would add its whole redelivery delay to e2e;
+ * repeats get their own count and their own histogram (`redelivery`) instead.
+ */
+import { monoNs } from '../../core/clock.ts';
+import type { Consumer, DeliveryBatch } from '../../core/contract.ts';
+import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../../core/envelope.ts';
+import { LatencyRecorder } from '../../core/histogram.ts';
+import { ConsumerLedger } from '../../checks/ledger.ts';
+import { FirstSeen } from '../../checks/first-seen.ts';
+import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, IntervalGrid, type Control } from '../control.ts';
+import type { LoadSettings } from '../protocol.ts';
+import type { AccountState } from './account-state.ts';
+
+export interface ConsumerOutcome {
+  ledger: ConsumerLedger;
+  /** first deliveries of messages sent in the measured window */
+  e2e: LatencyRecorder;
+  /** repeat deliveries of messages sent in the measured window */
+  redelivery: LatencyRecorder;
+  /** first deliveries received in the measured window */
+  receivedInWindow: number;
+  /** repeat deliveries received in the measured window (not in receivedInWindow) */
+  repeatsInWindow: number;
+  crashes: number;
+}
+
+/** The exactly-once scenario: every delivery goes into a state, and the consumer crashes on schedule. */
+export interface ApplyContext {
+  state: AccountState;
+  /** drop the connection between processing and acknowledging this often (0 = never) */
+  crashEveryMs: number;
+  /** a fresh consumer on the same stage, after a crash */
+  reconnect(): Promise<Consumer>;
+}
+
+export type IntervalSink = (index: number, received: number, hist: LatencyRecorder) => void;
+
+/** Busy-waits: simulated handler work must burn CPU like real work, not sleep. */
+function work(ns: number): void {
+  const until = monoNs() + ns;
+  while (monoNs() < until);
+}
+
+/**
+ * Where one consumer's deliveries go: first deliveries into throughput, the interval and
+ * e2e; repeats into their own count and histogram.
+ */
+class Tally {
+  readonly e2e = new LatencyRecorder();
+  readonly redelivery = new LatencyRecorder();
+  readonly interval = new LatencyRecorder();
+  intervalReceived = 0;
+  receivedInWindow = 0;
+  repeatsInWindow = 0;
+  /** this consumer's share of the union across consumers: what the drain adds up */
+  first = 0;
+  private runValue = -1;
+  private runCount = 0;
+
+  constructor(
+    private readonly ledger: ConsumerLedger,
+    private readonly shared: FirstSeen | undefined,
+  ) {}
+
+  add(producerId: number, seq: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean): void {
+    const first = this.ledger.record(producerId, seq) && (this.shared === undefined || this.shared.mark(producerId, seq));
+    if (!first) {
+      if (sentInWindow) this.redelivery.record(latency);
+      if (receivedInWindow) this.repeatsInWindow++;
+      return;
+    }
+    this.first++;
+    this.intervalReceived++;
+    if (receivedInWindow) this.receivedInWindow++;
+    this.interval.record(latency);
+    if (!sentInWindow) return;
+    // Messages of one batch often share a send time: record runs, not single values.
+    if (latency === this.runValue) this.runCount++;
+    else {
+      this.endRun();
+      this.runValue = latency;
+      this.runCount = 1;
+    }
+  }
+
+  endRun(): void {
+    if (this.runCount > 0) this.e2e.recordMany(this.runValue, this.runCount);
+    this.runCount = 0;
+    this.runValue = -1;
+  }
+
+  flushInterval(index: number, sink: IntervalSink): void {
+    sink(index, this.intervalReceived, this.interval);
+    this.interval.reset();
+    this.intervalReceived = 0;
+  }
+}
+
+/** What every batch of one consumer goes through: built once, not per batch. */
+interface BatchTaker {
+  control: Control;
+  slot: number;
+  measureStartNs: number;
+  ledger: ConsumerLedger;
+  tally: Tally;
+  workNs: number;
+  apply: ApplyContext | undefined;
+}
+
+/** One delivered batch into the tally (and the state, in the exactly-once scenario). */
+function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply }: BatchTaker): void {
+  const measureEndNs = control.timeline().measureEndNs;
+  const faultNs = control.faultNs();
+  const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
+  const inWindow = now >= measureStartNs && now < measureEndNs;
+  const n = batch.count;
+  for (let i = 0; i < n; i++) {
+    const buf = batch.buffer(i);
+    const off = batch.offset(i);
+    if (!looksLikeEnvelope(buf, off, batch.length(i))) {
+      ledger.malformed++;
+      continue;
+    }
+    const producerId = readProducer(buf, off);
+    const seq = readSeq(buf, off);
+    const sentNs = readSentNs(buf, off);
+    tally.add(producerId, seq, now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow);
+    // every delivery is applied: the exactly-once check judges what a repeat does to the state
+    apply?.state.apply(producerId, seq, readQty(buf, off));
+    if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
+    if (workNs > 0) work(workNs);
+  }
+  tally.endRun();
+}
+
+export async function runConsumer(
+  consumerId: number,
+  slot: number,
+  control: Control,
+  load: LoadSettings,
+  first: Consumer,
+  onInterval: IntervalSink,
+  apply?: ApplyContext,
+  firstSeen?: SharedArrayBuffer[],
+): Promise<ConsumerOutcome> {
+  let consumer = first;
+  let crashes = 0;
+  const ledger = new ConsumerLedger(consumerId);
+  const tally = new Tally(ledger, firstSeen ? new FirstSeen(firstSeen) : undefined);
+  const maxBatch = Math.max(load.batchSize, 64);
+  const workNs = load.workUs * 1000;
+  const intervalNs = load.intervalMs * 1e6;
+
+  while (control.timeline().startNs === 0 && !control.stopping()) control.waitWhile(0, 5);
+  const { startNs, measureStartNs } = control.timeline();
+  let intervalIndex = 0;
+  const grid = new IntervalGrid(startNs, measureStartNs, intervalNs);
+  let intervalEndNs = grid.firstEndNs;
+  const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
+  let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
+  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply };
+
+  while (!control.stopping()) {
+    let batch = consumer.receive(maxBatch, 50);
+    if (batch instanceof Promise) batch = await batch;
+    const now = monoNs();
+    while (now >= intervalEndNs) {
+      tally.flushInterval(intervalIndex, onInterval);
+      intervalIndex++;
+      intervalEndNs = grid.endNs(intervalIndex);
+    }
+    if (batch.count === 0) continue;
+    takeBatch(batch, now, taker);
+    control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
+    control.setCounter(slot, COUNTER_DELIVERIES, ledger.deliveries);
+    if (apply && nextCrashNs > 0 && now >= nextCrashNs) {
+      // Processed, not acknowledged: the state has the batch, the system does not know.
+      nextCrashNs += crashEveryNs;
+      crashes++;
+      await consumer.close();
+      consumer = await apply.reconnect();
+      continue;
+    }
+    const acked = consumer.ack(batch);
+    if (acked) await acked;
+  }
+  tally.flushInterval(intervalIndex, onInterval);
+  control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
+  await consumer.close();
+  const { e2e, redelivery, receivedInWindow, repeatsInWindow } = tally;
+  return { ledger, e2e, redelivery, receivedInWindow, repeatsInWindow, crashes };
+}

@@ -1,0 +1,306 @@
+/**
+ * The load generator of one producer, run in its own worker thread.
+ *
+ * Closed loop (rate 0): send batches as fast as the system takes them; the system's
+ * producer bounds the in-flight window. The send time of a batch is read once per batch
+ * (a clock read costs ~150 ns here, as much as moving a 512-byte message).
+ *
+ * Open loop (fixed rate): each message has an *intended* send time on the run's schedule
+ * (schedule.ts: producers phase-shifted so that together they send evenly), and that
+ * intended time is what the message carries. When the producer falls behind (a stall,
+ * a full window) it catches up with messages stamped with their intended times, so the
+ * stall shows in every later message's latency instead of vanishing (coordinated
+ * omission), and it sends the whole schedule even past the window's end: the messages
+ * a stall delays most are the ones that must not go missing. How late each message
+ * was handed over is the send delay.
+ */
+import { monoNs } from '../../core/clock.ts';
+import type { OutboundBatch, Producer } from '../../core/contract.ts';
+import { encodeTemplate, stampBatch } from '../../core/envelope.ts';
+import { LatencyRecorder } from '../../core/histogram.ts';
+import { ProducerLedger } from '../../checks/ledger.ts';
+import { COUNTER_RECOVERED_NS, COUNTER_SENT, IntervalGrid, type Control } from '../control.ts';
+import type { LoadSettings } from '../protocol.ts';
+import { Schedule } from '../schedule.ts';
+
+/** Send times of recent sequences, to time acks; sized far beyond any in-flight window. */
+class SendTimes {
+  private readonly times: Float64Array;
+  private readonly seqs: Float64Array;
+  private readonly mask: number;
+
+  constructor(window: number) {
+    let size = 1 << 16;
+    while (size < window * 4) size *= 2;
+    this.times = new Float64Array(size);
+    this.seqs = new Float64Array(size).fill(-1);
+    this.mask = size - 1;
+  }
+
+  set(seq: number, ns: number): void {
+    const i = seq & this.mask;
+    this.times[i] = ns;
+    this.seqs[i] = seq;
+  }
+
+  /** the send time of `seq`, or -1 when it was overwritten (ack far too late to time) */
+  get(seq: number): number {
+    const i = seq & this.mask;
+    return this.seqs[i] === seq ? this.times[i]! : -1;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface ProducerOutcome {
+  ledger: ProducerLedger;
+  publish: LatencyRecorder;
+  publishMissed: number;
+  /** hand-over minus intended time, messages intended inside the window (fixed rate only) */
+  sendDelay: LatencyRecorder;
+  /** messages of this producer's schedule (warm-up + window); 0 in closed loop */
+  intended: number;
+  /** handed over inside the measured window */
+  sentInWindow: number;
+}
+
+/** Per interval of hand-over time: messages sent and their send delay. */
+export type SendIntervalSink = (index: number, sent: number, sendDelay: LatencyRecorder) => void;
+
+/**
+ * Send delay and sent counts. The hand-over time is read once per batch, just before
+ * send(): every message of the batch was handed over at that instant.
+ */
+class SendAccount {
+  readonly sendDelay = new LatencyRecorder();
+  private readonly interval = new LatencyRecorder();
+  private intervalSent = 0;
+  private intervalIndex = 0;
+  private intervalEndNs: number;
+  private readonly grid: IntervalGrid;
+  sentInWindow = 0;
+
+  constructor(
+    private readonly startNs: number,
+    private readonly measureStartNs: number,
+    private readonly measureEndNs: number,
+    private readonly intervalNs: number,
+    private readonly onInterval: SendIntervalSink,
+  ) {
+    this.grid = new IntervalGrid(startNs, measureStartNs, intervalNs);
+    this.intervalEndNs = this.grid.firstEndNs;
+  }
+
+  handedOver(nowNs: number, n: number, intended: Float64Array | null): void {
+    while (nowNs >= this.intervalEndNs) this.flush();
+    this.intervalSent += n;
+    if (nowNs >= this.measureStartNs && nowNs < this.measureEndNs) this.sentInWindow += n;
+    if (!intended) return;
+    for (let i = 0; i < n; i++) {
+      const t = intended[i]!;
+      this.interval.record(nowNs - t);
+      if (t >= this.measureStartNs && t < this.measureEndNs) this.sendDelay.record(nowNs - t);
+    }
+  }
+
+  flush(): void {
+    this.onInterval(this.intervalIndex, this.intervalSent, this.interval);
+    this.interval.reset();
+    this.intervalSent = 0;
+    this.intervalIndex++;
+    this.intervalEndNs = this.grid.endNs(this.intervalIndex);
+  }
+}
+
+/**
+ * Waits until this producer's next message is due, without busy-waiting: the broker
+ * under test needs the CPU more than we need a punctual wake-up. An asynchronous system
+ * sleeps in setTimeout (1 ms resolution; its I/O must go on meanwhile); a synchronous
+ * one in Atomics.wait on the run state, which a stop also ends. Waking late costs no
+ * accuracy: whatever came due meanwhile goes out in one batch, each message stamped
+ * with its own intended time, so the delay shows in the send-delay histogram.
+ */
+async function awaitDue(control: Control, gapNs: number, async: boolean): Promise<void> {
+  // a synchronous system wakes from a long sleep ~1 ms early and waits out the rest precisely
+  if (gapNs > 2e6) await sleep(async ? Math.ceil(gapNs / 1e6) : Math.floor(gapNs / 1e6) - 1);
+  else if (async) await sleep(1);
+  else control.waitWhile(control.runState, gapNs / 1e6);
+}
+
+export async function runProducer(
+  producerId: number,
+  slot: number,
+  control: Control,
+  load: LoadSettings,
+  createProducer: (acks: ProducerLedger) => Promise<Producer>,
+  onReady: () => void,
+  onInterval: SendIntervalSink = () => undefined,
+): Promise<ProducerOutcome> {
+  const ledger = new ProducerLedger(producerId);
+  const producer = await createProducer(ledger);
+  const sendTimes = new SendTimes(Math.max(load.maxInFlight, load.batchSize));
+  const timing = { windowStart: 0, windowEnd: 0, publishMissed: 0, publish: new LatencyRecorder() };
+  ledger.onAck = (seq, count) => timeAcks(control, slot, sendTimes, timing, seq, count);
+
+  onReady();
+  // Wait for the runner to publish the timeline.
+  while (control.timeline().startNs === 0 && !control.stopping()) control.waitWhile(0, 5);
+  const { startNs, measureStartNs, measureEndNs } = control.timeline();
+  timing.windowStart = measureStartNs;
+  timing.windowEnd = measureEndNs;
+  const account = new SendAccount(startNs, measureStartNs, measureEndNs, load.intervalMs * 1e6, onInterval);
+  const schedule = load.ratePerSec > 0 ? new Schedule(startNs, load.ratePerSec * load.producers, load.producers, producerId) : undefined;
+  const intended = schedule ? schedule.countBefore(measureEndNs) : 0;
+  await new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, intended).run(slot);
+  account.flush();
+  await producer.flush(load.drainTimeoutMs);
+  await producer.close();
+  return { ledger, publish: timing.publish, publishMissed: timing.publishMissed, sendDelay: account.sendDelay, intended, sentInWindow: account.sentInWindow };
+}
+
+interface AckTiming {
+  windowStart: number;
+  windowEnd: number;
+  publishMissed: number;
+  publish: LatencyRecorder;
+}
+
+function timeAcks(control: Control, slot: number, sendTimes: SendTimes, t: AckTiming, seq: number, count: number): void {
+  const now = monoNs();
+  const faultNs = control.faultNs();
+  if (faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0 && sendTimes.get(seq + count - 1) > faultNs) {
+    control.setCounter(slot, COUNTER_RECOVERED_NS, now);
+  }
+  let runValue = -1;
+  let runCount = 0;
+  for (let s = seq; s < seq + count; s++) {
+    const sent = sendTimes.get(s);
+    if (sent < 0) {
+      t.publishMissed++;
+      continue;
+    }
+    if (sent < t.windowStart || sent >= t.windowEnd) continue;
+    const v = now - sent;
+    if (v === runValue) runCount++;
+    else {
+      if (runCount > 0) t.publish.recordMany(runValue, runCount);
+      runValue = v;
+      runCount = 1;
+    }
+  }
+  if (runCount > 0) t.publish.recordMany(runValue, runCount);
+}
+
+type MutableBatch = { -readonly [K in keyof OutboundBatch]: OutboundBatch[K] };
+
+/**
+ * Closed loop sends until the window closes. Fixed rate sends its whole schedule, late
+ * if need be; only an abort (a stop, or the runner pulling the window's end forward)
+ * ends it early, and the runner counts what was left unsent.
+ */
+class SendLoop {
+  private readonly staging: Uint8Array;
+  private readonly intended: Float64Array;
+  private readonly batch: MutableBatch;
+  private seq = 0;
+  private sawAsync = false;
+  private kept: OutboundBatch | undefined;
+  private nextRetryNs = 0;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly ledger: ProducerLedger,
+    private readonly control: Control,
+    private readonly load: LoadSettings,
+    private readonly sendTimes: SendTimes,
+    private readonly account: SendAccount,
+    private readonly schedule: Schedule | undefined,
+    private readonly intendedTotal: number,
+  ) {
+    const size = load.messageSize;
+    this.staging = new Uint8Array(size * load.batchSize);
+    const template = encodeTemplate(size, ledger.producerId);
+    for (let i = 0; i < load.batchSize; i++) this.staging.set(template, i * size);
+    this.intended = new Float64Array(load.batchSize);
+    this.batch = { bytes: this.staging, size, count: 0, producerId: ledger.producerId, firstSeq: 0 };
+  }
+
+  async run(slot: number): Promise<void> {
+    const { startNs, measureEndNs: plannedEndNs } = this.control.timeline();
+    const retryEveryNs = this.load.retryEveryMs * 1e6;
+    this.nextRetryNs = retryEveryNs > 0 ? startNs + retryEveryNs : 0;
+    for (;;) {
+      const now = monoNs();
+      if (now < startNs) {
+        await sleep(Math.max(0, Math.floor((startNs - now) / 1e6)));
+        continue;
+      }
+      // Re-read the end: the runner pulls it forward on an abort (Ctrl-C, a failed worker).
+      const endNs = this.control.timeline().measureEndNs;
+      if (this.control.stopping() || (now >= endNs && (!this.schedule || endNs < plannedEndNs))) break;
+      if (this.schedule && this.seq >= this.intendedTotal) break;
+      const n = this.schedule ? this.stampDue(this.schedule, now) : this.stampNow(now);
+      if (n === 0) {
+        await awaitDue(this.control, this.schedule!.intendedNs(this.seq) - now, this.sawAsync);
+        continue;
+      }
+      await this.handOver(n, now);
+      if (this.nextRetryNs > 0 && now >= this.nextRetryNs) await this.retry(retryEveryNs);
+      this.control.setCounter(slot, COUNTER_SENT, this.seq);
+    }
+    this.control.setCounter(slot, COUNTER_SENT, this.seq);
+  }
+
+  /** Stamps what is due by `now` (at most a batch) with the intended times; 0 when nothing is. */
+  private stampDue(schedule: Schedule, now: number): number {
+    const n = Math.min(schedule.dueBy(now), this.intendedTotal, this.seq + this.load.batchSize) - this.seq;
+    if (n <= 0) return 0;
+    for (let i = 0; i < n; i++) {
+      this.intended[i] = schedule.intendedNs(this.seq + i);
+      this.sendTimes.set(this.seq + i, this.intended[i]!);
+    }
+    stampBatch(this.staging, this.load.messageSize, n, this.seq, this.intended, Date.now());
+    return n;
+  }
+
+  private stampNow(now: number): number {
+    const n = this.load.batchSize;
+    for (let i = 0; i < n; i++) this.sendTimes.set(this.seq + i, now);
+    stampBatch(this.staging, this.load.messageSize, n, this.seq, now, Date.now());
+    return n;
+  }
+
+  /** `stampedNs`: closed loop's send time, read once per batch (no second clock read) */
+  private async handOver(n: number, stampedNs: number): Promise<void> {
+    const b = this.batch;
+    b.bytes = n === this.load.batchSize ? this.staging : this.staging.subarray(0, n * this.load.messageSize);
+    b.count = n;
+    b.firstSeq = this.seq;
+    // Count as sent before handing over: a synchronous system acks inside send().
+    this.seq += n;
+    this.ledger.sent = this.seq;
+    if (this.schedule) this.account.handedOver(monoNs(), n, this.intended);
+    else this.account.handedOver(stampedNs, n, null);
+    const pending = this.producer.send(b);
+    if (pending) {
+      this.sawAsync = true;
+      await pending;
+    }
+  }
+
+  /**
+   * A retry after a lost or late ack: the batch kept one retry period ago goes out again
+   * with its original sequences, putting duplicates on the wire.
+   */
+  private async retry(retryEveryNs: number): Promise<void> {
+    this.nextRetryNs += retryEveryNs;
+    if (this.kept) {
+      this.ledger.resent += this.kept.count;
+      const again = this.producer.send(this.kept);
+      if (again) await again;
+    }
+    this.kept = { ...this.batch, bytes: this.batch.bytes.slice() };
+  }
+}

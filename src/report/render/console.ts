@@ -1,0 +1,141 @@
+/**
+ * What a person sees in the terminal: a progress line while running (TTY only, on
+ * stderr) and the comparison table at the end.
+ */
+import type { RunResult, SystemResult } from '../../core/result.ts';
+import type { Progress } from '../../core/progress.ts';
+import { colorEnabled, formatTable } from './table.ts';
+import { formatRate, formatUs } from './format.ts';
+import { durabilityTable, exactlyOnceTable } from './findings.ts';
+
+export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
+  return colorEnabled(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+function rowFor(s: SystemResult, stream: NodeJS.WriteStream): string[] {
+  const l = s.latency.e2e;
+  const d = s.delivery;
+  const bad = (n: number): string => (n > 0 ? paint(stream, 31, String(n)) : '0');
+  const label = typeof s.config.label === 'string' ? s.config.label : '';
+  if (s.status === 'failed') {
+    return [s.system, label, paint(stream, 31, 'FAILED'), '', '', '', '', '', '', '', '', '', ''];
+  }
+  return [
+    s.system,
+    label,
+    formatRate(s.throughput.msgsPerSec),
+    (s.throughput.bytesPerSec / 1e6).toFixed(1),
+    formatUs(l.p50),
+    formatUs(l.p90),
+    formatUs(l.p99),
+    formatUs(l.p999),
+    formatUs(l.p9999),
+    formatUs(l.max),
+    bad(d.lost),
+    bad(d.duplicated + d.outOfOrder),
+    cpuPerMillion(s),
+  ];
+}
+
+/** CPU s/M msg: (busbench + broker CPU seconds in the window) / messages received in it x 1e6; "*": busbench only. */
+function cpuPerMillion(s: SystemResult): string {
+  const r = s.resources;
+  if (!r || r.cpuSecPerMillion === null) return '-';
+  return `${r.cpuSecPerMillion.toFixed(r.cpuSecPerMillion >= 10 ? 1 : 2)}${r.brokers === 'not measured' ? '*' : ''}`;
+}
+
+export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): string {
+  const headers = ['system', 'run', 'msg/s', 'MB/s', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'lost', 'dup/ooo', 'CPU s/M msg'];
+  const right = [false, false, true, true, true, true, true, true, true, true, true, true, true];
+  const table = formatTable(headers, result.systems.map((s) => rowFor(s, stream)), { align: right.map((r) => (r ? 'r' : 'l')) });
+  const notes: string[] = [];
+  for (const s of result.systems) {
+    if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
+    else if (s.status === 'delivery-errors') notes.push(paint(stream, 31, `${s.system}: DELIVERY ERRORS: ${s.error ?? ''}`));
+    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.broker?.note ?? ''}`));
+    if (s.status !== 'failed' && s.latency.e2e.count === 0) notes.push(paint(stream, 31, `${s.system}: no message arrived in the measured window: no latency data`));
+    const repeats = s.throughput.repeatsInWindow ?? 0;
+    const redelivery = s.latency.redelivery;
+    if (repeats > 0 || (redelivery?.count ?? 0) > 0) {
+      const p99 = redelivery && redelivery.count > 0 ? `; their latency p99 ${formatUs(redelivery.p99)} over ${redelivery.count}` : '';
+      notes.push(`${s.system}: ${repeats} repeat deliveries in the window, counted in neither msg/s nor e2e${p99}`);
+    }
+    const held = s.delivery.undeliveredAtDeadline ?? 0;
+    if (held > 0) notes.push(paint(stream, 33, `${s.system}: drain deadline reached with ${held} messages still held by the broker: up to ${Math.min(held, s.delivery.lost)} of the ${s.delivery.lost} lost are undelivered at deadline, not proven lost`));
+    if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
+    if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
+    notes.push(...scheduleNotes(s, stream));
+  }
+  if (result.systems.some((s) => s.resources)) {
+    const partial = result.systems.some((s) => s.resources?.brokers === 'not measured') ? '; * busbench only: the broker is not busbench’s to measure (external, compose)' : '';
+    notes.push(`CPU s/M msg: CPU seconds of busbench (all threads) and the broker processes during the measured window, per million messages received in it${partial}`);
+  }
+  const p = result.parameters;
+  const matrix = result.cells.some((c) => c.repetitions > 1 || c.cell) ? ['', cellTable(result)] : [];
+  const colour = (code: number, text: string): string => paint(stream, code, text);
+  const findings = [durabilityTable(result.systems, colour), exactlyOnceTable(result.systems, colour)].flatMap((t) => (t ? ['', t] : []));
+  const meaning = latencyMeaning(p.mode === 'closed', result.systems.some((s) => s.config.ratePerSec === 'max'));
+  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; ${meaning}; clock read ${result.environment.clockNsPerCall} ns`;
+  return [header, '', table, ...matrix, ...findings, ...(notes.length ? ['', ...notes] : [])].join('\n');
+}
+
+/** Closed loop has no schedule: a batch is stamped once, when it is handed over. */
+function latencyMeaning(closed: boolean, someMax: boolean): string {
+  const handOver = "from the batch's hand-over to the system (closed loop: includes queueing behind the in-flight window)";
+  if (closed) return `latency end-to-end ${handOver}`;
+  return someMax ? `latency end-to-end from intended send time at a fixed rate, and in rate=max runs ${handOver}` : 'latency end-to-end from intended send time';
+}
+
+/** Fixed rate: the send delay, and in red when the producers could not keep the schedule. */
+function scheduleNotes(s: SystemResult, stream: NodeJS.WriteStream): string[] {
+  const d = s.latency.sendDelay;
+  const sc = s.schedule;
+  if (!sc) return [];
+  const out = d && d.count > 0 ? [`${s.system}: send delay (intended→handed over) p50 ${formatUs(d.p50)}, p99 ${formatUs(d.p99)}, max ${formatUs(d.max)}`] : [];
+  const p99 = sc.sendDelayP99Us === null ? 'no data' : formatUs(sc.sendDelayP99Us);
+  if (!sc.kept) out.push(paint(stream, 31, `${s.system}: could not sustain ${formatRate(sc.intendedPerSec)} msg/s: achieved ${formatRate(sc.achievedPerSec)} msg/s, send delay p99 ${p99}`));
+  if (sc.unsent > 0) out.push(paint(stream, 31, `${s.system}: ${sc.unsent} of ${sc.intended} intended messages never sent (run aborted)`));
+  return out;
+}
+
+/** Per matrix cell: the median over repetitions and the spread (min–max) around it. */
+function cellTable(result: RunResult): string {
+  const rows = result.cells.map((c) => [
+    c.system,
+    c.cell,
+    c.rate,
+    String(c.repetitions),
+    formatRate(c.msgsPerSec.median),
+    `${formatRate(c.msgsPerSec.min)}–${formatRate(c.msgsPerSec.max)}`,
+    formatUs(c.p99.median),
+    `${formatUs(c.p99.min)}–${formatUs(c.p99.max)}`,
+  ]);
+  return formatTable(['system', 'cell', 'rate', 'reps', 'msg/s median', 'msg/s range', 'p99 median', 'p99 range'], rows, { align: ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'] });
+}
+
+/** A one-line progress display, redrawn in place; silent when stderr is not a terminal. */
+export class ProgressLine {
+  private drawn = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  get enabled(): boolean {
+    return this.stream.isTTY === true;
+  }
+
+  update(p: Progress): void {
+    if (!this.enabled) return;
+    const width = 20;
+    const frac = p.totalMs > 0 ? Math.max(0, Math.min(1, p.elapsedMs / p.totalMs)) : 0;
+    const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
+    const p99 = p.p99Us === null ? '-' : formatUs(p.p99Us);
+    const text = `${p.system}${p.label ? ` ${p.label}` : ''}  ${p.phase.padEnd(8)} ${bar} ${(p.elapsedMs / 1000).toFixed(1)}/${(p.totalMs / 1000).toFixed(0)}s  ${formatRate(p.msgsPerSec)} msg/s  p99 ${p99}  sent ${p.sent} recv ${p.received}`;
+    this.stream.write(`\r\x1b[K${text}`);
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) this.stream.write('\r\x1b[K');
+    this.drawn = false;
+  }
+}

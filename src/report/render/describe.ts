@@ -1,0 +1,97 @@
+/**
+ * The qualitative columns of the comparison table (durability, exactly-once, delivery)
+ * in words, from what a configuration promises (`capabilities`) and, when the scenario
+ * tested it, what happened (`durability` / `exactlyOnce` blocks). `bad` marks a cell
+ * the reader must not miss: a broken promise or a delivery error.
+ */
+import type { SystemResult } from '../../core/result.ts';
+
+export interface Described {
+  /** short enough for a table cell */
+  text: string;
+  /** the full story, for a tooltip */
+  detail: string;
+  bad: boolean;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** Keys of a block shown by name; the rest are listed as key=value so nothing is hidden. */
+function rest(block: Record<string, unknown>, shown: string[]): string[] {
+  return Object.entries(block)
+    .filter(([k, v]) => !shown.includes(k) && v !== null && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${String(v)}`);
+}
+
+export function describeDurability(runs: SystemResult[]): Described {
+  const s = runs[0]!;
+  const short = [s.capabilities.durable ? 'durable' : 'memory only'];
+  const long = [s.capabilities.durable ? 'promises that acknowledged messages survive a kill -9 of the broker' : 'promises nothing across a crash (memory only)'];
+  let bad = false;
+  for (const r of runs) {
+    const d = r.durability;
+    if (!d) continue;
+    const injected = d.injected === true;
+    const ackedLost = num(d.ackedLost) ?? r.delivery.ackedLost;
+    const rto = num(d.rtoMs);
+    const restart = num(d.restartMs);
+    if (d.promiseKept === false) bad = true;
+    short.push(injected ? `${d.promiseKept === false ? 'BROKEN: ' : ''}acked lost ${ackedLost}${rto !== undefined ? `, RTO ${rto} ms` : ''}` : 'fault not injected');
+    long.push(
+      [
+        injected ? `fault: ${String(d.fault ?? 'injected')}` : `no fault injected${d.error ? `: ${String(d.error)}` : ''}`,
+        `acked lost ${ackedLost}`,
+        d.promiseKept === false ? 'PROMISE BROKEN' : d.promiseKept === true ? 'promise kept' : '',
+        rto !== undefined ? `RTO ${rto} ms` : '',
+        restart !== undefined ? `restart ${restart} ms` : '',
+        ...rest(d, ['fault', 'injected', 'ackedLost', 'promiseKept', 'rtoMs', 'restartMs', 'error']),
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
+  }
+  return { text: [...new Set(short)].join('; '), detail: [...new Set(long)].join(' | '), bad };
+}
+
+export function describeExactlyOnce(runs: SystemResult[]): Described {
+  const c = runs[0]!.capabilities;
+  const mechanisms = [c.transactions ? 'transactions' : '', c.deduplication ? 'dedup' : ''].filter(Boolean);
+  const short = [mechanisms.length ? `yes: ${mechanisms.join(' + ')}` : 'no (at-least-once)'];
+  const long = [mechanisms.length ? `supported by ${mechanisms.join(' and ')}` : 'not supported: at-least-once, needs an idempotent consumer'];
+  let bad = false;
+  for (const r of runs) {
+    const e = r.exactlyOnce;
+    if (!e) continue;
+    const broken = e.neverApplied > 0 || (e.guarantee === 'exactly-once' && (e.appliedTwice > 0 || !e.stateCorrect));
+    if (broken) bad = true;
+    short.push(`${e.guarantee}: ${broken ? 'FAILED: ' : ''}applied twice ${e.appliedTwice}, never applied ${e.neverApplied}`);
+    long.push(
+      [
+        `${e.guarantee} via ${e.mechanism}`,
+        `applied twice ${e.appliedTwice}`,
+        `acked never applied ${e.neverApplied}`,
+        `state ${e.stateCorrect ? 'correct' : `wrong in ${e.accountsWrong} accounts`}`,
+        e.costRatio !== null ? `cost ${e.costRatio}× throughput, ${e.costRatioP99 ?? '?'}× p99 vs ${e.comparedWith ?? 'at-least-once'}` : '',
+        e.faults.length ? `faults: ${e.faults.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
+  }
+  return { text: [...new Set(short)].join('; '), detail: [...new Set(long)].filter(Boolean).join(' | '), bad };
+}
+
+/** Counts summed over the runs of a row. */
+export function describeDelivery(runs: SystemResult[]): Described {
+  const sum = (f: (s: SystemResult) => number): number => runs.reduce((a, s) => a + f(s), 0);
+  const lost = sum((s) => s.delivery.lost);
+  const dup = sum((s) => s.delivery.duplicated);
+  const ooo = sum((s) => s.delivery.outOfOrder);
+  const ackedLost = sum((s) => s.delivery.ackedLost);
+  const unknown = sum((s) => s.delivery.unknown);
+  const text = `${lost} · ${dup} · ${ooo}`;
+  const detail = [`lost ${lost}`, `duplicated ${dup}`, `out of order ${ooo}`, `acked but lost ${ackedLost}`, `unknown (no ack, no error) ${unknown}`, runs.length > 1 ? `summed over ${runs.length} runs` : ''];
+  return { text, detail: detail.filter(Boolean).join(', '), bad: lost + dup + ooo + ackedLost > 0 };
+}
