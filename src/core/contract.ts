@@ -98,6 +98,8 @@ export interface RunShape {
   messageSize: number;
   /** pipeline stages, 1 but for the pipeline */
   stages: number;
+  /** some settings only one broker mode can honour (a config file busbench writes, say) */
+  brokers: OpenContext['brokers'];
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */

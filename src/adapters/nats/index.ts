@@ -5,7 +5,7 @@
  */
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { BrokerCounts, Capabilities, FaultInjector, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
+import type { BrokerCounts, Capabilities, FaultInjector, OpenContext, RunShape, SystemAdapter, SystemSession } from '../../core/contract.ts';
 import { BusbenchError } from '../../core/errors.ts';
 import type { BrokerDeployment } from '../../brokers/broker.ts';
 import { natsDeployment } from '../../brokers/nats/deployment.ts';
@@ -28,17 +28,23 @@ function capabilities(o: NatsOptions): Capabilities {
   return { durable: js && o.storage === 'file', acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false, idempotencyRecord: 'message-id' };
 }
 
-/** Settings that the chosen deployment or server cannot honour are refused, not ignored. */
-function refuseUnsupported(ctx: NatsOpenContext, o: NatsOptions, serverVersion: string | undefined): void {
-  if (o.syncInterval !== 'default' && ctx.brokers !== 'native') {
-    throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${ctx.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
+/**
+ * Settings that the chosen deployment cannot honour are refused, not ignored. The harness
+ * asks before anything starts (exit 2); open() asks again for callers that skip the plan.
+ */
+function checkRun(o: NatsOptions, run: RunShape): void {
+  if (o.syncInterval !== 'default' && run.brokers !== 'native') {
+    throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${run.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }
-  const stages = ctx.stages ?? 1;
-  if (!Number.isInteger(stages) || stages < 1) throw new BusbenchError('CONFIG', `nats: ${stages} pipeline stages (a whole number, at least 1)`);
-  if (o.ackPolicy === 'all' && ctx.consumers > 1) {
+  if (!Number.isInteger(run.stages) || run.stages < 1) throw new BusbenchError('CONFIG', `nats: ${run.stages} pipeline stages (a whole number, at least 1)`);
+  if (o.ackPolicy === 'all' && run.consumers > 1) {
     // one consumer's ack would settle another's unprocessed deliveries: they would be lost
-    throw new BusbenchError('CONFIG', `nats.ackPolicy "all" with ${ctx.consumers} consumers: an ack covers every earlier delivery of the shared durable, other consumers' too; use "explicit", or one consumer`);
+    throw new BusbenchError('CONFIG', `nats.ackPolicy "all" with ${run.consumers} consumers: an ack covers every earlier delivery of the shared durable, other consumers' too; use "explicit", or one consumer`);
   }
+}
+
+/** Only the started server knows its version, so this refusal stays a failed run. */
+function refuseForServer(o: NatsOptions, serverVersion: string | undefined): void {
   if (o.compression === 's2' && serverVersion && !versionAtLeast(serverVersion, 2, 10)) {
     throw new BusbenchError('CONFIG', `nats.compression "s2": nats-server ${serverVersion} predates stream compression (2.10)`);
   }
@@ -134,15 +140,17 @@ export const adapter: SystemAdapter<NatsOptions, NatsWorkerInit> = {
     return { msgId: on, doubleAck: on };
   },
 
+  checkRun,
+
   async open(ctx): Promise<SystemSession<NatsWorkerInit>> {
     const o = ctx.options;
-    refuseUnsupported(ctx, o, undefined);
+    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers });
     const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats });
     let nc: NatsConnection | undefined;
     try {
       await deployment.start();
       nc = await connectNats(deployment.urls(), 'busbench-admin');
-      refuseUnsupported(ctx, o, nc.info?.version);
+      refuseForServer(o, nc.info?.version);
       const stages = Array.from({ length: ctx.stages ?? 1 }, (_, s) => runStreamNames(ctx.runId, s));
       const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, o) : undefined;
       return new NatsSession(ctx, deployment, nc, jsm, stages, o);

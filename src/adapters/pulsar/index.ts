@@ -9,7 +9,7 @@
  * so nothing published is missed. close() deletes them and stops a broker it started.
  */
 import path from 'node:path';
-import type { BrokerCounts, Capabilities, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
+import type { BrokerCounts, Capabilities, OpenContext, RunShape, SystemAdapter, SystemSession } from '../../core/contract.ts';
 import { BusbenchError, ConfigError, UsageError } from '../../core/errors.ts';
 import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
@@ -23,6 +23,20 @@ const SUBSCRIPTION = 'busbench';
 const READ_BACK_TIMEOUT_MS = 120_000;
 
 type PulsarOpenContext = OpenContext<PulsarOptions>;
+
+/**
+ * Refusals that need no broker: the harness asks before anything starts (exit 2), open()
+ * again for callers that skip the plan.
+ */
+function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
+  resolveSubscriptionType(o, run.consumers, where);
+  if (o.adminUrl && run.brokers !== 'external') {
+    throw new ConfigError(where, 'pulsar.adminUrl', `nothing with --brokers ${run.brokers} (busbench knows where its own broker listens)`, o.adminUrl);
+  }
+  if (run.brokers === 'compose' && o.journalSync === 'off') {
+    throw new ConfigError(where, 'pulsar.journalSync', '"on" with --brokers compose (docker-compose.yml sets journalSyncData=true)', o.journalSync);
+  }
+}
 
 export const adapter: SystemAdapter<PulsarOptions, PulsarInit> = {
   name: 'pulsar',
@@ -52,8 +66,11 @@ export const adapter: SystemAdapter<PulsarOptions, PulsarInit> = {
     return { dedup: on, transactions: on };
   },
 
+  checkRun,
+
   async open(ctx: PulsarOpenContext): Promise<SystemSession<PulsarInit>> {
     const o = ctx.options;
+    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers }, 'pulsar options');
     const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
     const { deployment, owned } = deploy(ctx, o);
     let admin: PulsarAdmin | undefined;
@@ -187,9 +204,6 @@ export const adapter: SystemAdapter<PulsarOptions, PulsarInit> = {
 };
 
 function deploy(ctx: PulsarOpenContext, o: PulsarOptions): { deployment: PulsarDeployment; owned: boolean } {
-  if (o.adminUrl && ctx.brokers !== 'external') {
-    throw new ConfigError('pulsar options', 'pulsar.adminUrl', `nothing with --brokers ${ctx.brokers} (busbench knows where its own broker listens)`, o.adminUrl);
-  }
   switch (ctx.brokers) {
     case 'native':
       return {
@@ -202,9 +216,6 @@ function deploy(ctx: PulsarOpenContext, o: PulsarOptions): { deployment: PulsarD
         owned: true,
       };
     case 'compose':
-      if (o.journalSync === 'off') {
-        throw new ConfigError('pulsar options', 'pulsar.journalSync', '"on" with --brokers compose (docker-compose.yml sets journalSyncData=true)', o.journalSync);
-      }
       return { deployment: pulsarDeployment('compose', { log: ctx.log }), owned: true };
     case 'external': {
       const url = ctx.externalUrls.pulsar;
