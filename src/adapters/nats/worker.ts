@@ -1,6 +1,6 @@
 /** NATS producers and consumers inside the harness's worker threads: one connection each. */
 import type { Consumer, Producer, WorkerSide } from '../../core/contract.ts';
-import type { NatsWorkerInit } from './index.ts';
+import type { NatsWorkerInit } from './init.ts';
 import type { RunStream } from './stream.ts';
 import { closeConnection, connectNats } from './connection.ts';
 import { AckConfirmer } from './ack-confirm.ts';
