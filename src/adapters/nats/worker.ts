@@ -8,7 +8,7 @@ import { CorePublisher, FastPublisher, JsPublisher } from './producer.ts';
 import { CoreSubscriber, PullConsumer } from './consumer.ts';
 
 /** pull batch per harness consumer: its share of max_ack_pending, at most 1000 */
-export function prefetchFor(init: NatsWorkerInit, consumers: number): number {
+function prefetchFor(init: NatsWorkerInit, consumers: number): number {
   if (init.options.prefetch > 0) return init.options.prefetch;
   return Math.max(1, Math.min(1000, Math.floor(init.options.maxAckPending / consumers)));
 }
