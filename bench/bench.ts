@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
   for (const system of scenario.systems) {
     const adapter = await loadAdapter(system);
     adapters.set(system, adapter);
-    cells.set(system, planCells(system, adapter, scenario));
+    cells.set(system, planCells(system, adapter, scenario, flags.brokers));
   }
   requireBrokerUrls(adapters.values(), flags.brokers, flags.urls);
 

@@ -4,7 +4,13 @@
  * A system is a folder under src/adapters/<name>/ with two modules:
  *   - index.ts  exports `adapter: SystemAdapter<Options, WorkerInit>`  (main thread: brokers, topics, checks)
  *   - worker.ts exports `workerSide: WorkerSide<WorkerInit>`         (worker threads: producers, consumers)
- * Nothing else has to change to add a system; the registry finds the folder.
+ * Nothing else has to change to add a system; the registry finds the folder. Inside it,
+ * every system keeps the same files for the same jobs, so that one reads like another:
+ *   - options.ts   the typed Options, parseOptions and checkRun
+ *   - session.ts   the SystemSession class and openSession(ctx), which index.ts calls open
+ *   - init.ts      the WorkerInit type
+ *   - producer.ts, consumer.ts   the worker-side Producer and Consumer that worker.ts builds
+ * and further files named for what they do (a wire client, a server, a child process).
  *
  * Two type parameters carry a system's own types across the contract: `Options`, what its
  * parseOptions makes of its scenario section (and what capabilities and open receive), and
@@ -98,6 +104,8 @@ export interface RunShape {
   messageSize: number;
   /** pipeline stages, 1 but for the pipeline */
   stages: number;
+  /** some settings only one broker mode can honour (a config file busbench writes, say) */
+  brokers: OpenContext['brokers'];
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */

@@ -3,7 +3,7 @@
  * opened one at a time so they never compete for the two cores.
  */
 import path from 'node:path';
-import type { SystemAdapter } from '../core/contract.ts';
+import type { RunShape, SystemAdapter } from '../core/contract.ts';
 import { BusbenchError } from '../core/errors.ts';
 import { describeEnvironment } from '../core/environment.ts';
 import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../core/result.ts';
@@ -34,9 +34,9 @@ export interface ScenarioRun {
  * Validates a system's options in every matrix cell (and, in the exactly-once scenario,
  * under every guarantee) before anything starts.
  */
-export function planCells(system: string, adapter: SystemAdapter, s: Scenario): PlannedCell[] {
+export function planCells(system: string, adapter: SystemAdapter, s: Scenario, brokers: RunShape['brokers']): PlannedCell[] {
   const where = (label: string): string => `${s.file}${label ? ` [matrix ${label}]` : ''}`;
-  const shape = { producers: s.producers, consumers: s.consumers, messageSize: s.messageSize, stages: s.exactlyOnce?.stages ?? 1 };
+  const shape = { producers: s.producers, consumers: s.consumers, messageSize: s.messageSize, stages: s.exactlyOnce?.stages ?? 1, brokers };
   const validated = (raw: unknown, label: string): Record<string, unknown> => {
     const options = adapter.parseOptions(raw, where(label));
     adapter.checkRun?.(options, shape, where(label));

@@ -1,7 +1,7 @@
 /**
- * A ring buffer option that cannot fit the run is a config refusal like any other: one
- * line, exit 2, nothing written. It used to be found only once the ring opened, as a
- * failed run (exit 1) with a result file.
+ * A system option that cannot fit the run is a config refusal like any other: one line,
+ * exit 2, nothing written. It used to be found only once the system opened, as a failed
+ * run (exit 1) with a result file.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,22 +11,39 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
+function bench(args: string[]): { stderr: string; status: number | null; written: string[] } {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-cli-'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', ...args, '--duration', '1s', '--out', out], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const written = fs.readdirSync(out);
+  fs.rmSync(out, { recursive: true, force: true });
+  return { stderr: r.stderr, status: r.status, written };
+}
+
+function expectRefusal(r: ReturnType<typeof bench>, pattern: RegExp): void {
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.status).toBe(2);
+  expect(r.written).toEqual([]);
+}
+
 describe('bench CLI config refusals', () => {
   it.each([
     [['--set', 'ringbuffer.capacity=1KiB'], /tps\.yaml: messageSize: expected a message that fits in a lane of 1024 bytes .*got 2048/],
     [['--set', 'ringbuffer.capacity=1KiB', '--set', 'ringbuffer.process=child'], /tps\.yaml: messageSize: .*2048-byte message does not fit/],
   ])('a 2048-byte message with %j: one line, exit 2, nothing written', (args, pattern) => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-cli-'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'ringbuffer', '--size', '2048', ...args, '--duration', '1s', '--out', out], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(r.stderr).toMatch(pattern);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.status).toBe(2);
-    expect(fs.readdirSync(out)).toEqual([]);
-    fs.rmSync(out, { recursive: true, force: true });
+    expectRefusal(bench(['--systems', 'ringbuffer', '--size', '2048', ...args]), pattern);
+  });
+
+  // Both are refused from the options and the run's shape alone: no broker is started.
+  it.each([
+    ['nats', ['--set', 'nats.ackPolicy=all', '--consumers', '2'], /nats\.ackPolicy "all" with 2 consumers/],
+    ['pulsar', ['--set', 'pulsar.subscriptionType=exclusive', '--consumers', '2'], /tps\.yaml: pulsar\.subscriptionType: expected shared, key_shared or failover for 2 consumers/],
+  ])('%s with %j: one line, exit 2, nothing written', (system, args, pattern) => {
+    expectRefusal(bench(['--systems', system, ...args]), pattern);
   });
 });

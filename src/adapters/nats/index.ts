@@ -3,122 +3,16 @@
  * harness starts (native), docker compose runs, or the user runs (external). Core NATS
  * (`mode: core`) is the secondary mode: plain pub/sub, no stream, nothing acknowledged.
  */
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import type { BrokerCounts, Capabilities, FaultInjector, OpenContext, SystemAdapter, SystemSession } from '../../core/contract.ts';
-import { BusbenchError } from '../../core/errors.ts';
-import type { BrokerDeployment } from '../../brokers/broker.ts';
-import { natsDeployment } from '../../brokers/nats/deployment.ts';
-import { versionAtLeast } from '../../brokers/nats/install.ts';
-import { parseNatsOptions, type NatsOptions } from './options.ts';
-import { awaitReachable, closeConnection, connectNats } from './connection.ts';
-import { createRunStream, pipelineCounts, runStreamNames, withRetry, type RunStream } from './stream.ts';
+import type { Capabilities, SystemAdapter } from '../../core/contract.ts';
+import { checkRun, parseNatsOptions, type NatsOptions } from './options.ts';
+import type { NatsWorkerInit } from './init.ts';
+import { openSession } from './session.ts';
 
-export type NatsWorkerInit = {
-  servers: string[];
-  /** one per pipeline stage; [0] is the run's stream */
-  stages: RunStream[];
-  options: NatsOptions;
-};
-
-type NatsOpenContext = OpenContext<NatsOptions>;
+export type { NatsWorkerInit } from './init.ts';
 
 function capabilities(o: NatsOptions): Capabilities {
   const js = o.mode === 'jetstream';
   return { durable: js && o.storage === 'file', acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false, idempotencyRecord: 'message-id' };
-}
-
-/** Settings that the chosen deployment or server cannot honour are refused, not ignored. */
-function refuseUnsupported(ctx: NatsOpenContext, o: NatsOptions, serverVersion: string | undefined): void {
-  if (o.syncInterval !== 'default' && ctx.brokers !== 'native') {
-    throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${ctx.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
-  }
-  const stages = ctx.stages ?? 1;
-  if (!Number.isInteger(stages) || stages < 1) throw new BusbenchError('CONFIG', `nats: ${stages} pipeline stages (a whole number, at least 1)`);
-  if (o.ackPolicy === 'all' && ctx.consumers > 1) {
-    // one consumer's ack would settle another's unprocessed deliveries: they would be lost
-    throw new BusbenchError('CONFIG', `nats.ackPolicy "all" with ${ctx.consumers} consumers: an ack covers every earlier delivery of the shared durable, other consumers' too; use "explicit", or one consumer`);
-  }
-  if (o.compression === 's2' && serverVersion && !versionAtLeast(serverVersion, 2, 10)) {
-    throw new BusbenchError('CONFIG', `nats.compression "s2": nats-server ${serverVersion} predates stream compression (2.10)`);
-  }
-}
-
-function faultName(ctx: NatsOpenContext, o: NatsOptions): string {
-  const who = o.topology === 'single' ? 'nats-server' : 'all 3 nats-server nodes';
-  const where = ctx.brokers === 'compose' ? ' (docker compose kill -s SIGKILL)' : '';
-  // kill -9 takes the process only: what it wrote() sits in the page cache and survives;
-  // sync_interval decides what a power loss would take, which this fault does not test
-  return `kill -9 of ${who}${where}, restart on the same store directory (page cache survives)`;
-}
-
-async function openJetStream(nc: NatsConnection, stages: RunStream[], o: NatsOptions): Promise<JetStreamManager> {
-  const jsm = await withRetry('reaching JetStream', () => jetstreamManager(nc, { timeout: 5_000 }));
-  for (const names of stages) await createRunStream(jsm, names, o);
-  return jsm;
-}
-
-class NatsSession implements SystemSession<NatsWorkerInit> {
-  readonly workerInit: NatsWorkerInit;
-  readonly config: Record<string, unknown>;
-  readonly faults: FaultInjector;
-  readonly processes?: () => Array<{ name: string; pid: number }>;
-  private closed = false;
-
-  constructor(
-    private readonly ctx: NatsOpenContext,
-    private readonly deployment: BrokerDeployment,
-    private readonly nc: NatsConnection,
-    private readonly jsm: JetStreamManager | undefined,
-    private readonly stages: RunStream[],
-    o: NatsOptions,
-  ) {
-    const names = stages[0]!;
-    this.workerInit = { servers: deployment.urls(), stages, options: o };
-    this.config = {
-      broker: deployment.describe(),
-      serverVersion: nc.info?.version ?? 'unknown',
-      ...(jsm ? names : { subject: names.subject }),
-      ...(stages.length > 1 ? { stages: stages.map((s) => (jsm ? s.stream : s.subject)) } : {}),
-      ...o,
-    };
-    this.faults = {
-      fault: faultName(ctx, o),
-      kill: () => deployment.kill(),
-      restart: async () => {
-        await deployment.restart();
-        await awaitReachable(nc);
-      },
-    };
-    if (deployment.processes) this.processes = () => deployment.processes?.() ?? [];
-  }
-
-  async undelivered(): Promise<number> {
-    if (!this.jsm) return 0;
-    const last = this.stages[this.stages.length - 1]!;
-    // one quick answer or none: the drain asks again a second later
-    const ci = await this.jsm.consumers.info(last.stream, last.durable);
-    return ci.num_pending + ci.num_ack_pending;
-  }
-
-  async brokerCounts(): Promise<BrokerCounts> {
-    if (!this.jsm) return { source: 'core NATS keeps no counts' };
-    await awaitReachable(this.nc);
-    return pipelineCounts(this.jsm, this.stages);
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    // a dead broker cannot delete anything: skip rather than wait out a request timeout
-    const reachable = await awaitReachable(this.nc, 2_000).then(
-      () => true,
-      () => false,
-    );
-    if (this.jsm && reachable) for (const s of this.stages) await this.jsm.streams.delete(s.stream).catch(() => false);
-    await closeConnection(this.nc);
-    if (this.ctx.brokers !== 'external') await this.deployment.stop();
-  }
 }
 
 export const adapter: SystemAdapter<NatsOptions, NatsWorkerInit> = {
@@ -134,22 +28,7 @@ export const adapter: SystemAdapter<NatsOptions, NatsWorkerInit> = {
     return { msgId: on, doubleAck: on };
   },
 
-  async open(ctx): Promise<SystemSession<NatsWorkerInit>> {
-    const o = ctx.options;
-    refuseUnsupported(ctx, o, undefined);
-    const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats });
-    let nc: NatsConnection | undefined;
-    try {
-      await deployment.start();
-      nc = await connectNats(deployment.urls(), 'busbench-admin');
-      refuseUnsupported(ctx, o, nc.info?.version);
-      const stages = Array.from({ length: ctx.stages ?? 1 }, (_, s) => runStreamNames(ctx.runId, s));
-      const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, o) : undefined;
-      return new NatsSession(ctx, deployment, nc, jsm, stages, o);
-    } catch (err) {
-      if (nc) await closeConnection(nc);
-      if (ctx.brokers !== 'external') await deployment.stop().catch(() => undefined);
-      throw err;
-    }
-  },
+  checkRun,
+
+  open: openSession,
 };

@@ -1,5 +1,6 @@
 /** The `nats:` section of a scenario: the server, stream and client settings engineers compare. */
-import { ConfigError } from '../../core/errors.ts';
+import type { RunShape } from '../../core/contract.ts';
+import { BusbenchError, ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
 
 export type NatsOptions = {
@@ -120,4 +121,19 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
     doubleAck,
     ackTimeoutMs: f.duration('ackTimeout', DURATION, 10_000),
   };
+}
+
+/**
+ * Settings that the chosen deployment cannot honour are refused, not ignored. The harness
+ * asks before anything starts (exit 2); open() asks again for callers that skip the plan.
+ */
+export function checkRun(o: NatsOptions, run: RunShape): void {
+  if (o.syncInterval !== 'default' && run.brokers !== 'native') {
+    throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${run.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
+  }
+  if (!Number.isInteger(run.stages) || run.stages < 1) throw new BusbenchError('CONFIG', `nats: ${run.stages} pipeline stages (a whole number, at least 1)`);
+  if (o.ackPolicy === 'all' && run.consumers > 1) {
+    // one consumer's ack would settle another's unprocessed deliveries: they would be lost
+    throw new BusbenchError('CONFIG', `nats.ackPolicy "all" with ${run.consumers} consumers: an ack covers every earlier delivery of the shared durable, other consumers' too; use "explicit", or one consumer`);
+  }
 }

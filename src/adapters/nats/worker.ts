@@ -1,6 +1,6 @@
 /** NATS producers and consumers inside the harness's worker threads: one connection each. */
 import type { Consumer, Producer, WorkerSide } from '../../core/contract.ts';
-import type { NatsWorkerInit } from './index.ts';
+import type { NatsWorkerInit } from './init.ts';
 import type { RunStream } from './stream.ts';
 import { closeConnection, connectNats } from './connection.ts';
 import { AckConfirmer } from './ack-confirm.ts';
@@ -8,7 +8,7 @@ import { CorePublisher, FastPublisher, JsPublisher } from './producer.ts';
 import { CoreSubscriber, PullConsumer } from './consumer.ts';
 
 /** pull batch per harness consumer: its share of max_ack_pending, at most 1000 */
-export function prefetchFor(init: NatsWorkerInit, consumers: number): number {
+function prefetchFor(init: NatsWorkerInit, consumers: number): number {
   if (init.options.prefetch > 0) return init.options.prefetch;
   return Math.max(1, Math.min(1000, Math.floor(init.options.maxAckPending / consumers)));
 }

@@ -3,6 +3,7 @@
  * Java client's (batches of up to 1000 messages / 128 KiB, sent after at most 1 ms) and
  * a broker that keeps its promises (journal fsync, deduplication on).
  */
+import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
 
@@ -122,4 +123,18 @@ export function resolveSubscriptionType(o: PulsarOptions, consumers: number, whe
     throw new ConfigError(where, 'pulsar.ackMode', `"individual" with ${consumers} consumers (subscriptionType auto means shared, which allows no cumulative acks; or set subscriptionType: failover)`, o.ackMode);
   }
   return t === 'exclusive' ? 'Exclusive' : t === 'shared' ? 'Shared' : t === 'failover' ? 'Failover' : 'Key_Shared';
+}
+
+/**
+ * Refusals that need no broker: the harness asks before anything starts (exit 2), open()
+ * again for callers that skip the plan.
+ */
+export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
+  resolveSubscriptionType(o, run.consumers, where);
+  if (o.adminUrl && run.brokers !== 'external') {
+    throw new ConfigError(where, 'pulsar.adminUrl', `nothing with --brokers ${run.brokers} (busbench knows where its own broker listens)`, o.adminUrl);
+  }
+  if (run.brokers === 'compose' && o.journalSync === 'off') {
+    throw new ConfigError(where, 'pulsar.journalSync', '"on" with --brokers compose (docker-compose.yml sets journalSyncData=true)', o.journalSync);
+  }
 }

@@ -1,109 +1,13 @@
 /**
- * Worker-thread half of Pulsar: one client (one connection) per harness producer,
- * consumer (./consumer.ts) or transactional pipeline stage (./forwarder.ts), built on the
- * wire client in ./wire.
- *
- * Producers: one Pulsar producer per harness producer, named busbench-<runId>-p<id>, with
- * the harness's sequence numbers as Pulsar sequence ids, so broker deduplication
- * recognises a resend after reconnection. Its pending limit is the harness's in-flight
- * window. Each entry's fate goes to the AckSink: receipt → acked; a definitive refusal
- * (or never sent) → failed; timeout, connection given up, closed while waiting → unknown.
+ * Worker-thread half of Pulsar: one client (one connection) per harness producer
+ * (./producer.ts), consumer (./consumer.ts) or transactional pipeline stage
+ * (./forwarder.ts), built on the wire client in ./wire.
  */
-import type { AckSink, Consumer, ConsumerSpec, Forwarder, OutboundBatch, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
+import type { AckSink, Consumer, ConsumerSpec, Forwarder, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
 import { newClient, openConsumer } from './consumer.ts';
 import { TransactionalForwarder } from './forwarder.ts';
-import { atStage, checkedInit, producerName, producerTopic, type PulsarInit } from './init.ts';
-import { isDefinitiveSendError, type PulsarClient, type Producer as WireProducer } from './wire/index.ts';
-
-/** How often a producer blocked on a full window looks at control.stopping(). */
-const STOP_POLL_MS = 50;
-
-/**
- * The harness's Producer: one Pulsar producer per origin producer. At stage 0 that is the
- * harness producer itself. A pipeline stage forwards for every origin, with the origin's
- * sequence numbers, and deduplication keeps one highest sequence id per producer name:
- * forwarding two origins' sequences through one name would drop the lower as duplicates.
- */
-class PulsarProducer implements Producer {
-  private readonly producers = new Map<number, WireProducer>();
-
-  constructor(
-    private readonly client: PulsarClient,
-    private readonly init: PulsarInit,
-    private readonly spec: ProducerSpec,
-    private readonly acks: AckSink,
-  ) {}
-
-  /** Creates (and keeps) the Pulsar producer for an origin producer. */
-  async open(origin: number): Promise<WireProducer> {
-    const init = this.init;
-    const acks = this.acks;
-    const producer = await this.client.createProducer({
-      topic: producerTopic(init, origin),
-      producerName: producerName(init, origin),
-      // A batch entry is deduplicated as a whole, by its lowest sequence id. A stage
-      // forwarder re-sends after a crash in whatever grouping the redelivery came in, so
-      // an entry that overlaps one already stored would drop its new messages with it:
-      // with deduplication, forwarders send one message per entry.
-      batching: init.batching && (init.stage === 0 || !init.dedup),
-      batchMaxMessages: init.batchMaxMessages,
-      batchMaxDelayMs: init.batchMaxDelayMs,
-      batchMaxBytes: init.batchMaxBytes,
-      maxPendingMessages: this.spec.maxInFlight,
-      sendTimeoutMs: init.sendTimeoutMs,
-      onEntry: (seq, count, err) => {
-        if (!err) acks.acked(seq, count);
-        else if (isDefinitiveSendError(err)) acks.failed(seq, count, err.message);
-        else acks.unknown(seq, count, err.message);
-      },
-    });
-    this.producers.set(origin, producer);
-    return producer;
-  }
-
-  send(batch: OutboundBatch): void | Promise<void> {
-    const p = this.producers.get(batch.producerId);
-    // The common case, synchronous: the whole batch fits in the window.
-    if (p && p.room >= batch.count) {
-      p.sendMessages(batch.bytes, batch.size, batch.count, batch.firstSeq);
-      return;
-    }
-    // The harness reuses `bytes` once send resolves; the rest is copied by sendMessages.
-    return this.sendInParts(batch, p);
-  }
-
-  private async sendInParts(batch: OutboundBatch, known: WireProducer | undefined): Promise<void> {
-    const p = known ?? (await this.open(batch.producerId));
-    const { size, count, firstSeq } = batch;
-    let i = 0;
-    while (i < count) {
-      const room = p.room;
-      if (room > 0) {
-        const n = Math.min(room, count - i);
-        p.sendMessages(batch.bytes.subarray(i * size, (i + n) * size), size, n, firstSeq + i);
-        i += n;
-        continue;
-      }
-      if (this.spec.control.stopping()) {
-        // Counted as sent by the harness but never handed to the broker.
-        this.acks.failed(firstSeq + i, count - i, 'pulsar: not sent, the run stopped while the in-flight window was full');
-        return;
-      }
-      const wait = p.waitForRoom();
-      if (wait) await Promise.race([wait, new Promise((r) => setTimeout(r, STOP_POLL_MS))]);
-    }
-  }
-
-  async flush(timeoutMs: number): Promise<void> {
-    await Promise.all([...this.producers.values()].map((p) => p.flush(timeoutMs)));
-  }
-
-  async close(): Promise<void> {
-    // Whatever is still unanswered reaches the AckSink as unknown (or failed if never sent).
-    await Promise.allSettled([...this.producers.values()].map((p) => p.close()));
-    await this.client.close();
-  }
-}
+import { atStage, checkedInit, type PulsarInit } from './init.ts';
+import { PulsarProducer } from './producer.ts';
 
 export const workerSide: WorkerSide<PulsarInit> = {
   async createProducer(raw: PulsarInit, spec: ProducerSpec, acks: AckSink): Promise<Producer> {

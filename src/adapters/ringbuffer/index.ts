@@ -20,23 +20,10 @@
  * producers, and one lane is never shared by two consumers. The child mode keeps the
  * same lanes and assignment, so the two modes differ only in where the lanes live.
  */
-import type { Capabilities, OpenContext, RunShape, SystemAdapter, SystemSession } from '../../core/contract.ts';
-import { BusbenchError, ConfigError } from '../../core/errors.ts';
-import { parseRingOptions, type RingOptions } from './options.ts';
+import type { Capabilities, SystemAdapter } from '../../core/contract.ts';
+import { checkRun, parseRingOptions, type RingOptions } from './options.ts';
 import type { RingInit } from './init.ts';
-import { frameBytes } from './layout.ts';
-import { openInline } from './inline-session.ts';
-import { openChild } from './child/session.ts';
-
-/** Refusals that need no ring: the harness asks before anything starts (exit 2), open() again. */
-function checkRun(o: RingOptions, run: RunShape, where: string): void {
-  if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
-  // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
-  const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);
-  if (needs > o.capacity) {
-    throw new ConfigError(where, 'messageSize', `a message that fits in a lane of ${o.capacity} bytes (a ${run.messageSize}-byte message does not fit: raise ringbuffer.capacity)`, run.messageSize);
-  }
-}
+import { openSession } from './session.ts';
 
 export const adapter: SystemAdapter<RingOptions, RingInit> = {
   name: 'ringbuffer',
@@ -64,22 +51,5 @@ export const adapter: SystemAdapter<RingOptions, RingInit> = {
 
   checkRun,
 
-  async open(ctx: OpenContext<RingOptions>): Promise<SystemSession<RingInit>> {
-    const options = ctx.options;
-    const stages = ctx.stages ?? 1;
-    checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages }, 'ringbuffer options');
-    if (ctx.producers < 1 || ctx.consumers < 1) {
-      throw new BusbenchError('CONFIG', `ringbuffer: needs at least one producer and one consumer (got ${ctx.producers} producers, ${ctx.consumers} consumers)`);
-    }
-    // Refused here, not in checkRun: more consumers than producers is a run that fails
-    // (the system's result says so and why), as the CLI's tests expect.
-    if (ctx.consumers > ctx.producers) {
-      throw new BusbenchError(
-        'CONFIG',
-        `ringbuffer: ${ctx.consumers} consumers for ${ctx.producers} producers; each producer has one lane and a lane has one consumer, ` +
-          'so consumers must not outnumber producers',
-      );
-    }
-    return options.process === 'child' ? openChild(ctx, options, stages) : openInline(ctx, options, stages);
-  },
+  open: openSession,
 };

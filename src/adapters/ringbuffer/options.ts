@@ -2,8 +2,10 @@
  * The `ringbuffer:` section of a scenario. Every field is optional; defaults are chosen
  * for throughput on a small machine without letting an idle thread burn a core.
  */
+import type { RunShape } from '../../core/contract.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
-import { MAX_CAPACITY, MIN_CAPACITY } from './layout.ts';
+import { frameBytes, MAX_CAPACITY, MIN_CAPACITY } from './layout.ts';
 import { WAIT_MODES, type WaitMode } from './waiting.ts';
 
 export type Padding = 'on' | 'off';
@@ -64,4 +66,14 @@ export function parseRingOptions(raw: unknown, where: string): RingOptions {
     f.refuse('journal', '"none" unless ringbuffer.process is "child" (the journal belongs to the ring server process)');
   }
   return out;
+}
+
+/** Refusals that need no ring: the harness asks before anything starts (exit 2), open() again. */
+export function checkRun(o: RingOptions, run: RunShape, where: string): void {
+  if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
+  // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
+  const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);
+  if (needs > o.capacity) {
+    throw new ConfigError(where, 'messageSize', `a message that fits in a lane of ${o.capacity} bytes (a ${run.messageSize}-byte message does not fit: raise ringbuffer.capacity)`, run.messageSize);
+  }
 }

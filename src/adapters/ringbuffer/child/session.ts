@@ -1,5 +1,5 @@
 /**
- * Opens the child-process mode: a ring server process owns the lanes, producers and
+ * The child-process mode: a ring server process owns the lanes, producers and
  * consumers reach it over TCP on 127.0.0.1, and the harness can kill -9 it and restart
  * it on the same data directory and port.
  */
@@ -11,34 +11,30 @@ import type { RingOptions } from '../options.ts';
 import { RingServerProcess } from './server-process.ts';
 import { fetchLaneStats } from './stats.ts';
 
-export async function openChild(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number): Promise<SystemSession<RingInit>> {
-  const dataDir = path.join(ctx.runDir, 'data', 'ringbuffer');
-  // A run starts empty; only a restart within the run reads the journal back.
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  const lanes = ctx.producers * stages;
-  const server = new RingServerProcess(
-    { dataDir, lanes, capacity: options.capacity, journal: options.journal, dedup: options.dedup === 'on' },
-    path.join(ctx.runDir, 'logs', 'ringbuffer-server.log'),
-  );
-  ctx.log(`ringbuffer: starting the ring server (journal ${options.journal})`);
-  await server.start();
-  const { host, port } = server.address;
-  let restarts = 0;
-  const faults: FaultInjector = {
-    fault:
-      options.journal === 'fsync'
-        ? 'kill -9 of the ring-buffer server process, restart on the same journal (its page cache survives)'
-        : 'kill -9 of the ring-buffer server process, restart with empty memory (its page cache survives)',
-    kill: () => server.kill(),
-    restart: async () => {
-      await server.restart();
-      restarts++;
-    },
-  };
-  let closed = false;
-  return {
-    workerInit: { mode: 'child', host, port, producers: ctx.producers, consumers: ctx.consumers, stages, capacity: options.capacity },
-    config: {
+/** The child mode's session: a ring server process busbench started, killed and restarted by its faults. */
+export class ChildRingSession implements SystemSession<RingInit> {
+  readonly workerInit: RingInit;
+  readonly config: Record<string, unknown>;
+  readonly faults: FaultInjector;
+  /** where the server listens: a restart keeps the port */
+  private readonly host: string;
+  private readonly port: number;
+  private restarts = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly ctx: OpenContext<RingOptions>,
+    private readonly options: RingOptions,
+    private readonly server: RingServerProcess,
+    private readonly dataDir: string,
+    stages: number,
+  ) {
+    const { host, port } = server.address;
+    this.host = host;
+    this.port = port;
+    const lanes = ctx.producers * stages;
+    this.workerInit = { mode: 'child', host, port, producers: ctx.producers, consumers: ctx.consumers, stages, capacity: options.capacity };
+    this.config = {
       process: 'child',
       journal: options.journal,
       dedup: options.dedup,
@@ -46,34 +42,62 @@ export async function openChild(ctx: OpenContext<RingOptions>, options: RingOpti
       lanes,
       ...(stages > 1 ? { stages } : {}),
       server: { address: `${host}:${port}`, pid: server.pid, ...(options.journal === 'fsync' ? { dataDir } : {}) },
-    },
-    faults,
-    processes: () => (server.pid > 0 ? [{ name: 'ring server', pid: server.pid }] : []),
-    async brokerCounts(): Promise<BrokerCounts> {
-      const stats = await fetchLaneStats(host, port).catch(async (err: unknown) => {
-        const crash = await server.crashedWithin(1_000);
-        throw crash ?? err;
-      });
-      // Stage 0 holds what the harness's producers sent, comparable with their ledger.
-      const first = stats.slice(0, ctx.producers);
-      const sum = (f: (s: (typeof stats)[number]) => number): number => first.reduce((n, s) => n + f(s), 0);
-      // A memory-only server restarted empty: its count covers only the time since.
-      const comparable = options.journal === 'fsync' || restarts === 0;
-      return {
-        source: `ring server lane counters (stage 0${comparable ? '' : '; restarted with empty memory, so no stored count'})`,
-        ...(comparable ? { stored: sum((s) => s.appended) } : {}),
-        delivered: sum((s) => s.committed),
-        detail: { backlog: sum((s) => s.appended - s.committed) },
-      };
-    },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      const crash = await server.crashedWithin(0);
-      await server.stop();
-      // The journal is this run's stream: like a broker's stream, it goes with the run.
-      fs.rmSync(dataDir, { recursive: true, force: true });
-      if (crash) throw crash;
-    },
-  };
+    };
+    this.faults = {
+      fault:
+        options.journal === 'fsync'
+          ? 'kill -9 of the ring-buffer server process, restart on the same journal (its page cache survives)'
+          : 'kill -9 of the ring-buffer server process, restart with empty memory (its page cache survives)',
+      kill: () => server.kill(),
+      restart: async () => {
+        await server.restart();
+        this.restarts++;
+      },
+    };
+  }
+
+  static async open(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number): Promise<ChildRingSession> {
+    const dataDir = path.join(ctx.runDir, 'data', 'ringbuffer');
+    // A run starts empty; only a restart within the run reads the journal back.
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const server = new RingServerProcess(
+      { dataDir, lanes: ctx.producers * stages, capacity: options.capacity, journal: options.journal, dedup: options.dedup === 'on' },
+      path.join(ctx.runDir, 'logs', 'ringbuffer-server.log'),
+    );
+    ctx.log(`ringbuffer: starting the ring server (journal ${options.journal})`);
+    await server.start();
+    return new ChildRingSession(ctx, options, server, dataDir, stages);
+  }
+
+  processes(): Array<{ name: string; pid: number }> {
+    return this.server.pid > 0 ? [{ name: 'ring server', pid: this.server.pid }] : [];
+  }
+
+  async brokerCounts(): Promise<BrokerCounts> {
+    const stats = await fetchLaneStats(this.host, this.port).catch(async (err: unknown) => {
+      const crash = await this.server.crashedWithin(1_000);
+      throw crash ?? err;
+    });
+    // Stage 0 holds what the harness's producers sent, comparable with their ledger.
+    const first = stats.slice(0, this.ctx.producers);
+    const sum = (f: (s: (typeof stats)[number]) => number): number => first.reduce((n, s) => n + f(s), 0);
+    // A memory-only server restarted empty: its count covers only the time since.
+    const comparable = this.options.journal === 'fsync' || this.restarts === 0;
+    return {
+      source: `ring server lane counters (stage 0${comparable ? '' : '; restarted with empty memory, so no stored count'})`,
+      ...(comparable ? { stored: sum((s) => s.appended) } : {}),
+      delivered: sum((s) => s.committed),
+      detail: { backlog: sum((s) => s.appended - s.committed) },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const crash = await this.server.crashedWithin(0);
+    await this.server.stop();
+    // The journal is this run's stream: like a broker's stream, it goes with the run.
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (crash) throw crash;
+  }
 }

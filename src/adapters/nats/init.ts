@@ -1,0 +1,10 @@
+/** What a NATS session hands its worker threads: where the servers are and what to use there. */
+import type { NatsOptions } from './options.ts';
+import type { RunStream } from './stream.ts';
+
+export type NatsWorkerInit = {
+  servers: string[];
+  /** one per pipeline stage; [0] is the run's stream */
+  stages: RunStream[];
+  options: NatsOptions;
+};

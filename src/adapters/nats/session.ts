@@ -1,0 +1,120 @@
+/**
+ * A NATS run's main-thread side: the deployment it started or attached to, one admin
+ * connection, and the run's streams, deleted again on close.
+ */
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../core/contract.ts';
+import { BusbenchError } from '../../core/errors.ts';
+import type { BrokerDeployment } from '../../brokers/broker.ts';
+import { natsDeployment } from '../../brokers/nats/deployment.ts';
+import { versionAtLeast } from '../../brokers/nats/install.ts';
+import { checkRun, type NatsOptions } from './options.ts';
+import type { NatsWorkerInit } from './init.ts';
+import { awaitReachable, closeConnection, connectNats } from './connection.ts';
+import { createRunStream, pipelineCounts, runStreamNames, withRetry, type RunStream } from './stream.ts';
+
+type NatsOpenContext = OpenContext<NatsOptions>;
+
+/** Only the started server knows its version, so this refusal stays a failed run. */
+function refuseForServer(o: NatsOptions, serverVersion: string | undefined): void {
+  if (o.compression === 's2' && serverVersion && !versionAtLeast(serverVersion, 2, 10)) {
+    throw new BusbenchError('CONFIG', `nats.compression "s2": nats-server ${serverVersion} predates stream compression (2.10)`);
+  }
+}
+
+function faultName(ctx: NatsOpenContext, o: NatsOptions): string {
+  const who = o.topology === 'single' ? 'nats-server' : 'all 3 nats-server nodes';
+  const where = ctx.brokers === 'compose' ? ' (docker compose kill -s SIGKILL)' : '';
+  // kill -9 takes the process only: what it wrote() sits in the page cache and survives;
+  // sync_interval decides what a power loss would take, which this fault does not test
+  return `kill -9 of ${who}${where}, restart on the same store directory (page cache survives)`;
+}
+
+async function openJetStream(nc: NatsConnection, stages: RunStream[], o: NatsOptions): Promise<JetStreamManager> {
+  const jsm = await withRetry('reaching JetStream', () => jetstreamManager(nc, { timeout: 5_000 }));
+  for (const names of stages) await createRunStream(jsm, names, o);
+  return jsm;
+}
+
+export class NatsSession implements SystemSession<NatsWorkerInit> {
+  readonly workerInit: NatsWorkerInit;
+  readonly config: Record<string, unknown>;
+  readonly faults: FaultInjector;
+  readonly processes?: () => Array<{ name: string; pid: number }>;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: NatsOpenContext,
+    private readonly deployment: BrokerDeployment,
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager | undefined,
+    private readonly stages: RunStream[],
+    o: NatsOptions,
+  ) {
+    const names = stages[0]!;
+    this.workerInit = { servers: deployment.urls(), stages, options: o };
+    this.config = {
+      broker: deployment.describe(),
+      serverVersion: nc.info?.version ?? 'unknown',
+      ...(jsm ? names : { subject: names.subject }),
+      ...(stages.length > 1 ? { stages: stages.map((s) => (jsm ? s.stream : s.subject)) } : {}),
+      ...o,
+    };
+    this.faults = {
+      fault: faultName(ctx, o),
+      kill: () => deployment.kill(),
+      restart: async () => {
+        await deployment.restart();
+        await awaitReachable(nc);
+      },
+    };
+    if (deployment.processes) this.processes = () => deployment.processes?.() ?? [];
+  }
+
+  async undelivered(): Promise<number> {
+    if (!this.jsm) return 0;
+    const last = this.stages[this.stages.length - 1]!;
+    // one quick answer or none: the drain asks again a second later
+    const ci = await this.jsm.consumers.info(last.stream, last.durable);
+    return ci.num_pending + ci.num_ack_pending;
+  }
+
+  async brokerCounts(): Promise<BrokerCounts> {
+    if (!this.jsm) return { source: 'core NATS keeps no counts' };
+    await awaitReachable(this.nc);
+    return pipelineCounts(this.jsm, this.stages);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // a dead broker cannot delete anything: skip rather than wait out a request timeout
+    const reachable = await awaitReachable(this.nc, 2_000).then(
+      () => true,
+      () => false,
+    );
+    if (this.jsm && reachable) for (const s of this.stages) await this.jsm.streams.delete(s.stream).catch(() => false);
+    await closeConnection(this.nc);
+    if (this.ctx.brokers !== 'external') await this.deployment.stop();
+  }
+}
+
+export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<NatsWorkerInit>> {
+  const o = ctx.options;
+  checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers });
+  const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats });
+  let nc: NatsConnection | undefined;
+  try {
+    await deployment.start();
+    nc = await connectNats(deployment.urls(), 'busbench-admin');
+    refuseForServer(o, nc.info?.version);
+    const stages = Array.from({ length: ctx.stages ?? 1 }, (_, s) => runStreamNames(ctx.runId, s));
+    const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, o) : undefined;
+    return new NatsSession(ctx, deployment, nc, jsm, stages, o);
+  } catch (err) {
+    if (nc) await closeConnection(nc);
+    if (ctx.brokers !== 'external') await deployment.stop().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * A Pulsar run's main-thread side: the deployment, the run's namespace, topics and
+ * subscription (created before any producer starts, deleted on close), and the broker's
+ * own counts at the end.
+ */
+import path from 'node:path';
+import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../core/contract.ts';
+import { BusbenchError, UsageError } from '../../core/errors.ts';
+import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
+import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
+import { atStage, consumerTopics, type PulsarInit } from './init.ts';
+import { checkRun, resolveSubscriptionType, type PulsarOptions } from './options.ts';
+import { readBack } from './read-back.ts';
+
+const TENANT = 'busbench';
+const SUBSCRIPTION = 'busbench';
+/** Longest the end-of-run read-back of the topic may take before `stored` is left out. */
+const READ_BACK_TIMEOUT_MS = 120_000;
+
+type PulsarOpenContext = OpenContext<PulsarOptions>;
+
+/** The run's namespace and topics: taken down again by close(), or by open() failing half-way. */
+class RunTopics {
+  readonly namespace: string;
+  readonly topic: string;
+  /** pipeline stages after the first get a topic each, in the same namespace (same dedup policy) */
+  readonly stageTopics: string[];
+  private admin: PulsarAdmin | undefined;
+  private created = false;
+
+  constructor(runId: string, stages: number) {
+    this.namespace = `${TENANT}/${runId}`;
+    this.topic = `persistent://${this.namespace}/messages`;
+    this.stageTopics = Array.from({ length: stages }, (_, s) => (s === 0 ? this.topic : `${this.topic}-stage${s}`));
+  }
+
+  async create(admin: PulsarAdmin, o: PulsarOptions): Promise<void> {
+    this.admin = admin;
+    await admin.createTenant(TENANT, await admin.clusters());
+    await admin.createNamespace(this.namespace, { deduplication: o.dedup === 'on' });
+    this.created = true;
+    // Without retention the broker deletes ledgers once every subscription has consumed
+    // them (after a restart or a ledger rollover), and the read-back would count only
+    // what is left. The data goes when close() deletes the topic.
+    if (o.readBack === 'on') await admin.call('POST', `/admin/v2/namespaces/${this.namespace}/retention`, { retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
+    for (const t of this.stageTopics) {
+      await admin.createTopic(t, o.partitions);
+      await admin.createSubscription(t, SUBSCRIPTION, 'earliest');
+    }
+  }
+
+  async remove(log: (line: string) => void): Promise<void> {
+    const admin = this.admin;
+    if (!admin || !this.created) return;
+    this.created = false;
+    for (const t of this.stageTopics) await admin.deleteTopic(t, { force: true }).catch((e: Error) => log(`pulsar: could not delete ${t}: ${e.message}`));
+    // Not forced: brokers refuse that unless forceDeleteNamespaceAllowed; the topic is gone already.
+    await admin.deleteNamespace(this.namespace).catch((e: Error) => log(`pulsar: could not delete namespace ${this.namespace}: ${e.message}`));
+  }
+}
+
+function workerInitOf(ctx: PulsarOpenContext, deployment: PulsarDeployment, topics: RunTopics, subscriptionType: PulsarInit['subscriptionType']): PulsarInit {
+  const o = ctx.options;
+  return {
+    serviceUrl: deployment.urls()[0]!,
+    adminUrl: deployment.adminUrl(),
+    runId: ctx.runId,
+    topic: topics.topic,
+    stageTopics: topics.stageTopics,
+    stage: 0,
+    partitions: o.partitions,
+    subscription: SUBSCRIPTION,
+    subscriptionType,
+    cumulativeAcks: o.ackMode === 'cumulative',
+    batching: o.batching === 'on',
+    batchMaxMessages: o.batchMaxMessages,
+    batchMaxDelayMs: o.batchMaxDelayMs,
+    batchMaxBytes: o.batchMaxBytes,
+    receiverQueueSize: o.receiverQueueSize,
+    sendTimeoutMs: o.sendTimeoutMs,
+    dedup: o.dedup === 'on',
+    transactions: o.transactions === 'on',
+    txnTimeoutMs: o.txnTimeoutMs,
+  };
+}
+
+export class PulsarSession implements SystemSession<PulsarInit> {
+  readonly workerInit: PulsarInit;
+  readonly config: Record<string, unknown>;
+  readonly faults?: FaultInjector;
+  readonly processes?: () => Array<{ name: string; pid: number }>;
+  private restarts = 0;
+
+  private constructor(
+    private readonly ctx: PulsarOpenContext,
+    private readonly deployment: PulsarDeployment,
+    private readonly owned: boolean,
+    private readonly admin: PulsarAdmin,
+    private readonly topics: RunTopics,
+    subscriptionType: PulsarInit['subscriptionType'],
+  ) {
+    const o = ctx.options;
+    this.workerInit = workerInitOf(ctx, deployment, topics, subscriptionType);
+    const description = deployment.describe();
+    this.config = {
+      ...o,
+      version: description.version,
+      broker: description,
+      client: 'busbench wire client (src/adapters/pulsar/wire), protocol v19',
+      topic: topics.topic,
+      subscription: SUBSCRIPTION,
+      subscriptionType,
+      journalSyncSource: ctx.brokers === 'native' ? 'set by busbench (standalone.conf)' : ctx.brokers === 'compose' ? 'docker-compose.yml (journalSyncData=true)' : 'the external broker’s own configuration (not checked)',
+    };
+    if (owned) {
+      this.faults = {
+        fault: typeof description.fault === 'string' ? description.fault : `kill -9 of the Pulsar broker (${ctx.brokers})`,
+        kill: () => deployment.kill(),
+        restart: async () => {
+          await deployment.restart();
+          this.restarts++;
+        },
+      };
+    }
+    if (deployment.processes) this.processes = () => deployment.processes?.() ?? [];
+  }
+
+  static async open(ctx: PulsarOpenContext): Promise<PulsarSession> {
+    const o = ctx.options;
+    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers }, 'pulsar options');
+    const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
+    const { deployment, owned } = deploy(ctx, o);
+    const topics = new RunTopics(ctx.runId, ctx.stages ?? 1);
+    try {
+      await deployment.start();
+      const admin = new PulsarAdmin(deployment.adminUrl());
+      await topics.create(admin, o);
+      return new PulsarSession(ctx, deployment, owned, admin, topics, subscriptionType);
+    } catch (err) {
+      await topics
+        .remove(ctx.log)
+        .then(() => (owned ? deployment.stop() : undefined))
+        .catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async undelivered(): Promise<number> {
+    const stats = await this.admin.topicStats(this.topics.stageTopics[this.topics.stageTopics.length - 1]!);
+    const sub = stats.subscriptions[SUBSCRIPTION];
+    return sub ? sub.msgBacklog + sub.unackedMessages : 0;
+  }
+
+  /** What each later pipeline stage's topic holds (committed messages only: a reader never gets those of an aborted transaction), to compare with stage 0. */
+  private async laterStagesStored(): Promise<Record<string, number>> {
+    const stages: Record<string, number> = {};
+    const init = this.workerInit;
+    for (let s = 1; s < this.topics.stageTopics.length; s++) {
+      const b = await readBack(init.serviceUrl, consumerTopics(atStage(init, s)), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS);
+      if (b.messages !== undefined) stages[`stage${s}Stored`] = b.messages;
+    }
+    return stages;
+  }
+
+  async brokerCounts(): Promise<BrokerCounts> {
+    const init = this.workerInit;
+    const stats = await this.admin.topicStats(this.topics.topic);
+    const sub = stats.subscriptions[SUBSCRIPTION];
+    const back = this.ctx.options.readBack === 'on' ? await readBack(init.serviceUrl, consumerTopics(init), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS) : undefined;
+    const stages = back ? await this.laterStagesStored() : {};
+    return {
+      source: back
+        ? 'pulsar: messages read back from the topic by a non-durable reader (stored); subscription msgOutCounter from admin topic stats (delivered)'
+        : 'pulsar: admin topic stats (pulsar.readBack off: no stored count; msgInCounter includes deduplicated resends and restarts with the broker)',
+      ...(back?.messages !== undefined ? { stored: back.messages } : {}),
+      ...(sub ? { delivered: sub.msgOutCounter } : {}),
+      detail: {
+        ...(back ? { storedEntries: back.entries, readBackMs: back.ms, readBackComplete: back.messages !== undefined ? 1 : 0 } : {}),
+        // Counts since the broker (re)started; msgIn includes duplicates deduplication dropped.
+        msgInCounter: stats.msgInCounter,
+        msgOutCounter: stats.msgOutCounter,
+        subscriptionMsgOutCounter: sub?.msgOutCounter ?? 0,
+        // entries, not messages: a batch counts once
+        subscriptionBacklogEntries: sub?.msgBacklog ?? 0,
+        unackedMessages: sub?.unackedMessages ?? 0,
+        storageSize: stats.storageSize,
+        brokerRestarts: this.restarts,
+        ...stages,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.topics.remove(this.ctx.log);
+    if (this.owned) await this.deployment.stop();
+  }
+}
+
+export function openSession(ctx: PulsarOpenContext): Promise<SystemSession<PulsarInit>> {
+  return PulsarSession.open(ctx);
+}
+
+function deploy(ctx: PulsarOpenContext, o: PulsarOptions): { deployment: PulsarDeployment; owned: boolean } {
+  switch (ctx.brokers) {
+    case 'native':
+      return {
+        deployment: pulsarDeployment('native', {
+          dir: path.join(ctx.runDir, 'pulsar'),
+          log: ctx.log,
+          journalSync: o.journalSync === 'on',
+          deduplication: o.dedup === 'on',
+        }),
+        owned: true,
+      };
+    case 'compose':
+      return { deployment: pulsarDeployment('compose', { log: ctx.log }), owned: true };
+    case 'external': {
+      const url = ctx.externalUrls.pulsar;
+      if (!url) throw new UsageError('pulsar: --brokers external needs the service URL: --url pulsar=pulsar://host:6650');
+      return { deployment: pulsarDeployment('external', { serviceUrl: url, ...(o.adminUrl ? { adminUrl: o.adminUrl } : {}) }), owned: false };
+    }
+    default:
+      throw new BusbenchError('USAGE', `pulsar: unknown broker mode ${String(ctx.brokers)}`);
+  }
+}
