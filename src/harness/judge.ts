@@ -11,7 +11,7 @@ import { judgeExactlyOnce, type ExactlyOnceFinding, type FaultCounts } from '../
 import { crossCheck, withCrossCheck } from '../checks/cross-check.ts';
 import { faultsOf, heldNote, latencyProblems, mechanismOf, statusOf } from '../checks/verdict.ts';
 import { COUNTER_RECOVERED_NS, type Control } from './control.ts';
-import { judgeSchedule, scheduleProblems, type ScheduleStats } from './schedule.ts';
+import { judgeSchedule, scheduleProblems, type ScheduleStats } from '../checks/schedule.ts';
 import type { ConsumerTotals, ProducerTotals } from './collect.ts';
 import type { RunContext } from './run-context.ts';
 import type { RunClock } from './run-measure.ts';

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Schedule, judgeSchedule } from '../../src/harness/schedule.ts';
+import { Schedule } from '../../src/harness/schedule.ts';
+import { judgeSchedule } from '../../src/checks/schedule.ts';
 import { RunIntervals } from '../../src/harness/intervals.ts';
 import { LatencyRecorder } from '../../src/core/histogram.ts';
 

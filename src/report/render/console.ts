@@ -7,6 +7,7 @@ import type { Progress } from '../../core/progress.ts';
 import { colorEnabled, formatTable } from './table.ts';
 import { formatRate, formatUs } from './format.ts';
 import { durabilityTable, exactlyOnceTable } from './findings.ts';
+import { notSustained, unsentNote } from '../../checks/schedule.ts';
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
   return colorEnabled(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -92,9 +93,7 @@ function scheduleNotes(s: SystemResult, stream: NodeJS.WriteStream): string[] {
   const sc = s.schedule;
   if (!sc) return [];
   const out = d && d.count > 0 ? [`${s.system}: send delay (intended→handed over) p50 ${formatUs(d.p50)}, p99 ${formatUs(d.p99)}, max ${formatUs(d.max)}`] : [];
-  const p99 = sc.sendDelayP99Us === null ? 'no data' : formatUs(sc.sendDelayP99Us);
-  if (!sc.kept) out.push(paint(stream, 31, `${s.system}: could not sustain ${formatRate(sc.intendedPerSec)} msg/s: achieved ${formatRate(sc.achievedPerSec)} msg/s, send delay p99 ${p99}`));
-  if (sc.unsent > 0) out.push(paint(stream, 31, `${s.system}: ${sc.unsent} of ${sc.intended} intended messages never sent (run aborted)`));
+  for (const finding of [notSustained(sc, formatRate), unsentNote(sc)]) if (finding) out.push(paint(stream, 31, `${s.system}: ${finding}`));
   return out;
 }
 

@@ -13,6 +13,7 @@ import type { LoadedResult } from '../io/inputs.ts';
 import { groupSeries, manyScenarios, seriesLabel, splitByFile } from '../analysis/series.ts';
 import { median } from '../analysis/stats.ts';
 import { PALETTE } from './svg.ts';
+import { notSustained } from '../../checks/schedule.ts';
 
 const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #1b1f24; margin: 24px 32px; }
@@ -76,10 +77,8 @@ function problems(runs: SystemResult[]): string[] {
 
 /** A fixed-rate run whose producers fell behind: a finding about the load, shown beside its figures. */
 function scheduleProblem(r: SystemResult): string[] {
-  const sc = r.status === 'failed' ? undefined : r.schedule;
-  if (!sc || sc.kept) return [];
-  const p99 = sc.sendDelayP99Us === null ? 'no data' : formatUs(sc.sendDelayP99Us);
-  return [`could not sustain ${formatRate(sc.intendedPerSec)} msg/s: achieved ${formatRate(sc.achievedPerSec)} msg/s, send delay p99 ${p99}`];
+  const finding = r.status === 'failed' || !r.schedule ? undefined : notSustained(r.schedule, formatRate);
+  return finding ? [finding] : [];
 }
 
 /** Send-delay p99 of fixed-rate runs, marked when a schedule was not kept. */
