@@ -126,6 +126,13 @@ export interface FaultInjector {
   readonly fault: string;
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /**
+   * Optional: why the service did not come back after the restart, in the broker's own
+   * words (e.g. "service not restored: ledger 5 could not be recovered: <log line>"), or
+   * undefined when its logs say nothing of the kind. Asked once, when the run is judged:
+   * a count of lost messages alone would hide that the topic is gone for good.
+   */
+  serviceProblem?(): string | undefined;
 }
 
 /** Main-thread half of a system. */
