@@ -1,16 +1,23 @@
 /**
- * What a crash did to delivery, judged against what the system promised. A memory-only
- * configuration that loses acknowledged messages keeps its (absent) promise, and the
- * report says it lost them; a durable one that loses any breaks its promise.
+ * What a crash did to delivery, judged against what the system promised for that crash.
+ * The promise has three levels (Capabilities.durability): none, across a process crash,
+ * across a power loss. A kill -9 tests the second; a power loss (kill -9, then the
+ * filesystem layer drops every write no fsync covered) tests the third. A configuration
+ * that loses acknowledged messages to a fault it never promised to survive keeps its
+ * promise, and the report says what it lost; one that promised and lost any breaks it.
  */
-import type { Capabilities } from '../core/contract.ts';
+import type { Capabilities, DurabilityLevel, FaultKind, PowerCut } from '../core/contract.ts';
 import type { DeliveryCounts } from '../core/result.ts';
 
 export interface DurabilityFinding {
   fault: string;
+  /** 'kill' or 'power-loss' */
+  faultType: FaultKind['type'];
   injected: boolean;
+  /** the level the configuration promises (Capabilities.durability) */
+  level: DurabilityLevel;
   /** what the configuration promises about acknowledged messages across this fault */
-  promise: 'acked messages survive' | 'none (not durable)';
+  promise: string;
   promiseKept: boolean;
   ackedLost: number;
   unackedDelivered: number;
@@ -22,28 +29,65 @@ export interface DurabilityFinding {
   /** kill → broker ready again */
   restartMs: number | null;
   killAtMs: number | null;
+  /** power loss: what the filesystem layer dropped at the cut */
+  layer?: PowerCut;
+  /** the broker's own account of a service that did not come back (FaultInjector.serviceProblem) */
+  serviceProblem?: string;
   note: string;
   error?: string;
+}
+
+export interface FaultOutcome {
+  fault: string;
+  kind: FaultKind;
+  injected: boolean;
+  killNs: number;
+  restartedNs: number;
+  cut?: PowerCut;
+  serviceProblem?: string;
+  error?: string;
+}
+
+const RANK: Record<DurabilityLevel, number> = { none: 0, 'process-crash': 1, 'power-loss': 2 };
+
+/** Whether a configuration of this level promises that acknowledged messages survive this fault. */
+export function promisedAcross(level: DurabilityLevel, fault: FaultKind['type']): boolean {
+  return RANK[level] >= (fault === 'power-loss' ? RANK['power-loss'] : RANK['process-crash']);
+}
+
+const PROMISE_TEXT: Record<DurabilityLevel, string> = {
+  none: 'none (not durable)',
+  'process-crash': 'acked messages survive a process crash, not a power loss',
+  'power-loss': 'acked messages survive a process crash and a power loss',
+};
+
+function noteOf(fault: FaultOutcome): string {
+  if (!fault.injected) return `no fault injected: ${fault.error ?? fault.fault}`;
+  if (fault.kind.type === 'kill') {
+    return `${fault.fault}. A killed process leaves its writes in the OS page cache, so this does not show what a power loss or OS crash would do to data that was never fsynced (fault type power-loss does).`;
+  }
+  const cut = fault.cut;
+  const dropped = cut ? `; the layer dropped ${cut.bytesDropped} unsynced bytes in ${cut.filesAffected} files${cut.tornFiles.length ? `, tore ${cut.tornFiles.length}` : ''}` : '';
+  return `${fault.fault}${dropped}.`;
 }
 
 export function judgeDurability(
   capabilities: Capabilities,
   d: DeliveryCounts,
-  fault: { fault: string; injected: boolean; killNs: number; restartedNs: number; error?: string },
+  fault: FaultOutcome,
   recovery: { publishNs: number; deliveryNs: number },
   measureStartNs: number,
 ): DurabilityFinding {
   const ms = (ns: number): number | null => (ns > 0 && fault.killNs > 0 ? Math.round((ns - fault.killNs) / 1e5) / 10 : null);
-  const promise = capabilities.durable ? 'acked messages survive' : 'none (not durable)';
-  const promiseKept = !capabilities.durable || d.ackedLost === 0;
-  const what = fault.injected
-    ? `${fault.fault}. A killed process leaves its writes in the OS page cache, so this does not show what a power loss or OS crash would do to data that was never fsynced.`
-    : `no fault injected: ${fault.error ?? fault.fault}`;
+  const level = capabilities.durability;
+  const promised = promisedAcross(level, fault.kind.type);
   return {
     fault: fault.fault,
+    faultType: fault.kind.type,
     injected: fault.injected,
-    promise,
-    promiseKept,
+    level,
+    promise: PROMISE_TEXT[level],
+    promiseKept: !promised || d.ackedLost === 0,
     ackedLost: d.ackedLost,
     unackedDelivered: d.unackedDelivered,
     duplicates: d.duplicated,
@@ -51,7 +95,9 @@ export function judgeDurability(
     rtoPublishMs: ms(recovery.publishNs),
     restartMs: ms(fault.restartedNs),
     killAtMs: fault.killNs > 0 ? Math.round((fault.killNs - measureStartNs) / 1e6) : null,
-    note: what,
+    ...(fault.cut ? { layer: fault.cut } : {}),
+    ...(fault.serviceProblem ? { serviceProblem: fault.serviceProblem } : {}),
+    note: noteOf(fault),
     ...(fault.error ? { error: fault.error } : {}),
   };
 }

@@ -31,10 +31,21 @@
  * client stays asynchronous.
  */
 
+/**
+ * How far acknowledged messages survive, from weakest to strongest:
+ *   - 'none': not across any crash (memory only);
+ *   - 'process-crash': across a kill -9 of the broker processes, whose writes the OS
+ *     page cache still holds (data is written before the ack, fsynced later or never);
+ *   - 'power-loss': across a power loss or OS crash too (fsynced before the ack).
+ */
+export type DurabilityLevel = 'none' | 'process-crash' | 'power-loss';
+
+export const DURABILITY_LEVELS: readonly DurabilityLevel[] = ['none', 'process-crash', 'power-loss'];
+
 /** What a system promises under the configuration it was opened with. */
 export interface Capabilities {
-  /** acknowledged messages survive a crash of the broker process (kill -9) */
-  durable: boolean;
+  /** which crash acknowledged messages survive */
+  durability: DurabilityLevel;
   /** the broker acknowledges each publish; otherwise "acked" means "accepted locally" */
   acks: boolean;
   /** messages of one producer reach a consumer in the order sent */
@@ -93,9 +104,16 @@ export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
    * i and publishes to stage i+1. 1 for every scenario but the pipeline.
    */
   stages?: number;
+  /**
+   * The fault the run will inject, when one is planned: for 'power-loss' the session puts
+   * the broker's data on the power-loss layer and offers FaultInjector.powerLoss.
+   */
+  fault?: FaultKind;
   /** progress lines for the user (broker install/start), never on the hot path */
   log(line: string): void;
 }
+
+export type FaultKind = { type: 'kill' } | { type: 'power-loss'; mode: PowerLossMode };
 
 /** What a run looks like before it starts: enough to refuse options that cannot fit it. */
 export interface RunShape {
@@ -106,6 +124,8 @@ export interface RunShape {
   stages: number;
   /** some settings only one broker mode can honour (a config file busbench writes, say) */
   brokers: OpenContext['brokers'];
+  /** the planned fault: a power loss needs the broker's data on the power-loss layer */
+  fault?: FaultKind;
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */
@@ -120,11 +140,31 @@ export interface BrokerCounts {
   detail?: Record<string, number>;
 }
 
-/** kill -9 and restart on the same data, for the durability checks. */
+/** 'lose-unsynced': every file back to its last fsynced contents; 'torn': see PowerCut. */
+export type PowerLossMode = 'lose-unsynced' | 'torn';
+
+/** What the power-loss filesystem layer dropped at the cut. */
+export interface PowerCut {
+  mode: PowerLossMode;
+  /** written bytes no fsync had covered, lost at the cut */
+  bytesDropped: number;
+  /** files that lost something */
+  filesAffected: number;
+  /** torn mode: the files whose last unsynced write was cut at a 4 KiB boundary */
+  tornFiles: string[];
+}
+
+/** kill -9 (or a power cut) and restart on the same data, for the durability checks. */
 export interface FaultInjector {
   /** names the fault exactly, e.g. "kill -9 of nats-server (page cache survives)" */
   readonly fault: string;
   kill(): Promise<void>;
+  /**
+   * Present where the broker's data lies on the power-loss layer (the run asked for a
+   * power-loss fault): SIGKILL of every broker process, then the layer drops what no
+   * fsync covered. restart() then starts the broker on what is left.
+   */
+  powerLoss?(mode: PowerLossMode): Promise<PowerCut>;
   restart(): Promise<void>;
   /**
    * Optional: why the service did not come back after the restart, in the broker's own

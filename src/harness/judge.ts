@@ -6,7 +6,8 @@
 import type { BrokerCounts } from '../core/contract.ts';
 import type { DeliveryCounts, SystemResult } from '../core/result.ts';
 import { reconcile } from '../checks/ledger.ts';
-import { judgeDurability, type DurabilityFinding } from '../checks/durability.ts';
+import { judgeDurability, promisedAcross, type DurabilityFinding } from '../checks/durability.ts';
+import type { FaultRecord } from './fault-schedule.ts';
 import { judgeExactlyOnce, type ExactlyOnceFinding, type FaultCounts } from '../checks/exactly-once.ts';
 import { crossCheck, withCrossCheck } from '../checks/cross-check.ts';
 import { faultsOf, heldNote, latencyProblems, mechanismOf, statusOf } from '../checks/verdict.ts';
@@ -62,7 +63,7 @@ function exactlyOnceOf(run: RunContext, p: ProducerTotals, c: ConsumerTotals, fa
   });
 }
 
-async function brokerCrossCheck(run: RunContext, delivery: DeliveryCounts, c: ConsumerTotals, faultCounts: FaultCounts, restarted: boolean): Promise<Verdict['broker']> {
+async function brokerCrossCheck(run: RunContext, delivery: DeliveryCounts, c: ConsumerTotals, faultCounts: FaultCounts, fault: FaultRecord | undefined): Promise<Verdict['broker']> {
   const { session } = run;
   const counts: BrokerCounts | undefined = session.brokerCounts
     ? await session.brokerCounts().catch((e: Error) => ({ source: `unavailable: ${e.message}` }))
@@ -73,8 +74,9 @@ async function brokerCrossCheck(run: RunContext, delivery: DeliveryCounts, c: Co
     resent: faultCounts.resent,
     stages: run.spec.exactlyOnce?.stages ?? 1,
     reconnected: consumerCrashes > 0,
-    restarted,
-    durable: run.capabilities.durable,
+    restarted: fault !== undefined,
+    // a store that never promised to survive this fault cannot be held to its count
+    durable: promisedAcross(run.capabilities.durability, fault?.kind.type ?? 'kill'),
   });
 }
 
@@ -86,22 +88,31 @@ function latencyErrorsOf(p: ProducerTotals, c: ConsumerTotals): Verdict['latency
   };
 }
 
+/** The fault as injected, with the broker's own word on a service that did not come back. */
+async function faultOutcome(run: RunContext, clock: RunClock): Promise<FaultRecord | undefined> {
+  if (!clock.faultRun) return undefined;
+  const record = await clock.faultRun;
+  const problem = record.injected ? run.session.faults?.serviceProblem?.() : undefined;
+  return problem ? { ...record, serviceProblem: problem } : record;
+}
+
 export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals, c: ConsumerTotals, held: number | undefined): Promise<Verdict> {
   const { spec } = run;
   const verdict = reconcile(p.reports, c.reports);
   if (held !== undefined) verdict.counts.undeliveredAtDeadline = held;
-  const faultRecord = clock.faultRun ? await clock.faultRun : undefined;
+  const faultRecord = await faultOutcome(run, clock);
   const durability = faultRecord
     ? judgeDurability(run.capabilities, verdict.counts, faultRecord, recoveryTimes(run.control, spec.load), clock.measureStartNs)
     : undefined;
   const faultCounts = faultCountsOf(run, p, c, faultRecord !== undefined);
-  const broker = await brokerCrossCheck(run, verdict.counts, c, faultCounts, clock.faultRun !== undefined);
+  const broker = await brokerCrossCheck(run, verdict.counts, c, faultCounts, faultRecord);
   const exactlyOnce = exactlyOnceOf(run, p, c, faultCounts, clock);
   const schedule = spec.ratePerSec > 0 ? judgeSchedule(p.sched, spec.ratePerSec, spec.load.producers, spec.load.batchSize, spec.load.durationMs) : undefined;
   const latencyErrors = latencyErrorsOf(p, c);
   const problems = [...verdict.problems];
   const note = heldNote(verdict.counts);
   if (note) problems.push(note);
+  if (faultRecord?.serviceProblem) problems.push(faultRecord.serviceProblem);
   if (p.publishMissed > 0) problems.push(`${p.publishMissed} acks came too late to be timed`);
   if (schedule) problems.push(...scheduleProblems(schedule));
   problems.push(...latencyProblems(latencyErrors));

@@ -69,6 +69,7 @@ function openSession(spec: RunSpec, log: (line: string) => void): Promise<System
     externalUrls: spec.externalUrls,
     options: spec.options,
     stages: spec.exactlyOnce?.stages ?? 1,
+    ...(spec.fault ? { fault: spec.fault.kind } : {}),
     log,
   });
 }

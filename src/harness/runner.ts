@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { SystemAdapter, SystemSession } from '../core/contract.ts';
 import type { RunParameters, SystemResult } from '../core/result.ts';
 import type { Progress } from '../core/progress.ts';
-import type { FaultPlan } from './fault-schedule.ts';
+import type { FaultPlan } from '../scenario/scenario.ts';
 import type { ApplyBehaviour, Guarantee } from '../scenario/scenario.ts';
 import { closeRun, openRun } from './run-context.ts';
 import { startWorkers } from './run-workers.ts';

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import type { FaultKind, PowerLossMode } from '../core/contract.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import { durations, integer, oneOf } from '../core/options.ts';
@@ -43,10 +44,19 @@ export interface Scenario {
   matrix: Record<string, unknown[]>;
   /** every cell runs this many times, in interleaved order */
   repeat: number;
-  /** kill -9 the broker this long into the measured phase and restart it after `downtimeMs` */
-  fault?: { atMs: number; downtimeMs: number };
+  /** kill -9 (or cut the power of) the broker this long into the measured phase, restart it after `downtimeMs` */
+  fault?: FaultPlan;
   /** the exactly-once scenario: consumers apply messages to a state that is checked */
   exactlyOnce?: ExactlyOncePlan;
+}
+
+export interface FaultPlan {
+  /** ms after the measured phase starts */
+  atMs: number;
+  /** ms the broker stays down before the restart begins */
+  downtimeMs: number;
+  /** kill -9 (the default), or a power loss: kill -9 and the unsynced writes dropped */
+  kind: FaultKind;
 }
 
 export type Guarantee = 'exactly-once' | 'at-least-once';
@@ -148,11 +158,18 @@ function nonNegative(file: string, field: string, v: unknown): number {
   return v;
 }
 
-function faultPlan(file: string, v: unknown): { atMs: number; downtimeMs: number } {
+const FAULT_KEYS = ['type', 'at', 'downtime', 'mode'];
+const FAULT_TYPES = ['kill', 'power-loss'] as const;
+const POWER_LOSS_MODES: readonly PowerLossMode[] = ['lose-unsynced', 'torn'];
+
+function faultPlan(file: string, v: unknown): FaultPlan {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(file, 'fault', 'a mapping with "at" and "downtime" durations', v);
   const f = v as Record<string, unknown>;
-  for (const key of Object.keys(f)) if (key !== 'at' && key !== 'downtime') throw new ConfigError(file, `fault.${key}`, 'one of the fields at, downtime', key);
-  return { atMs: duration(file, 'fault.at', f.at, 0), downtimeMs: duration(file, 'fault.downtime', f.downtime ?? 0, 0) };
+  for (const key of Object.keys(f)) if (!FAULT_KEYS.includes(key)) throw new ConfigError(file, `fault.${key}`, `one of the fields ${FAULT_KEYS.join(', ')}`, key);
+  const type = f.type === undefined ? 'kill' : oneOf(file, 'fault.type', f.type, FAULT_TYPES);
+  if (type === 'kill' && f.mode !== undefined) throw new ConfigError(file, 'fault.mode', 'no mode with fault.type kill (mode belongs to type power-loss)', f.mode);
+  const kind: FaultKind = type === 'kill' ? { type } : { type, mode: f.mode === undefined ? 'lose-unsynced' : oneOf(file, 'fault.mode', f.mode, POWER_LOSS_MODES) };
+  return { atMs: duration(file, 'fault.at', f.at, 0), downtimeMs: duration(file, 'fault.downtime', f.downtime ?? 0, 0), kind };
 }
 
 const EXACTLY_ONCE_KEYS = ['guarantee', 'stages', 'retryEvery', 'crashEvery', 'consumer', 'accounts'];

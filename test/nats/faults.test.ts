@@ -24,7 +24,7 @@ describe('NATS faults on the native server', () => {
     // default sync_interval: kill -9 takes the process, not the page cache it wrote to
     const { session, opts } = await openNats({ storage: 'file' }, 'kill9');
     open = session;
-    expect(adapter.capabilities(opts).durable).toBe(true);
+    expect(adapter.capabilities(opts).durability).toBe('process-crash');
     expect(session.faults!.fault).toMatch(/kill -9 of nats-server/);
     const sent = await publish(session, 2000);
     expect(sent.ackedSet.size).toBe(2000);
@@ -60,7 +60,7 @@ describe('NATS faults on the native server', () => {
   it('memory storage loses acknowledged messages on kill -9, and the adapter says it is not durable', async () => {
     const { session, opts } = await openNats({ storage: 'memory' }, 'memory');
     open = session;
-    expect(adapter.capabilities(opts).durable).toBe(false);
+    expect(adapter.capabilities(opts).durability).toBe('none');
     const sent = await publish(session, 1000);
     expect(sent.ackedSet.size).toBe(1000);
     expect((await session.brokerCounts!()).stored).toBe(1000);

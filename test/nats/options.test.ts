@@ -42,10 +42,12 @@ describe('nats options', () => {
 
   it('derives capabilities from the options', () => {
     const caps = (raw: Record<string, unknown>) => adapter.capabilities(adapter.parseOptions(raw, 'x'));
-    expect(caps({})).toEqual({ durable: true, acks: true, perProducerOrdering: true, deduplication: false, transactions: false, idempotencyRecord: 'message-id' });
-    expect(caps({ storage: 'memory' }).durable).toBe(false);
+    expect(caps({})).toEqual({ durability: 'process-crash', acks: true, perProducerOrdering: true, deduplication: false, transactions: false, idempotencyRecord: 'message-id' });
+    expect(caps({ storage: 'memory' }).durability).toBe('none');
+    expect(caps({ syncInterval: 'always' }).durability).toBe('power-loss');
+    expect(caps({ syncInterval: '100ms' }).durability).toBe('process-crash');
     expect(caps({ msgId: 'on' }).deduplication).toBe(true);
-    expect(caps({ mode: 'core' })).toMatchObject({ durable: false, acks: false, deduplication: false });
+    expect(caps({ mode: 'core' })).toMatchObject({ durability: 'none', acks: false, deduplication: false });
   });
 });
 

@@ -106,8 +106,8 @@ describe('pulsar options', () => {
   });
 
   it('promises durability with journal sync and deduplication with dedup', () => {
-    expect(adapter.capabilities(adapter.parseOptions({}, WHERE))).toEqual({ durable: true, acks: true, perProducerOrdering: true, deduplication: true, transactions: false, idempotencyRecord: 'message-id' });
-    expect(adapter.capabilities(adapter.parseOptions({ journalSync: 'off', dedup: 'off' }, WHERE))).toMatchObject({ durable: true, deduplication: false });
+    expect(adapter.capabilities(adapter.parseOptions({}, WHERE))).toEqual({ durability: 'power-loss', acks: true, perProducerOrdering: true, deduplication: true, transactions: false, idempotencyRecord: 'message-id' });
+    expect(adapter.capabilities(adapter.parseOptions({ journalSync: 'off', dedup: 'off' }, WHERE))).toMatchObject({ durability: 'process-crash', deduplication: false });
   });
 
   it('turns deduplication and transactions on for exactly-once, off for at-least-once', () => {

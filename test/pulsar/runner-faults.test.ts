@@ -39,7 +39,7 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     // this test is not about.
     const k: KillRun = { ratePerSec: 5000, durationMs: 30_000, atMs: 4000, downtimeMs: 1000, drainTimeoutMs: 60_000, retryEveryMs: 500, crashEveryMs: 3000 };
     const r = await runOnce(exactlyOnceKillSpec(adapter, {}, k));
-    expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
+    expect(r.capabilities).toMatchObject({ durability: 'power-loss', deduplication: true });
     expectExactlyOnceThroughKill(r, k);
   });
 

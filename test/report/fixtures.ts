@@ -75,7 +75,7 @@ export function systemResult(spec: SystemSpec): SystemResult {
   const s: SystemResult = {
     system: spec.system,
     config: { label: spec.label ?? '', ratePerSec: spec.ratePerSec ?? 'max' },
-    capabilities: { durable: spec.durable ?? false, acks: true, perProducerOrdering: true, deduplication: false, transactions: false, idempotencyRecord: 'message-id' },
+    capabilities: { durability: spec.durable ? 'process-crash' : 'none', acks: true, perProducerOrdering: true, deduplication: false, transactions: false, idempotencyRecord: 'message-id' },
     status: spec.status ?? 'ok',
     throughput: { msgsPerSec: rate, bytesPerSec: rate * 512, measuredMs: n * 1000, receivedInWindow: rate * n },
     latency: { e2e: e2e.summary(), publish: publish.summary() },

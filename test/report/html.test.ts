@@ -103,7 +103,7 @@ describe('HTML report', () => {
     const rows = [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]!);
     expect(rows).toHaveLength(5);
     const pulsar = rows.find((r) => r.includes('pulsar'))!;
-    expect(pulsar).toMatch(/class="text bad" title="[^"]*fault: kill -9 of the broker; acked lost 2; PROMISE BROKEN; RTO 840.5 ms[^"]*">durable; BROKEN: acked lost 2, RTO 840.5 ms</);
+    expect(pulsar).toMatch(/class="text bad" title="[^"]*fault: kill -9 of the broker; acked lost 2; PROMISE BROKEN; RTO 840.5 ms[^"]*">durable to kill -9; BROKEN: acked lost 2, RTO 840.5 ms</);
     expect(pulsar).toMatch(/class="text bad" title="lost 3, [^"]*">3 · 0 · 0</);
     expect(pulsar).toMatch(/no \(at-least-once\)/);
     const nats = rows.find((r) => r.includes('storage=file'))!;

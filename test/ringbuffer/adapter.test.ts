@@ -87,7 +87,7 @@ function received(b: DeliveryBatch): Array<[number, number]> {
 describe('ringbuffer adapter', () => {
   it('promises ordering per producer, and no durability, broker acks, dedup or transactions', () => {
     expect(adapter.capabilities(adapter.parseOptions(undefined, 'test'))).toEqual({
-      durable: false,
+      durability: 'none',
       acks: false,
       perProducerOrdering: true,
       deduplication: false,

@@ -37,10 +37,10 @@ describe('ringbuffer options', () => {
   });
 
   it.each([
-    [{}, { durable: false, acks: false, deduplication: false }],
-    [{ dedup: 'on' }, { durable: false, acks: false, deduplication: true }],
-    [{ process: 'child' }, { durable: false, acks: true, deduplication: false }],
-    [{ process: 'child', journal: 'fsync', dedup: 'on' }, { durable: true, acks: true, deduplication: true }],
+    [{}, { durability: 'none', acks: false, deduplication: false }],
+    [{ dedup: 'on' }, { durability: 'none', acks: false, deduplication: true }],
+    [{ process: 'child' }, { durability: 'none', acks: true, deduplication: false }],
+    [{ process: 'child', journal: 'fsync', dedup: 'on' }, { durability: 'power-loss', acks: true, deduplication: true }],
   ])('capabilities of %j: %j, ordered per producer, offsets as the idempotency record', (raw, expected) => {
     expect(adapter.capabilities(adapter.parseOptions(raw, WHERE))).toEqual({ ...expected, perProducerOrdering: true, transactions: false, idempotencyRecord: 'offset' });
   });

@@ -35,7 +35,7 @@ function spec(journal: 'none' | 'fsync', drainTimeoutMs: number, extra: RunSpecO
       // ~1000 messages/s at most: half the rate, so a backlog builds up
       workUs: 1000,
     },
-    fault: { atMs: 300, downtimeMs: 300 },
+    fault: { atMs: 300, downtimeMs: 300, kind: { type: 'kill' } },
   }, extra);
 }
 
@@ -47,7 +47,7 @@ afterAll(() => {
 describe('ringbuffer child mode through the runner with kill -9', () => {
   it('journal none: acknowledged messages are lost, and that is no broken promise', { timeout: 90_000 }, async () => {
     const r = await runOnce(spec('none', 4_000));
-    expect(r.capabilities.durable).toBe(false);
+    expect(r.capabilities.durability).toBe('none');
     expect(r.durability?.injected).toBe(true);
     expect(r.durability?.promise).toBe('none (not durable)');
     expect(r.durability?.ackedLost).toBeGreaterThan(0);
@@ -57,9 +57,9 @@ describe('ringbuffer child mode through the runner with kill -9', () => {
 
   it('journal fsync: no acknowledged message is lost, and the promise is kept', { timeout: 90_000 }, async () => {
     const r = await runOnce(spec('fsync', 30_000));
-    expect(r.capabilities.durable).toBe(true);
+    expect(r.capabilities.durability).toBe('power-loss');
     expect(r.durability?.injected).toBe(true);
-    expect(r.durability?.promise).toBe('acked messages survive');
+    expect(r.durability?.promise).toBe('acked messages survive a process crash and a power loss');
     expect(r.durability?.ackedLost).toBe(0);
     expect(r.durability?.promiseKept).toBe(true);
     expect(r.delivery.ackedLost).toBe(0);

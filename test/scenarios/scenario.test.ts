@@ -55,6 +55,18 @@ describe('scenario files', () => {
     expect(err({ exactlyOnce: {}, consumers: 2 })).toMatch(/consumers: expected 1 when the scenario has exactlyOnce/);
   });
 
+  it('reads the fault: kill by default, power-loss with its mode, and refuses what is neither', () => {
+    const base = { systems: ['nats'], duration: '5s' };
+    const fault = (f: unknown) => validateScenario({ ...base, fault: f }, 'scenarios/x.yaml', systems).fault;
+    expect(fault({ at: '2s', downtime: '1s' })).toEqual({ atMs: 2000, downtimeMs: 1000, kind: { type: 'kill' } });
+    expect(fault({ type: 'power-loss', at: '2s' })).toEqual({ atMs: 2000, downtimeMs: 0, kind: { type: 'power-loss', mode: 'lose-unsynced' } });
+    expect(fault({ type: 'power-loss', at: '2s', mode: 'torn' })?.kind).toEqual({ type: 'power-loss', mode: 'torn' });
+    expect(() => fault({ type: 'reboot', at: '2s' })).toThrow('scenarios/x.yaml: fault.type: expected "kill" or "power-loss", got "reboot"');
+    expect(() => fault({ type: 'power-loss', at: '2s', mode: 'half' })).toThrow(/fault\.mode: expected .*"lose-unsynced".*"torn".*got "half"/);
+    expect(() => fault({ at: '2s', mode: 'torn' })).toThrow(/fault\.mode: expected no mode with fault\.type kill/);
+    expect(() => fault({ at: '2s', when: 1 })).toThrow(/fault\.when: expected one of the fields type, at, downtime, mode/);
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-scn-'));
     const f = path.join(dir, 'broken.yaml');

@@ -3,16 +3,27 @@
  * harness starts (native), docker compose runs, or the user runs (external). Core NATS
  * (`mode: core`) is the secondary mode: plain pub/sub, no stream, nothing acknowledged.
  */
-import type { Capabilities, SystemAdapter } from '../../core/contract.ts';
+import type { Capabilities, DurabilityLevel, SystemAdapter } from '../../core/contract.ts';
 import { checkRun, parseNatsOptions, type NatsOptions } from './options.ts';
 import type { NatsWorkerInit } from './init.ts';
 import { openSession } from './session.ts';
 
 export type { NatsWorkerInit } from './init.ts';
 
+/**
+ * File storage writes each message before the ack, so a process crash loses nothing, but
+ * the server fsyncs only every sync_interval (2 min by default): only `always` fsyncs
+ * before acknowledging, which is what survives a power loss. A short interval narrows
+ * the window without closing it.
+ */
+function durabilityOf(o: NatsOptions): DurabilityLevel {
+  if (o.mode !== 'jetstream' || o.storage !== 'file') return 'none';
+  return o.syncInterval === 'always' ? 'power-loss' : 'process-crash';
+}
+
 function capabilities(o: NatsOptions): Capabilities {
   const js = o.mode === 'jetstream';
-  return { durable: js && o.storage === 'file', acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false, idempotencyRecord: 'message-id' };
+  return { durability: durabilityOf(o), acks: js, perProducerOrdering: true, deduplication: js && o.msgId, transactions: false, idempotencyRecord: 'message-id' };
 }
 
 export const adapter: SystemAdapter<NatsOptions, NatsWorkerInit> = {

@@ -21,11 +21,11 @@ export const adapter: SystemAdapter<PulsarOptions, PulsarInit> = {
 
   capabilities(o: PulsarOptions): Capabilities {
     return {
-      // Durable here means "survives a crash of the broker process", the fault busbench
-      // injects. journalSync off: the bookie acknowledges before fsync; a kill -9 keeps the
-      // page cache, so acknowledged messages survive it, and only a power loss (not
-      // tested) could take them. Same footing as NATS file storage with the default sync.
-      durable: true,
+      // journalSync off: the bookie acknowledges once the entry is written to the journal,
+      // before its fsync. A kill -9 keeps the page cache, so acknowledged messages survive
+      // it; a power loss can take them. Same footing as NATS file storage with the default
+      // sync interval.
+      durability: o.journalSync === 'on' ? 'power-loss' : 'process-crash',
       acks: true,
       perProducerOrdering: true,
       deduplication: o.dedup === 'on',

@@ -34,7 +34,9 @@ export const adapter: SystemAdapter<RingOptions, RingInit> = {
 
   capabilities(o: RingOptions): Capabilities {
     return {
-      durable: o.process === 'child' && o.journal === 'fsync',
+      // Each append is fdatasync'd before its ack, and only the server process holds the
+      // lanes otherwise: memory only without the journal.
+      durability: o.process === 'child' && o.journal === 'fsync' ? 'power-loss' : 'none',
       // Inline, "acked" means "written into the ring", reported by the producer inside
       // send(); the server acknowledges each publish once appended (and synced).
       acks: o.process === 'child',

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeHdr, percentileDistribution } from '../../core/histogram.ts';
+import type { Capabilities } from '../../core/contract.ts';
 import { RESULT_SCHEMA, type RunResult } from '../../core/result.ts';
 import { BusbenchError } from '../../core/errors.ts';
 import { linkNoClobber } from '../../core/hlog.ts';
@@ -76,7 +77,22 @@ export function readResultFile(file: string): RunResult {
   if (schema !== RESULT_SCHEMA) throw new BusbenchError('RESULT', `${file}: schema ${JSON.stringify(schema)} is not ${RESULT_SCHEMA}`);
   const result = doc as RunResult;
   restoreNoData(result);
+  upgradeCapabilities(result);
   return result;
+}
+
+/**
+ * Files written before durability had levels say `durable: true|false`, meaning "survives
+ * a kill -9" (the only fault there was): that is the middle level.
+ */
+function upgradeCapabilities(result: RunResult): void {
+  for (const s of Array.isArray(result.systems) ? result.systems : []) {
+    const c = s.capabilities as Partial<Capabilities> & { durable?: unknown };
+    if (c.durability === undefined && typeof c.durable === 'boolean') {
+      c.durability = c.durable ? 'process-crash' : 'none';
+      delete c.durable;
+    }
+  }
 }
 
 /** Fields that hold a latency or a statistic of latencies, where null in the file means "no data". */

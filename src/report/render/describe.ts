@@ -4,6 +4,7 @@
  * tested it, what happened (`durability` / `exactlyOnce` blocks). `bad` marks a cell
  * the reader must not miss: a broken promise or a delivery error.
  */
+import type { DurabilityLevel } from '../../core/contract.ts';
 import type { SystemResult } from '../../core/result.ts';
 
 export interface Described {
@@ -25,10 +26,25 @@ function rest(block: Record<string, unknown>, shown: string[]): string[] {
     .map(([k, v]) => `${k}=${String(v)}`);
 }
 
+const LEVEL_SHORT: Record<DurabilityLevel, string> = { none: 'memory only', 'process-crash': 'durable to kill -9', 'power-loss': 'durable to power loss' };
+const LEVEL_LONG: Record<DurabilityLevel, string> = {
+  none: 'promises nothing across a crash (memory only)',
+  'process-crash': 'promises that acknowledged messages survive a kill -9 of the broker, not a power loss (written before the ack, fsynced later)',
+  'power-loss': 'promises that acknowledged messages survive a kill -9 and a power loss (fsynced before the ack)',
+};
+
+function layerText(layer: unknown): string {
+  if (typeof layer !== 'object' || layer === null) return '';
+  const l = layer as Record<string, unknown>;
+  const torn = Array.isArray(l.tornFiles) && l.tornFiles.length > 0 ? `, tore ${l.tornFiles.length}` : '';
+  return `layer dropped ${num(l.bytesDropped) ?? '?'} unsynced bytes in ${num(l.filesAffected) ?? '?'} files (${String(l.mode)})${torn}`;
+}
+
 export function describeDurability(runs: SystemResult[]): Described {
   const s = runs[0]!;
-  const short = [s.capabilities.durable ? 'durable' : 'memory only'];
-  const long = [s.capabilities.durable ? 'promises that acknowledged messages survive a kill -9 of the broker' : 'promises nothing across a crash (memory only)'];
+  const level = s.capabilities.durability;
+  const short = [LEVEL_SHORT[level]];
+  const long = [LEVEL_LONG[level]];
   let bad = false;
   for (const r of runs) {
     const d = r.durability;
@@ -37,8 +53,10 @@ export function describeDurability(runs: SystemResult[]): Described {
     const ackedLost = num(d.ackedLost) ?? r.delivery.ackedLost;
     const rto = num(d.rtoMs);
     const restart = num(d.restartMs);
-    if (d.promiseKept === false) bad = true;
-    short.push(injected ? `${d.promiseKept === false ? 'BROKEN: ' : ''}acked lost ${ackedLost}${rto !== undefined ? `, RTO ${rto} ms` : ''}` : 'fault not injected');
+    const service = typeof d.serviceProblem === 'string' ? d.serviceProblem : undefined;
+    const dropped = layerText(d.layer);
+    if (d.promiseKept === false || service) bad = true;
+    short.push(injected ? `${d.promiseKept === false ? 'BROKEN: ' : ''}acked lost ${ackedLost}${rto !== undefined ? `, RTO ${rto} ms` : ''}${service ? ', service not restored' : ''}` : 'fault not injected');
     long.push(
       [
         injected ? `fault: ${String(d.fault ?? 'injected')}` : `no fault injected${d.error ? `: ${String(d.error)}` : ''}`,
@@ -46,7 +64,9 @@ export function describeDurability(runs: SystemResult[]): Described {
         d.promiseKept === false ? 'PROMISE BROKEN' : d.promiseKept === true ? 'promise kept' : '',
         rto !== undefined ? `RTO ${rto} ms` : '',
         restart !== undefined ? `restart ${restart} ms` : '',
-        ...rest(d, ['fault', 'injected', 'ackedLost', 'promiseKept', 'rtoMs', 'restartMs', 'error']),
+        dropped,
+        service ?? '',
+        ...rest(d, ['fault', 'injected', 'ackedLost', 'promiseKept', 'rtoMs', 'restartMs', 'error', 'serviceProblem']),
       ]
         .filter(Boolean)
         .join('; '),
