@@ -6,40 +6,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { LaneJournal } from '../../src/adapters/ringbuffer/server/journal.ts';
+import type { LaneJournal } from '../../src/adapters/ringbuffer/server/journal.ts';
 import { recoverLane } from '../../src/adapters/ringbuffer/server/recovery.ts';
 import { batchBytes, checkMessage } from './helpers.ts';
 import { removeTempDirs, tempDir } from './child-helpers.ts';
-
-const SIZE = 16;
+import { appendAll, journal, segments, SIZE } from '../adapters/ringbuffer/journal-helpers.ts';
 
 const tmp = (): string => tempDir('busbench-journal-');
 
 afterAll(removeTempDirs);
-
-/** A journal for lane 3, with `segmentBytes` small enough to roll in a test. */
-function journal(dir: string, segmentBytes: number): { j: LaneJournal; fatal: Error[] } {
-  const fatal: Error[] = [];
-  const r = recoverLane(dir, 3);
-  return { j: new LaneJournal(dir, 3, r.segments, r.appended, (e) => fatal.push(e), segmentBytes), fatal };
-}
-
-/** Appends batches of `count` messages from seq/offset `from`, then one group commit. */
-function appendAll(j: LaneJournal, from: number, batches: number, count: number): Promise<number> {
-  return new Promise((resolve) => {
-    let acked = 0;
-    for (let b = 0; b < batches; b++) {
-      const first = from + b * count;
-      j.append(first, first, count, SIZE, Buffer.from(batchBytes(first, count, SIZE)), () => {
-        acked++;
-        if (acked === batches) resolve(acked);
-      });
-    }
-    j.flush();
-  });
-}
-
-const segments = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
 
 /**
  * Watches the journal's fdatasync calls (the real ones still run): `events` gets "sync" when

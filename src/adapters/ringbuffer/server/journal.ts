@@ -8,8 +8,26 @@
  * fdatasync rather than fsync: the segment's size changes with every append, which
  * fdatasync flushes too; only timestamps are left behind.
  *
- * The committed offset is overwritten in its own file without a sync: losing it (power
- * loss) only means delivering again what was already handled, never losing anything.
+ * What a power loss can take, and why each loss is safe (a filesystem keeps only what a
+ * sync covered; a new file's name, or a deletion, may be lost unless the directory is synced):
+ * - Segment data is fdatasync'd before an append is acknowledged, and so before any of it
+ *   is delivered or committed. A torn or lost tail was never acknowledged: recovery cuts it.
+ * - The directory is fsynced when a segment is created, before anything in it is
+ *   acknowledged (once per segment): fdatasync makes a new file's data durable, not its
+ *   name, and the data could vanish with it. The same when the commit file is created (once
+ *   per lane), so that syncing it (below) means something.
+ * - The committed offset is overwritten in place (8 bytes at offset 0) without a sync: a
+ *   sync per commit would cost every delivery. A power loss can leave it empty, short, or
+ *   older; recovery reads any of those as an older commit, so what was handled since is
+ *   delivered again, never lost. It is never newer than the durable segments: a commit only
+ *   covers delivered messages, which were synced, names and all.
+ * - Before a commit deletes segments, the commit file is fdatasync'd (at most once per
+ *   segment, not per commit), so a deletion that reaches the disk is never ahead of the
+ *   commit that justified it. Should the commit be lost all the same, recovery starts at the
+ *   first remaining segment: a segment is only deleted once the commit has passed its end.
+ * - The directory is not fsynced after a deletion: a lost one leaves a segment wholly before
+ *   the durable commit, which recovery skips (a gap below the commit included) and the next
+ *   commit deletes again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -107,15 +125,17 @@ export class LaneJournal {
     if (this.commitDirty < 0) return;
     const offset = this.commitDirty;
     this.commitDirty = -1;
-    this.commitFd ??= fs.openSync(commitFile(this.dir, this.lane), 'w');
+    this.commitFd ??= this.openCommitFile();
     const b = Buffer.allocUnsafe(8);
     b.writeDoubleLE(offset, 0);
     fs.writeSync(this.commitFd, b, 0, 8, 0);
     // Keep the segment holding the last record: its last sequence is what deduplication
     // recovers. Any other segment entirely before the commit is done with.
-    while (this.segments.length > 1 && this.segments[0]!.endOffset <= offset && this.segments[0]!.endOffset < this.durableEnd) {
-      fs.rmSync(this.segments.shift()!.path, { force: true });
-    }
+    const consumed = (): boolean => this.segments.length > 1 && this.segments[0]!.endOffset <= offset && this.segments[0]!.endOffset < this.durableEnd;
+    if (!consumed()) return;
+    // The commit must be on disk before a deletion can be (see the header).
+    fs.fdatasyncSync(this.commitFd);
+    while (consumed()) fs.rmSync(this.segments.shift()!.path, { force: true });
   }
 
   close(): void {
@@ -135,11 +155,31 @@ export class LaneJournal {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     const file = path.join(this.dir, segmentName(this.lane, firstOffset));
     this.fd = fs.openSync(file, 'a');
+    syncDirectory(this.dir);
     this.segments.push({ path: file, firstOffset, endOffset: firstOffset, bytes: 0 });
     return this.fd;
   }
 
+  /** Opens the commit file without truncating it (an emptied file is what a power loss would keep). */
+  private openCommitFile(): number {
+    const file = commitFile(this.dir, this.lane);
+    const created = !fs.existsSync(file);
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+    if (created) syncDirectory(this.dir);
+    return fd;
+  }
+
   private runCallbacks(callbacks: Array<() => void>): void {
     for (const cb of callbacks) cb();
+  }
+}
+
+/** Makes the names of files created in `dir` durable (fdatasync covers a file's data, not its name). */
+function syncDirectory(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
