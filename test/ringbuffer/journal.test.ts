@@ -10,7 +10,7 @@ import type { LaneJournal } from '../../src/adapters/ringbuffer/server/journal.t
 import { recoverLane } from '../../src/adapters/ringbuffer/server/recovery.ts';
 import { batchBytes, checkMessage } from './helpers.ts';
 import { removeTempDirs, tempDir } from './child-helpers.ts';
-import { appendAll, journal, segments, SIZE } from '../adapters/ringbuffer/journal-helpers.ts';
+import { appendAll, journal, segments, SIZE } from './journal-helpers.ts';
 
 const tmp = (): string => tempDir('busbench-journal-');
 

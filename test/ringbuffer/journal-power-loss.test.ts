@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { commitFile } from '../../../src/adapters/ringbuffer/server/journal-format.ts';
-import { LaneLog } from '../../../src/adapters/ringbuffer/server/lane-log.ts';
-import { recoverLane, type RecoveredLane } from '../../../src/adapters/ringbuffer/server/recovery.ts';
-import { checkMessage } from '../../ringbuffer/helpers.ts';
-import { range, removeTempDirs, tempDir } from '../../ringbuffer/child-helpers.ts';
+import { commitFile } from '../../src/adapters/ringbuffer/server/journal-format.ts';
+import { LaneLog } from '../../src/adapters/ringbuffer/server/lane-log.ts';
+import { recoverLane, type RecoveredLane } from '../../src/adapters/ringbuffer/server/recovery.ts';
+import { checkMessage } from './helpers.ts';
+import { range, removeTempDirs, tempDir } from './child-helpers.ts';
 import { appendAll, journal, LANE, segments, SIZE } from './journal-helpers.ts';
 import { POWER_CUT, watchPowerCut } from './power-cut.ts';
 

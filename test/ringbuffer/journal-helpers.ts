@@ -3,9 +3,9 @@
  * segments small enough to roll in a test.
  */
 import fs from 'node:fs';
-import { LaneJournal } from '../../../src/adapters/ringbuffer/server/journal.ts';
-import { recoverLane } from '../../../src/adapters/ringbuffer/server/recovery.ts';
-import { batchBytes } from '../../ringbuffer/helpers.ts';
+import { LaneJournal } from '../../src/adapters/ringbuffer/server/journal.ts';
+import { recoverLane } from '../../src/adapters/ringbuffer/server/recovery.ts';
+import { batchBytes } from './helpers.ts';
 
 export const SIZE = 16;
 export const LANE = 3;
