@@ -6,6 +6,7 @@
 import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
+import { isConfValue, settingProblem, type ConfValue } from '../../brokers/pulsar/config.ts';
 
 export type OnOff = 'on' | 'off';
 export type SubscriptionType = 'auto' | 'exclusive' | 'shared' | 'failover' | 'key_shared';
@@ -53,6 +54,12 @@ export type PulsarOptions = {
   transactions: OnOff;
   /** the coordinator aborts a transaction not ended within this (a crashed stage's) */
   txnTimeoutMs: number;
+  /**
+   * --brokers native only: standalone.conf settings written over busbench's own, e.g.
+   * { journalWriteBufferSizeKB: 256 }. Optional, and absent unless given, so a run
+   * without it records the same configuration as before the option existed.
+   */
+  broker?: Record<string, ConfValue>;
 };
 
 export const DEFAULT_OPTIONS: PulsarOptions = {
@@ -73,7 +80,7 @@ export const DEFAULT_OPTIONS: PulsarOptions = {
   txnTimeoutMs: 10_000,
 };
 
-const KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof PulsarOptions)[];
+const KEYS = [...Object.keys(DEFAULT_OPTIONS), 'broker'] as (keyof PulsarOptions)[];
 const SUB_TYPES: readonly SubscriptionType[] = ['auto', 'exclusive', 'shared', 'failover', 'key_shared'];
 const ACK_MODES: readonly AckMode[] = ['individual', 'cumulative'];
 /** The broker's default maxMessageSize (5 MiB) less room for framing. */
@@ -107,10 +114,23 @@ export function parsePulsarOptions(raw: unknown, where: string): PulsarOptions {
     if (typeof section.adminUrl !== 'string' || !/^https?:\/\/[^/\s]+\/?$/.test(section.adminUrl)) throw new ConfigError(where, 'pulsar.adminUrl', 'an http(s) URL such as "http://127.0.0.1:8080"', section.adminUrl);
     o.adminUrl = section.adminUrl.replace(/\/$/, '');
   }
+  if (section.broker !== undefined) o.broker = brokerSettings(section.broker, where);
   if (o.ackMode === 'cumulative' && (o.subscriptionType === 'shared' || o.subscriptionType === 'key_shared')) {
     throw new ConfigError(where, 'pulsar.ackMode', `"individual" with a ${o.subscriptionType} subscription (Pulsar allows cumulative acks only on exclusive and failover ones)`, o.ackMode);
   }
   return o;
+}
+
+/** `pulsar.broker`: a mapping of standalone.conf keys to scalars, none of them one busbench sets itself. */
+function brokerSettings(raw: unknown, where: string): Record<string, ConfValue> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(where, 'pulsar.broker', 'a mapping of standalone.conf keys to values, e.g. { journalWriteBufferSizeKB: 256 }', raw);
+  const settings: Record<string, ConfValue> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const problem = settingProblem(key, value);
+    if (problem) throw new ConfigError(where, problem.field ? `pulsar.broker.${problem.field}` : 'pulsar.broker', problem.expected, problem.got);
+    if (isConfValue(value)) settings[key] = value;
+  }
+  return settings;
 }
 
 /** The Pulsar subscription type a run uses, `auto` resolved by the number of consumers. */
@@ -136,5 +156,8 @@ export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
   }
   if (run.brokers === 'compose' && o.journalSync === 'off') {
     throw new ConfigError(where, 'pulsar.journalSync', '"on" with --brokers compose (docker-compose.yml sets journalSyncData=true)', o.journalSync);
+  }
+  if (o.broker && run.brokers !== 'native') {
+    throw new ConfigError(where, 'pulsar.broker', `nothing with --brokers ${run.brokers} (that broker's configuration is not busbench's to write)`, o.broker);
   }
 }

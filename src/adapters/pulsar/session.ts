@@ -8,6 +8,7 @@ import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '..
 import { BusbenchError, UsageError } from '../../core/errors.ts';
 import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
+import type { PulsarNativeOptions } from '../../brokers/pulsar/native.ts';
 import { atStage, consumerTopics, type PulsarInit } from './init.ts';
 import { checkRun, resolveSubscriptionType, type PulsarOptions } from './options.ts';
 import { readBack } from './read-back.ts';
@@ -98,6 +99,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     private readonly admin: PulsarAdmin,
     private readonly topics: RunTopics,
     subscriptionType: PulsarInit['subscriptionType'],
+    serviceProblem?: () => string | undefined,
   ) {
     const o = ctx.options;
     this.workerInit = workerInitOf(ctx, deployment, topics, subscriptionType);
@@ -105,6 +107,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     this.config = {
       ...o,
       version: description.version,
+      // replaces the `broker` option, which the description records (configOverrides, standaloneConf)
       broker: description,
       client: 'busbench wire client (src/adapters/pulsar/wire), protocol v19',
       topic: topics.topic,
@@ -120,6 +123,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
           await deployment.restart();
           this.restarts++;
         },
+        ...(serviceProblem ? { serviceProblem } : {}),
       };
     }
     if (deployment.processes) this.processes = () => deployment.processes?.() ?? [];
@@ -129,13 +133,13 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     const o = ctx.options;
     checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers }, 'pulsar options');
     const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
-    const { deployment, owned } = deploy(ctx, o);
+    const { deployment, owned, serviceProblem } = deploy(ctx, o);
     const topics = new RunTopics(ctx.runId, ctx.stages ?? 1);
     try {
       await deployment.start();
       const admin = new PulsarAdmin(deployment.adminUrl());
       await topics.create(admin, o);
-      return new PulsarSession(ctx, deployment, owned, admin, topics, subscriptionType);
+      return new PulsarSession(ctx, deployment, owned, admin, topics, subscriptionType, serviceProblem);
     } catch (err) {
       await topics
         .remove(ctx.log)
@@ -200,18 +204,32 @@ export function openSession(ctx: PulsarOpenContext): Promise<SystemSession<Pulsa
   return PulsarSession.open(ctx);
 }
 
-function deploy(ctx: PulsarOpenContext, o: PulsarOptions): { deployment: PulsarDeployment; owned: boolean } {
+/** What the native standalone gets from the run's options (pure: a test reads it without starting one). */
+export function nativeDeployOptions(ctx: PulsarOpenContext, o: PulsarOptions): PulsarNativeOptions {
+  return {
+    dir: path.join(ctx.runDir, 'pulsar'),
+    log: ctx.log,
+    journalSync: o.journalSync === 'on',
+    deduplication: o.dedup === 'on',
+    // Off unless the run uses transactions: a coordinator costs start-up time and a system topic.
+    transactions: o.transactions === 'on',
+    ...(o.broker ? { config: o.broker } : {}),
+  };
+}
+
+interface Deployed {
+  deployment: PulsarDeployment;
+  owned: boolean;
+  /** the broker's own account of a service that did not come back (native only: its log is ours to read) */
+  serviceProblem?: () => string | undefined;
+}
+
+function deploy(ctx: PulsarOpenContext, o: PulsarOptions): Deployed {
   switch (ctx.brokers) {
-    case 'native':
-      return {
-        deployment: pulsarDeployment('native', {
-          dir: path.join(ctx.runDir, 'pulsar'),
-          log: ctx.log,
-          journalSync: o.journalSync === 'on',
-          deduplication: o.dedup === 'on',
-        }),
-        owned: true,
-      };
+    case 'native': {
+      const native = pulsarDeployment('native', nativeDeployOptions(ctx, o));
+      return { deployment: native, owned: true, serviceProblem: () => native.serviceProblem() };
+    }
     case 'compose':
       return { deployment: pulsarDeployment('compose', { log: ctx.log }), owned: true };
     case 'external': {

@@ -41,6 +41,50 @@ export function standaloneSettings(s: StandaloneSettings): Record<string, ConfVa
 }
 
 /**
+ * Keys a scenario's `pulsar.broker` may not set, with what to use instead: busbench writes
+ * them itself (from another option, or to keep the broker on loopback, on free ports and
+ * inside the run folder), and a second value would silently undo that.
+ */
+export const RESERVED_SETTINGS: Readonly<Record<string, string>> = {
+  journalSyncData: 'pulsar.journalSync',
+  brokerDeduplicationEnabled: 'pulsar.dedup',
+  transactionCoordinatorEnabled: 'pulsar.transactions',
+  systemTopicEnabled: 'pulsar.transactions (transactions need system topics, so busbench keeps them on)',
+  brokerServicePort: 'nothing: busbench picks a free port',
+  webServicePort: 'nothing: busbench picks a free port',
+  bookiePort: 'nothing: busbench picks a free port',
+  bindAddress: 'nothing: busbench binds 127.0.0.1',
+  bindAddresses: 'nothing: busbench binds 127.0.0.1',
+  advertisedAddress: 'nothing: busbench binds 127.0.0.1',
+  advertisedListeners: 'nothing: busbench binds 127.0.0.1',
+  listeningInterface: 'nothing: busbench binds the loopback interface',
+  allowLoopback: 'nothing: busbench binds the loopback interface',
+  allowEphemeralPorts: 'nothing: busbench picks a free port',
+  narExtractionDirectory: 'nothing: busbench keeps it in the run folder',
+  journalDirectory: 'nothing: busbench keeps the data in the run folder',
+  journalDirectories: 'nothing: busbench keeps the data in the run folder',
+  ledgerDirectories: 'nothing: busbench keeps the data in the run folder',
+  metadataStoreUrl: 'nothing: busbench keeps the metadata in the run folder',
+};
+
+const SETTING_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+/** A value standalone.conf can hold on one line. */
+export function isConfValue(v: unknown): v is ConfValue {
+  // A line break would smuggle a second setting into the file past the key checks.
+  return typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && !/[\r\n]/.test(v));
+}
+
+/** Why `key = value` cannot go into standalone.conf (field '' = the key itself), or undefined when it can. */
+export function settingProblem(key: string, value: unknown): { field: string; expected: string; got: unknown } | undefined {
+  if (!SETTING_KEY.test(key)) return { field: '', expected: 'standalone.conf keys (a letter, then letters, digits, _ . -)', got: key };
+  const instead = RESERVED_SETTINGS[key];
+  if (instead !== undefined) return { field: key, expected: `no ${key} here (busbench sets it; use ${instead})`, got: value };
+  if (!isConfValue(value)) return { field: key, expected: 'a string (one line), number or boolean', got: value };
+  return undefined;
+}
+
+/**
  * Returns `shipped` with each key of `overrides` set: replaced on its own line when the
  * file has it, appended otherwise. In place rather than appended because the bookie reads
  * the file with commons-configuration, where a repeated key becomes a list whose first

@@ -14,6 +14,7 @@ import { canConnect, freePort, waitUntil } from '../common/ports.ts';
 import { spawnBroker, tailOfFile, type BrokerProcess } from '../common/processes.ts';
 import { mergeProperties, standaloneSettings, type ConfValue } from './config.ts';
 import { ensurePulsar, type PulsarInstall } from './install.ts';
+import { serviceNotRestored } from './recovery.ts';
 
 export interface PulsarNativeOptions {
   /** folder for this broker's config, data and logs, e.g. <runDir>/pulsar */
@@ -78,6 +79,8 @@ export class NativePulsar implements PulsarDeployment {
   private ports: Ports | undefined;
   private proc: BrokerProcess | undefined;
   private readonly logFile: string;
+  /** where the log stood when the JVM last started: what it wrote since is this start's */
+  private logStart = 0;
   /** milliseconds from spawn to ready, for each start (first start, then restarts) */
   readonly startupMs: number[] = [];
 
@@ -120,6 +123,9 @@ export class NativePulsar implements PulsarDeployment {
       jvmMemory: o.jvmMemory,
       jvmGc: o.jvmGc,
       configOverrides: this.opts.config ?? {},
+      // What busbench wrote over the shipped standalone.conf (ports once started), so a
+      // reader sees every setting that differs from the distribution's.
+      standaloneConf: this.ports ? this.confSettings(this.ports) : {},
       dir: this.opts.dir,
       startupMs: [...this.startupMs],
       fault: 'kill -9 of the standalone JVM: broker, bookie and metadata store die together; the page cache survives',
@@ -155,6 +161,14 @@ export class NativePulsar implements PulsarDeployment {
     return tailLines(this.logFile, lines);
   }
 
+  /**
+   * "service not restored: ledger N could not be recovered (<log line>)" when the log
+   * written since the last (re)start says a ledger failed recovery; undefined otherwise.
+   */
+  serviceProblem(): string | undefined {
+    return serviceNotRestored(readFrom(this.logFile, this.logStart));
+  }
+
   private settings(): Required<Pick<PulsarNativeOptions, 'journalSync' | 'deduplication' | 'transactions' | 'jvmMemory' | 'jvmGc'>> {
     return {
       journalSync: this.opts.journalSync ?? true,
@@ -179,6 +193,7 @@ export class NativePulsar implements PulsarDeployment {
     const ports = this.ports;
     const layout = this.writeConfig(install, ports);
 
+    this.logStart = fileSize(this.logFile);
     const t0 = Date.now();
     log(`pulsar: starting ${install.version} standalone on Java ${install.java.major} (broker :${ports.broker}, admin :${ports.web}, bookie :${ports.bookie})`);
     const proc = spawnBroker({
@@ -214,26 +229,35 @@ export class NativePulsar implements PulsarDeployment {
 
   /** Creates the run folder's layout and writes standalone.conf into it. */
   private writeConfig(install: PulsarInstall, ports: Ports): Layout {
-    const o = this.settings();
-    const layout: Layout = {
+    const layout = this.layout();
+    for (const d of [path.dirname(layout.confFile), layout.bookie, layout.metadata, layout.logs, layout.tmp]) fs.mkdirSync(d, { recursive: true });
+    const shipped = fs.readFileSync(path.join(install.home, 'conf', 'standalone.conf'), 'utf8');
+    fs.writeFileSync(layout.confFile, mergeProperties(shipped, this.confSettings(ports)));
+    return layout;
+  }
+
+  private layout(): Layout {
+    return {
       confFile: path.join(this.opts.dir, 'conf', 'standalone.conf'),
       bookie: path.join(this.opts.dir, 'data', 'bookkeeper'),
       metadata: path.join(this.opts.dir, 'data', 'metadata'),
       logs: path.join(this.opts.dir, 'logs'),
       tmp: path.join(this.opts.dir, 'tmp'),
     };
-    for (const d of [path.dirname(layout.confFile), layout.bookie, layout.metadata, layout.logs, layout.tmp]) fs.mkdirSync(d, { recursive: true });
-    const shipped = fs.readFileSync(path.join(install.home, 'conf', 'standalone.conf'), 'utf8');
+  }
+
+  /** Ours, then the caller's `config` over them. */
+  private confSettings(ports: Ports): Record<string, ConfValue> {
+    const o = this.settings();
     const ours = standaloneSettings({
       brokerPort: ports.broker,
       webPort: ports.web,
       journalSync: o.journalSync,
       deduplication: o.deduplication,
       transactions: o.transactions,
-      narDir: layout.tmp,
+      narDir: this.layout().tmp,
     });
-    fs.writeFileSync(layout.confFile, mergeProperties(shipped, { ...ours, ...this.opts.config }));
-    return layout;
+    return { ...ours, ...this.opts.config };
   }
 
   /** Waits until clients can use the broker; on exit or timeout kills it and throws with the log tail. */
@@ -303,6 +327,32 @@ function killGroup(proc: BrokerProcess): void {
     process.kill(-proc.pid, 'SIGKILL');
   } catch {
     /* group already gone */
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The file from byte `offset` on ('' when it is missing). */
+function readFrom(file: string, offset: number): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const length = Math.max(0, fs.fstatSync(fd).size - offset);
+    const buf = Buffer.alloc(length);
+    const n = fs.readSync(fd, buf, 0, length, offset);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
