@@ -1,3 +1,5 @@
+import type { PowerCut, PowerLossMode } from '../core/contract.ts';
+
 /**
  * One interface for a broker deployment, whoever runs it: the harness as child processes
  * (native), docker compose, or the user (external). Adapters talk to brokers only through
@@ -17,6 +19,11 @@ export interface BrokerDeployment {
   stop(): Promise<void>;
   /** kill -9 of every broker process; rejected for external brokers */
   kill(): Promise<void>;
+  /**
+   * Native deployments started with their data on the power-loss layer: SIGKILL of every
+   * broker process, then the layer drops what no fsync covered; restart() comes next.
+   */
+  powerLoss?(mode: PowerLossMode): Promise<PowerCut>;
   /** starts again on the same data and waits until ready */
   restart(): Promise<void>;
   /** the running broker processes, where the harness started them (native) */

@@ -109,6 +109,8 @@ export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
    * the broker's data on the power-loss layer and offers FaultInjector.powerLoss.
    */
   fault?: FaultKind;
+  /** the broker's data on the power-loss layer with no fault planned: to measure what the layer costs */
+  powerLossLayer?: boolean;
   /** progress lines for the user (broker install/start), never on the hot path */
   log(line: string): void;
 }

@@ -17,3 +17,16 @@ export function formatUs(us: number): string {
   if (us >= 100) return `${us.toFixed(0)}µs`;
   return `${us.toFixed(1)}µs`;
 }
+
+/** 0 B, 512 B, 4.0 KiB, 12.3 MiB, 1.50 GiB: binary units, as page and block sizes are. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}

@@ -70,6 +70,7 @@ function openSession(spec: RunSpec, log: (line: string) => void): Promise<System
     options: spec.options,
     stages: spec.exactlyOnce?.stages ?? 1,
     ...(spec.fault ? { fault: spec.fault.kind } : {}),
+    ...(spec.powerLossLayer ? { powerLossLayer: true } : {}),
     log,
   });
 }

@@ -48,6 +48,8 @@ export interface RunSpec {
   load: RunLoad;
   /** kill -9 and restart the broker during the measured phase */
   fault?: FaultPlan;
+  /** the broker's data on the power-loss layer even without a power-loss fault (bench/powerfs-overhead.ts) */
+  powerLossLayer?: boolean;
   /** the exactly-once scenario: apply to a checked state, retry, crash consumers */
   exactlyOnce?: ExactlyOnceSpec;
 }

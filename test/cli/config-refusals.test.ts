@@ -11,11 +11,11 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-function bench(args: string[]): { stderr: string; status: number | null; written: string[] } {
+function bench(args: string[], scenario = 'tps', env: NodeJS.ProcessEnv = {}): { stderr: string; status: number | null; written: string[] } {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-cli-'));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', ...args, '--duration', '1s', '--out', out], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/bench.ts', '--scenario', scenario, ...args, '--duration', '1s', '--out', out], {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -45,5 +45,15 @@ describe('bench CLI config refusals', () => {
     ['pulsar', ['--set', 'pulsar.subscriptionType=exclusive', '--consumers', '2'], /tps\.yaml: pulsar\.subscriptionType: expected shared, key_shared or failover for 2 consumers/],
   ])('%s with %j: one line, exit 2, nothing written', (system, args, pattern) => {
     expectRefusal(bench(['--systems', system, ...args]), pattern);
+  });
+
+  // A power cut needs brokers busbench runs itself, their data on FUSE, and a process to cut.
+  it.each([
+    ['nats', ['--brokers', 'external', '--url', 'nats=nats://127.0.0.1:1'], {}, /power-loss\.yaml.*: fault\.type: expected "kill" with --brokers external \(busbench cuts the power only of brokers it runs itself/],
+    ['pulsar', ['--brokers', 'compose'], {}, /fault\.type: expected "kill" with --brokers compose/],
+    ['ringbuffer', ['--set', 'ringbuffer.process=inline'], {}, /ringbuffer\.process: expected "child" with fault\.type power-loss .*got "inline"/],
+    ['nats', [], { BUSBENCH_FUSE_DEVICE: '/nonexistent/fuse' }, /fault\.type: expected "kill" on this machine \(power-loss faults need \/nonexistent\/fuse/],
+  ])('power-loss on %s with %j %j: one line, exit 2, nothing written', (system, args, env, pattern) => {
+    expectRefusal(bench(['--systems', system, ...args], 'power-loss', env), pattern);
   });
 });

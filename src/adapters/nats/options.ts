@@ -1,4 +1,5 @@
 /** The `nats:` section of a scenario: the server, stream and client settings engineers compare. */
+import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { BusbenchError, ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
@@ -127,7 +128,8 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
  * Settings that the chosen deployment cannot honour are refused, not ignored. The harness
  * asks before anything starts (exit 2); open() asks again for callers that skip the plan.
  */
-export function checkRun(o: NatsOptions, run: RunShape): void {
+export function checkRun(o: NatsOptions, run: RunShape, where = 'nats options'): void {
+  refusePowerLoss(run, where);
   if (o.syncInterval !== 'default' && run.brokers !== 'native') {
     throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${run.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }

@@ -8,6 +8,7 @@ import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '..
 import { BusbenchError } from '../../core/errors.ts';
 import type { BrokerDeployment } from '../../brokers/broker.ts';
 import { natsDeployment } from '../../brokers/nats/deployment.ts';
+import { onPowerLossLayer } from '../../brokers/common/power-loss.ts';
 import { versionAtLeast } from '../../brokers/nats/install.ts';
 import { checkRun, type NatsOptions } from './options.ts';
 import type { NatsWorkerInit } from './init.ts';
@@ -25,6 +26,9 @@ function refuseForServer(o: NatsOptions, serverVersion: string | undefined): voi
 
 function faultName(ctx: NatsOpenContext, o: NatsOptions): string {
   const who = o.topology === 'single' ? 'nats-server' : 'all 3 nats-server nodes';
+  if (ctx.fault?.type === 'power-loss') {
+    return `power loss (${ctx.fault.mode}) of ${who}: kill -9, then every write no fsync covered is dropped from the store directory, restart on what is left`;
+  }
   const where = ctx.brokers === 'compose' ? ' (docker compose kill -s SIGKILL)' : '';
   // kill -9 takes the process only: what it wrote() sits in the page cache and survives;
   // sync_interval decides what a power loss would take, which this fault does not test
@@ -64,6 +68,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
     this.faults = {
       fault: faultName(ctx, o),
       kill: () => deployment.kill(),
+      ...(deployment.powerLoss ? { powerLoss: deployment.powerLoss.bind(deployment) } : {}),
       restart: async () => {
         await deployment.restart();
         await awaitReachable(nc);
@@ -103,7 +108,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
 export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<NatsWorkerInit>> {
   const o = ctx.options;
   checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers });
-  const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats });
+  const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats, powerLoss: onPowerLossLayer(ctx) });
   let nc: NatsConnection | undefined;
   try {
     await deployment.start();

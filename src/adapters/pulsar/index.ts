@@ -8,6 +8,7 @@
  * subscription, `busbench`, created at the earliest position before any producer starts,
  * so nothing published is missed. close() deletes them and stops a broker it started.
  */
+import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
 import type { Capabilities, SystemAdapter } from '../../core/contract.ts';
 import type { PulsarInit } from './init.ts';
 import { checkRun, parsePulsarOptions, type PulsarOptions } from './options.ts';
@@ -41,7 +42,10 @@ export const adapter: SystemAdapter<PulsarOptions, PulsarInit> = {
     return { dedup: on, transactions: on };
   },
 
-  checkRun,
+  checkRun(o, run, where) {
+    checkRun(o, run, where);
+    refusePowerLoss(run, where);
+  },
 
   open: openSession,
 };

@@ -3,6 +3,7 @@
  * subscription (created before any producer starts, deleted on close), and the broker's
  * own counts at the end.
  */
+import { onPowerLossLayer } from '../../brokers/common/power-loss.ts';
 import path from 'node:path';
 import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../core/contract.ts';
 import { BusbenchError, UsageError } from '../../core/errors.ts';
@@ -119,6 +120,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
       this.faults = {
         fault: typeof description.fault === 'string' ? description.fault : `kill -9 of the Pulsar broker (${ctx.brokers})`,
         kill: () => deployment.kill(),
+        ...(deployment.powerLoss ? { powerLoss: deployment.powerLoss.bind(deployment) } : {}),
         restart: async () => {
           await deployment.restart();
           this.restarts++;
@@ -214,6 +216,7 @@ export function nativeDeployOptions(ctx: PulsarOpenContext, o: PulsarOptions): P
     // Off unless the run uses transactions: a coordinator costs start-up time and a system topic.
     transactions: o.transactions === 'on',
     ...(o.broker ? { config: o.broker } : {}),
+    ...(onPowerLossLayer(ctx) ? { powerLoss: true } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
  * The `ringbuffer:` section of a scenario. Every field is optional; defaults are chosen
  * for throughput on a small machine without letting an idle thread burn a core.
  */
+import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
@@ -70,6 +71,10 @@ export function parseRingOptions(raw: unknown, where: string): RingOptions {
 
 /** Refusals that need no ring: the harness asks before anything starts (exit 2), open() again. */
 export function checkRun(o: RingOptions, run: RunShape, where: string): void {
+  if (run.fault?.type === 'power-loss' && o.process !== 'child') {
+    throw new ConfigError(where, 'ringbuffer.process', '"child" with fault.type power-loss (inline, the lanes live in busbench\'s own memory: there is no process or disk to cut)', o.process);
+  }
+  refusePowerLoss(run, where);
   if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
   // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
   const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);

@@ -7,7 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PowerCut, PowerLossMode } from '../../core/contract.ts';
 import type { BrokerDeployment, BrokerDescription } from '../broker.ts';
+import { LossyDataDir } from '../common/power-loss.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
 import { spawnBroker, type BrokerProcess } from '../common/processes.ts';
 import { freePort, waitUntil } from '../common/ports.ts';
@@ -29,6 +31,8 @@ export interface NativeNatsOptions {
   startTimeoutMs?: number;
   /** SIGTERM grace before SIGKILL in stop(); default 10 s */
   stopGraceMs?: number;
+  /** put data/ on the power-loss layer, for powerLoss() */
+  powerLoss?: boolean;
 }
 
 interface Node extends NatsNodePlan {
@@ -49,10 +53,12 @@ export class NativeNats implements BrokerDeployment {
   private nodes: Node[] = [];
   private readonly topology: NatsTopology;
   private readonly settings: NatsServerSettings;
+  private readonly layer: LossyDataDir | undefined;
 
   constructor(private readonly opts: NativeNatsOptions) {
     this.topology = opts.topology ?? 'single';
     this.settings = { dataDir: path.join(opts.dir, 'data'), syncInterval: opts.syncInterval ?? 'default', maxBufferedMsgs: opts.maxBufferedMsgs };
+    this.layer = opts.powerLoss ? new LossyDataDir(this.settings.dataDir, opts.log) : undefined;
   }
 
   urls(): string[] {
@@ -82,6 +88,7 @@ export class NativeNats implements BrokerDeployment {
       urls: this.urls(),
       syncInterval: this.settings.syncInterval,
       dataDir: this.settings.dataDir,
+      ...(this.layer ? { dataLayer: `power-loss layer over ${this.layer.backing}` } : {}),
     };
   }
 
@@ -96,6 +103,7 @@ export class NativeNats implements BrokerDeployment {
       );
     }
     if (this.nodes.length === 0) await this.plan();
+    await this.layer?.mount();
     try {
       await this.launchAll();
     } catch (err) {
@@ -107,18 +115,30 @@ export class NativeNats implements BrokerDeployment {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.proc?.stop(this.opts.stopGraceMs ?? 10_000)));
+    await this.stopNodes();
+    await this.layer?.unmount();
   }
 
   async kill(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.proc?.kill9()));
   }
 
+  /** SIGKILL of every node at once, then the layer drops what no fsync covered. */
+  async powerLoss(mode: PowerLossMode): Promise<PowerCut> {
+    if (!this.layer) throw new BrokerError('nats: power loss asked of a server whose data is not on the power-loss layer');
+    await this.kill();
+    return this.layer.cut(mode);
+  }
+
   /** Same config files: same ports, same store directories. */
   async restart(): Promise<void> {
     if (this.nodes.length === 0) throw new BrokerError('nats: restart before start');
-    await this.stop();
+    await this.stopNodes();
     await this.launchAll();
+  }
+
+  private async stopNodes(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.proc?.stop(this.opts.stopGraceMs ?? 10_000)));
   }
 
   logTail(lines = 30): string {

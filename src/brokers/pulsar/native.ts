@@ -6,6 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PowerCut, PowerLossMode } from '../../core/contract.ts';
+import { LossyDataDir } from '../common/power-loss.ts';
 import type { BrokerDescription } from '../broker.ts';
 import type { PulsarDeployment } from './deployment.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
@@ -41,6 +43,8 @@ export interface PulsarNativeOptions {
   startTimeoutMs?: number;
   /** SIGTERM grace before SIGKILL on stop; default 30 s */
   stopGraceMs?: number;
+  /** put data/ (bookie journal and ledgers, metadata store) on the power-loss layer, for powerLoss() */
+  powerLoss?: boolean;
 }
 
 /**
@@ -84,8 +88,11 @@ export class NativePulsar implements PulsarDeployment {
   /** milliseconds from spawn to ready, for each start (first start, then restarts) */
   readonly startupMs: number[] = [];
 
+  private readonly layer: LossyDataDir | undefined;
+
   constructor(private readonly opts: PulsarNativeOptions) {
     this.logFile = path.join(opts.dir, 'logs', 'pulsar.log');
+    this.layer = opts.powerLoss ? new LossyDataDir(path.join(opts.dir, 'data'), opts.log) : undefined;
   }
 
   urls(): string[] {
@@ -128,16 +135,32 @@ export class NativePulsar implements PulsarDeployment {
       standaloneConf: this.ports ? this.confSettings(this.ports) : {},
       dir: this.opts.dir,
       startupMs: [...this.startupMs],
-      fault: 'kill -9 of the standalone JVM: broker, bookie and metadata store die together; the page cache survives',
+      fault: this.layer
+        ? 'power loss of the standalone JVM: kill -9 of broker, bookie and metadata store together, then every write no fsync covered is dropped from data/'
+        : 'kill -9 of the standalone JVM: broker, bookie and metadata store die together; the page cache survives',
+      ...(this.layer ? { dataLayer: `power-loss layer over ${this.layer.backing}` } : {}),
     };
   }
 
   async start(): Promise<void> {
     if (this.proc?.running) return;
+    await this.layer?.mount();
     await this.launch();
   }
 
   async stop(): Promise<void> {
+    await this.stopProcess();
+    await this.layer?.unmount();
+  }
+
+  /** SIGKILL of the JVM, then the layer drops what no fsync covered; restart() comes next. */
+  async powerLoss(mode: PowerLossMode): Promise<PowerCut> {
+    if (!this.layer) throw new BusbenchError('BROKER', 'pulsar: power loss asked of a standalone whose data is not on the power-loss layer');
+    await this.kill();
+    return this.layer.cut(mode);
+  }
+
+  private async stopProcess(): Promise<void> {
     const proc = this.proc;
     if (!proc?.running) return;
     await proc.stop(this.opts.stopGraceMs ?? 30_000);
@@ -153,7 +176,7 @@ export class NativePulsar implements PulsarDeployment {
 
   async restart(): Promise<void> {
     if (!this.ports) throw new BusbenchError('BROKER', 'pulsar: restart before the first start');
-    await this.stop();
+    await this.stopProcess();
     await this.launch();
   }
 

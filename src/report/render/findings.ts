@@ -5,51 +5,73 @@
  */
 import type { SystemResult } from '../../core/result.ts';
 import { formatTable } from './table.ts';
+import { formatBytes } from '../../core/units.ts';
 
 type Paint = (code: number, text: string) => string;
 
 const ms = (v: unknown): string => (typeof v === 'number' ? `${v >= 1000 ? (v / 1000).toFixed(1) + 's' : Math.round(v) + 'ms'}` : '—');
 const labelOf = (s: SystemResult): string => (typeof s.config.label === 'string' ? s.config.label : '');
 
+type Finding = NonNullable<SystemResult['durability']>;
+
+/** Did the configuration promise to survive the fault it got? (Files from before the levels: 'acked messages survive'.) */
+function promisedThis(d: Finding): boolean {
+  if (typeof d.level !== 'string') return d.promise === 'acked messages survive';
+  return d.level === 'power-loss' || (d.level === 'process-crash' && d.faultType !== 'power-loss');
+}
+
+function verdictOf(s: SystemResult, d: Finding, paint: Paint): string {
+  const ackedLost = Number(d.ackedLost ?? 0);
+  const held = Math.min(s.delivery.undeliveredAtDeadline ?? 0, ackedLost);
+  const powerLoss = d.faultType === 'power-loss';
+  let verdict: string;
+  if (d.injected !== true) verdict = paint(33, 'no fault injected');
+  else if (d.promiseKept !== true) verdict = paint(31, held > 0 ? `PROMISE BROKEN unless the broker still had them: it held ${held} at the drain deadline` : 'PROMISE BROKEN');
+  else if (!promisedThis(d)) {
+    const what = powerLoss && d.level === 'process-crash' ? 'NOT DURABLE TO POWER LOSS' : 'NOT DURABLE';
+    verdict = paint(33, ackedLost > 0 ? `${what}: lost acked data` : `${what}: would lose any unconsumed backlog (none this time)`);
+  } else verdict = 'kept';
+  if (typeof d.serviceProblem === 'string') return `${verdict}; ${paint(31, d.serviceProblem)}`;
+  return d.injected === true && d.rtoMs === null ? `${verdict}; ${paint(31, 'not restored before the run ended')}` : verdict;
+}
+
+function droppedOf(d: Finding): string {
+  const layer = d.layer as { bytesDropped?: unknown; tornFiles?: unknown } | undefined;
+  if (!layer || typeof layer.bytesDropped !== 'number') return '—';
+  const torn = Array.isArray(layer.tornFiles) && layer.tornFiles.length > 0 ? ` (${layer.tornFiles.length} torn)` : '';
+  return `${formatBytes(layer.bytesDropped)}${torn}`;
+}
+
+const KILL_NOTE = 'A killed process leaves its writes in the OS page cache: kill -9 shows what a process crash does, not what a power loss or OS crash would do to data never fsynced (fault type power-loss does).';
+const POWER_NOTE = 'A power loss: every broker process got SIGKILL and the filesystem layer under its data dropped every write no fsync covered ("dropped"); the broker restarted on what was left.';
+
 export function durabilityTable(systems: SystemResult[], paint: Paint): string | undefined {
-  const rows = systems.filter((s) => s.durability).map((s) => {
+  const runs = systems.filter((s) => s.durability);
+  if (runs.length === 0) return undefined;
+  const withLayer = runs.some((s) => s.durability!.faultType === 'power-loss');
+  const rows = runs.map((s) => {
     const d = s.durability!;
-    const kept = d.promiseKept === true;
     const ackedLost = Number(d.ackedLost ?? 0);
-    const durable = d.promise === 'acked messages survive';
-    // a count, not a set: held messages may or may not be the lost ones
     const held = Math.min(s.delivery.undeliveredAtDeadline ?? 0, ackedLost);
-    const verdict =
-      d.injected !== true
-        ? paint(33, 'no fault injected')
-        : !kept
-          ? paint(31, held > 0 ? `PROMISE BROKEN unless the broker still had them: it held ${held} at the drain deadline` : 'PROMISE BROKEN')
-          : !durable
-            ? paint(33, ackedLost > 0 ? 'NOT DURABLE: lost acked data' : 'NOT DURABLE: would lose any unconsumed backlog (none this time)')
-            : 'kept';
     return [
       s.system,
       labelOf(s),
       String(d.promise ?? ''),
-      ackedLost > 0 ? paint(kept ? 33 : 31, held > 0 ? `${ackedLost} (${held} held)` : String(ackedLost)) : '0',
+      ackedLost > 0 ? paint(d.promiseKept === true ? 33 : 31, held > 0 ? `${ackedLost} (${held} held)` : String(ackedLost)) : '0',
       String(d.unackedDelivered ?? 0),
       String(d.duplicates ?? 0),
+      ...(withLayer ? [droppedOf(d)] : []),
       ms(d.rtoPublishMs),
       ms(d.rtoMs),
-      d.injected === true && d.rtoMs === null ? `${verdict}; ${paint(31, 'not restored before the run ended')}` : verdict,
+      verdictOf(s, d, paint),
     ];
   });
-  if (rows.length === 0) return undefined;
-  const faults = [...new Set(systems.filter((s) => s.durability?.injected === true).map((s) => `fault (${s.system}): ${String(s.durability!.fault)}`))];
-  return [
-    formatTable(['system', 'run', 'promise', 'acked lost', 'unacked delivered', 'duplicates', 'RTO publish', 'RTO delivery', 'verdict'], rows, {
-      align: ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
-    }),
-    ...faults,
-    ...(faults.length > 0
-      ? ['A killed process leaves its writes in the OS page cache: this shows what a process crash does, not what a power loss or OS crash would do to data never fsynced.']
-      : []),
-  ].join('\n');
+  const injected = runs.filter((s) => s.durability!.injected === true);
+  const faults = [...new Set(injected.map((s) => `fault (${s.system}): ${String(s.durability!.fault)}`))];
+  const notes = [...new Set(injected.map((s) => (s.durability!.faultType === 'power-loss' ? POWER_NOTE : KILL_NOTE)))];
+  const head = ['system', 'run', 'promise', 'acked lost', 'unacked delivered', 'duplicates', ...(withLayer ? ['dropped'] : []), 'RTO publish', 'RTO delivery', 'verdict'];
+  const align = head.map((h, i) => (i >= 3 && h !== 'verdict' ? 'r' : 'l') as 'l' | 'r');
+  return [formatTable(head, rows, { align }), ...faults, ...notes].join('\n');
 }
 
 export function exactlyOnceTable(systems: SystemResult[], paint: Paint): string | undefined {

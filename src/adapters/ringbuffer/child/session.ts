@@ -5,11 +5,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../../core/contract.ts';
+import type { BrokerCounts, FaultInjector, OpenContext, PowerCut, PowerLossMode, SystemSession } from '../../../core/contract.ts';
+import { LossyDataDir, onPowerLossLayer } from '../../../brokers/common/power-loss.ts';
 import type { RingInit } from '../init.ts';
 import type { RingOptions } from '../options.ts';
 import { RingServerProcess } from './server-process.ts';
 import { fetchLaneStats } from './stats.ts';
+
+function faultName(options: RingOptions, ctx: OpenContext<RingOptions>): string {
+  const journal = options.journal === 'fsync';
+  if (ctx.fault?.type === 'power-loss') {
+    return `power loss (${ctx.fault.mode}) of the ring-buffer server: kill -9, then every journal write no fsync covered is dropped, restart ${journal ? 'on what is left of the journal' : 'with empty memory'}`;
+  }
+  return `kill -9 of the ring-buffer server process, restart ${journal ? 'on the same journal' : 'with empty memory'} (its page cache survives)`;
+}
 
 /** The child mode's session: a ring server process busbench started, killed and restarted by its faults. */
 export class ChildRingSession implements SystemSession<RingInit> {
@@ -28,6 +37,7 @@ export class ChildRingSession implements SystemSession<RingInit> {
     private readonly server: RingServerProcess,
     private readonly dataDir: string,
     stages: number,
+    private readonly layer: LossyDataDir | undefined,
   ) {
     const { host, port } = server.address;
     this.host = host;
@@ -42,13 +52,19 @@ export class ChildRingSession implements SystemSession<RingInit> {
       lanes,
       ...(stages > 1 ? { stages } : {}),
       server: { address: `${host}:${port}`, pid: server.pid, ...(options.journal === 'fsync' ? { dataDir } : {}) },
+      ...(layer ? { dataLayer: `power-loss layer over ${layer.backing}` } : {}),
     };
     this.faults = {
-      fault:
-        options.journal === 'fsync'
-          ? 'kill -9 of the ring-buffer server process, restart on the same journal (its page cache survives)'
-          : 'kill -9 of the ring-buffer server process, restart with empty memory (its page cache survives)',
+      fault: faultName(options, ctx),
       kill: () => server.kill(),
+      ...(layer
+        ? {
+            powerLoss: async (mode: PowerLossMode): Promise<PowerCut> => {
+              await server.kill();
+              return layer.cut(mode);
+            },
+          }
+        : {}),
       restart: async () => {
         await server.restart();
         this.restarts++;
@@ -58,15 +74,22 @@ export class ChildRingSession implements SystemSession<RingInit> {
 
   static async open(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number): Promise<ChildRingSession> {
     const dataDir = path.join(ctx.runDir, 'data', 'ringbuffer');
+    const layer = onPowerLossLayer(ctx) ? new LossyDataDir(dataDir, ctx.log) : undefined;
     // A run starts empty; only a restart within the run reads the journal back.
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const d of [dataDir, `${dataDir}.backing`]) fs.rmSync(d, { recursive: true, force: true });
+    await layer?.mount();
     const server = new RingServerProcess(
       { dataDir, lanes: ctx.producers * stages, capacity: options.capacity, journal: options.journal, dedup: options.dedup === 'on' },
       path.join(ctx.runDir, 'logs', 'ringbuffer-server.log'),
     );
     ctx.log(`ringbuffer: starting the ring server (journal ${options.journal})`);
-    await server.start();
-    return new ChildRingSession(ctx, options, server, dataDir, stages);
+    try {
+      await server.start();
+    } catch (err) {
+      await layer?.unmount();
+      throw err;
+    }
+    return new ChildRingSession(ctx, options, server, dataDir, stages, layer);
   }
 
   processes(): Array<{ name: string; pid: number }> {
@@ -96,8 +119,9 @@ export class ChildRingSession implements SystemSession<RingInit> {
     this.closed = true;
     const crash = await this.server.crashedWithin(0);
     await this.server.stop();
+    await this.layer?.unmount();
     // The journal is this run's stream: like a broker's stream, it goes with the run.
-    fs.rmSync(this.dataDir, { recursive: true, force: true });
+    for (const d of [this.dataDir, `${this.dataDir}.backing`]) fs.rmSync(d, { recursive: true, force: true });
     if (crash) throw crash;
   }
 }

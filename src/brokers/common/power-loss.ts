@@ -1,0 +1,65 @@
+/**
+ * A broker's data folder on the power-loss layer (src/brokers/powerfs): the files live in
+ * `<dir>.backing`, the broker reads and writes them through a mount at `<dir>`, and a
+ * power cut makes every file go back to what its last fsync covered. What a deployment
+ * needs of it is three steps: mount before the first start, cut after every broker
+ * process is dead (and mount again, as a machine that comes back up), unmount at the end.
+ */
+import fs from 'node:fs';
+import type { OpenContext, PowerCut, PowerLossMode, RunShape } from '../../core/contract.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { PowerFs, fuseProblem } from '../powerfs/index.ts';
+
+export class LossyDataDir {
+  private layer: PowerFs | undefined;
+
+  constructor(
+    readonly dir: string,
+    private readonly log?: (line: string) => void,
+  ) {}
+
+  get backing(): string {
+    return `${this.dir}.backing`;
+  }
+
+  async mount(): Promise<void> {
+    if (this.layer) return;
+    fs.mkdirSync(this.dir, { recursive: true });
+    fs.mkdirSync(this.backing, { recursive: true });
+    this.layer = await PowerFs.mount({ backing: this.backing, mountpoint: this.dir, ...(this.log ? { log: this.log } : {}) });
+  }
+
+  /** The power cut; call it once every process that wrote here is dead. */
+  async cut(mode: PowerLossMode): Promise<PowerCut> {
+    if (!this.layer) throw new Error(`power loss: ${this.dir} is not on the power-loss layer`);
+    const cut = await this.layer.cut(mode);
+    await this.layer.remount();
+    return cut;
+  }
+
+  /** A clean shutdown: what the layer still holds is written back, as an OS does. */
+  async unmount(): Promise<void> {
+    const layer = this.layer;
+    this.layer = undefined;
+    await layer?.unmount();
+  }
+}
+
+/** Whether the session puts its broker's data on the power-loss layer. */
+export function onPowerLossLayer(ctx: Pick<OpenContext, 'fault' | 'powerLossLayer'>): boolean {
+  return ctx.fault?.type === 'power-loss' || ctx.powerLossLayer === true;
+}
+
+/**
+ * Refuses a power-loss fault where busbench cannot cut the power: brokers it does not run
+ * itself, or a machine without FUSE. Every adapter's checkRun asks, so the refusal is one
+ * line and exit 2 before anything starts.
+ */
+export function refusePowerLoss(run: RunShape, where: string): void {
+  if (run.fault?.type !== 'power-loss') return;
+  if (run.brokers !== 'native') {
+    throw new ConfigError(where, 'fault.type', `"kill" with --brokers ${run.brokers} (busbench cuts the power only of brokers it runs itself, --brokers native)`, 'power-loss');
+  }
+  const why = fuseProblem();
+  if (why) throw new ConfigError(where, 'fault.type', `"kill" on this machine (${why})`, 'power-loss');
+}
