@@ -2,12 +2,14 @@
  * powerfs on a real FUSE mount, driven by Node's own fs calls: what survives each kind of
  * power cut. After a cut the backing directory is the disk a rebooted machine would find.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../../src/core/errors.ts';
-import { PowerFs, fuseProblem, powerFsMounts } from '../../src/brokers/powerfs/index.ts';
+import { PowerFs, fuseProblem, powerFsMounts, sweepStaleMounts } from '../../src/brokers/powerfs/index.ts';
+import { POWERFS_SOURCE_DIR } from '../../src/brokers/powerfs/install.ts';
 
 const problem = fuseProblem();
 const skipNote = problem ? ` (SKIPPED: ${problem})` : '';
@@ -162,6 +164,16 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     expect(powerFsMounts().map((m) => m.mountpoint)).not.toContain(p.mountpoint);
   });
 
+  it('a mount whose daemon was SIGKILLed is dead, and the startup sweep detaches it', async () => {
+    const p = await mountFs();
+    process.kill(p.pid!, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (p.mounted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(() => fs.statSync(p.mountpoint)).toThrow(/ENOTCONN/);
+    expect(sweepStaleMounts()).toContain(p.mountpoint);
+    expect(powerFsMounts().map((m) => m.mountpoint)).not.toContain(p.mountpoint);
+  });
+
   it('a second cut on an unmounted fs fails clearly', async () => {
     const p = await mountFs();
     await p.cut('lose-unsynced');
@@ -173,5 +185,21 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'powerfs-test-'));
     dirs.push(dir);
     await expect(PowerFs.mount({ backing: dir, mountpoint: path.join(dir, 'mnt') })).rejects.toThrow(/neither inside the other/);
+  });
+});
+
+const goMissing = (() => {
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'Go is not installed';
+  }
+})();
+
+describe('powerfs cache semantics (the Go unit tests)', () => {
+  it.skipIf(Boolean(goMissing))(`go test passes${goMissing ? ` (SKIPPED: ${goMissing})` : ''}`, () => {
+    const out = execFileSync('go', ['test', '-count=1', './...'], { cwd: POWERFS_SOURCE_DIR, encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0' } });
+    expect(out).toMatch(/^ok\s/m);
   });
 });

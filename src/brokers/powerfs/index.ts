@@ -258,6 +258,10 @@ export class PowerFs {
     // Ctrl-C: an orderly unmount, so that no dead mount is left behind. The daemon is not
     // one of the "brokers" SIGKILLed afterwards: a SIGKILLed FUSE daemon leaves a dead mount.
     this.unregister = onInterrupt(() => this.unmount());
+    const d = this.daemon;
+    void d.exited.then(() => {
+      if (this.daemon === d) this.stopped();
+    });
     this.log(`powerfs mounted at ${this.mountpoint} over ${this.backing} (pid ${this.daemon.child.pid})`);
   }
 

@@ -48,7 +48,7 @@ function goOnPath(): boolean {
  * never see half a binary.
  */
 function build(dir: string, log: Log): string {
-  if (!goOnPath()) throw new BrokerError('powerfs needs Go to build (https://go.dev/dl/, 1.24 or later on PATH); power-loss faults cannot run without it');
+  if (!goOnPath()) throw new BrokerError('powerfs needs Go to build (Go 1.21 or later on PATH, https://go.dev/dl/); power-loss faults cannot run without it');
   log(`building powerfs with go build (once; cached in ${dir})`);
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.mkdirSync(tmp, { recursive: true });

@@ -1,6 +1,6 @@
 module busbench/powerfs
 
-go 1.26
+go 1.21
 
 require (
 	github.com/hanwen/go-fuse/v2 v2.12.1
