@@ -14,6 +14,8 @@
  *   - Limit: metadata (create, mkdir, unlink, rename, link, symlink, chmod...) reaches the
  *     backing directory at once, so it is durable at once. A rename takes the file's
  *     unsynced data along. syncfs(2) is not seen by the layer and syncs nothing.
+ *     Extended attributes are not supported (passed through, they would cost a round trip
+ *     to the daemon per write: the kernel asks for security.capability each time).
  *   - cut('lose-unsynced'): every file returns to its last synced contents and length.
  *   - cut('torn'): every unsynced write of a file but the last persists (the kernel wrote
  *     dirty pages back in order); the last keeps its bytes up to the last 4 KiB-aligned

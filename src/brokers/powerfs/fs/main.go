@@ -11,14 +11,15 @@
 //     then fsyncs the backing file for real (the caller pays a real fsync's cost); then
 //     the file's cache is empty. Other files keep theirs. Writes through an O_SYNC or
 //     O_DSYNC handle are synced one by one.
-//   - Limit: metadata operations (create, mkdir, unlink, rename, link, symlink, chmod,
-//     xattrs...) reach the backing directory at once, so they are durable at once, as
+//   - Limit: metadata operations (create, mkdir, unlink, rename, link, symlink, chmod...)
+//     reach the backing directory at once, so they are durable at once, as
 //     they would be on a filesystem that journals metadata synchronously. A rename keeps
 //     the inode's unsynced data with it. fsyncdir passes through. syncfs(2) is not seen
 //     by the layer (go-fuse does not forward it), so it syncs nothing here.
 //   - SEEK_DATA/SEEK_HOLE report no holes; fallocate that grows a file or punches holes
 //     is refused (EOPNOTSUPP); O_TMPFILE and copy_file_range are refused (the kernel and
-//     programs fall back to paths the layer sees).
+//     programs fall back to paths the layer sees); extended attributes are not supported
+//     (see xattr.go: passing them through costs a round trip per write).
 //
 // Control: a Unix socket, one JSON object per line each way.
 //
