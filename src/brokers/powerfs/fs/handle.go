@@ -79,12 +79,24 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	return uint32(len(data)), 0
 }
 
-// Fsync covers fdatasync too (flags say which): both make the file's data durable.
+// Fsync covers fdatasync too (flags say which): both make the file's data durable. The
+// real fsync runs outside the file's lock, so that writes go on meanwhile, as they do on
+// a disk filesystem; it covers everything written back before it.
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	h.node.layer.fsyncs.Add(1)
-	return h.locked(func(c *fileCache) syscall.Errno {
-		return fs.ToErrno(syncEntry(h.entry))
-	})
+	l := h.node.layer
+	l.gate.RLock()
+	defer l.gate.RUnlock()
+	if l.stopped {
+		return errStopped
+	}
+	h.entry.mu.Lock()
+	err := h.entry.cache.writeBack(h.entry.fd)
+	h.entry.mu.Unlock()
+	if err != nil {
+		return fs.ToErrno(err)
+	}
+	return fs.ToErrno(unix.Fsync(h.fd))
 }
 
 func (h *handle) Release(ctx context.Context) syscall.Errno {

@@ -59,7 +59,8 @@ func (l *layer) attach(ino uint64, fd int, path func() string) (*entry, error) {
 	return e, nil
 }
 
-// detach drops a handle; a clean entry without handles is forgotten.
+// detach drops a handle. An entry without handles is forgotten when it is clean, or when
+// its file has no name left (unlinked): nothing can write it back any more.
 func (l *layer) detach(ino uint64, e *entry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -67,13 +68,17 @@ func (l *layer) detach(ino uint64, e *entry) {
 	if e.handles > 0 {
 		return
 	}
+	named := l.files[ino] == e
 	e.mu.Lock()
-	clean := !e.cache.isDirty()
+	dirty := e.cache.isDirty()
 	e.mu.Unlock()
-	if clean && l.files[ino] == e {
-		delete(l.files, ino)
-		unix.Close(e.fd)
+	if named && dirty {
+		return
 	}
+	if named {
+		delete(l.files, ino)
+	}
+	unix.Close(e.fd)
 }
 
 // lookup is the entry of an inode without a handle, or nil.
@@ -88,7 +93,12 @@ func (l *layer) lookup(ino uint64) *entry {
 func (l *layer) unlinked(ino uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.files, ino)
+	if e := l.files[ino]; e != nil {
+		delete(l.files, ino)
+		if e.handles == 0 {
+			unix.Close(e.fd)
+		}
+	}
 }
 
 type layerStats struct {
@@ -190,10 +200,8 @@ func (l *layer) shutdown() error {
 // syncEntry is fsync(2) of the file: the cache reaches the backing file, which then gets a
 // real fsync, so the caller pays what a disk charges. Called with e.mu held.
 func syncEntry(e *entry) error {
-	if e.cache.isDirty() {
-		if err := e.cache.writeBack(e.fd); err != nil {
-			return err
-		}
+	if err := e.cache.writeBack(e.fd); err != nil {
+		return err
 	}
 	return unix.Fsync(e.fd)
 }
