@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerError } from '../../src/core/errors.ts';
 import { PowerFs, fuseProblem, powerFsMounts, sweepStaleMounts } from '../../src/brokers/powerfs/index.ts';
 import { POWERFS_SOURCE_DIR } from '../../src/brokers/powerfs/install.ts';
+import { parseMounts } from '../../src/brokers/powerfs/mount.ts';
 
 const problem = fuseProblem();
 const skipNote = problem ? ` (SKIPPED: ${problem})` : '';
@@ -201,5 +202,11 @@ describe('powerfs cache semantics (the Go unit tests)', () => {
   it.skipIf(Boolean(goMissing))(`go test passes${goMissing ? ` (SKIPPED: ${goMissing})` : ''}`, () => {
     const out = execFileSync('go', ['test', '-count=1', './...'], { cwd: POWERFS_SOURCE_DIR, encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0' } });
     expect(out).toMatch(/^ok\s/m);
+  });
+});
+
+describe('powerfs mount table', () => {
+  it('reads /proc/mounts fields with their octal escapes', () => {
+    expect(parseMounts('/data/b\\040x /tmp/m\\040y fuse.powerfs rw,nosuid 0 0\n')).toEqual([{ source: '/data/b x', mountpoint: '/tmp/m y', type: 'fuse.powerfs' }]);
   });
 });

@@ -144,8 +144,12 @@ func (c *fileCache) write(data []byte, off int64) {
 
 // truncate is lazy: the backing file keeps its bytes until a sync; from here on the ones
 // at and after size read as zeros. A size change after the last write leaves no write
-// for a torn cut to tear.
+// for a torn cut to tear. Truncating to the current size changes nothing (an O_TRUNC
+// open of an empty file is not unsynced data).
 func (c *fileCache) truncate(size int64) {
+	if size == c.size {
+		return
+	}
 	c.dirty = c.dirty.remove(size, math.MaxInt64)
 	for p := range c.pages {
 		if p*pageSize >= size {

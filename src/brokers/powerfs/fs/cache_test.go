@@ -128,3 +128,11 @@ func TestTornAfterATruncateTearsNothing(t *testing.T) {
 		t.Fatalf("lost %d", lost)
 	}
 }
+
+func TestTruncateToTheSameSizeIsNotUnsyncedData(t *testing.T) {
+	c := newFileCache(0)
+	c.truncate(0)
+	if c.isDirty() {
+		t.Fatal("an O_TRUNC open of an empty file made it dirty")
+	}
+}
