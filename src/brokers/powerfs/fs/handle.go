@@ -35,15 +35,11 @@ var (
 
 // locked runs fn with the layer running and the entry locked.
 func (h *handle) locked(fn func(c *fileCache) syscall.Errno) syscall.Errno {
-	l := h.node.layer
-	l.gate.RLock()
-	defer l.gate.RUnlock()
-	if l.stopped {
-		return errStopped
-	}
-	h.entry.mu.Lock()
-	defer h.entry.mu.Unlock()
-	return fn(h.entry.cache)
+	return h.node.layer.running(func() syscall.Errno {
+		h.entry.mu.Lock()
+		defer h.entry.mu.Unlock()
+		return fn(h.entry.cache)
+	})
 }
 
 func (h *handle) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -84,19 +80,15 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 // a disk filesystem; it covers everything written back before it.
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	h.node.layer.fsyncs.Add(1)
-	l := h.node.layer
-	l.gate.RLock()
-	defer l.gate.RUnlock()
-	if l.stopped {
-		return errStopped
-	}
-	h.entry.mu.Lock()
-	err := h.entry.cache.writeBack(h.entry.fd)
-	h.entry.mu.Unlock()
-	if err != nil {
-		return fs.ToErrno(err)
-	}
-	return fs.ToErrno(unix.Fsync(h.fd))
+	return h.node.layer.running(func() syscall.Errno {
+		h.entry.mu.Lock()
+		err := h.entry.cache.writeBack(h.entry.fd)
+		h.entry.mu.Unlock()
+		if err != nil {
+			return fs.ToErrno(err)
+		}
+		return fs.ToErrno(unix.Fsync(h.fd))
+	})
 }
 
 func (h *handle) Release(ctx context.Context) syscall.Errno {

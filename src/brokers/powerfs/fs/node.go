@@ -44,40 +44,45 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if !isRegular(n.StableAttr().Mode) {
 		return n.LoopbackNode.Open(ctx, flags)
 	}
-	n.layer.gate.RLock()
-	defer n.layer.gate.RUnlock()
-	if n.layer.stopped {
-		return nil, 0, errStopped
+	var h *handle
+	errno := n.layer.running(func() syscall.Errno {
+		fd, err := unix.Open(n.backingPath(), backingFlags(flags), 0)
+		if err != nil {
+			return fs.ToErrno(err)
+		}
+		var errno syscall.Errno
+		h, errno = n.newHandle(fd, fs.NewLoopbackFile(fd), flags)
+		return errno
+	})
+	if errno != 0 {
+		return nil, 0, errno
 	}
-	fd, err := unix.Open(n.backingPath(), backingFlags(flags), 0)
-	if err != nil {
-		return nil, 0, fs.ToErrno(err)
-	}
-	h, errno := n.newHandle(fd, fs.NewLoopbackFile(fd), flags)
-	return h, 0, errno
+	return h, 0, 0
 }
 
 var _ = (fs.NodeCreater)((*node)(nil))
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	n.layer.gate.RLock()
-	defer n.layer.gate.RUnlock()
-	if n.layer.stopped {
-		return nil, nil, 0, errStopped
-	}
-	child, lf, _, errno := n.LoopbackNode.Create(ctx, name, uint32(backingFlags(flags)), mode, out)
-	if errno != 0 {
-		return nil, nil, 0, errno
-	}
-	c, ok := child.Operations().(*node)
-	if !ok {
-		return nil, nil, 0, syscall.EIO
-	}
-	fd, ok := lf.(fs.FilePassthroughFder).PassthroughFd()
-	if !ok {
-		return nil, nil, 0, syscall.EBADF
-	}
-	h, errno := c.newHandle(fd, lf, flags)
+	var child *fs.Inode
+	var h *handle
+	errno := n.layer.running(func() syscall.Errno {
+		var lf fs.FileHandle
+		var errno syscall.Errno
+		child, lf, _, errno = n.LoopbackNode.Create(ctx, name, uint32(backingFlags(flags)), mode, out)
+		if errno != 0 {
+			return errno
+		}
+		c, ok := child.Operations().(*node)
+		if !ok {
+			return syscall.EIO
+		}
+		fd, ok := lf.(fs.FilePassthroughFder).PassthroughFd()
+		if !ok {
+			return syscall.EBADF
+		}
+		h, errno = c.newHandle(fd, lf, flags)
+		return errno
+	})
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
@@ -168,11 +173,10 @@ var _ = (fs.NodeSetattrer)((*node)(nil))
 
 // Setattr passes modes, owners and times through; a size change is lazy.
 func (n *node) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	n.layer.gate.RLock()
-	defer n.layer.gate.RUnlock()
-	if n.layer.stopped {
-		return errStopped
-	}
+	return n.layer.running(func() syscall.Errno { return n.setattr(ctx, f, in, out) })
+}
+
+func (n *node) setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if size, ok := in.GetSize(); ok && isRegular(n.StableAttr().Mode) {
 		if errno := n.truncate(f, int64(size)); errno != 0 {
 			return errno

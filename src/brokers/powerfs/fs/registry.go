@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,6 +35,16 @@ func newLayer() *layer { return &layer{files: map[uint64]*entry{}} }
 
 // errStopped answers operations that arrive after a cut: the machine is off.
 const errStopped = unix.EIO
+
+// running runs fn unless the layer is stopped, and keeps cuts out until it returns.
+func (l *layer) running(fn func() syscall.Errno) syscall.Errno {
+	l.gate.RLock()
+	defer l.gate.RUnlock()
+	if l.stopped {
+		return errStopped
+	}
+	return fn()
+}
 
 // attach returns the inode's entry, creating it (with its own descriptor, reopened from
 // fd so that it works for unlinked files too) when the inode has none.
