@@ -2,7 +2,7 @@
  * powerfs on a real FUSE mount, driven by Node's own fs calls: what survives each kind of
  * power cut. After a cut the backing directory is the disk a rebooted machine would find.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,6 +186,62 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'powerfs-test-'));
     dirs.push(dir);
     await expect(PowerFs.mount({ backing: dir, mountpoint: path.join(dir, 'mnt') })).rejects.toThrow(/neither inside the other/);
+  });
+});
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** A harness process (fixtures/powerfs-harness.ts) with a mount and an unsynced file. */
+async function harness(): Promise<{ exit: Promise<number | null>; kill: (sig: NodeJS.Signals) => void; daemon: number; mountpoint: string; backing: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'powerfs-harness-'));
+  dirs.push(dir);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'powerfs-harness.ts'), dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+    void exit.then(() => reject(new Error('the harness exited before mounting')));
+  });
+  const { pid, mountpoint } = JSON.parse(line) as { pid: number; mountpoint: string };
+  return { exit, kill: (sig) => child.kill(sig), daemon: pid, mountpoint, backing: path.join(fs.realpathSync(dir), 'backing') };
+}
+
+/** Gone, or a zombie (dead, not yet reaped by its new parent). */
+async function untilGone(pid: number): Promise<boolean> {
+  const gone = (): boolean => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+    } catch {
+      return true;
+    }
+  };
+  for (let i = 0; i < 100 && !gone(); i++) await new Promise((r) => setTimeout(r, 50));
+  return gone();
+}
+
+async function untilUnmounted(mountpoint: string): Promise<boolean> {
+  for (let i = 0; i < 200 && powerFsMounts().some((m) => m.mountpoint === mountpoint); i++) await new Promise((r) => setTimeout(r, 50));
+  return !powerFsMounts().some((m) => m.mountpoint === mountpoint);
+}
+
+describe.skipIf(Boolean(problem))(`powerfs under a harness that is interrupted${skipNote}`, () => {
+  it('Ctrl-C: the harness unmounts in order (writing back) and exits 130', async () => {
+    const h = await harness();
+    h.kill('SIGINT');
+    expect(await h.exit).toBe(130);
+    expect(await untilUnmounted(h.mountpoint)).toBe(true);
+    expect(fs.readFileSync(path.join(h.backing, 'f'), 'utf8')).toBe('written, never fsynced');
+  });
+
+  it('kill -9 of the harness: the daemon dies with it (PR_SET_PDEATHSIG) and detaches its mount', async () => {
+    const h = await harness();
+    h.kill('SIGKILL');
+    await h.exit;
+    expect(await untilUnmounted(h.mountpoint)).toBe(true);
+    expect(await untilGone(h.daemon)).toBe(true);
   });
 });
 
