@@ -4,6 +4,7 @@
  * CI runs this before the tests.
  */
 import { ensureNatsServer } from '../src/brokers/nats/install.ts';
+import { ensurePowerFs } from '../src/brokers/powerfs/install.ts';
 import { ensurePulsar } from '../src/brokers/pulsar/install.ts';
 
 const log = (line: string): void => console.log(`setup: ${line}`);
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   log(`nats-server ${nats.version} at ${nats.path} (${nats.source})`);
   const pulsar = await ensurePulsar(log);
   log(`pulsar ${pulsar.version} at ${pulsar.home} (java ${pulsar.javaHome})`);
+  const powerfs = await ensurePowerFs(log);
+  log(`powerfs ${powerfs.version} at ${powerfs.path} (${powerfs.source})`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
