@@ -24,10 +24,17 @@ export interface BrokerDeployment {
    * broker process, then the layer drops what no fsync covered; restart() comes next.
    */
   powerLoss?(mode: PowerLossMode): Promise<PowerCut>;
+  /** With powerLoss: the kernel's periodic write-back of the data directory (FaultInjector.settle). */
+  settle?(): Promise<void>;
   /** starts again on the same data and waits until ready */
   restart(): Promise<void>;
   /** the running broker processes, where the harness started them (native) */
   processes?(): Array<{ name: string; pid: number }>;
+  /**
+   * Native deployments: why the service did not come back after a restart, from the
+   * broker's own log since then (FaultInjector.serviceProblem), or undefined.
+   */
+  serviceProblem?(): string | undefined;
   /** last lines of the broker log(s), for error messages */
   logTail(lines?: number): string;
 }

@@ -167,6 +167,13 @@ export interface FaultInjector {
    * fsync covered. restart() then starts the broker on what is left.
    */
   powerLoss?(mode: PowerLossMode): Promise<PowerCut>;
+  /**
+   * With powerLoss: writes back everything written so far, as the kernel's periodic
+   * write-back does within ~30 s on a real machine. The harness calls it as the measured
+   * phase starts, so that the cut takes what the run wrote, not the files the broker
+   * wrote while it started and created the run's streams a few seconds before.
+   */
+  settle?(): Promise<void>;
   restart(): Promise<void>;
   /**
    * Optional: why the service did not come back after the restart, in the broker's own

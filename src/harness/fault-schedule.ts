@@ -28,6 +28,7 @@ export async function injectFault(session: SystemSession, control: Control, plan
   const kind = plan.kind;
   const faults = session.faults;
   if (!faults) return { fault: 'none: this system offers no fault injection', kind, injected: false, killNs: 0, restartedNs: 0 };
+  if (kind.type === 'power-loss') await faults.settle?.();
   await sleep((measureStartNs + plan.atMs * 1e6 - monoNs()) / 1e6);
   if (control.stopping()) return { fault: faults.fault, kind, injected: false, killNs: 0, restartedNs: 0, error: 'run stopped before the fault' };
   let killNs = monoNs();

@@ -69,6 +69,8 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
       fault: faultName(ctx, o),
       kill: () => deployment.kill(),
       ...(deployment.powerLoss ? { powerLoss: deployment.powerLoss.bind(deployment) } : {}),
+        ...(deployment.settle ? { settle: deployment.settle.bind(deployment) } : {}),
+      ...(deployment.serviceProblem ? { serviceProblem: deployment.serviceProblem.bind(deployment) } : {}),
       restart: async () => {
         await deployment.restart();
         await awaitReachable(nc);

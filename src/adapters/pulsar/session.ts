@@ -121,6 +121,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
         fault: typeof description.fault === 'string' ? description.fault : `kill -9 of the Pulsar broker (${ctx.brokers})`,
         kill: () => deployment.kill(),
         ...(deployment.powerLoss ? { powerLoss: deployment.powerLoss.bind(deployment) } : {}),
+        ...(deployment.settle ? { settle: deployment.settle.bind(deployment) } : {}),
         restart: async () => {
           await deployment.restart();
           this.restarts++;

@@ -29,6 +29,12 @@ export class LossyDataDir {
     this.layer = await PowerFs.mount({ backing: this.backing, mountpoint: this.dir, ...(this.log ? { log: this.log } : {}) });
   }
 
+  /** Everything written so far is written back, as the kernel does within ~30 s. */
+  async settle(): Promise<void> {
+    if (!this.layer) throw new Error(`power loss: ${this.dir} is not on the power-loss layer`);
+    await this.layer.sync();
+  }
+
   /** The power cut; call it once every process that wrote here is dead. */
   async cut(mode: PowerLossMode): Promise<PowerCut> {
     if (!this.layer) throw new Error(`power loss: ${this.dir} is not on the power-loss layer`);
@@ -37,11 +43,19 @@ export class LossyDataDir {
     return cut;
   }
 
-  /** A clean shutdown: what the layer still holds is written back, as an OS does. */
+  /**
+   * A clean shutdown: what the layer still holds is written back, as an OS does, and the
+   * files move back to `<dir>`, so the run folder looks as it does without the layer (the
+   * harness's clean-up and the journal check find them where they always are).
+   */
   async unmount(): Promise<void> {
     const layer = this.layer;
+    if (!layer) return;
     this.layer = undefined;
-    await layer?.unmount();
+    await layer.unmount();
+    // rmdir, never a recursive delete: were the mount still there, that would go through it
+    fs.rmdirSync(this.dir);
+    fs.renameSync(this.backing, this.dir);
   }
 }
 

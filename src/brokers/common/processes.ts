@@ -166,4 +166,31 @@ export function tailOfFile(file: string, lines: number): string {
   }
 }
 
+/** 0 when the file is missing: a log not written yet. */
+export function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The file from byte `offset` on ('' when it is missing). */
+export function readFrom(file: string, offset: number): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const length = Math.max(0, fs.fstatSync(fd).size - offset);
+    const buf = Buffer.alloc(length);
+    const n = fs.readSync(fd, buf, 0, length, offset);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 process.once('exit', killAllBrokersSync);

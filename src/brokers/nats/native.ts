@@ -11,7 +11,8 @@ import type { PowerCut, PowerLossMode } from '../../core/contract.ts';
 import type { BrokerDeployment, BrokerDescription } from '../broker.ts';
 import { LossyDataDir } from '../common/power-loss.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
-import { spawnBroker, type BrokerProcess } from '../common/processes.ts';
+import { fileSize, readFrom, spawnBroker, type BrokerProcess } from '../common/processes.ts';
+import { streamNotRestored } from './recovery.ts';
 import { freePort, waitUntil } from '../common/ports.ts';
 import { ensureNatsServer, type NatsServerInstall } from './install.ts';
 import { natsServerConfig, type NatsNodePlan, type NatsServerSettings } from './config.ts';
@@ -39,6 +40,8 @@ interface Node extends NatsNodePlan {
   config: string;
   logFile: string;
   proc?: BrokerProcess;
+  /** the log's size at the last (re)start: what the server wrote since begins here */
+  logStart?: number;
 }
 
 const TOPOLOGY_TEXT: Record<NatsTopology, string> = {
@@ -123,6 +126,10 @@ export class NativeNats implements BrokerDeployment {
     await Promise.all(this.nodes.map((n) => n.proc?.kill9()));
   }
 
+  async settle(): Promise<void> {
+    await this.layer?.settle();
+  }
+
   /** SIGKILL of every node at once, then the layer drops what no fsync covered. */
   async powerLoss(mode: PowerLossMode): Promise<PowerCut> {
     if (!this.layer) throw new BrokerError('nats: power loss asked of a server whose data is not on the power-loss layer');
@@ -139,6 +146,15 @@ export class NativeNats implements BrokerDeployment {
 
   private async stopNodes(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.proc?.stop(this.opts.stopGraceMs ?? 10_000)));
+  }
+
+  /** The first node whose log since its last (re)start says a stream could not be recovered. */
+  serviceProblem(): string | undefined {
+    for (const n of this.nodes) {
+      const problem = streamNotRestored(readFrom(n.logFile, n.logStart ?? 0));
+      if (problem) return this.nodes.length > 1 ? `${problem} [node ${n.name}]` : problem;
+    }
+    return undefined;
   }
 
   logTail(lines = 30): string {
@@ -163,6 +179,7 @@ export class NativeNats implements BrokerDeployment {
   private async launchAll(): Promise<void> {
     const install = this.install!;
     for (const n of this.nodes) {
+      n.logStart = fileSize(n.logFile);
       n.proc = spawnBroker({ name: `nats-${n.name}`, command: install.path, args: ['-c', n.config], logFile: n.logFile });
     }
     await this.waitReady();
@@ -189,7 +206,11 @@ export class NativeNats implements BrokerDeployment {
         return false;
       }
     };
-    const ready = await waitUntil(async () => (await Promise.all(this.nodes.map(healthy))).every(Boolean) || exited !== undefined, timeoutMs, 100);
+    // A stream that could not be recovered keeps /healthz failing for good: no point waiting
+    let lost: string | undefined;
+    const settled = async (): Promise<boolean> => (await Promise.all(this.nodes.map(healthy))).every(Boolean) || exited !== undefined || (lost = this.serviceProblem()) !== undefined;
+    const ready = await waitUntil(settled, timeoutMs, 100);
+    if (lost) throw new BrokerError(`nats-server started, but ${lost.replace(/^service not restored: /, '')}`, this.logTail(15));
     if (ready && !exited) return;
     const tail = exited ? (exited.proc?.logTail(20) ?? '') : this.logTail(15);
     await this.kill();

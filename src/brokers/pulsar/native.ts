@@ -13,7 +13,7 @@ import type { PulsarDeployment } from './deployment.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
 import { PulsarAdmin, notReadyReason } from './admin.ts';
 import { canConnect, freePort, waitUntil } from '../common/ports.ts';
-import { spawnBroker, tailOfFile, type BrokerProcess } from '../common/processes.ts';
+import { fileSize, readFrom, spawnBroker, tailOfFile, type BrokerProcess } from '../common/processes.ts';
 import { mergeProperties, standaloneSettings, type ConfValue } from './config.ts';
 import { ensurePulsar, type PulsarInstall } from './install.ts';
 import { serviceNotRestored } from './recovery.ts';
@@ -151,6 +151,10 @@ export class NativePulsar implements PulsarDeployment {
   async stop(): Promise<void> {
     await this.stopProcess();
     await this.layer?.unmount();
+  }
+
+  async settle(): Promise<void> {
+    await this.layer?.settle();
   }
 
   /** SIGKILL of the JVM, then the layer drops what no fsync covered; restart() comes next. */
@@ -353,31 +357,6 @@ function killGroup(proc: BrokerProcess): void {
   }
 }
 
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The file from byte `offset` on ('' when it is missing). */
-function readFrom(file: string, offset: number): string {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const length = Math.max(0, fs.fstatSync(fd).size - offset);
-    const buf = Buffer.alloc(length);
-    const n = fs.readSync(fd, buf, 0, length, offset);
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** The last lines of the log, each cut short: Pulsar logs its whole configuration on one line. */
 function tailLines(file: string, lines: number): string {

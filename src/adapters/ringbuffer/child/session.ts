@@ -63,6 +63,7 @@ export class ChildRingSession implements SystemSession<RingInit> {
               await server.kill();
               return layer.cut(mode);
             },
+            settle: () => layer.settle(),
           }
         : {}),
       restart: async () => {
