@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
 )
 
@@ -97,6 +99,18 @@ func (l *layer) lookup(ino uint64) *entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.files[ino]
+}
+
+// showSize puts the cached size of a regular file into an entry reply.
+func (l *layer) showSize(ch *fs.Inode, out *fuse.EntryOut) {
+	if ch == nil || !isRegular(ch.StableAttr().Mode) {
+		return
+	}
+	if e := l.lookup(ch.StableAttr().Ino); e != nil {
+		e.mu.Lock()
+		out.Attr.Size = uint64(e.cache.size)
+		e.mu.Unlock()
+	}
 }
 
 // unlinked forgets the entry of an inode whose last name is gone: the backing
