@@ -157,6 +157,16 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     expect(powerFsMounts().map((m) => m.mountpoint)).not.toContain(p.mountpoint);
   });
 
+  it('sync writes everything back and keeps the mount: a later cut loses only what came after', async () => {
+    const p = await mountFs();
+    writeFile(inMount(p, 'f'), ['before sync|']);
+    expect(await p.sync()).toBe(12);
+    writeFile(inMount(p, 'f'), ['after sync']);
+    expect((await p.stats()).unsyncedBytes).toBe(10);
+    await p.cut('lose-unsynced');
+    expect(onDisk(p, 'f')).toBe('before sync|');
+  });
+
   it('stats count writes, bytes, fsyncs and what is unsynced', async () => {
     const p = await mountFs();
     writeFile(inMount(p, 'a'), ['12345'], { sync: 'fsync' });

@@ -22,6 +22,7 @@
  *     file offset strictly inside it (none of it when it lies within one page). This is
  *     the torn BookKeeper journal record of issue 13: a tail of zeros from a 4 KiB-aligned
  *     offset.
+ *   - sync(): the kernel's periodic write-back; everything written back, the mount stays.
  *   - unmount(): an orderly power-off, everything written back.
  * After a cut the daemon unmounts and exits; remount() starts a fresh one on the same
  * backing directory (a fresh mount has no stale kernel page cache).
@@ -284,6 +285,18 @@ export class PowerFs {
       fsyncs: num(reply, 'fsyncs'),
       bytesWritten: num(reply, 'bytesWritten'),
     };
+  }
+
+  /**
+   * The kernel's periodic write-back (or sync(1)): every file is written back and synced,
+   * and the mount stays. A harness calls it once a broker has started, so that a cut hits
+   * the run, not the files written while installing and starting it (a real machine would
+   * have written those back within ~30 s). Returns the bytes written back.
+   */
+  async sync(): Promise<number> {
+    const reply = await request(this.live('sync').socket, { op: 'sync' });
+    if (reply.ok !== true) throw new BrokerError(`powerfs sync failed: ${String(reply.error)}`);
+    return num(reply, 'bytesWrittenBack');
   }
 
   /** The power failure; resolves once the daemon has unmounted and exited. */

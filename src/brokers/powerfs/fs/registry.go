@@ -213,6 +213,38 @@ func (l *layer) shutdown() error {
 		return fmt.Errorf("already stopped")
 	}
 	l.stopped = true
+	return l.syncAll()
+}
+
+// sync is the kernel's periodic write-back (and sync(1)): every file is written back and
+// synced, and the layer runs on. Returns the bytes it wrote back.
+func (l *layer) sync() (int64, error) {
+	l.gate.Lock()
+	defer l.gate.Unlock()
+	if l.stopped {
+		return 0, fmt.Errorf("already stopped")
+	}
+	var bytes int64
+	l.each(func(e *entry) { bytes += e.cache.dirty.total() })
+	err := l.syncAll()
+	l.prune()
+	return bytes, err
+}
+
+// prune forgets the entries no handle uses: clean now, they hold nothing.
+func (l *layer) prune() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ino, e := range l.files {
+		if e.handles == 0 && !e.cache.isDirty() {
+			delete(l.files, ino)
+			unix.Close(e.fd)
+		}
+	}
+}
+
+// syncAll syncs every file; called with the gate held for writing.
+func (l *layer) syncAll() error {
 	var firstErr error
 	l.each(func(e *entry) {
 		if err := syncEntry(e); err != nil && firstErr == nil {
