@@ -65,6 +65,16 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     expect(fs.readFileSync(inMount(p, 'log'), 'utf8')).toBe('synced|');
   });
 
+  it('the size stays the cached one after the kernel attribute and entry caches expire (lookups report it too)', async () => {
+    const p = await mountFs();
+    writeFile(inMount(p, 'conf'), [Buffer.alloc(62_741, 120)]);
+    expect(fs.statSync(inMount(p, 'conf')).size).toBe(62_741);
+    await new Promise((r) => setTimeout(r, 1_500)); // past the 1 s entry and attribute timeouts
+    expect(fs.statSync(inMount(p, 'conf')).size).toBe(62_741);
+    expect(fs.readFileSync(inMount(p, 'conf')).length).toBe(62_741);
+    expect(fs.statSync(path.join(p.backing, 'conf')).size).toBe(0);
+  });
+
   it('torn: a file appended in several writes keeps exactly its bytes up to the last 4 KiB boundary inside the last write', async () => {
     const p = await mountFs();
     const chunks = [0, 1, 2, 3, 4].map((i) => Buffer.alloc(3000, 97 + i)); // a..e, ends at 15000
@@ -145,6 +155,16 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     await p.unmount(); // idempotent
     expect(onDisk(p, 'f')).toBe('never');
     expect(powerFsMounts().map((m) => m.mountpoint)).not.toContain(p.mountpoint);
+  });
+
+  it('sync writes everything back and keeps the mount: a later cut loses only what came after', async () => {
+    const p = await mountFs();
+    writeFile(inMount(p, 'f'), ['before sync|']);
+    expect(await p.sync()).toBe(12);
+    writeFile(inMount(p, 'f'), ['after sync']);
+    expect((await p.stats()).unsyncedBytes).toBe(10);
+    await p.cut('lose-unsynced');
+    expect(onDisk(p, 'f')).toBe('before sync|');
   });
 
   it('stats count writes, bytes, fsyncs and what is unsynced', async () => {

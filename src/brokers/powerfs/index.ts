@@ -22,6 +22,7 @@
  *     file offset strictly inside it (none of it when it lies within one page). This is
  *     the torn BookKeeper journal record of issue 13: a tail of zeros from a 4 KiB-aligned
  *     offset.
+ *   - sync(): the kernel's periodic write-back; everything written back, the mount stays.
  *   - unmount(): an orderly power-off, everything written back.
  * After a cut the daemon unmounts and exits; remount() starts a fresh one on the same
  * backing directory (a fresh mount has no stale kernel page cache).
@@ -69,10 +70,28 @@ export interface MountOptions {
   log?: Log;
 }
 
+const FILE_PREFIX = 'busbench-powerfs-';
 const READY_TIMEOUT_MS = 15_000;
 const EXIT_TIMEOUT_MS = 15_000;
 let swept = false;
 let sequence = 0;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Control sockets and logs of daemons whose harness is gone (it was killed with -9). */
+function removeOrphanFiles(): void {
+  for (const f of fs.readdirSync(os.tmpdir())) {
+    const m = new RegExp(`^${FILE_PREFIX}(\\d+)-\\d+\\.(log|sock)$`).exec(f);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) fs.rmSync(path.join(os.tmpdir(), f), { force: true });
+  }
+}
 
 /** The two directories must be distinct and neither inside the other. */
 function checkDirs(backing: string, mountpoint: string): void {
@@ -119,6 +138,7 @@ function num(reply: Reply, field: string): number {
 class Daemon {
   readonly exited: Promise<number | null>;
   private code: number | null | undefined;
+  private lastLog: string | undefined;
 
   private constructor(
     readonly child: ChildProcess,
@@ -128,7 +148,9 @@ class Daemon {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.code = code ?? (signal ? null : 0);
-        if (this.code === 0) this.cleanFiles();
+        // the tail is kept for the error a caller may still raise; the files go
+        this.lastLog = tailOfFile(this.logFile, 20);
+        this.cleanFiles();
         resolve(this.code);
       });
     });
@@ -140,7 +162,7 @@ class Daemon {
   }
 
   logTail(): string {
-    return tailOfFile(this.logFile, 20);
+    return this.lastLog ?? tailOfFile(this.logFile, 20);
   }
 
   /**
@@ -148,7 +170,7 @@ class Daemon {
    * unmounts in order; unref'd, because PR_SET_PDEATHSIG ends the daemon with us anyway.
    */
   static async start(bin: string, backing: string, mountpoint: string): Promise<Daemon> {
-    const base = path.join(os.tmpdir(), `busbench-powerfs-${process.pid}-${++sequence}`);
+    const base = path.join(os.tmpdir(), `${FILE_PREFIX}${process.pid}-${++sequence}`);
     const log = fs.openSync(`${base}.log`, 'w');
     const child = spawn(bin, ['-backing', backing, '-mount', mountpoint, '-control', `${base}.sock`], {
       stdio: ['ignore', 'pipe', log],
@@ -234,6 +256,7 @@ export class PowerFs {
     if (!swept) {
       swept = true;
       for (const mp of sweepStaleMounts()) log(`detached a stale powerfs mount at ${mp} (its daemon was gone)`);
+      removeOrphanFiles();
     }
     fs.mkdirSync(o.backing, { recursive: true });
     fs.mkdirSync(o.mountpoint, { recursive: true });
@@ -284,6 +307,18 @@ export class PowerFs {
       fsyncs: num(reply, 'fsyncs'),
       bytesWritten: num(reply, 'bytesWritten'),
     };
+  }
+
+  /**
+   * The kernel's periodic write-back (or sync(1)): every file is written back and synced,
+   * and the mount stays. A harness calls it once a broker has started, so that a cut hits
+   * the run, not the files written while installing and starting it (a real machine would
+   * have written those back within ~30 s). Returns the bytes written back.
+   */
+  async sync(): Promise<number> {
+    const reply = await request(this.live('sync').socket, { op: 'sync' });
+    if (reply.ok !== true) throw new BrokerError(`powerfs sync failed: ${String(reply.error)}`);
+    return num(reply, 'bytesWrittenBack');
   }
 
   /** The power failure; resolves once the daemon has unmounted and exited. */

@@ -224,12 +224,25 @@ func (c *fileCache) writeBack(backing int) error {
 		}
 	}
 	if c.sizeDirty {
-		if err := unix.Ftruncate(backing, c.size); err != nil {
+		if err := setSize(backing, c.size); err != nil {
 			return err
 		}
 	}
 	c.forget(c.size)
 	return nil
+}
+
+// setSize truncates only when the writes did not already leave the file at its size: an
+// ftruncate is a metadata change that the next fsync would pay a journal commit for.
+func setSize(fd int, size int64) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Size == size {
+		return nil
+	}
+	return unix.Ftruncate(fd, size)
 }
 
 func pwriteFull(fd int, b []byte, off int64) error {

@@ -63,13 +63,19 @@ func answer(l *layer, req request) (bool, any) {
 			OK bool `json:"ok"`
 			cutResult
 		}{true, res}
+	case "sync":
+		n, err := l.sync()
+		if err != nil {
+			return false, map[string]any{"ok": false, "error": err.Error()}
+		}
+		return false, map[string]any{"ok": true, "bytesWrittenBack": n}
 	case "shutdown":
 		if err := l.shutdown(); err != nil {
 			return true, map[string]any{"ok": false, "error": err.Error()}
 		}
 		return true, map[string]any{"ok": true}
 	}
-	return false, map[string]any{"ok": false, "error": fmt.Sprintf("unknown op %q (stats, cut, shutdown)", req.Op)}
+	return false, map[string]any{"ok": false, "error": fmt.Sprintf("unknown op %q (stats, sync, cut, shutdown)", req.Op)}
 }
 
 func reply(conn net.Conn, body any) {

@@ -31,6 +31,9 @@
 //	                                  bytes up to the last 4 KiB-aligned file offset strictly inside
 //	                                  it (none when it lies within one page), the rest is lost
 //	                                  -> {"ok":true,"mode":M,"bytesDropped":N,"filesAffected":N,"tornFiles":[...]}
+//	{"op":"sync"}                     the kernel's periodic write-back (or sync(1)): everything is
+//	                                  written back and synced; the layer runs on
+//	                                  -> {"ok":true,"bytesWrittenBack":N}
 //	{"op":"shutdown"}                 an orderly power-off: everything is written back and synced
 //
 // After a cut or a shutdown the daemon unmounts and exits 0; a new mount of the same

@@ -258,3 +258,25 @@ func (n *node) key(st *unix.Stat_t) uint64 {
 	rootSwapped := (n.RootData.Dev << 32) | (n.RootData.Dev >> 32)
 	return (swapped ^ rootSwapped) ^ st.Ino
 }
+
+var _ = (fs.NodeLookuper)((*node)(nil))
+
+// Lookup's reply carries the file's attributes, which the kernel keeps (and readdirplus
+// uses lookups too): they must show the cached size, not the backing file's.
+func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	ch, errno := n.LoopbackNode.Lookup(ctx, name, out)
+	if errno == 0 {
+		n.layer.showSize(ch, out)
+	}
+	return ch, errno
+}
+
+var _ = (fs.NodeLinker)((*node)(nil))
+
+func (n *node) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	ch, errno := n.LoopbackNode.Link(ctx, target, name, out)
+	if errno == 0 {
+		n.layer.showSize(ch, out)
+	}
+	return ch, errno
+}

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
 )
 
@@ -97,6 +99,18 @@ func (l *layer) lookup(ino uint64) *entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.files[ino]
+}
+
+// showSize puts the cached size of a regular file into an entry reply.
+func (l *layer) showSize(ch *fs.Inode, out *fuse.EntryOut) {
+	if ch == nil || !isRegular(ch.StableAttr().Mode) {
+		return
+	}
+	if e := l.lookup(ch.StableAttr().Ino); e != nil {
+		e.mu.Lock()
+		out.Attr.Size = uint64(e.cache.size)
+		e.mu.Unlock()
+	}
 }
 
 // unlinked forgets the entry of an inode whose last name is gone: the backing
@@ -199,6 +213,38 @@ func (l *layer) shutdown() error {
 		return fmt.Errorf("already stopped")
 	}
 	l.stopped = true
+	return l.syncAll()
+}
+
+// sync is the kernel's periodic write-back (and sync(1)): every file is written back and
+// synced, and the layer runs on. Returns the bytes it wrote back.
+func (l *layer) sync() (int64, error) {
+	l.gate.Lock()
+	defer l.gate.Unlock()
+	if l.stopped {
+		return 0, fmt.Errorf("already stopped")
+	}
+	var bytes int64
+	l.each(func(e *entry) { bytes += e.cache.dirty.total() })
+	err := l.syncAll()
+	l.prune()
+	return bytes, err
+}
+
+// prune forgets the entries no handle uses: clean now, they hold nothing.
+func (l *layer) prune() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ino, e := range l.files {
+		if e.handles == 0 && !e.cache.isDirty() {
+			delete(l.files, ino)
+			unix.Close(e.fd)
+		}
+	}
+}
+
+// syncAll syncs every file; called with the gate held for writing.
+func (l *layer) syncAll() error {
 	var firstErr error
 	l.each(func(e *entry) {
 		if err := syncEntry(e); err != nil && firstErr == nil {
