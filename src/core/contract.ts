@@ -144,6 +144,7 @@ export interface BrokerCounts {
 
 /** 'lose-unsynced': every file back to its last fsynced contents; 'torn': see PowerCut. */
 export type PowerLossMode = 'lose-unsynced' | 'torn';
+export const POWER_LOSS_MODES: readonly PowerLossMode[] = ['lose-unsynced', 'torn'];
 
 /** What the power-loss filesystem layer dropped at the cut. */
 export interface PowerCut {

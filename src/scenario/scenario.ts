@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import type { FaultKind, PowerLossMode } from '../core/contract.ts';
+import { POWER_LOSS_MODES, type FaultKind } from '../core/contract.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import { durations, integer, oneOf } from '../core/options.ts';
@@ -160,7 +160,6 @@ function nonNegative(file: string, field: string, v: unknown): number {
 
 const FAULT_KEYS = ['type', 'at', 'downtime', 'mode'];
 const FAULT_TYPES = ['kill', 'power-loss'] as const;
-const POWER_LOSS_MODES: readonly PowerLossMode[] = ['lose-unsynced', 'torn'];
 
 function faultPlan(file: string, v: unknown): FaultPlan {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(file, 'fault', 'a mapping with "at" and "downtime" durations', v);

@@ -44,7 +44,7 @@ describe.skipIf(skip)(`the power-loss scenario on NATS${skip ? ` (skipped: ${why
       timeout: 220_000,
     });
     const doc = JSON.parse(r.stdout) as RunResult;
-    const cell = (label: string): SystemResult => doc.systems.find((s) => s.config.label === label)!;
+    const cell = (label: string): SystemResult => doc.systems.find((s) => String(s.config.label).startsWith(label))!;
     const weak = cell('syncInterval=default');
     const strong = cell('syncInterval=always');
     for (const s of [weak, strong]) expect(s.durability, `${String(s.config.label)}: ${r.stderr.slice(-2000)}`).toMatchObject({ injected: true, faultType: 'power-loss', promiseKept: true });

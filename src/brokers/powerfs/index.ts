@@ -32,6 +32,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { PowerCut, PowerLossMode } from '../../core/contract.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
 import { onInterrupt } from '../common/signals.ts';
 import { tailOfFile } from '../common/processes.ts';
@@ -41,16 +42,7 @@ import { fuseProblem, isMounted, sweepStaleMounts } from './mount.ts';
 export { ensurePowerFs, type PowerFsInstall } from './install.ts';
 export { fuseProblem, powerFsMounts, sweepStaleMounts } from './mount.ts';
 
-export type PowerLossMode = 'lose-unsynced' | 'torn';
-export const POWER_LOSS_MODES: readonly PowerLossMode[] = ['lose-unsynced', 'torn'];
-
-export interface PowerCut {
-  mode: PowerLossMode;
-  bytesDropped: number;
-  filesAffected: number;
-  /** files (relative to the mount) whose last write was torn; empty for lose-unsynced */
-  tornFiles: string[];
-}
+export { POWER_LOSS_MODES, type PowerCut, type PowerLossMode } from '../../core/contract.ts';
 
 export interface PowerFsStats {
   /** bytes written that no sync has covered, over all files */
