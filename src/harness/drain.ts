@@ -24,6 +24,9 @@ function countOf(snapshot: SeqSetSnapshot): number {
   return SeqSet.fromSnapshot(snapshot).size;
 }
 
+/** No delivery for this long, and the broker holding nothing twice over: what is missing is lost. */
+const LOST_AFTER_MS = 5000;
+
 /**
  * Waits until every expected message was received, counted as the union across consumers
  * (each consumer counts only messages no consumer had before it: FirstSeen), or until
@@ -34,24 +37,29 @@ async function drain(session: SystemSession, t: DrainTargets, deadline: number, 
   let lastProgressAt = Date.now();
   let lastSeen = -1;
   let askedBrokerAt = 0;
-  let brokerHolds = 0;
+  let brokerHolds = -1;
+  let emptyAnswers = 0;
   while (!failed() && Date.now() < deadline) {
     const got = received();
     if (got >= t.expected) return undefined;
     if (got !== lastSeen) {
       lastSeen = got;
       lastProgressAt = Date.now();
-      // Unanswered messages may never come; stop waiting for them once progress stops,
-      // but never before as many messages arrived as were acknowledged (a broker may
-      // still redeliver those after its ack wait).
-    } else if (got >= t.expected - t.uncertain && got >= t.acked && Date.now() - lastProgressAt > 2000) {
+      emptyAnswers = 0;
+    } else if (Date.now() - lastProgressAt > 2000 && session.undelivered && Date.now() - askedBrokerAt > 1000) {
       // Deliveries paused; the broker may still be holding messages it will redeliver.
-      if (session.undelivered && Date.now() - askedBrokerAt > 1000) {
-        askedBrokerAt = Date.now();
-        brokerHolds = await session.undelivered().catch(() => 0);
-      }
-      if (!session.undelivered || brokerHolds === 0) return undefined;
+      askedBrokerAt = Date.now();
+      brokerHolds = await session.undelivered().catch(() => -1);
+      emptyAnswers = brokerHolds === 0 ? emptyAnswers + 1 : 0;
     }
+    const paused = Date.now() - lastProgressAt;
+    // Unanswered messages may never come; stop waiting for them once progress stops, but
+    // not before as many messages arrived as were acknowledged (a broker may still
+    // redeliver those after its ack wait) ...
+    const settled = got >= t.expected - t.uncertain && got >= t.acked && paused > 2000 && (!session.undelivered || brokerHolds === 0);
+    // ... unless the broker has said twice that it holds nothing more: acknowledged
+    // messages it no longer has (a power loss took them) will not come either.
+    if (settled || (paused > LOST_AFTER_MS && emptyAnswers >= 2)) return undefined;
     await sleep(50);
   }
   if (failed() || !session.undelivered) return undefined;
