@@ -24,6 +24,8 @@ export interface BrokerDeployment {
    * broker process, then the layer drops what no fsync covered; restart() comes next.
    */
   powerLoss?(mode: PowerLossMode): Promise<PowerCut>;
+  /** On the power-loss layer: its counts since the last mount (writes, bytes, fsyncs), for BrokerCounts.detail. */
+  dataLayerStats?(): Promise<Record<string, number>>;
   /** With powerLoss: the kernel's periodic write-back of the data directory (FaultInjector.settle). */
   settle?(): Promise<void>;
   /** starts again on the same data and waits until ready */

@@ -90,7 +90,9 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
   async brokerCounts(): Promise<BrokerCounts> {
     if (!this.jsm) return { source: 'core NATS keeps no counts' };
     await awaitReachable(this.nc);
-    return pipelineCounts(this.jsm, this.stages);
+    const counts = await pipelineCounts(this.jsm, this.stages);
+    const layer = await this.deployment.dataLayerStats?.().catch(() => ({}));
+    return layer && Object.keys(layer).length > 0 ? { ...counts, detail: { ...counts.detail, ...layer } } : counts;
   }
 
   async close(): Promise<void> {

@@ -35,6 +35,13 @@ export class LossyDataDir {
     await this.layer.sync();
   }
 
+  /** What the broker made the layer do since the last mount: the layer's own cost, counted. */
+  async stats(): Promise<Record<string, number>> {
+    if (!this.layer) return {};
+    const s = await this.layer.stats();
+    return { layerWrites: s.writes, layerBytesWritten: s.bytesWritten, layerFsyncs: s.fsyncs };
+  }
+
   /** The power cut; call it once every process that wrote here is dead. */
   async cut(mode: PowerLossMode): Promise<PowerCut> {
     if (!this.layer) throw new Error(`power loss: ${this.dir} is not on the power-loss layer`);

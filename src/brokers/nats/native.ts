@@ -126,6 +126,10 @@ export class NativeNats implements BrokerDeployment {
     await Promise.all(this.nodes.map((n) => n.proc?.kill9()));
   }
 
+  async dataLayerStats(): Promise<Record<string, number>> {
+    return this.layer ? this.layer.stats() : {};
+  }
+
   async settle(): Promise<void> {
     await this.layer?.settle();
   }
