@@ -35,8 +35,8 @@ describe('pulsar exactly-once, through the runner', { timeout: 240_000 }, () => 
     // A standalone takes ~10-20 s to restart here (12 s on an idle machine, 19 s with other
     // work on the two cores): 30 s measured keeps the restart inside the window. A fixed moderate rate, not closed
     // loop: at high closed-loop rates the restarted standalone sometimes fails to recover
-    // the topic's ledger ("Digest mismatch", see the README), a separately tracked bug
-    // this test is not about.
+    // the topic's ledger: a torn journal record (README, "Why Pulsar's topic did not come
+    // back"; test/pulsar/torn-journal.test.ts reproduces it), which this test is not about.
     const k: KillRun = { ratePerSec: 5000, durationMs: 30_000, atMs: 4000, downtimeMs: 1000, drainTimeoutMs: 60_000, retryEveryMs: 500, crashEveryMs: 3000 };
     const r = await runOnce(exactlyOnceKillSpec(adapter, {}, k));
     expect(r.capabilities).toMatchObject({ durability: 'power-loss', deduplication: true });
