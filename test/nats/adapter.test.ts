@@ -151,7 +151,7 @@ describe('NATS JetStream adapter against a real nats-server', () => {
   it('core NATS mode: plain pub/sub, no stream, promises nothing', async () => {
     const { session, opts } = await openNats({ mode: 'core' }, 'core');
     open = session;
-    expect(adapter.capabilities(opts)).toMatchObject({ durable: false, acks: false });
+    expect(adapter.capabilities(opts)).toMatchObject({ durability: 'none', acks: false });
     expect((session.workerInit as unknown as NatsWorkerInit).options.mode).toBe('core');
     const ledger = new ConsumerLedger(0);
     const consumer = await workerSide.createConsumer(session.workerInit, { consumerId: 0, consumers: 1, producers: 1, messageSize: SIZE, control });

@@ -52,7 +52,7 @@ describe('nats under faults, through the runner', { timeout: 120_000 }, () => {
     // at its deadline (messages whose ack died with the connection never arrive).
     const k: KillRun = { ratePerSec: 2000, durationMs: 4000, atMs: 1000, downtimeMs: 300, drainTimeoutMs: 30_000, retryEveryMs: 200, crashEveryMs: 1500 };
     const r = await runOnce(exactlyOnceKillSpec(adapter, { storage: 'file', ackWait: '1s' }, k));
-    expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
+    expect(r.capabilities).toMatchObject({ durability: 'process-crash', deduplication: true });
     expectExactlyOnceThroughKill(r, k);
   });
 

@@ -70,7 +70,7 @@ describe('ringbuffer child mode through the runner with kill -9', () => {
   it('exactly-once with journal fsync through retries, consumer crashes and kill -9: every message applied once', { timeout: 120_000 }, async () => {
     const k: KillRun = { ratePerSec: 2000, durationMs: 4000, atMs: 1000, downtimeMs: 300, drainTimeoutMs: 30_000, retryEveryMs: 200, crashEveryMs: 1000 };
     const r = await runOnce(exactlyOnceKillSpec(adapter, { process: 'child', journal: 'fsync' }, k));
-    expect(r.capabilities).toMatchObject({ durable: true, deduplication: true });
+    expect(r.capabilities).toMatchObject({ durability: 'power-loss', deduplication: true });
     expectExactlyOnceThroughKill(r, k);
   });
 
