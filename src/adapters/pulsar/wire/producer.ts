@@ -74,6 +74,16 @@ interface PendingEntry extends BuiltEntry {
   written: boolean;
 }
 
+/**
+ * Whether a receipt whose sequence_id is the entry's first also ends where the entry ends
+ * (highest_sequence_id), as ProducerImpl.ackReceived checks: a receipt for part of a batch
+ * must not settle all of it. A highest_sequence_id not above sequence_id (brokers before
+ * it existed leave it 0) says nothing and is taken as a match, as Java does.
+ */
+function coversEntry(r: SendReceipt, e: PendingEntry): boolean {
+  return r.sequenceId >= r.highestSequenceId || r.highestSequenceId === e.lastSeq;
+}
+
 type State = 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
 export interface ProducerStats {
@@ -284,10 +294,11 @@ export class Producer implements ProducerHandler {
     if (!head) return; // late answer for an entry that timed out
     if (r.sequenceId !== head.firstSeq && this.settleOutOfTurn(r)) return;
     if (r.sequenceId < head.firstSeq) return; // late answer for an entry that timed out
-    if (r.sequenceId > head.firstSeq) {
-      // The broker answered an entry we have not reached: we lost track. Reconnecting
-      // resends everything pending, and deduplication sorts it out.
-      this.client.log(`pulsar producer ${this.name}: receipt for sequence ${r.sequenceId} while expecting ${head.firstSeq}; reconnecting to resynchronize`);
+    if (r.sequenceId > head.firstSeq || !coversEntry(r, head)) {
+      // The broker answered an entry we have not reached, or another range than the
+      // entry's: we lost track. Reconnecting resends everything pending, and deduplication
+      // sorts it out (the Java client closes the connection here too).
+      this.client.log(`pulsar producer ${this.name}: receipt for sequences ${r.sequenceId}..${r.highestSequenceId} while expecting ${head.firstSeq}..${head.lastSeq}; reconnecting to resynchronize`);
       this.conn?.destroy(new PulsarWireError('protocol', `pulsar producer ${this.name}: receipts out of step`));
       return;
     }
@@ -307,7 +318,7 @@ export class Producer implements ProducerHandler {
     if (r.ledgerId !== -1 || r.entryId !== -1) return false;
     for (let i = 1; i < this.pending.length; i++) {
       const e = this.pending.at(i)!;
-      if (e.firstSeq !== r.sequenceId) continue;
+      if (e.firstSeq !== r.sequenceId || !coversEntry(r, e)) continue;
       this.pending.removeAt(i);
       this.pendingMessages -= e.count;
       this.stats.duplicateReceipts++;
