@@ -4,32 +4,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PulsarClient } from '../../src/adapters/pulsar/wire/client.ts';
-import { EntryBuilder } from '../../src/adapters/pulsar/wire/batch.ts';
-import { encodePayloadFrame, encodeSimpleFrame, parseFrame } from '../../src/adapters/pulsar/wire/framing.ts';
-import { Cmd, schema, u64 } from '../../src/adapters/pulsar/wire/proto.ts';
-import { ScriptedBroker, type Session } from './scripted-broker.ts';
+import { Cmd, u64 } from '../../src/adapters/pulsar/wire/proto.ts';
+import { ScriptedBroker } from './scripted-broker.ts';
+import { batchEntry, deliver, writeRaw } from './raw-frames.ts';
 
 const TOPIC = 'persistent://t/ns/txn-ack';
-const BaseCommand = schema.lookupType('pulsar.proto.BaseCommand');
 const open: { close(): Promise<void> }[] = [];
 
 afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
-
-/** Commands outside the client's outbound union (MESSAGE, ACK_RESPONSE), encoded from the schema. */
-function writeRaw(s: Session, cmd: Record<string, unknown>, metadata?: Uint8Array, payload?: Uint8Array): void {
-  const bytes = BaseCommand.encode(BaseCommand.fromObject(cmd)).finish();
-  s.write(metadata && payload ? encodePayloadFrame(bytes, metadata, payload) : encodeSimpleFrame(bytes));
-}
-
-/** The metadata and payload of a batch of `n` messages, as a producer writes them. */
-function batchEntry(n: number): { metadata: Uint8Array; payload: Uint8Array } {
-  const b = new EntryBuilder(true, new TextEncoder().encode('p'), 0);
-  for (let i = 0; i < n; i++) b.add(Uint8Array.of(i), 0, 1, i);
-  const f = parseFrame(b.finish(1).frame.subarray(4));
-  return { metadata: f.buf.slice(f.metadataStart, f.metadataEnd), payload: f.buf.slice(f.payloadStart, f.payloadEnd) };
-}
 
 describe('ackBatchInTxn', () => {
   it('sends batch_size (MessageIdData 6) = the entry’s message count', async () => {
@@ -38,7 +22,7 @@ describe('ackBatchInTxn', () => {
     const broker = await ScriptedBroker.start((cmd, s) => {
       if (cmd.type === Cmd.FLOW && !delivered) {
         delivered = true;
-        writeRaw(s, { type: Cmd.MESSAGE, message: { consumerId: u64(cmd.flow!.consumerId), messageId: { ledgerId: 7, entryId: 3 } } }, entry.metadata, entry.payload);
+        deliver(s, u64(cmd.flow!.consumerId), 7, 3, entry);
         return true;
       }
       if (cmd.type === Cmd.ACK) {

@@ -241,6 +241,7 @@ export interface InboundCommand {
   lookupTopic?: { topic: string; requestId: U64; authoritative: boolean };
   partitionMetadata?: { topic: string; requestId: U64 };
   flow?: { consumerId: U64; messagePermits: number };
+  getLastMessageId?: { consumerId: U64; requestId: U64 };
   send?: { producerId: U64; sequenceId: U64; numMessages: number; highestSequenceId: U64 };
   ack?: { consumerId: U64; ackType: number; messageId: MessageIdIn[]; requestId: U64 };
 }
