@@ -7,13 +7,19 @@
 import { PulsarClient } from './wire/index.ts';
 
 export interface ReadBack {
-  /** messages read; undefined when the time ran out first */
+  /**
+   * messages read; undefined unless the read reached the last entry getLastMessageId
+   * named on every topic (the time ran out, or deliveries stopped short of it)
+   */
   messages: number | undefined;
   entries: number;
   ms: number;
 }
 
-export async function readBack(serviceUrl: string, topics: string[], subscription: string, timeoutMs: number): Promise<ReadBack> {
+/** A gap in deliveries this long, short of the last entry, ends the read as incomplete. */
+const STALL_MS = 5_000;
+
+export async function readBack(serviceUrl: string, topics: string[], subscription: string, timeoutMs: number, stallMs = STALL_MS): Promise<ReadBack> {
   const t0 = Date.now();
   const deadline = t0 + timeoutMs;
   const client = new PulsarClient({ serviceUrl, operationTimeoutMs: Math.min(30_000, timeoutMs) });
@@ -23,8 +29,10 @@ export async function readBack(serviceUrl: string, topics: string[], subscriptio
   try {
     for (const topic of topics) {
       const reader = await client.subscribe({ topic, subscription, durable: false, initialPosition: 'earliest', receiverQueueSize: 5000 });
-      // Read up to the last entry written; a long silence before it also ends the read
-      // (an entry id the reader never sees, e.g. a broker-internal marker).
+      // Read up to the last entry written. A long silence before it ends the read as
+      // incomplete: what was not delivered may be stored, so the count is not a stored
+      // count. (Markers are no reason to stop short: since Pulsar 3.0 the broker answers
+      // GET_LAST_MESSAGE_ID with its last dispatchable entry, skipping them.)
       const last = await reader.getLastMessageId();
       let reached = last.entryId < 0;
       while (!reached) {
@@ -32,9 +40,12 @@ export async function readBack(serviceUrl: string, topics: string[], subscriptio
           complete = false;
           break;
         }
-        let b = reader.receiveBatch(5000, 5_000);
+        let b = reader.receiveBatch(5000, stallMs);
         if (b instanceof Promise) b = await b;
-        if (b.count === 0) break;
+        if (b.count === 0) {
+          complete = false;
+          break;
+        }
         messages += b.count;
         const id = b.messageId(b.count - 1);
         reached = id.ledgerId > last.ledgerId || (id.ledgerId === last.ledgerId && id.entryId >= last.entryId);

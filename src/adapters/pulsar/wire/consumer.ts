@@ -405,7 +405,10 @@ export class Consumer implements ConsumerHandler {
     const ids: MessageIdOut[] = [];
     for (let i = 0; i < batch.count; i++) {
       const e = batch.entry(i);
-      if (--e.unacked === 0) ids.push({ ledgerId: e.ledgerId, entryId: e.entryId });
+      // batch_size: in a transaction the broker takes an acknowledgement as one message
+      // unless told how many the entry holds, and the consumer's unacked count (which stops
+      // dispatch on Shared/Key_Shared at maxUnackedMessagesPerConsumer) never comes down.
+      if (--e.unacked === 0) ids.push(e.batched ? { ledgerId: e.ledgerId, entryId: e.entryId, batchSize: e.count } : { ledgerId: e.ledgerId, entryId: e.entryId });
     }
     if (ids.length === 0) return;
     const requestId = this.client.newRequestId();

@@ -74,6 +74,16 @@ interface PendingEntry extends BuiltEntry {
   written: boolean;
 }
 
+/**
+ * Whether a receipt whose sequence_id is the entry's first also ends where the entry ends
+ * (highest_sequence_id), as ProducerImpl.ackReceived checks: a receipt for part of a batch
+ * must not settle all of it. A highest_sequence_id not above sequence_id (brokers before
+ * it existed leave it 0) says nothing and is taken as a match, as Java does.
+ */
+function coversEntry(r: SendReceipt, e: PendingEntry): boolean {
+  return r.sequenceId >= r.highestSequenceId || r.highestSequenceId === e.lastSeq;
+}
+
 type State = 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
 export interface ProducerStats {
@@ -107,6 +117,12 @@ export class Producer implements ProducerHandler {
   private readonly link: Reconnector;
   private failure: Error | null = null;
   private maxMessageSize = Number.MAX_SAFE_INTEGER;
+  /**
+   * Payload bytes an entry may hold: batchMaxBytes, but never more than the broker takes
+   * (its maxMessageSize from CONNECTED, as the Java client caps a batch at
+   * ClientCnx.getMaxMessageSize); a larger entry would be refused, and resent, for ever.
+   */
+  private entryMaxBytes: number;
   private readonly batching: boolean;
   private readonly maxMessages: number;
   private readonly maxBytes: number;
@@ -123,6 +139,7 @@ export class Producer implements ProducerHandler {
     this.batching = opts.batching ?? true;
     this.maxMessages = positive(opts.batchMaxMessages ?? 1000, 'batchMaxMessages');
     this.maxBytes = positive(opts.batchMaxBytes ?? 128 * 1024, 'batchMaxBytes');
+    this.entryMaxBytes = this.maxBytes;
     this.maxDelayMs = opts.batchMaxDelayMs ?? 1;
     this.maxPending = positive(opts.maxPendingMessages ?? 1000, 'maxPendingMessages');
     this.sendTimeoutMs = opts.sendTimeoutMs ?? 30_000;
@@ -284,10 +301,11 @@ export class Producer implements ProducerHandler {
     if (!head) return; // late answer for an entry that timed out
     if (r.sequenceId !== head.firstSeq && this.settleOutOfTurn(r)) return;
     if (r.sequenceId < head.firstSeq) return; // late answer for an entry that timed out
-    if (r.sequenceId > head.firstSeq) {
-      // The broker answered an entry we have not reached: we lost track. Reconnecting
-      // resends everything pending, and deduplication sorts it out.
-      this.client.log(`pulsar producer ${this.name}: receipt for sequence ${r.sequenceId} while expecting ${head.firstSeq}; reconnecting to resynchronize`);
+    if (r.sequenceId > head.firstSeq || !coversEntry(r, head)) {
+      // The broker answered an entry we have not reached, or another range than the
+      // entry's: we lost track. Reconnecting resends everything pending, and deduplication
+      // sorts it out (the Java client closes the connection here too).
+      this.client.log(`pulsar producer ${this.name}: receipt for sequences ${r.sequenceId}..${r.highestSequenceId} while expecting ${head.firstSeq}..${head.lastSeq}; reconnecting to resynchronize`);
       this.conn?.destroy(new PulsarWireError('protocol', `pulsar producer ${this.name}: receipts out of step`));
       return;
     }
@@ -307,7 +325,7 @@ export class Producer implements ProducerHandler {
     if (r.ledgerId !== -1 || r.entryId !== -1) return false;
     for (let i = 1; i < this.pending.length; i++) {
       const e = this.pending.at(i)!;
-      if (e.firstSeq !== r.sequenceId) continue;
+      if (e.firstSeq !== r.sequenceId || !coversEntry(r, e)) continue;
       this.pending.removeAt(i);
       this.pendingMessages -= e.count;
       this.stats.duplicateReceipts++;
@@ -356,7 +374,7 @@ export class Producer implements ProducerHandler {
     // An entry holds consecutive sequence ids only: receipts and broker deduplication
     // treat it as the range [sequence_id, highest_sequence_id], so a re-sent old message
     // batched with new ones would take the new ones down with it as duplicates.
-    if (b.count > 0 && (b.txn !== txn || seq !== b.lastSeq + 1 || (this.batching && b.size + EntryBuilder.costOf(true, n, seq) > this.maxBytes))) this.flushBatch();
+    if (b.count > 0 && (b.txn !== txn || seq !== b.lastSeq + 1 || (this.batching && b.size + EntryBuilder.costOf(true, n, seq) > this.entryMaxBytes))) this.flushBatch();
     if (b.count === 0) b.txn = txn;
     b.add(src, off, n, seq);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
@@ -365,7 +383,7 @@ export class Producer implements ProducerHandler {
       this.builderCallbacks ??= new Array<SendCallback>(b.count - 1).fill(noop);
       this.builderCallbacks.push(cb);
     } else if (this.builderCallbacks) this.builderCallbacks.push(noop);
-    if (!this.batching || b.count >= this.maxMessages || b.size >= this.maxBytes) this.flushBatch();
+    if (!this.batching || b.count >= this.maxMessages || b.size >= this.entryMaxBytes) this.flushBatch();
     else if (b.count === 1) {
       if (this.maxDelayMs > 0) this.batchTimer = setTimeout(() => this.flushBatch(), this.maxDelayMs);
       else queueMicrotask(() => this.flushBatch());
@@ -470,6 +488,7 @@ export class Producer implements ProducerHandler {
     if (this.epoch === 0 && this.lastSequenceIdAtConnect + 1 > this.nextSeq) this.nextSeq = this.lastSequenceIdAtConnect + 1;
     this.epoch++;
     this.maxMessageSize = conn.maxMessageSize - 1024;
+    this.entryMaxBytes = Math.min(this.maxBytes, this.maxMessageSize);
     this.conn = conn;
     this.state = 'ready';
     this.link.sessionStarted();

@@ -94,6 +94,8 @@ export interface MessageIdOut {
   entryId: number;
   partition?: number;
   batchIndex?: number;
+  /** messages in the entry (MessageIdData 6): what a transactional ack of a batch counts */
+  batchSize?: number;
 }
 
 export interface KeyValue {
@@ -194,6 +196,8 @@ export interface MessageIdIn {
   entryId: U64;
   partition: number;
   batchIndex: number;
+  /** 0 when unset */
+  batchSize: number;
 }
 
 /**
@@ -237,8 +241,9 @@ export interface InboundCommand {
   lookupTopic?: { topic: string; requestId: U64; authoritative: boolean };
   partitionMetadata?: { topic: string; requestId: U64 };
   flow?: { consumerId: U64; messagePermits: number };
+  getLastMessageId?: { consumerId: U64; requestId: U64 };
   send?: { producerId: U64; sequenceId: U64; numMessages: number; highestSequenceId: U64 };
-  ack?: { consumerId: U64; ackType: number; messageId: MessageIdIn[] };
+  ack?: { consumerId: U64; ackType: number; messageId: MessageIdIn[]; requestId: U64 };
 }
 
 /** Decodes a BaseCommand with protobufjs; a malformed one is a protocol error. */
