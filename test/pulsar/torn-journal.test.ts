@@ -5,8 +5,10 @@
  * 4 KiB boundary, the rest reads as the pre-allocation's zeros; BookKeeper replays the
  * record anyway, ledger recovery fails its digest, and the topic never loads again.
  * busbench must say so in the broker's own words, and the journal check must find the
- * torn record in the run folder. journalSync on: the fsync before each ack does not
- * help, because the torn record is one not acknowledged yet.
+ * torn record in the run folder. journalSync off, so that the journal's last write is
+ * never fsynced and the cut always finds it: with journalSync on the record is torn only
+ * when the cut falls between a journal write and its fsync (2 of 3 runs here; the README
+ * has the table), which a test cannot rely on.
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,7 +27,7 @@ describe.skipIf(skip)(`pulsar after a torn power cut${skip ? ` (skipped: ${why})
     expect(why, 'the power-loss layer must run in CI').toBeUndefined();
     const spec = runSpec(
       adapter,
-      { journalSync: 'on', batchMaxDelayMs: 10, sendTimeoutMs: 10_000 },
+      { journalSync: 'off', batchMaxDelayMs: 10, sendTimeoutMs: 10_000 },
       {
         ratePerSec: 0,
         load: { durationMs: 6000, warmupMs: 1000, drainTimeoutMs: 10_000, maxInFlight: 5000, batchSize: 128 },
@@ -34,7 +36,7 @@ describe.skipIf(skip)(`pulsar after a torn power cut${skip ? ` (skipped: ${why})
     );
     const r = await runOnce(spec);
     const d = r.durability!;
-    expect(d, r.error).toMatchObject({ injected: true, faultType: 'power-loss', level: 'power-loss' });
+    expect(d, r.error).toMatchObject({ injected: true, faultType: 'power-loss', level: 'process-crash' });
     expect((d.layer as { tornFiles: string[] }).tornFiles.some((f) => f.endsWith('.txn'))).toBe(true);
     expect(d.serviceProblem).toMatch(/^service not restored: ledger \d+ could not be recovered \(.*(Error while recovering ledger|mismatch)/);
     const torn = journalFiles(path.join(spec.runDir, 'pulsar'))
