@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PulsarClient } from '../../src/adapters/pulsar/wire/client.ts';
+import { PulsarWireError } from '../../src/adapters/pulsar/wire/errors.ts';
 import { Cmd, u64 } from '../../src/adapters/pulsar/wire/proto.ts';
 import { ScriptedBroker } from './scripted-broker.ts';
 
@@ -38,5 +39,19 @@ describe('send timeout', () => {
     expect(outcomes).toEqual(['0+1:failed', '1+1:failed']);
     expect(p.stats.timedOutEntries).toBe(2);
     expect(broker.received.filter((r) => r.session > 0 && r.cmd.type === Cmd.SEND).map((r) => u64(r.cmd.send!.sequenceId))).toEqual([]);
+  });
+  it('fails the open batch with them, as never sent', async () => {
+    const broker = await ScriptedBroker.start((cmd) => cmd.type === Cmd.SEND);
+    open.push(broker);
+    const client = new PulsarClient({ serviceUrl: broker.url, operationTimeoutMs: 3_000 });
+    open.push(client);
+    const outcomes: string[] = [];
+    const p = await client.createProducer({ topic: TOPIC, batchMaxDelayMs: 60_000, sendTimeoutMs: 400, onEntry: (seq, count, err) => outcomes.push(`${seq}+${count}:${err ? `sent=${String(err instanceof PulsarWireError && err.sent)}` : 'stored'}`) });
+    p.sendMessages(new Uint8Array(2), 1, 2, 0);
+    p.flushBatch();
+    p.sendMessages(new Uint8Array(1), 1, 1, 2); // stays in the open batch
+    await until(() => outcomes.length > 1, 3_000);
+    expect(outcomes).toEqual(['0+2:sent=true', '2+1:sent=false']);
+    expect(p.pendingCount).toBe(0);
   });
 });

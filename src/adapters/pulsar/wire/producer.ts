@@ -232,12 +232,8 @@ export class Producer implements ProducerHandler {
 
   /** Sends the open batch now. */
   flushBatch(): void {
-    if (this.builder.count === 0) return;
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    const built = this.builder.finish(Date.now());
-    const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false };
-    this.builderCallbacks = null;
+    const entry = this.closeBatch();
+    if (!entry) return;
     this.pending.push(entry);
     this.pendingMessages += entry.count;
     if (this.state === 'ready' && this.conn) {
@@ -245,6 +241,17 @@ export class Producer implements ProducerHandler {
       this.stats.entriesSent++;
       this.conn.write(entry.frame);
     }
+  }
+
+  /** The open batch as an entry, not yet pending nor written. */
+  private closeBatch(): PendingEntry | null {
+    if (this.builder.count === 0) return null;
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const built = this.builder.finish(Date.now());
+    const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false };
+    this.builderCallbacks = null;
+    return entry;
   }
 
   /**
@@ -421,8 +428,12 @@ export class Producer implements ProducerHandler {
     const head = this.pending.peek();
     if (!head || Date.now() - head.createdAt < this.sendTimeoutMs) return;
     const why = `pulsar producer ${this.name}: no receipt within ${this.sendTimeoutMs} ms`;
-    for (const e of this.pending.drain()) {
-      this.pendingMessages -= e.count;
+    // Pending includes the open batch (as failPendingBatchMessages fails it); never written.
+    const open = this.closeBatch();
+    const entries = this.pending.drain();
+    if (open) entries.push(open);
+    for (const e of entries) {
+      if (e !== open) this.pendingMessages -= e.count;
       this.stats.timedOutEntries++;
       const err = timeoutError(`${why}${e === head ? '' : ' for an earlier entry'} (the message may or may not be stored)`);
       if (!e.written) err.sent = false;
