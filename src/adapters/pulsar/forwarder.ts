@@ -26,15 +26,22 @@ import { PulsarWireError, TransactionCoordinator, type Producer as WireProducer,
 /** Messages a forward may have in flight: a whole-entry batch can exceed the batch size. */
 const MAX_PENDING = 20_000;
 
-/** What became of the current transaction's sends. */
+/**
+ * What became of the current transaction's sends: those from sequence id `from` on. An
+ * aborted transaction's entries may still be pending when the next one starts, and their
+ * late receipts, errors or timeouts say nothing about it.
+ */
 class SendOutcome {
   stored = 0;
   error: Error | null = null;
-  reset(): void {
+  private from = 0;
+  begin(firstSeq: number): void {
+    this.from = firstSeq;
     this.stored = 0;
     this.error = null;
   }
-  settled(count: number, err: Error | null): void {
+  settled(firstSeq: number, count: number, err: Error | null): void {
+    if (firstSeq < this.from) return;
     if (err) this.error ??= err;
     else this.stored += count;
   }
@@ -72,7 +79,7 @@ export class TransactionalForwarder implements Forwarder {
         maxPendingMessages: MAX_PENDING,
         // Past the transaction's timeout the coordinator has aborted it anyway.
         sendTimeoutMs: init.txnTimeoutMs,
-        onEntry: (_seq, count, err) => outcome.settled(count, err),
+        onEntry: (seq, count, err) => outcome.settled(seq, count, err),
       });
       return new TransactionalForwarder(client, coordinator, consumer, producer, outcome, here.subscription, init.txnTimeoutMs);
     } catch (err) {
@@ -124,7 +131,8 @@ export class TransactionalForwarder implements Forwarder {
   private async send(batch: DeliveryBatch, txn: TxnId): Promise<void> {
     const p = this.producer;
     const outcome = this.outcome;
-    outcome.reset();
+    // The forwarder numbers its messages itself, in order: this transaction's come from here on.
+    outcome.begin(p.nextSequenceId);
     for (let i = 0; i < batch.count; i++) {
       if (p.room < 1) await p.waitForRoom();
       const off = batch.offset(i);

@@ -53,7 +53,7 @@ export interface ProducerOptions {
   batchMaxDelayMs?: number;
   /** messages sent and not yet settled, open batch included; default 1000 */
   maxPendingMessages?: number;
-  /** an entry unanswered this long fails with a timeout (outcome unknown); 0 = never; default 30 s */
+  /** an entry unanswered this long fails with a timeout (outcome unknown), and every entry pending with it; 0 = never; default 30 s */
   sendTimeoutMs?: number;
   /** tells the broker this producer will send in transactions (reserved) */
   txnEnabled?: boolean;
@@ -232,12 +232,8 @@ export class Producer implements ProducerHandler {
 
   /** Sends the open batch now. */
   flushBatch(): void {
-    if (this.builder.count === 0) return;
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    const built = this.builder.finish(Date.now());
-    const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false };
-    this.builderCallbacks = null;
+    const entry = this.closeBatch();
+    if (!entry) return;
     this.pending.push(entry);
     this.pendingMessages += entry.count;
     if (this.state === 'ready' && this.conn) {
@@ -245,6 +241,17 @@ export class Producer implements ProducerHandler {
       this.stats.entriesSent++;
       this.conn.write(entry.frame);
     }
+  }
+
+  /** The open batch as an entry, not yet pending nor written. */
+  private closeBatch(): PendingEntry | null {
+    if (this.builder.count === 0) return null;
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const built = this.builder.finish(Date.now());
+    const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false };
+    this.builderCallbacks = null;
+    return entry;
   }
 
   /**
@@ -410,16 +417,27 @@ export class Producer implements ProducerHandler {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Fails entries older than the send timeout (their outcome is unknown). */
+  /**
+   * Once the oldest entry is older than the send timeout, fails every pending entry (their
+   * outcome is unknown), as ProducerImpl's send timeout fails all pending messages. Failing
+   * only the oldest would resend the later ones on a reconnect: stored above a gap, they
+   * raise deduplication's high-water mark, and a later resend of the gap is answered
+   * -1:-1 (duplicate) although it was never stored.
+   */
   private expire(): void {
-    const now = Date.now();
-    for (let head = this.pending.peek(); head && now - head.createdAt >= this.sendTimeoutMs; head = this.pending.peek()) {
-      this.pending.shift();
-      this.pendingMessages -= head.count;
+    const head = this.pending.peek();
+    if (!head || Date.now() - head.createdAt < this.sendTimeoutMs) return;
+    const why = `pulsar producer ${this.name}: no receipt within ${this.sendTimeoutMs} ms`;
+    // Pending includes the open batch (as failPendingBatchMessages fails it); never written.
+    const open = this.closeBatch();
+    const entries = this.pending.drain();
+    if (open) entries.push(open);
+    for (const e of entries) {
+      if (e !== open) this.pendingMessages -= e.count;
       this.stats.timedOutEntries++;
-      const err = timeoutError(`pulsar producer ${this.name}: no receipt within ${this.sendTimeoutMs} ms (the message may or may not be stored)`);
-      if (!head.written) err.sent = false;
-      this.settle(head, err, -1, -1);
+      const err = timeoutError(`${why}${e === head ? '' : ' for an earlier entry'} (the message may or may not be stored)`);
+      if (!e.written) err.sent = false;
+      this.settle(e, err, -1, -1);
     }
   }
 
