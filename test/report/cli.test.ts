@@ -141,6 +141,21 @@ describe('report CLI', () => {
     expect(html).toMatch(/<svg[^>]*data-chart="e2e-percentiles"/);
   });
 
+  it('writes into a folder given as --out, as bench --out does, and says when it replaces a file', () => {
+    const dir = path.join(f.dir, 'run-folder');
+    fs.mkdirSync(dir);
+    const r = cli('report', [`${f.base}/*.json`, '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toMatch(/<svg[^>]*data-chart="e2e-percentiles"/);
+    const again = cli('report', [`${f.base}/*.json`, '--out', dir]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe(`report: replaced ${path.join(dir, 'report.html')} (html, 5 result file(s))\n`);
+    const fresh = path.join(f.dir, 'not-yet') + path.sep;
+    const bmf = cli('report', [f.base, '--format', 'bmf', '--out', fresh]);
+    expect(bmf.code, bmf.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(fresh, 'bmf.json'), 'utf8')) as object)).toContain('tps/ringbuffer');
+  });
+
   it('writes the tracker formats to stdout or --out', () => {
     const bmf = cli('report', [f.base, '--format', 'bmf']);
     expect(bmf.code).toBe(0);

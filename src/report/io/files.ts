@@ -12,8 +12,13 @@ import { linkNoClobber } from '../../core/hlog.ts';
 
 export function writeAtomic(file: string, data: string): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // nothing half-written stays behind
+    throw e;
+  }
 }
 
 /** `results/<stamp>-<scenario>` with a suffix if anything by that name exists. */
