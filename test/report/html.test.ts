@@ -89,6 +89,25 @@ describe('HTML report', () => {
     expect(tpsChart).not.toMatch(/class="band"/);
   });
 
+  it('draws throughput on a log axis when systems differ by more than 20×, so a broker is not a flat line under a ring buffer', () => {
+    const ring = systemResult({ system: 'ringbuffer', seed: 1, msgsPerSec: 6_000_000 });
+    const nats = systemResult({ system: 'nats', seed: 2, msgsPerSec: 100_000 });
+    nats.intervals[1] = { ...nats.intervals[1]!, received: 0, msgsPerSec: 0 }; // a fault emptied one interval
+    const page = renderReport([loaded(runResult([ring, nats]))]);
+    const svg = /<svg\b[^>]*data-chart="throughput-over-time"[\s\S]*?<\/svg>/.exec(page)![0];
+    expect(svg).toMatch(/msg\/s, log scale/);
+    const ys = (name: string) => [.../[ML]\s*[\d.]+[ ,]([\d.]+)/g[Symbol.matchAll](new RegExp(`data-series="${name}" d="([^"]*)"`).exec(svg)![1]!)].map((m) => Number(m[1]));
+    const natsY = ys('nats');
+    const ringY = ys('ringbuffer');
+    // On a linear axis to 6.3M, 100k msg/s is 1.6% of the height: all but indistinguishable from 0.
+    const spread = Math.max(...natsY) - Math.min(...natsY);
+    expect(Math.min(...ringY)).toBeLessThan(Math.min(...natsY) - 50); // ring well above nats (svg y grows downward)
+    expect(spread).toBeGreaterThan(50); // the emptied interval visibly drops to the floor
+    // One system alone, with an interval at 0, keeps a linear axis.
+    const alone = renderReport([loaded(runResult([nats]))]);
+    expect(/<svg\b[^>]*data-chart="throughput-over-time"[\s\S]*?<\/svg>/.exec(alone)![0]).not.toMatch(/log scale/);
+  });
+
   it('leaves a gap, not a zero, where an interval received nothing', () => {
     const sys = systemResult({ system: 'nats', seed: 5 });
     sys.intervals[2] = { ...sys.intervals[2]!, received: 0, msgsPerSec: 0, p50: 0, p99: 0, max: 0 };

@@ -9,7 +9,10 @@
  *   one line per run, with the injected fault (if any) shaded.
  *
  * The y axis turns logarithmic when the lines span more than LOG_SPAN (a ring buffer in
- * microseconds next to a broker in milliseconds would otherwise lie flat at zero).
+ * microseconds next to a broker in milliseconds would otherwise lie flat at zero). For
+ * throughput the span is taken between the lines' medians, not their extremes: an
+ * interval that a fault emptied must not turn one system's chart logarithmic, and a
+ * ring at 6 M msg/s must not flatten brokers at 0.1 M onto the axis.
  */
 import type * as hdr from 'hdr-histogram-js';
 import { decodeHdr } from '../../core/histogram.ts';
@@ -99,6 +102,27 @@ function valueAxis(label: string, values: number[], format: (v: number) => strin
   return { label, ...t };
 }
 
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)]! : 0;
+}
+
+/**
+ * Linear while the lines' medians lie within LOG_SPAN of each other; otherwise log, with
+ * its floor a decade below the lowest median (an interval at 0 sits on the floor).
+ */
+function rateAxis(lines: LineSeries[]): Axis {
+  const medians = lines.map((l) => median(l.points.flatMap((p) => (p && p[1] > 0 ? [p[1]] : [])))).filter((m) => m > 0);
+  const lo = medians.length ? Math.min(...medians) : 0;
+  const hi = Math.max(0, ...seriesValues(lines, 1));
+  if (lo > 0 && Math.max(...medians) / lo > LOG_SPAN) {
+    const t = logTicks(lo / 10, hi, tickRate);
+    return { label: 'msg/s, log scale (the systems differ by more than 20×; an empty interval sits on the floor)', log: true, ...t };
+  }
+  const t = linearTicks(0, hi > 0 ? hi : 1, 6, tickRate);
+  return { label: 'msg/s', ...t };
+}
+
 export function spectrumChart(kind: 'e2e' | 'publish', plotted: Plotted[]): string | undefined {
   const lines: LineSeries[] = [];
   let maxCount = 0;
@@ -160,7 +184,7 @@ export function throughputChart(c: FileCharts): string | undefined {
   }
   if (lines.length === 0) return undefined;
   const bands = faultBand(c.plotted);
-  const y = valueAxis('msg/s', seriesValues(lines, 1), tickRate, false);
+  const y = rateAxis(lines);
   return lineChart({ id: `throughput-over-time${c.idSuffix}`, title: `Throughput per interval${c.titleSuffix}`, note: 'messages received per second in each interval of the measured phase', x: timeAxis(lines, bands), y, series: lines, bands });
 }
 
