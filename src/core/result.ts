@@ -89,6 +89,12 @@ export interface IntervalStats {
   sent?: number;
   /** send-delay p99 of the messages handed over in this interval, µs (fixed rate; absent without data) */
   sendDelayP99?: number;
+  /**
+   * Consumer lag at the interval's end: messages handed over since the run began minus
+   * first deliveries since then (in flight, queued or stored, not yet delivered). With
+   * `sent` only; a message lost for good stays in it.
+   */
+  backlog?: number;
   /** closed before every worker reported it (a worker ended early): its figures are partial */
   incomplete?: true;
   /** reports that came after the interval closed: in `received`, not in the percentiles */

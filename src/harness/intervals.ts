@@ -314,7 +314,9 @@ export class RunIntervals {
   /**
    * The result's per-interval rows of one kind; an interval belongs to the phase it started
    * in. With `sends`, each row also carries what the producers handed over in it (`sent`)
-   * and that kind's p99 (`sendDelayP99`, where it has values).
+   * and that kind's p99 (`sendDelayP99`, where it has values), and the consumer lag
+   * (`backlog`) at its end. Consumers count first deliveries only, so repeats do not hide
+   * a backlog.
    */
   stats(kind: string, measureStartNs: number, measureEndNs: number, sends?: string): IntervalStats[] {
     const out: IntervalStats[] = [];
@@ -322,12 +324,16 @@ export class RunIntervals {
     if (!grid) return out;
     const reducer = this.reducerOf(kind);
     const sendReducer = sends ? this.reducerOf(sends) : undefined;
+    let sentSoFar = 0;
+    let receivedSoFar = 0;
     for (let index = 0; index < reducer.count; index++) {
       const s = reducer.summary(kind, index);
+      const sent = sends ? sendReducer?.summary(sends, index) : undefined;
+      sentSoFar += sent?.received ?? 0;
+      receivedSoFar += s?.received ?? 0;
       if (!s) continue;
       const endNs = grid.endNs(index);
       const lengthNs = endNs - grid.startOf(index);
-      const sent = sends ? sendReducer?.summary(sends, index) : undefined;
       out.push({
         tMs: Math.round((endNs - measureStartNs) / 1e6),
         phase: endNs <= measureStartNs ? 'warmup' : endNs - lengthNs < measureEndNs ? 'measure' : 'drain',
@@ -339,6 +345,8 @@ export class RunIntervals {
         ...(s.incomplete ? { incomplete: true } : {}),
         ...(s.late > 0 ? { lateReports: s.late } : {}),
         ...(sent ? { sent: sent.received, ...(sent.count > 0 ? { sendDelayP99: sent.p99 } : {}) } : {}),
+        // after the producers' last report (the drain) the backlog still counts down
+        ...(sent || sentSoFar > 0 ? { backlog: sentSoFar - receivedSoFar } : {}),
       });
     }
     return out;

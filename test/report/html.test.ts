@@ -108,6 +108,14 @@ describe('HTML report', () => {
     expect(/<svg\b[^>]*data-chart="throughput-over-time"[\s\S]*?<\/svg>/.exec(alone)![0]).not.toMatch(/log scale/);
   });
 
+  it('charts the consumer backlog over time and says when consumers fell behind', () => {
+    const nats = systemResult({ system: 'nats', seed: 3, msgsPerSec: 10_000 });
+    nats.intervals = nats.intervals.map((iv, i) => ({ ...iv, sent: 10_000, backlog: 1000 + i * 5000 }));
+    const page = renderReport([loaded(runResult([nats]))]);
+    expect(seriesByChart(page).get('backlog-over-time')).toEqual(['nats']);
+    expect(page).toMatch(/nats: consumers fell behind: backlog grew from 1000 to 21000 messages over the measured phase \(\+5\.0k msg\/s\)/);
+  });
+
   it('leaves a gap, not a zero, where an interval received nothing', () => {
     const sys = systemResult({ system: 'nats', seed: 5 });
     sys.intervals[2] = { ...sys.intervals[2]!, received: 0, msgsPerSec: 0, p50: 0, p99: 0, max: 0 };

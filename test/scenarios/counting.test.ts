@@ -42,6 +42,30 @@ describe('counting across consumers', { timeout: 60_000 }, () => {
 });
 
 describe('broker cross-check', { timeout: 60_000 }, () => {
+  it('gives every interval its consumer backlog, and says when the latency is that queue', async () => {
+    // 5000 msg/s delivered 400 ms after the ack: ~2000 messages always on their way, and
+    // every end-to-end latency is mostly that wait. Two consumers each get every message:
+    // repeats must not hide the backlog (first deliveries only).
+    const r = await runOnce(spec({ lagMs: 400 }, { load: { consumers: 2 } }));
+    const measured = r.intervals.filter((iv) => iv.phase === 'measure');
+    expect(measured.length).toBeGreaterThan(0);
+    for (const iv of measured) {
+      expect(iv.backlog).toBeGreaterThan(1000);
+      expect(iv.backlog).toBeLessThan(3500);
+    }
+    // backlog = everything handed over so far minus first deliveries so far
+    let sent = 0;
+    let received = 0;
+    for (const iv of r.intervals) {
+      sent += iv.sent ?? 0;
+      received += iv.received;
+      if (iv.backlog !== undefined) expect(iv.backlog).toBe(sent - received);
+    }
+    expect(r.intervals.at(-1)!.backlog).toBe(0); // drained
+    const text = summaryTable(runResult([r]), process.stdout);
+    expect(text).toMatch(/lagging: backlog held at ~\d+ messages: at [\d.]+k msg\/s that is ~[\d.]+ms of queueing in every end-to-end latency/);
+  });
+
   it('agrees when the broker counts what the ledger counts', async () => {
     const r = await runOnce(spec({}));
     expect(r.broker?.agrees).toBe(true);

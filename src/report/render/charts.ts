@@ -6,7 +6,8 @@
  *   line per system/config and input file, from the decoded histograms (the runs of one
  *   file merged, which is exact for HDR histograms).
  * - Throughput and latency (p50 dashed, p99 solid) per interval of the measured phase,
- *   one line per run, with the injected fault (if any) shaded.
+ *   one line per run, with the injected fault (if any) shaded; and the consumer backlog
+ *   (sent − first deliveries) at each interval's end.
  *
  * The y axis turns logarithmic when the lines span more than LOG_SPAN (a ring buffer in
  * microseconds next to a broker in milliseconds would otherwise lie flat at zero). For
@@ -206,4 +207,19 @@ export function latencyOverTimeChart(c: FileCharts): string | undefined {
   const bands = faultBand(c.plotted);
   const y = valueAxis('latency', seriesValues(lines, 1), tickUs, true);
   return lineChart({ id: `latency-over-time${c.idSuffix}`, title: `End-to-end latency per interval${c.titleSuffix}`, note: 'p99 solid, p50 dashed; gaps: nothing arrived in that interval', x: timeAxis(lines, bands), y, series: lines, bands });
+}
+
+export function backlogChart(c: FileCharts): string | undefined {
+  const lines: LineSeries[] = [];
+  for (const p of c.plotted) {
+    for (const r of p.group.runs) {
+      if (r.system.status === 'failed') continue;
+      const pts = measuredIntervals(r.system, r.result.parameters).flatMap((i) => (i.backlog === undefined ? [] : [[i.tMs / 1000, i.backlog] as [number, number]]));
+      if (pts.length) lines.push({ label: runLabel(p, r), color: p.color, opacity: runOpacity(p, r), points: pts });
+    }
+  }
+  if (lines.length === 0) return undefined;
+  const bands = faultBand(c.plotted);
+  const y = valueAxis('messages', seriesValues(lines, 1), tickRate, true);
+  return lineChart({ id: `backlog-over-time${c.idSuffix}`, title: `Consumer backlog${c.titleSuffix}`, note: 'messages handed over and not yet delivered, at the end of each interval: a rising line is consumers falling behind', x: timeAxis(lines, bands), y, series: lines, bands });
 }

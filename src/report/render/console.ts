@@ -8,6 +8,7 @@ import { colorEnabled, formatTable } from './table.ts';
 import { formatRate, formatUs } from './format.ts';
 import { durabilityTable, exactlyOnceTable } from './findings.ts';
 import { notSustained, unsentNote } from '../../checks/schedule.ts';
+import { backlogFinding, backlogTrend } from '../../checks/backlog.ts';
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
   return colorEnabled(stream) ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -66,6 +67,9 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
     notes.push(...scheduleNotes(s, stream));
+    const lag = s.status === 'failed' ? undefined : backlogTrend(s.intervals, result.parameters.intervalMs);
+    const lagNote = lag && backlogFinding(lag, s.throughput.msgsPerSec, formatRate);
+    if (lagNote) notes.push(paint(stream, 33, `${s.system}: ${lagNote}`));
   }
   if (result.systems.some((s) => s.resources)) {
     const partial = result.systems.some((s) => s.resources?.brokers === 'not measured') ? '; * busbench only: the broker is not busbench’s to measure (external, compose)' : '';
@@ -128,7 +132,7 @@ export class ProgressLine {
     const frac = p.totalMs > 0 ? Math.max(0, Math.min(1, p.elapsedMs / p.totalMs)) : 0;
     const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
     const p99 = p.p99Us === null ? '-' : formatUs(p.p99Us);
-    const text = `${p.system}${p.label ? ` ${p.label}` : ''}  ${p.phase.padEnd(8)} ${bar} ${(p.elapsedMs / 1000).toFixed(1)}/${(p.totalMs / 1000).toFixed(0)}s  ${formatRate(p.msgsPerSec)} msg/s  p99 ${p99}  sent ${p.sent} recv ${p.received}`;
+    const text = `${p.system}${p.label ? ` ${p.label}` : ''}  ${p.phase.padEnd(8)} ${bar} ${(p.elapsedMs / 1000).toFixed(1)}/${(p.totalMs / 1000).toFixed(0)}s  ${formatRate(p.msgsPerSec)} msg/s  p99 ${p99}  sent ${p.sent} recv ${p.received} backlog ${p.sent - p.received}`;
     this.stream.write(`\r\x1b[K${text}`);
     this.drawn = true;
   }
