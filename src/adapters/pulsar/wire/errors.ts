@@ -55,7 +55,9 @@ export type PulsarErrorKind =
   /** the client, producer or consumer was closed while the operation waited */
   | 'closed'
   /** the caller asked for something invalid (message too big, bad option) */
-  | 'invalid';
+  | 'invalid'
+  /** an entry the broker refused as corrupt (ChecksumError) and that is not resent: not stored */
+  | 'corrupt';
 
 export class PulsarWireError extends BusbenchError {
   /**
@@ -139,7 +141,7 @@ const DEFINITIVE_SEND_ERRORS: ReadonlySet<string> = new Set<ServerErrorName>([
 
 export function isDefinitiveSendError(err: unknown): boolean {
   if (err instanceof PulsarError) return DEFINITIVE_SEND_ERRORS.has(err.serverError);
-  return err instanceof PulsarWireError && (err.kind === 'invalid' || !err.sent);
+  return err instanceof PulsarWireError && (err.kind === 'invalid' || err.kind === 'corrupt' || !err.sent);
 }
 
 export function connectionError(message: string, cause?: unknown): PulsarWireError {
@@ -163,6 +165,10 @@ export function notSentError(message: string, cause?: unknown): PulsarWireError 
   const err = closedError(message, cause);
   err.sent = false;
   return err;
+}
+
+export function corruptError(message: string): PulsarWireError {
+  return new PulsarWireError('corrupt', message);
 }
 
 export function invalidError(message: string): PulsarWireError {
