@@ -50,6 +50,8 @@ export type PulsarErrorKind =
   | 'connection'
   /** no answer within the operation or send timeout */
   | 'timeout'
+  /** the broker's TLS certificate was refused (untrusted, or not for that host): retrying cannot help */
+  | 'tls'
   /** the peer sent bytes that do not follow the protocol (bad frame, bad checksum) */
   | 'protocol'
   /** the client, producer or consumer was closed while the operation waited */
