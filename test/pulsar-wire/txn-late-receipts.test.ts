@@ -25,7 +25,7 @@ function init(serviceUrl: string): PulsarInit {
   return {
     serviceUrl, adminUrl: '', runId: 'late', topic: stageTopics[0]!, stageTopics, stage: 0, partitions: 0,
     subscription: 'fwd', subscriptionType: 'Shared', cumulativeAcks: false,
-    batching: true, batchMaxMessages: 1000, batchMaxDelayMs: 1, batchMaxBytes: 128 * 1024, receiverQueueSize: 10,
+    batching: true, batchMaxMessages: 1000, batchMaxDelayMs: 1, batchMaxBytes: 128 * 1024, compression: 'none', receiverQueueSize: 10, ackGroupingMs: 0,
     sendTimeoutMs: TXN_TIMEOUT_MS, dedup: false, transactions: true, txnTimeoutMs: TXN_TIMEOUT_MS,
   };
 }

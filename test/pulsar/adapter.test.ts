@@ -182,6 +182,9 @@ describe('pulsar adapter', () => {
     expect(raw.deduplicationStatus).toBe('Enabled');
     expect(raw.publishers[0]?.producerName).toMatch(/^busbench-t\d+-\d+-p0$/);
 
+    // As the runner does, the consumers are done (and have sent their last ack group,
+    // pulsar.ackGroupingMs) before the broker's counts are read.
+    for (const c of h.consumers) await c.close();
     const counts = await h.s.brokerCounts!();
     expect(counts.stored).toBe(N);
     expect(counts.delivered).toBe(N);
@@ -217,6 +220,7 @@ describe('pulsar adapter', () => {
     await h.producers[0]!.flush(30_000);
     expect(h.acks[0]!.acked).toBe(N);
     expect(received[0]!.get(0)).toEqual(range(N));
+    await h.consumers[0]!.close(); // sends its last ack group, as the runner's consumers do
     const counts = await h.s.brokerCounts!();
     expect(counts).toMatchObject({ stored: N, detail: { storedEntries: N, subscriptionBacklogEntries: 0 } });
     const topic = h.s.config.topic as string;

@@ -26,12 +26,14 @@ describe('pulsar options', () => {
       batchMaxMessages: 1000,
       batchMaxDelayMs: 1,
       batchMaxBytes: 131072,
+      compression: 'none',
       subscriptionType: 'auto',
       ackMode: 'individual',
       journalSync: 'on',
       partitions: 0,
       dedup: 'on',
       receiverQueueSize: 1000,
+      ackGroupingMs: 0,
       sendTimeoutMs: 60000,
       adminUrl: '',
       readBack: 'on',
@@ -53,12 +55,14 @@ describe('pulsar options', () => {
         batchMaxMessages: 500,
         batchMaxDelayMs: 10,
         batchMaxBytes: '1MiB',
+        compression: 'zstd',
         subscriptionType: 'failover',
         ackMode: 'cumulative',
         journalSync: 'off',
         partitions: 4,
         dedup: true,
         receiverQueueSize: 5000,
+        ackGroupingMs: 250,
         sendTimeoutMs: 0,
         adminUrl: 'http://10.0.0.1:8081/',
         readBack: 'off',
@@ -72,12 +76,14 @@ describe('pulsar options', () => {
       batchMaxMessages: 500,
       batchMaxDelayMs: 10,
       batchMaxBytes: 1 << 20,
+      compression: 'zstd',
       subscriptionType: 'failover',
       ackMode: 'cumulative',
       journalSync: 'off',
       partitions: 4,
       dedup: 'on',
       receiverQueueSize: 5000,
+      ackGroupingMs: 250,
       sendTimeoutMs: 0,
       adminUrl: 'http://10.0.0.1:8081',
       readBack: 'off',
@@ -103,6 +109,8 @@ describe('pulsar options', () => {
     expect(configError({ adminUrl: 'localhost:8080' }).field).toBe('pulsar.adminUrl');
     expect(configError('on').field).toBe('pulsar');
     expect(configError({ transactions: 'exactly-once' }).message).toBe(`${WHERE}: pulsar.transactions: expected "on" or "off", got "exactly-once"`);
+    expect(configError({ compression: 'gzip' }).message).toBe(`${WHERE}: pulsar.compression: expected one of none, lz4, zlib, zstd, snappy, got "gzip"`);
+    expect(configError({ ackGroupingMs: -1 }).message).toMatch(/pulsar\.ackGroupingMs: expected an integer from 0 to 60000, got -1/);
     expect(configError({ txnTimeoutMs: 50 }).message).toMatch(/pulsar\.txnTimeoutMs: expected an integer from 100 to 3600000, got 50/);
   });
 

@@ -25,6 +25,8 @@ export async function openConsumer(init: PulsarInit, consumerId: number, wholeEn
           subType: init.subscriptionType,
           consumerName: `busbench-${init.runId}-s${init.stage}-c${consumerId}`,
           receiverQueueSize: init.receiverQueueSize,
+          // A transactional stage acks in its transactions only, and those are never grouped.
+          ackGroupingMs: init.ackGroupingMs,
           // The adapter created the subscription at the start; this only matters if it is gone.
           initialPosition: 'earliest',
         }),

@@ -76,6 +76,7 @@ export class TransactionalForwarder implements Forwarder {
         batchMaxMessages: init.batchMaxMessages,
         batchMaxDelayMs: init.batchMaxDelayMs,
         batchMaxBytes: init.batchMaxBytes,
+        compression: init.compression,
         maxPendingMessages: MAX_PENDING,
         // Past the transaction's timeout the coordinator has aborted it anyway.
         sendTimeoutMs: init.txnTimeoutMs,

@@ -6,6 +6,7 @@ import type { Cloneable } from '../../core/contract.ts';
 import { BusbenchError } from '../../core/errors.ts';
 import type { ClientOptions } from './wire/client.ts';
 import type { SubTypeName } from './wire/proto.ts';
+import type { CompressionName } from './wire/compression.ts';
 
 export type ConnectSettings = Pick<ClientOptions, 'serviceUrl' | 'listenerName' | 'token' | 'tls'>;
 
@@ -27,7 +28,9 @@ export type PulsarInit = {
   batchMaxMessages: number;
   batchMaxDelayMs: number;
   batchMaxBytes: number;
+  compression: CompressionName;
   receiverQueueSize: number;
+  ackGroupingMs: number;
   sendTimeoutMs: number;
   /** broker deduplication in the run's namespace */
   dedup: boolean;

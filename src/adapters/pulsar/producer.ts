@@ -44,6 +44,7 @@ export class PulsarProducer implements Producer {
       batchMaxMessages: init.batchMaxMessages,
       batchMaxDelayMs: init.batchMaxDelayMs,
       batchMaxBytes: init.batchMaxBytes,
+      compression: init.compression,
       maxPendingMessages: this.spec.maxInFlight,
       sendTimeoutMs: init.sendTimeoutMs,
       onEntry: (seq, count, err) => {

@@ -78,7 +78,9 @@ function workerInitOf(ctx: PulsarOpenContext, deployment: PulsarDeployment, topi
     batchMaxMessages: o.batchMaxMessages,
     batchMaxDelayMs: o.batchMaxDelayMs,
     batchMaxBytes: o.batchMaxBytes,
+    compression: o.compression,
     receiverQueueSize: o.receiverQueueSize,
+    ackGroupingMs: o.ackGroupingMs,
     sendTimeoutMs: o.sendTimeoutMs,
     dedup: o.dedup === 'on',
     transactions: o.transactions === 'on',
@@ -198,6 +200,8 @@ export class PulsarSession implements SystemSession<PulsarInit> {
         subscriptionBacklogEntries: sub?.msgBacklog ?? 0,
         unackedMessages: sub?.unackedMessages ?? 0,
         storageSize: stats.storageSize,
+        // what producers sent, metadata and (compressed) payloads, as the broker received it
+        bytesInCounter: stats.bytesInCounter,
         brokerRestarts: this.restarts,
         ...stages,
       },

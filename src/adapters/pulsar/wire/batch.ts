@@ -27,6 +27,7 @@ import {
   type TxnId,
 } from './fastcodec.ts';
 import { protocolError } from './errors.ts';
+import type { Codec } from './compression.ts';
 
 /** One SEND frame with what the producer needs to match its receipt. */
 export interface BuiltEntry {
@@ -45,6 +46,8 @@ export class EntryBuilder {
   firstSeq = -1;
   lastSeq = -1;
   txn: TxnId | null = null;
+  /** compresses each entry's whole payload (null: none); uncompressed_size says what it was */
+  codec: Codec | null = null;
   private readonly send: SendFields = { producerId: 0, sequenceId: 0, numMessages: 0, highestSequenceId: 0, batched: false, txn: null };
   private readonly meta: MetadataFields;
 
@@ -108,10 +111,13 @@ export class EntryBuilder {
     meta.numMessagesInBatch = this.batched ? this.count : -1;
     meta.highestSequenceId = this.lastSeq;
     meta.txn = this.txn;
+    const raw = this.scratch.subarray(0, this.len);
+    const payload = this.codec ? this.codec.compress(raw) : raw;
+    meta.compression = this.codec ? this.codec.type : 0;
 
     const cmdLen = sendCommandSize(send);
     const metaLen = metadataSize(meta);
-    const total = 4 + cmdLen + 2 + 4 + 4 + metaLen + this.len;
+    const total = 4 + cmdLen + 2 + 4 + 4 + metaLen + payload.length;
     const frame = allocFrame(4 + total);
     writeU32(frame, 0, total);
     writeU32(frame, 4, cmdLen);
@@ -122,7 +128,7 @@ export class EntryBuilder {
     pos += 4;
     writeU32(frame, pos, metaLen);
     pos = writeMetadata(frame, pos + 4, meta);
-    frame.set(this.scratch.subarray(0, this.len), pos);
+    frame.set(payload, pos);
     writeU32(frame, crcAt, crc32c(frame, crcAt + 4, frame.length));
 
     const built: BuiltEntry = { frame, firstSeq: this.firstSeq, lastSeq: this.lastSeq, count: this.count, payloadBytes: this.len };

@@ -12,9 +12,16 @@
  * message of it has been acknowledged by the application, so no batch-index ack sets
  * are needed; cumulative acks name the last entry whose messages are all done.
  * Acknowledgements made while disconnected are kept and sent on resubscription, before
- * new permits, so the broker does not redeliver what was already handled.
+ * new permits, so the broker does not redeliver what was already handled. With
+ * `ackGroupingMs` they are gathered and sent together (as the Java client's
+ * acknowledgmentGroupTime), and the group goes out before anything that would make the
+ * broker deliver them again: a redelivery request, close, unsubscribe.
+ *
+ * Compressed entries are decompressed by the codec their metadata names (./compression.ts);
+ * one that does not decompress is discarded with DecompressionError, as ConsumerImpl does.
  */
 import { splitBatch } from './batch.ts';
+import { decompressPayload, prepareCodecs } from './compression.ts';
 import type { Connection, ConsumerHandler } from './connection.ts';
 import { Deque } from './deque.ts';
 import { connectionError, invalidError, PulsarWireError } from './errors.ts';
@@ -41,6 +48,14 @@ export interface ConsumerOptions {
   /** check each entry's CRC32C; default true */
   verifyChecksums?: boolean;
   priorityLevel?: number;
+  /**
+   * Acknowledgements (outside transactions) are gathered for up to this long and sent in
+   * one ACK command, as the Java client's acknowledgmentGroupTime; 0 (the default here)
+   * sends each at once.
+   */
+  ackGroupingMs?: number;
+  /** a group is sent at once when it holds this many ids (Java's maxAcknowledgmentGroupSize); default 1000 */
+  ackGroupMaxSize?: number;
 }
 
 /** One received entry: a single message or a batch, with its messages located in `buf`. */
@@ -72,6 +87,8 @@ class Entry {
     readonly publishTime: number,
     readonly nameStart: number,
     readonly nameEnd: number,
+    /** holds the producer name: the frame, when `buf` is a decompressed payload */
+    readonly nameBuf: Uint8Array = buf,
   ) {
     this.unacked = count;
   }
@@ -93,7 +110,7 @@ class Entry {
   }
 
   producerName(): string {
-    return decoder.decode(this.buf.subarray(this.nameStart, this.nameEnd));
+    return decoder.decode(this.nameBuf.subarray(this.nameStart, this.nameEnd));
   }
 }
 
@@ -195,7 +212,7 @@ export interface ConsumerStats {
   entriesReceived: number;
   messagesReceived: number;
   reconnects: number;
-  /** entries discarded: bad checksum, compressed, undecodable */
+  /** entries discarded: bad checksum, corrupt compressed payload, undecodable */
   discardedEntries: number;
   /** messages dropped because they belonged to a redelivery epoch we had left */
   staleMessages: number;
@@ -234,6 +251,13 @@ export class Consumer implements ConsumerHandler {
   private readonly unsentAcks: AckId[] = [];
   /** cumulative ack made while disconnected */
   private unsentCumulative: AckId | null = null;
+  /** individual acks waiting for their group to be sent (ackGroupingMs > 0) */
+  private readonly groupedAcks: AckId[] = [];
+  /** the latest cumulative ack waiting for the group (it covers every earlier one) */
+  private groupedCumulative: AckId | null = null;
+  private groupTimer: NodeJS.Timeout | undefined;
+  private readonly groupMs: number;
+  private readonly groupMax: number;
   private readonly link: Reconnector;
   private readonly queueSize: number;
   private readonly subType: number;
@@ -251,6 +275,10 @@ export class Consumer implements ConsumerHandler {
     if (st === undefined) throw invalidError(`pulsar consumer: unknown subscription type ${String(opts.subType)}`);
     this.subType = st;
     this.verify = opts.verifyChecksums ?? true;
+    this.groupMs = opts.ackGroupingMs ?? 0;
+    this.groupMax = opts.ackGroupMaxSize ?? 1000;
+    if (!Number.isInteger(this.groupMs) || this.groupMs < 0) throw invalidError(`pulsar consumer: ackGroupingMs must be an integer >= 0 (got ${this.groupMs})`);
+    if (!Number.isInteger(this.groupMax) || this.groupMax < 1) throw invalidError(`pulsar consumer: ackGroupMaxSize must be a positive integer (got ${this.groupMax})`);
     this.link = new Reconnector(client, {
       label: () => `pulsar consumer ${this.opts.subscription}`,
       again: { doing: 'resubscribing', attempt: 'resubscribe' },
@@ -270,6 +298,9 @@ export class Consumer implements ConsumerHandler {
   static async subscribe(client: ClientCore, consumerId: number, opts: ConsumerOptions): Promise<Consumer> {
     const c = new Consumer(client, consumerId, opts);
     try {
+      // Entries are decoded by the codec their metadata names, whatever this consumer's
+      // producers use, and synchronously: zstd's wasm (Node before 22.15) is compiled first.
+      await prepareCodecs();
       await c.link.first();
     } catch (err) {
       c.state = 'failed';
@@ -426,6 +457,8 @@ export class Consumer implements ConsumerHandler {
    * new epoch makes the broker's earlier in-flight messages recognisable and dropped.
    */
   redeliverUnacknowledged(): void {
+    // What the application acknowledged must reach the broker first, or it comes again.
+    this.flushAcks();
     const exclusive = this.subType === SubType.Exclusive || this.subType === SubType.Failover;
     if (exclusive) this.epoch++;
     this.dropQueue();
@@ -440,6 +473,7 @@ export class Consumer implements ConsumerHandler {
    * subscription redelivers everything unacknowledged, to keep order).
    */
   redeliver(ids: readonly MessageId[]): void {
+    this.flushAcks();
     this.conn?.send({
       type: Cmd.REDELIVER_UNACKNOWLEDGED_MESSAGES,
       redeliverUnacknowledgedMessages: { consumerId: this.consumerId, messageIds: ids.map((id) => ({ ledgerId: id.ledgerId, entryId: id.entryId })) },
@@ -460,6 +494,8 @@ export class Consumer implements ConsumerHandler {
   /** Closes the consumer (the subscription stays). */
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
+    // Grouped acks go out before CLOSE_CONSUMER (as the Java client flushes on close).
+    this.flushAcks();
     this.state = 'closing';
     const conn = this.conn;
     this.conn = null;
@@ -480,6 +516,7 @@ export class Consumer implements ConsumerHandler {
   async unsubscribe(): Promise<void> {
     const conn = this.conn;
     if (conn && this.state === 'ready') {
+      this.flushAcks();
       const requestId = this.client.newRequestId();
       await conn.request({ type: Cmd.UNSUBSCRIBE, unsubscribe: { consumerId: this.consumerId, requestId } }, requestId, `UNSUBSCRIBE ${this.opts.subscription}`);
     }
@@ -508,21 +545,30 @@ export class Consumer implements ConsumerHandler {
       this.discard(cmd, f, AckValidationError.BatchDeSerializeError, 'undecodable metadata');
       return;
     }
+    let buf = f.buf;
+    let start = f.payloadStart;
+    let end = f.payloadEnd;
     if (meta.compression !== 0) {
-      this.discard(cmd, f, AckValidationError.DecompressionError, `compression type ${meta.compression} not supported`);
-      return;
+      const out = decompressPayload(meta.compression, f.buf.subarray(start, end), meta.uncompressedSize);
+      if (typeof out === 'string') {
+        this.discard(cmd, f, AckValidationError.DecompressionError, out);
+        return;
+      }
+      buf = out;
+      start = 0;
+      end = out.length;
     }
     let entry: Entry;
     if (meta.numMessagesInBatch < 0) {
-      const len = meta.nullValue ? 0 : f.payloadEnd - f.payloadStart;
-      entry = new Entry(cmd.ledgerId, cmd.entryId, cmd.partition, cmd.redeliveryCount, f.buf, 1, false, null, null, null, null, f.payloadStart, len, meta.sequenceId, meta.publishTime, meta.nameStart, meta.nameEnd);
+      const len = meta.nullValue ? 0 : end - start;
+      entry = new Entry(cmd.ledgerId, cmd.entryId, cmd.partition, cmd.redeliveryCount, buf, 1, false, null, null, null, null, start, len, meta.sequenceId, meta.publishTime, meta.nameStart, meta.nameEnd, f.buf);
     } else {
       const n = meta.numMessagesInBatch;
       const offsets = new Int32Array(n);
       const lengths = new Int32Array(n);
       const seqs = new Float64Array(n);
       try {
-        splitBatch(this.pb, f.buf, f.payloadStart, f.payloadEnd, n, offsets, lengths, seqs, this.smm);
+        splitBatch(this.pb, buf, start, end, n, offsets, lengths, seqs, this.smm);
       } catch {
         this.discard(cmd, f, AckValidationError.BatchDeSerializeError, 'malformed batch');
         return;
@@ -544,7 +590,7 @@ export class Consumer implements ConsumerHandler {
         this.sendAcks([{ ledgerId: cmd.ledgerId, entryId: cmd.entryId, batchIndex: -1 }], 1, false, null);
         return;
       }
-      entry = new Entry(cmd.ledgerId, cmd.entryId, cmd.partition, cmd.redeliveryCount, f.buf, kept, true, offsets, lengths, seqs, indexes, 0, 0, 0, meta.publishTime, meta.nameStart, meta.nameEnd);
+      entry = new Entry(cmd.ledgerId, cmd.entryId, cmd.partition, cmd.redeliveryCount, buf, kept, true, offsets, lengths, seqs, indexes, 0, 0, 0, meta.publishTime, meta.nameStart, meta.nameEnd, f.buf);
     }
     this.stats.messagesReceived += entry.count;
     this.queue.push(entry);
@@ -629,7 +675,44 @@ export class Consumer implements ConsumerHandler {
     });
   }
 
+  /**
+   * Sends acks, or gathers them for the group (ackGroupingMs > 0). Acks in a transaction
+   * are never grouped: the transaction's outcome must include them, as in Java, where a
+   * transactional ack goes at once.
+   */
   private sendAcks(ids: readonly AckId[], count: number, cumulative: boolean, txn: TxnId | null): void {
+    if (this.groupMs === 0 || txn) {
+      this.writeAcks(ids, count, cumulative, txn);
+      return;
+    }
+    if (this.state === 'closed' || this.state === 'closing' || this.state === 'failed') return;
+    if (cumulative) this.groupedCumulative = { ...ids[count - 1]! };
+    else for (let i = 0; i < count; i++) this.groupedAcks.push({ ...ids[i]! });
+    if (this.groupedAcks.length >= this.groupMax) this.flushAcks();
+    else if (!this.groupTimer) {
+      this.groupTimer = setTimeout(() => this.flushAcks(), this.groupMs);
+      this.groupTimer.unref();
+    }
+  }
+
+  /** Sends the acks gathered for the group now (kept for the next subscription while disconnected). */
+  flushAcks(): void {
+    clearTimeout(this.groupTimer);
+    this.groupTimer = undefined;
+    if (this.groupedCumulative) {
+      this.writeAcks([this.groupedCumulative], 1, true, null);
+      this.groupedCumulative = null;
+    }
+    const ids = this.groupedAcks;
+    for (let i = 0; i < ids.length; i += this.groupMax) {
+      const part = i === 0 && ids.length <= this.groupMax ? ids : ids.slice(i, i + this.groupMax);
+      this.writeAcks(part, part.length, false, null);
+    }
+    ids.length = 0;
+  }
+
+  private writeAcks(ids: readonly AckId[], count: number, cumulative: boolean, txn: TxnId | null): void {
+    if (count === 0) return;
     const conn = this.conn;
     if (!conn || this.state !== 'ready') {
       // Kept for the next subscription (ignored once closed).
@@ -709,10 +792,12 @@ export class Consumer implements ConsumerHandler {
     this.queue.drain();
     this.queued = 0;
     this.permits = 0;
-    if (this.unsentCumulative) this.sendAcks([this.unsentCumulative], 1, true, null);
-    if (this.unsentAcks.length > 0) this.sendAcks(this.unsentAcks, this.unsentAcks.length, false, null);
+    if (this.unsentCumulative) this.writeAcks([this.unsentCumulative], 1, true, null);
+    if (this.unsentAcks.length > 0) this.writeAcks(this.unsentAcks, this.unsentAcks.length, false, null);
     this.unsentCumulative = null;
     this.unsentAcks.length = 0;
+    // Then any group gathered while disconnected (its cumulative ack is the newer one).
+    this.flushAcks();
     conn.send({ type: Cmd.FLOW, flow: { consumerId: this.consumerId, messagePermits: this.queueSize } });
     this.stats.flowCommands++;
   }

@@ -107,6 +107,8 @@ export interface MetadataFields {
   producerName: Uint8Array;
   sequenceId: number;
   publishTime: number;
+  /** CompressionType of the payload; absent or 0: none (the field is then left out) */
+  compression?: number;
   uncompressedSize: number;
   /** -1: not a batch (payload is the message itself); otherwise messages in the batch */
   numMessagesInBatch: number;
@@ -117,6 +119,7 @@ export interface MetadataFields {
 export function metadataSize(f: MetadataFields): number {
   const name = f.producerName.length;
   let n = 1 + varintSize(name) + name + 1 + varintSize(f.sequenceId) + 1 + varintSize(f.publishTime) + 1 + varintSize(f.uncompressedSize);
+  if (f.compression) n += 1 + varintSize(f.compression);
   if (f.numMessagesInBatch >= 0) n += 1 + varintSize(f.numMessagesInBatch) + 2 + varintSize(f.highestSequenceId);
   if (f.txn) n += 2 + varintSize(f.txn.leastBits) + 2 + varintSize(f.txn.mostBits);
   return n;
@@ -132,6 +135,10 @@ export function writeMetadata(buf: Uint8Array, pos: number, f: MetadataFields): 
   pos = writeVarint(buf, pos, f.sequenceId);
   buf[pos++] = 0x18; // publish_time = 3
   pos = writeVarint(buf, pos, f.publishTime);
+  if (f.compression) {
+    buf[pos++] = 0x40; // compression = 8
+    pos = writeVarint(buf, pos, f.compression);
+  }
   buf[pos++] = 0x48; // uncompressed_size = 9
   pos = writeVarint(buf, pos, f.uncompressedSize);
   if (f.numMessagesInBatch >= 0) {

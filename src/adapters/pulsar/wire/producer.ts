@@ -18,6 +18,7 @@
  * around one message for general use.
  */
 import { EntryBuilder, type BuiltEntry } from './batch.ts';
+import { codecNamed, type Codec, type CompressionName } from './compression.ts';
 import type { Connection, ProducerHandler } from './connection.ts';
 import { Deque } from './deque.ts';
 import { closedError, connectionError, corruptError, invalidError, isDefinitiveSendError, notSentError, PulsarError, PulsarWireError, timeoutError } from './errors.ts';
@@ -56,6 +57,8 @@ export interface ProducerOptions {
   maxPendingMessages?: number;
   /** an entry unanswered this long fails with a timeout (outcome unknown), and every entry pending with it; 0 = never; default 30 s */
   sendTimeoutMs?: number;
+  /** compresses each entry's payload as the Java client does (compressionType); default none */
+  compression?: CompressionName;
   /** tells the broker this producer will send in transactions (reserved) */
   txnEnabled?: boolean;
   /**
@@ -127,6 +130,7 @@ export class Producer implements ProducerHandler {
   private readonly link: Reconnector;
   private failure: Error | null = null;
   private maxMessageSize = Number.MAX_SAFE_INTEGER;
+  private codec: Codec | null = null;
   /**
    * Payload bytes an entry may hold: batchMaxBytes, but never more than the broker takes
    * (its maxMessageSize from CONNECTED, as the Java client caps a batch at
@@ -173,6 +177,7 @@ export class Producer implements ProducerHandler {
   static async create(client: ClientCore, producerId: number, opts: ProducerOptions): Promise<Producer> {
     const p = new Producer(client, producerId, opts);
     try {
+      p.codec = p.builder.codec = await codecNamed(opts.compression ?? 'none');
       await p.link.first();
     } catch (err) {
       p.state = 'failed';
@@ -568,12 +573,14 @@ export class Producer implements ProducerHandler {
     if (!this.name) {
       this.name = ps.producerName;
       this.builder = new EntryBuilder(this.batching, new TextEncoder().encode(this.name), this.producerId);
+      this.builder.codec = this.codec;
     }
     this.lastSequenceIdAtConnect = u64(ps.lastSequenceId, -1);
     if (this.epoch === 0 && this.lastSequenceIdAtConnect + 1 > this.nextSeq) this.nextSeq = this.lastSequenceIdAtConnect + 1;
     this.epoch++;
     this.maxMessageSize = conn.maxMessageSize - 1024;
-    this.entryMaxBytes = Math.min(this.maxBytes, this.maxMessageSize);
+    // Compressed, an entry may grow a little when the data does not compress.
+    this.entryMaxBytes = Math.min(this.maxBytes, this.codec ? this.codec.maxInputFor(this.maxMessageSize) : this.maxMessageSize);
     this.conn = conn;
     this.state = 'ready';
     this.link.sessionStarted();
