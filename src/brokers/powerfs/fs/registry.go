@@ -267,19 +267,33 @@ func (l *layer) drainKernel() error {
 		return fmt.Errorf("open %s: %w", l.mountpoint, err)
 	}
 	defer unix.Close(root)
-	if err := unix.Syncfs(root); err != nil {
+	// EINTR: a request of the kernel's that a signal caught before the layer read it (the
+	// layer's own threads get the Go runtime's signals); done again, it goes through.
+	err = retryEINTR(func() error { return unix.Syncfs(root) })
+	if err != nil {
 		return fmt.Errorf("syncfs %s: %w", l.mountpoint, err)
 	}
 	for _, p := range l.openPaths() {
-		fd, err := unix.Openat(root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		err := retryEINTR(func() error {
+			fd, err := unix.Openat(root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil // renamed or unlinked since
+			}
+			return unix.Close(fd)
+		})
 		if err != nil {
-			continue
-		}
-		if err := unix.Close(fd); err != nil {
 			return fmt.Errorf("close of %s through the mount (its write-back): %w", p, err)
 		}
 	}
 	return nil
+}
+
+func retryEINTR(fn func() error) error {
+	for i := 0; ; i++ {
+		if err := fn(); err != unix.EINTR || i == 100 {
+			return err
+		}
+	}
 }
 
 // openPaths are the paths in the mount of the named files that have open handles.
