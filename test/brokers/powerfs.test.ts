@@ -18,10 +18,10 @@ const skipNote = problem ? ` (SKIPPED: ${problem})` : '';
 let mounted: PowerFs[] = [];
 let dirs: string[] = [];
 
-async function mountFs(): Promise<PowerFs> {
+async function mountIn(writeback: boolean): Promise<PowerFs> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'powerfs-test-'));
   dirs.push(dir);
-  const p = await PowerFs.mount({ backing: path.join(dir, 'backing'), mountpoint: path.join(dir, 'mnt') });
+  const p = await PowerFs.mount({ backing: path.join(dir, 'backing'), mountpoint: path.join(dir, 'mnt'), writeback });
   mounted.push(p);
   return p;
 }
@@ -45,7 +45,20 @@ function writeFile(file: string, chunks: (string | Buffer)[], opts: { flags?: st
 const inMount = (p: PowerFs, name: string): string => path.join(p.mountpoint, name);
 const onDisk = (p: PowerFs, name: string): string => fs.readFileSync(path.join(p.backing, name), 'utf8');
 
-describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
+const MODES = [
+  { writeback: true, name: "with the kernel's write-back cache" },
+  { writeback: false, name: 'every write to the layer' },
+];
+
+describe.skipIf(Boolean(problem)).each(MODES)(`powerfs, $name${skipNote}`, ({ writeback }) => {
+  const mountFs = (): Promise<PowerFs> => mountIn(writeback);
+
+  it('mounts in the mode asked for', async () => {
+    const p = await mountFs();
+    expect(p.writeback).toBe(writeback);
+    expect((await p.stats()).writeback).toBe(writeback);
+  });
+
   it('lose-unsynced: reads see unsynced data before the cut; after it each file has its last synced contents and length', async () => {
     const p = await mountFs();
     writeFile(inMount(p, 'log'), ['synced|'], { sync: 'fsync' });
@@ -73,20 +86,6 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     expect(fs.statSync(inMount(p, 'conf')).size).toBe(62_741);
     expect(fs.readFileSync(inMount(p, 'conf')).length).toBe(62_741);
     expect(fs.statSync(path.join(p.backing, 'conf')).size).toBe(0);
-  });
-
-  it('torn: a file appended in several writes keeps exactly its bytes up to the last 4 KiB boundary inside the last write', async () => {
-    const p = await mountFs();
-    const chunks = [0, 1, 2, 3, 4].map((i) => Buffer.alloc(3000, 97 + i)); // a..e, ends at 15000
-    writeFile(inMount(p, 'journal'), chunks);
-    writeFile(inMount(p, 'small'), ['synced'], { sync: 'fsync' });
-    writeFile(inMount(p, 'small'), ['+one page']); // within one page: all of it lost
-    const cut = await p.cut('torn');
-    expect(cut).toEqual({ mode: 'torn', bytesDropped: 15000 - 12288 + 9, filesAffected: 2, tornFiles: ['journal', 'small'] });
-    const journal = fs.readFileSync(path.join(p.backing, 'journal'));
-    expect(journal.length).toBe(12288);
-    expect(journal.equals(Buffer.concat(chunks).subarray(0, 12288))).toBe(true);
-    expect(onDisk(p, 'small')).toBe('synced');
   });
 
   it('fsync of one file makes that file durable and no other', async () => {
@@ -167,14 +166,6 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     expect(onDisk(p, 'f')).toBe('before sync|');
   });
 
-  it('stats count writes, bytes, fsyncs and what is unsynced', async () => {
-    const p = await mountFs();
-    writeFile(inMount(p, 'a'), ['12345'], { sync: 'fsync' });
-    writeFile(inMount(p, 'a'), ['678']);
-    writeFile(inMount(p, 'b'), ['xy', 'z']);
-    expect(await p.stats()).toEqual({ unsyncedBytes: 6, dirtyFiles: 2, writes: 4, fsyncs: 1, bytesWritten: 11 });
-  });
-
   it('SIGTERM detaches the mount and leaves none behind', async () => {
     const p = await mountFs();
     writeFile(inMount(p, 'f'), ['x']);
@@ -206,6 +197,164 @@ describe.skipIf(Boolean(problem))(`powerfs${skipNote}`, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'powerfs-test-'));
     dirs.push(dir);
     await expect(PowerFs.mount({ backing: dir, mountpoint: path.join(dir, 'mnt') })).rejects.toThrow(/neither inside the other/);
+  });
+});
+
+describe.skipIf(Boolean(problem))(`powerfs without the write-back cache (every write reaches the layer)${skipNote}`, () => {
+  it('torn: a file appended in several writes keeps exactly its bytes up to the last 4 KiB boundary inside the last write', async () => {
+    const p = await mountIn(false);
+    const chunks = [0, 1, 2, 3, 4].map((i) => Buffer.alloc(3000, 97 + i)); // a..e, ends at 15000
+    writeFile(inMount(p, 'journal'), chunks);
+    writeFile(inMount(p, 'small'), ['synced'], { sync: 'fsync' });
+    writeFile(inMount(p, 'small'), ['+one page']); // within one page: all of it lost
+    const cut = await p.cut('torn');
+    expect(cut).toEqual({ mode: 'torn', bytesDropped: 15000 - 12288 + 9, filesAffected: 2, tornFiles: ['journal', 'small'] });
+    const journal = fs.readFileSync(path.join(p.backing, 'journal'));
+    expect(journal.length).toBe(12288);
+    expect(journal.equals(Buffer.concat(chunks).subarray(0, 12288))).toBe(true);
+    expect(onDisk(p, 'small')).toBe('synced');
+  });
+
+  it('stats count writes, bytes, fsyncs and what is unsynced', async () => {
+    const p = await mountIn(false);
+    writeFile(inMount(p, 'a'), ['12345'], { sync: 'fsync' });
+    writeFile(inMount(p, 'a'), ['678']);
+    writeFile(inMount(p, 'b'), ['xy', 'z']);
+    expect(await p.stats()).toEqual({ writeback: false, unsyncedBytes: 6, dirtyFiles: 2, writes: 4, fsyncs: 1, bytesWritten: 11 });
+  });
+
+});
+
+/** A descriptor kept open: nothing it wrote reaches the layer before a flush (close, fsync, syncfs). */
+function openWrite(file: string, chunks: string[], flags = 'a'): number {
+  const fd = fs.openSync(file, flags);
+  for (const c of chunks) fs.writeSync(fd, c);
+  return fd;
+}
+
+/** A close after a cut may fail (the connection is gone): the descriptor is closed either way. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* EIO or ENOTCONN from the dead mount's flush */
+  }
+}
+
+describe.skipIf(Boolean(problem))(`powerfs with the kernel's write-back cache${skipNote}`, () => {
+  it('is the default', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'powerfs-test-'));
+    dirs.push(dir);
+    const p = await PowerFs.mount({ backing: path.join(dir, 'backing'), mountpoint: path.join(dir, 'mnt') });
+    mounted.push(p);
+    expect(p.writeback).toBe(true);
+  });
+
+  it('writes stay in the kernel until a flush; fsync hands them over first, then syncs them', async () => {
+    const p = await mountIn(true);
+    const fd = openWrite(inMount(p, 'log'), Array.from({ length: 100 }, (_, i) => `${String(i).padStart(99, '.')}\n`));
+    expect(await p.stats()).toMatchObject({ writes: 0, unsyncedBytes: 0, fsyncs: 0 });
+    fs.fsyncSync(fd);
+    // 100 write(2)s, 10,000 bytes: one page write-back of 3 pages, then the fsync
+    expect(await p.stats()).toMatchObject({ writes: 1, bytesWritten: 10_000, unsyncedBytes: 0, fsyncs: 1 });
+    fs.writeSync(fd, 'after');
+    fs.fdatasyncSync(fd);
+    expect(await p.stats()).toMatchObject({ writes: 2, unsyncedBytes: 0, fsyncs: 2 });
+    expect(fs.readFileSync(path.join(p.backing, 'log')).length).toBe(10_005);
+    closeQuietly(fd);
+  });
+
+  it('stats count the kernel\'s page write-backs, and as unsynced only the bytes they change', async () => {
+    const p = await mountIn(true);
+    writeFile(inMount(p, 'a'), ['12345'], { sync: 'fsync' });
+    writeFile(inMount(p, 'a'), ['678']); // its page goes back whole at the close: 8 bytes, 3 of them new
+    writeFile(inMount(p, 'b'), ['xy', 'z']);
+    expect(await p.stats()).toEqual({ writeback: true, unsyncedBytes: 6, dirtyFiles: 2, writes: 3, fsyncs: 1, bytesWritten: 5 + 8 + 3 });
+  });
+
+  it('close hands the kernel\'s pages to the layer, where they are unsynced', async () => {
+    const p = await mountIn(true);
+    const fd = openWrite(inMount(p, 'f'), ['one', 'two']);
+    expect((await p.stats()).unsyncedBytes).toBe(0);
+    fs.closeSync(fd);
+    expect(await p.stats()).toMatchObject({ writes: 1, unsyncedBytes: 6, dirtyFiles: 1 });
+  });
+
+  it('a cut drops what only the kernel held, counted, and none of it reaches the disk afterwards', async () => {
+    const p = await mountIn(true);
+    writeFile(inMount(p, 'log'), ['synced|'], { sync: 'fsync' });
+    const fd = openWrite(inMount(p, 'log'), ['kernel only']);
+    expect(await p.stats()).toMatchObject({ writes: 1, unsyncedBytes: 0 }); // the fsync's, not this one
+    const cut = await p.cut('lose-unsynced');
+    expect(cut).toEqual({ mode: 'lose-unsynced', bytesDropped: 11, filesAffected: 1, tornFiles: [] });
+    closeQuietly(fd); // the kernel's last chance to write the page: the mount is gone
+    await new Promise((r) => setTimeout(r, 200));
+    expect(onDisk(p, 'log')).toBe('synced|');
+    await p.remount();
+    expect(fs.readFileSync(inMount(p, 'log'), 'utf8')).toBe('synced|');
+  });
+
+  it('sync writes back what the kernel holds too; a later cut loses only what came after', async () => {
+    const p = await mountIn(true);
+    const fd = openWrite(inMount(p, 'f'), ['before sync|']);
+    expect(await p.sync()).toBe(12);
+    fs.writeSync(fd, 'after sync');
+    await p.cut('lose-unsynced');
+    closeQuietly(fd);
+    expect(onDisk(p, 'f')).toBe('before sync|');
+  });
+
+  it('a clean unmount writes back what the kernel holds', async () => {
+    const p = await mountIn(true);
+    const fd = openWrite(inMount(p, 'f'), ['open at the unmount']);
+    await p.unmount();
+    closeQuietly(fd);
+    expect(onDisk(p, 'f')).toBe('open at the unmount');
+  });
+
+  it('a write-only open rewriting part of a page: the kernel reads the page from the layer first', async () => {
+    const p = await mountIn(true);
+    fs.writeFileSync(path.join(p.backing, 'f'), 'synced'); // on the disk before the kernel ever saw it
+    const fd = fs.openSync(inMount(p, 'f'), fs.constants.O_WRONLY);
+    fs.writeSync(fd, 'XY', null, 'utf8');
+    fs.writeSync(fd, 'Z', 4);
+    fs.closeSync(fd);
+    expect(fs.readFileSync(inMount(p, 'f'), 'utf8')).toBe('XYncZd');
+    expect(await p.stats()).toMatchObject({ unsyncedBytes: 5 }); // X Y n c Z: the page write-back trimmed at its end only
+    await p.cut('lose-unsynced');
+    expect(onDisk(p, 'f')).toBe('synced');
+  });
+
+  it('two appending descriptors and ftruncate keep their order through the kernel', async () => {
+    const p = await mountIn(true);
+    const [a, b] = [fs.openSync(inMount(p, 'f'), 'a'), fs.openSync(inMount(p, 'f'), 'a')];
+    for (let i = 0; i < 3; i++) {
+      fs.writeSync(a, `a${i}|`);
+      fs.writeSync(b, `b${i}|`);
+    }
+    fs.ftruncateSync(a, 9);
+    fs.writeSync(b, 'end');
+    fs.fsyncSync(b);
+    for (const fd of [a, b]) fs.closeSync(fd);
+    await p.cut('lose-unsynced');
+    expect(onDisk(p, 'f')).toBe('a0|b0|a1|end');
+  });
+
+  it('a file unlinked or replaced after the kernel wrote it does not fail the next sync', async () => {
+    const p = await mountIn(true);
+    writeFile(inMount(p, 'gone'), ['written, closed, unlinked']);
+    fs.unlinkSync(inMount(p, 'gone'));
+    writeFile(inMount(p, 'old'), ['replaced by a rename']);
+    writeFile(inMount(p, 'new'), ['the new one']);
+    fs.renameSync(inMount(p, 'new'), inMount(p, 'old'));
+    await expect(p.sync()).resolves.toBeGreaterThan(0);
+    expect(onDisk(p, 'old')).toBe('the new one');
+  });
+
+  it('refuses a torn cut, which needs every write: the mount stays', async () => {
+    const p = await mountIn(true);
+    await expect(p.cut('torn')).rejects.toThrow(/write-back cache.*writeback: false/);
+    expect(p.mounted).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@ import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '..
 import { BusbenchError } from '../../core/errors.ts';
 import type { BrokerDeployment } from '../../brokers/broker.ts';
 import { natsDeployment } from '../../brokers/nats/deployment.ts';
-import { onPowerLossLayer } from '../../brokers/common/power-loss.ts';
+import { powerLossLayer } from '../../brokers/common/power-loss.ts';
 import { versionAtLeast } from '../../brokers/nats/install.ts';
 import { checkRun, type NatsOptions } from './options.ts';
 import type { NatsWorkerInit } from './init.ts';
@@ -112,7 +112,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
 export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<NatsWorkerInit>> {
   const o = ctx.options;
   checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers });
-  const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats, powerLoss: onPowerLossLayer(ctx) });
+  const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats, powerLoss: powerLossLayer(ctx) });
   let nc: NatsConnection | undefined;
   try {
     await deployment.start();

@@ -3,7 +3,7 @@
  * subscription (created before any producer starts, deleted on close), and the broker's
  * own counts at the end.
  */
-import { onPowerLossLayer } from '../../brokers/common/power-loss.ts';
+import { powerLossLayer } from '../../brokers/common/power-loss.ts';
 import path from 'node:path';
 import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../core/contract.ts';
 import { BusbenchError, UsageError } from '../../core/errors.ts';
@@ -220,6 +220,7 @@ export function openSession(ctx: PulsarOpenContext): Promise<SystemSession<Pulsa
 
 /** What the native standalone gets from the run's options (pure: a test reads it without starting one). */
 export function nativeDeployOptions(ctx: PulsarOpenContext, o: PulsarOptions): PulsarNativeOptions {
+  const layer = powerLossLayer(ctx);
   return {
     dir: path.join(ctx.runDir, 'pulsar'),
     log: ctx.log,
@@ -228,7 +229,7 @@ export function nativeDeployOptions(ctx: PulsarOpenContext, o: PulsarOptions): P
     // Off unless the run uses transactions: a coordinator costs start-up time and a system topic.
     transactions: o.transactions === 'on',
     ...(o.broker ? { config: o.broker } : {}),
-    ...(onPowerLossLayer(ctx) ? { powerLoss: true } : {}),
+    ...(layer ? { powerLoss: layer } : {}),
   };
 }
 

@@ -10,11 +10,18 @@ import type { OpenContext, PowerCut, PowerLossMode, RunShape } from '../../core/
 import { ConfigError } from '../../core/errors.ts';
 import { PowerFs, fuseProblem } from '../powerfs/index.ts';
 
+/** How a broker's data goes on the layer. */
+export interface LayerOptions {
+  /** the kernel's FUSE write-back cache (PowerFs MountOptions.writeback) */
+  writeback: boolean;
+}
+
 export class LossyDataDir {
   private layer: PowerFs | undefined;
 
   constructor(
     readonly dir: string,
+    private readonly options: LayerOptions,
     private readonly log?: (line: string) => void,
   ) {}
 
@@ -26,7 +33,7 @@ export class LossyDataDir {
     if (this.layer) return;
     fs.mkdirSync(this.dir, { recursive: true });
     fs.mkdirSync(this.backing, { recursive: true });
-    this.layer = await PowerFs.mount({ backing: this.backing, mountpoint: this.dir, ...(this.log ? { log: this.log } : {}) });
+    this.layer = await PowerFs.mount({ backing: this.backing, mountpoint: this.dir, writeback: this.options.writeback, ...(this.log ? { log: this.log } : {}) });
   }
 
   /** Everything written so far is written back, as the kernel does within ~30 s. */
@@ -66,9 +73,15 @@ export class LossyDataDir {
   }
 }
 
-/** Whether the session puts its broker's data on the power-loss layer. */
-export function onPowerLossLayer(ctx: Pick<OpenContext, 'fault' | 'powerLossLayer'>): boolean {
-  return ctx.fault?.type === 'power-loss' || ctx.powerLossLayer === true;
+/**
+ * How the session puts its broker's data on the power-loss layer, or undefined when it
+ * does not. The kernel's write-back cache is on (the layer costs a fraction of it off),
+ * except for a torn cut: that tears the broker's own last write, and with the cache the
+ * layer would see the kernel's page write-backs instead (PowerFs MountOptions.writeback).
+ */
+export function powerLossLayer(ctx: Pick<OpenContext, 'fault' | 'powerLossLayer'>): LayerOptions | undefined {
+  if (ctx.fault?.type === 'power-loss') return { writeback: ctx.fault.mode !== 'torn' };
+  return ctx.powerLossLayer === true ? { writeback: true } : undefined;
 }
 
 /**

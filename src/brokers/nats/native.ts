@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PowerCut, PowerLossMode } from '../../core/contract.ts';
 import type { BrokerDeployment, BrokerDescription } from '../broker.ts';
-import { LossyDataDir } from '../common/power-loss.ts';
+import { LossyDataDir, type LayerOptions } from '../common/power-loss.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
 import { fileSize, readFrom, spawnBroker, type BrokerProcess } from '../common/processes.ts';
 import { streamNotRestored } from './recovery.ts';
@@ -33,7 +33,7 @@ export interface NativeNatsOptions {
   /** SIGTERM grace before SIGKILL in stop(); default 10 s */
   stopGraceMs?: number;
   /** put data/ on the power-loss layer, for powerLoss() */
-  powerLoss?: boolean;
+  powerLoss?: LayerOptions | undefined;
 }
 
 interface Node extends NatsNodePlan {
@@ -61,7 +61,7 @@ export class NativeNats implements BrokerDeployment {
   constructor(private readonly opts: NativeNatsOptions) {
     this.topology = opts.topology ?? 'single';
     this.settings = { dataDir: path.join(opts.dir, 'data'), syncInterval: opts.syncInterval ?? 'default', maxBufferedMsgs: opts.maxBufferedMsgs };
-    this.layer = opts.powerLoss ? new LossyDataDir(this.settings.dataDir, opts.log) : undefined;
+    this.layer = opts.powerLoss ? new LossyDataDir(this.settings.dataDir, opts.powerLoss, opts.log) : undefined;
   }
 
   urls(): string[] {

@@ -24,6 +24,12 @@
  *     offset.
  *   - sync(): the kernel's periodic write-back; everything written back, the mount stays.
  *   - unmount(): an orderly power-off, everything written back.
+ *   - writeback (MountOptions, default on): the kernel's FUSE write-back cache. Writes stay
+ *     in the kernel's page cache until an fsync, a close or the kernel's own write-back
+ *     hands them to the layer as page write-backs; lose-unsynced, sync and unmount cover
+ *     those pages too (the daemon has the kernel hand them over first). Counts are of the
+ *     kernel's write-backs. A torn cut needs writeback off (its last write would be the
+ *     kernel's page write-back, not the program's) and is refused with it on.
  * After a cut the daemon unmounts and exits; remount() starts a fresh one on the same
  * backing directory (a fresh mount has no stale kernel page cache).
  */
@@ -45,6 +51,8 @@ export { fuseProblem, powerFsMounts, sweepStaleMounts } from './mount.ts';
 export { POWER_LOSS_MODES, type PowerCut, type PowerLossMode } from '../../core/contract.ts';
 
 export interface PowerFsStats {
+  /** whether the mount runs with the kernel's write-back cache */
+  writeback: boolean;
   /** bytes written that no sync has covered, over all files */
   unsyncedBytes: number;
   /** files with unsynced data or an unsynced size change */
@@ -59,6 +67,14 @@ type Log = (line: string) => void;
 export interface MountOptions {
   backing: string;
   mountpoint: string;
+  /**
+   * The kernel's FUSE write-back cache (default on): the kernel keeps a program's writes
+   * in its page cache and hands them to the layer as page write-backs (at fsync, close,
+   * sync() and its own write-back), which costs a fraction of a round trip per write(2).
+   * lose-unsynced is exact either way; a torn cut tears the layer's last write, which
+   * with the cache is the kernel's last page write-back, not the program's last write.
+   */
+  writeback?: boolean;
   log?: Log;
 }
 
@@ -161,10 +177,11 @@ class Daemon {
    * Own process group, so that a terminal's Ctrl-C reaches the harness only, which then
    * unmounts in order; unref'd, because PR_SET_PDEATHSIG ends the daemon with us anyway.
    */
-  static async start(bin: string, backing: string, mountpoint: string): Promise<Daemon> {
+  static async start(bin: string, backing: string, mountpoint: string, writeback: boolean): Promise<Daemon> {
     const base = path.join(os.tmpdir(), `${FILE_PREFIX}${process.pid}-${++sequence}`);
     const log = fs.openSync(`${base}.log`, 'w');
-    const child = spawn(bin, ['-backing', backing, '-mount', mountpoint, '-control', `${base}.sock`], {
+    const args = ['-backing', backing, '-mount', mountpoint, '-control', `${base}.sock`, ...(writeback ? ['-writeback'] : [])];
+    const child = spawn(bin, args, {
       stdio: ['ignore', 'pipe', log],
       detached: true,
     });
@@ -236,6 +253,8 @@ export class PowerFs {
   private constructor(
     readonly backing: string,
     readonly mountpoint: string,
+    /** the kernel's write-back cache (MountOptions.writeback) */
+    readonly writeback: boolean,
     private readonly bin: string,
     private readonly log: Log,
   ) {}
@@ -256,7 +275,7 @@ export class PowerFs {
     const mountpoint = fs.realpathSync(o.mountpoint);
     checkDirs(backing, mountpoint);
     const install = await ensurePowerFs(log);
-    const p = new PowerFs(backing, mountpoint, install.path, log);
+    const p = new PowerFs(backing, mountpoint, o.writeback ?? true, install.path, log);
     await p.start();
     return p;
   }
@@ -271,7 +290,7 @@ export class PowerFs {
   }
 
   private async start(): Promise<void> {
-    this.daemon = await Daemon.start(this.bin, this.backing, this.mountpoint);
+    this.daemon = await Daemon.start(this.bin, this.backing, this.mountpoint, this.writeback);
     // Ctrl-C: an orderly unmount, so that no dead mount is left behind. The daemon is not
     // one of the "brokers" SIGKILLed afterwards: a SIGKILLed FUSE daemon leaves a dead mount.
     this.unregister = onInterrupt(() => this.unmount());
@@ -279,7 +298,7 @@ export class PowerFs {
     void d.exited.then(() => {
       if (this.daemon === d) this.stopped();
     });
-    this.log(`powerfs mounted at ${this.mountpoint} over ${this.backing} (pid ${this.daemon.child.pid})`);
+    this.log(`powerfs mounted at ${this.mountpoint} over ${this.backing} (pid ${this.daemon.child.pid}, ${this.writeback ? 'kernel write-back cache' : 'every write to the layer'})`);
   }
 
   private live(what: string): Daemon {
@@ -293,6 +312,7 @@ export class PowerFs {
     const reply = await request(this.live('stats').socket, { op: 'stats' });
     if (reply.ok !== true) throw new BrokerError(`powerfs stats failed: ${String(reply.error)}`);
     return {
+      writeback: reply.writeback === true,
       unsyncedBytes: num(reply, 'unsyncedBytes'),
       dirtyFiles: num(reply, 'dirtyFiles'),
       writes: num(reply, 'writes'),
@@ -315,7 +335,11 @@ export class PowerFs {
 
   /** The power failure; resolves once the daemon has unmounted and exited. */
   async cut(mode: PowerLossMode): Promise<PowerCut> {
-    const reply = await this.live(`cut (${mode})`).final({ op: 'cut', mode }, `cut (${mode})`);
+    const daemon = this.live(`cut (${mode})`);
+    if (mode === 'torn' && this.writeback) {
+      throw new BusbenchError('USAGE', `powerfs cut (torn): ${this.mountpoint} runs with the kernel's write-back cache, whose page write-backs would be torn instead of the program's last write; mount it with writeback: false`);
+    }
+    const reply = await daemon.final({ op: 'cut', mode }, `cut (${mode})`);
     this.stopped();
     const torn = reply.tornFiles;
     return {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PowerCut, PowerLossMode } from '../../core/contract.ts';
-import { LossyDataDir } from '../common/power-loss.ts';
+import { LossyDataDir, type LayerOptions } from '../common/power-loss.ts';
 import type { BrokerDescription } from '../broker.ts';
 import type { PulsarDeployment } from './deployment.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
@@ -44,7 +44,7 @@ export interface PulsarNativeOptions {
   /** SIGTERM grace before SIGKILL on stop; default 30 s */
   stopGraceMs?: number;
   /** put data/ (bookie journal and ledgers, metadata store) on the power-loss layer, for powerLoss() */
-  powerLoss?: boolean;
+  powerLoss?: LayerOptions | undefined;
 }
 
 /**
@@ -92,7 +92,7 @@ export class NativePulsar implements PulsarDeployment {
 
   constructor(private readonly opts: PulsarNativeOptions) {
     this.logFile = path.join(opts.dir, 'logs', 'pulsar.log');
-    this.layer = opts.powerLoss ? new LossyDataDir(path.join(opts.dir, 'data'), opts.log) : undefined;
+    this.layer = opts.powerLoss ? new LossyDataDir(path.join(opts.dir, 'data'), opts.powerLoss, opts.log) : undefined;
   }
 
   urls(): string[] {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BrokerCounts, FaultInjector, OpenContext, PowerCut, PowerLossMode, SystemSession } from '../../../core/contract.ts';
-import { LossyDataDir, onPowerLossLayer } from '../../../brokers/common/power-loss.ts';
+import { LossyDataDir, powerLossLayer } from '../../../brokers/common/power-loss.ts';
 import type { RingInit } from '../init.ts';
 import type { RingOptions } from '../options.ts';
 import { RingServerProcess } from './server-process.ts';
@@ -75,7 +75,8 @@ export class ChildRingSession implements SystemSession<RingInit> {
 
   static async open(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number): Promise<ChildRingSession> {
     const dataDir = path.join(ctx.runDir, 'data', 'ringbuffer');
-    const layer = onPowerLossLayer(ctx) ? new LossyDataDir(dataDir, ctx.log) : undefined;
+    const onLayer = powerLossLayer(ctx);
+    const layer = onLayer ? new LossyDataDir(dataDir, onLayer, ctx.log) : undefined;
     // A run starts empty; only a restart within the run reads the journal back.
     for (const d of [dataDir, `${dataDir}.backing`]) fs.rmSync(d, { recursive: true, force: true });
     await layer?.mount();

@@ -142,6 +142,54 @@ func (c *fileCache) write(data []byte, off int64) {
 	}
 }
 
+// trim narrows a write to the bytes it changes at its edges, for writes that are the
+// kernel's page write-backs: a page goes to the layer whole (up to the end of file), and
+// its bytes the program did not write are the ones the file holds already. Only the first
+// and the last page of the write are compared, where that padding lies; bytes at or past
+// the file's size are new whatever they hold. A write that changes nothing comes back
+// empty. Dropping bytes equal to the file's current view leaves every state a cut or a
+// sync can produce unchanged; it only keeps unchanged bytes out of the counts.
+func (c *fileCache) trim(data []byte, off int64, backing int) ([]byte, int64, error) {
+	end := off + int64(len(data))
+	if lead := min(end, c.size, (off/pageSize+1)*pageSize) - off; lead > 0 {
+		n, err := c.sameBytes(data[:lead], off, backing, false)
+		if err != nil {
+			return nil, off, err
+		}
+		data, off = data[n:], off+int64(n)
+	}
+	if end > c.size || len(data) == 0 {
+		return data, off, nil
+	}
+	from := max(off, (end-1)/pageSize*pageSize)
+	n, err := c.sameBytes(data[from-off:], from, backing, true)
+	if err != nil {
+		return nil, off, err
+	}
+	return data[:len(data)-n], off, nil
+}
+
+// sameBytes counts how many bytes of want, from its start (or from its end, fromEnd),
+// equal what the file reads at off now. want lies below the file's size.
+func (c *fileCache) sameBytes(want []byte, off int64, backing int, fromEnd bool) (int, error) {
+	have := make([]byte, len(want))
+	if _, err := c.read(have, off, backing); err != nil {
+		return 0, err
+	}
+	n := 0
+	for n < len(want) {
+		i := n
+		if fromEnd {
+			i = len(want) - 1 - n
+		}
+		if want[i] != have[i] {
+			break
+		}
+		n++
+	}
+	return n, nil
+}
+
 // truncate is lazy: the backing file keeps its bytes until a sync; from here on the ones
 // at and after size read as zeros. A size change after the last write leaves no write
 // for a torn cut to tear. Truncating to the current size changes nothing (an O_TRUNC

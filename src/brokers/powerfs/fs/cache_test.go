@@ -136,3 +136,64 @@ func TestTruncateToTheSameSizeIsNotUnsyncedData(t *testing.T) {
 		t.Fatal("an O_TRUNC open of an empty file made it dirty")
 	}
 }
+
+// trimmed stores a write as the layer does with the kernel's write-back cache.
+func trimmed(t *testing.T, c *fileCache, f *os.File, data []byte, off int64) {
+	t.Helper()
+	data, off, err := c.trim(data, off, int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 0 {
+		c.write(data, off)
+	}
+}
+
+func TestAPageWriteBackCountsOnlyTheBytesItChanges(t *testing.T) {
+	f := backing(t, []byte("synced"))
+	c := newFileCache(6)
+	trimmed(t, c, f, []byte("synced, then appended"), 0) // the whole first page again
+	if c.dirty.total() != 15 || c.dirty[0] != (span{6, 21}) {
+		t.Fatalf("dirty %v", c.dirty)
+	}
+	if got := view(t, c, f); string(got) != "synced, then appended" {
+		t.Fatalf("view %q", got)
+	}
+}
+
+func TestTrimKeepsTheMiddleAndDropsBothEdges(t *testing.T) {
+	content := bytes.Repeat([]byte{'a'}, 2*pageSize)
+	f := backing(t, content)
+	c := newFileCache(int64(len(content)))
+	page := bytes.Clone(content)
+	page[100], page[pageSize+5] = 'X', 'Y'
+	trimmed(t, c, f, page, 0) // two pages, one byte changed in each
+	if len(c.dirty) != 1 || c.dirty[0] != (span{100, pageSize + 6}) {
+		t.Fatalf("dirty %v", c.dirty)
+	}
+	if got := view(t, c, f); !bytes.Equal(got, page) {
+		t.Fatal("view differs from what was written")
+	}
+}
+
+func TestTrimOfAnUnchangedPageLeavesTheFileClean(t *testing.T) {
+	f := backing(t, []byte("synced"))
+	c := newFileCache(6)
+	trimmed(t, c, f, []byte("synced"), 0)
+	if c.isDirty() || c.last != nil {
+		t.Fatalf("dirty %v last %v", c.dirty, c.last)
+	}
+}
+
+func TestTrimComparesWithTheCacheAndNeverPastTheSize(t *testing.T) {
+	f := backing(t, []byte("synced"))
+	c := newFileCache(6)
+	c.write([]byte("ZZ"), 2)
+	trimmed(t, c, f, []byte("synced\x00\x00"), 0) // reverts ZZ (kept: it changes the view) and grows by zeros
+	if got := view(t, c, f); string(got) != "synced\x00\x00" {
+		t.Fatalf("view %q", got)
+	}
+	if len(c.dirty) != 1 || c.dirty[0] != (span{2, 8}) || c.size != 8 {
+		t.Fatalf("dirty %v size %d", c.dirty, c.size)
+	}
+}

@@ -57,7 +57,9 @@ func (h *handle) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResu
 
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	errno := h.locked(func(c *fileCache) syscall.Errno {
-		c.write(data, off)
+		if err := h.store(c, data, off); err != nil {
+			return fs.ToErrno(err)
+		}
 		if h.sync {
 			if err := c.writeBack(h.entry.fd); err != nil {
 				return fs.ToErrno(err)
@@ -73,6 +75,22 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	l.writes.Add(1)
 	l.bytesWritten.Add(int64(len(data)))
 	return uint32(len(data)), 0
+}
+
+// store puts a write into the cache. A page write-back from the kernel's cache is first
+// narrowed to the bytes it changes at its edges (cache.go, trim), so that the counts of
+// unsynced and dropped bytes are the program's, not its pages'.
+func (h *handle) store(c *fileCache, data []byte, off int64) error {
+	if h.node.layer.writeback {
+		var err error
+		if data, off, err = c.trim(data, off, h.entry.fd); err != nil {
+			return err
+		}
+	}
+	if len(data) > 0 {
+		c.write(data, off)
+	}
+	return nil
 }
 
 // Fsync covers fdatasync too (flags say which): both make the file's data durable. The

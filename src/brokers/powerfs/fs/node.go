@@ -57,7 +57,17 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	return h, 0, 0
+	return h, n.openFlags(), 0
+}
+
+// openFlags: with the write-back cache the kernel's pages are the file's newest state (no
+// one changes the backing files behind the mount), so an open keeps them instead of
+// invalidating them, which would first write every dirty page back to the layer.
+func (n *node) openFlags() uint32 {
+	if n.layer.writeback {
+		return fuse.FOPEN_KEEP_CACHE
+	}
+	return 0
 }
 
 var _ = (fs.NodeCreater)((*node)(nil))
@@ -86,7 +96,7 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	return child, h, 0, 0
+	return child, h, n.openFlags(), 0
 }
 
 // newHandle wraps a backing descriptor and the loopback file that owns it (and closes it
@@ -183,13 +193,27 @@ func (n *node) setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn,
 		}
 		in.Valid &^= fuse.FATTR_SIZE
 	}
-	if errno := n.LoopbackNode.Setattr(ctx, innerFile(f), in, out); errno != 0 {
+	errno := n.LoopbackNode.Setattr(ctx, innerFile(f), in, out)
+	if errno == syscall.ENOENT && f == nil && timesOnly(in) {
+		// With the write-back cache the kernel sets the times of a file it wrote when it
+		// evicts the inode, which can be after the file's last name is gone: nothing is
+		// left to set, and an error here would reach the next syncfs(2) of the mount as a
+		// failed write-back.
+		out.Ino = n.ino()
+		return 0
+	}
+	if errno != 0 {
 		return errno
 	}
 	if size, ok := n.cachedSize(f); ok {
 		out.Size = size
 	}
 	return 0
+}
+
+func timesOnly(in *fuse.SetAttrIn) bool {
+	const times = fuse.FATTR_ATIME | fuse.FATTR_MTIME | fuse.FATTR_CTIME | fuse.FATTR_ATIME_NOW | fuse.FATTR_MTIME_NOW | fuse.FATTR_LOCKOWNER
+	return in.Valid&^times == 0
 }
 
 // truncate(2) without a handle opens the file for the entry; the entry keeps the change.

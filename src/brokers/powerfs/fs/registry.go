@@ -27,13 +27,19 @@ type layer struct {
 	gate    sync.RWMutex
 	stopped bool
 
+	// writeback: the kernel caches writes and sends them as page write-backs (main.go)
+	writeback  bool
+	mountpoint string
+
 	mu    sync.Mutex
 	files map[uint64]*entry
 
 	writes, fsyncs, bytesWritten atomic.Int64
 }
 
-func newLayer() *layer { return &layer{files: map[uint64]*entry{}} }
+func newLayer(writeback bool) *layer {
+	return &layer{files: map[uint64]*entry{}, writeback: writeback}
+}
 
 // errStopped answers operations that arrive after a cut: the machine is off.
 const errStopped = unix.EIO
@@ -127,6 +133,7 @@ func (l *layer) unlinked(ino uint64) {
 }
 
 type layerStats struct {
+	Writeback     bool  `json:"writeback"`
 	UnsyncedBytes int64 `json:"unsyncedBytes"`
 	DirtyFiles    int   `json:"dirtyFiles"`
 	Writes        int64 `json:"writes"`
@@ -135,7 +142,7 @@ type layerStats struct {
 }
 
 func (l *layer) stats() layerStats {
-	s := layerStats{Writes: l.writes.Load(), Fsyncs: l.fsyncs.Load(), BytesWritten: l.bytesWritten.Load()}
+	s := layerStats{Writeback: l.writeback, Writes: l.writes.Load(), Fsyncs: l.fsyncs.Load(), BytesWritten: l.bytesWritten.Load()}
 	l.each(func(e *entry) {
 		if e.cache.isDirty() {
 			s.DirtyFiles++
@@ -174,6 +181,13 @@ func (l *layer) cut(mode string) (cutResult, error) {
 	if mode != "lose-unsynced" && mode != "torn" {
 		return cutResult{}, fmt.Errorf("unknown cut mode %q (lose-unsynced, torn)", mode)
 	}
+	if mode == "torn" && l.writeback {
+		return cutResult{}, fmt.Errorf("a torn cut needs a mount without the write-back cache (its last write would be the kernel's page write-back, not the program's write)")
+	}
+	// What the kernel still holds comes over first, only to be dropped with the rest, so
+	// that bytesDropped counts it; whatever it sends once the gate is closed is refused.
+	// A failed drain costs the count only, never the cut.
+	_ = l.drainKernel()
 	l.gate.Lock()
 	defer l.gate.Unlock()
 	if l.stopped {
@@ -207,6 +221,9 @@ func (l *layer) cut(mode string) (cutResult, error) {
 
 // shutdown is an orderly power-off: everything is written back and synced.
 func (l *layer) shutdown() error {
+	if err := l.drainKernel(); err != nil {
+		return err
+	}
 	l.gate.Lock()
 	defer l.gate.Unlock()
 	if l.stopped {
@@ -219,6 +236,9 @@ func (l *layer) shutdown() error {
 // sync is the kernel's periodic write-back (and sync(1)): every file is written back and
 // synced, and the layer runs on. Returns the bytes it wrote back.
 func (l *layer) sync() (int64, error) {
+	if err := l.drainKernel(); err != nil {
+		return 0, err
+	}
 	l.gate.Lock()
 	defer l.gate.Unlock()
 	if l.stopped {
@@ -229,6 +249,70 @@ func (l *layer) sync() (int64, error) {
 	err := l.syncAll()
 	l.prune()
 	return bytes, err
+}
+
+// drainKernel has the kernel hand the layer every page its write-back cache holds dirty,
+// and waits until it has. syncfs(2) starts the write-back of every file but does not wait
+// for a FUSE daemon's replies; the close of a file does (the kernel's flush writes the
+// file's pages back and waits, then sends FLUSH, which syncs nothing). So after a syncfs,
+// every file open through the mount (the only ones whose pages the kernel can still hold:
+// a close hands them over) is opened and closed through it; files renamed or unlinked
+// meanwhile are skipped. It runs outside the gate: the kernel's writes need it.
+func (l *layer) drainKernel() error {
+	if !l.writeback {
+		return nil
+	}
+	root, err := unix.Open(l.mountpoint, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", l.mountpoint, err)
+	}
+	defer unix.Close(root)
+	// EINTR: a request of the kernel's that a signal caught before the layer read it (the
+	// layer's own threads get the Go runtime's signals); done again, it goes through.
+	err = retryEINTR(func() error { return unix.Syncfs(root) })
+	if err != nil {
+		return fmt.Errorf("syncfs %s: %w", l.mountpoint, err)
+	}
+	for _, p := range l.openPaths() {
+		err := retryEINTR(func() error {
+			fd, err := unix.Openat(root, p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return nil // renamed or unlinked since
+			}
+			return unix.Close(fd)
+		})
+		if err != nil {
+			return fmt.Errorf("close of %s through the mount (its write-back): %w", p, err)
+		}
+	}
+	return nil
+}
+
+func retryEINTR(fn func() error) error {
+	for i := 0; ; i++ {
+		if err := fn(); err != unix.EINTR || i == 100 {
+			return err
+		}
+	}
+}
+
+// openPaths are the paths in the mount of the named files that have open handles.
+func (l *layer) openPaths() []string {
+	l.mu.Lock()
+	var paths []func() string
+	for _, e := range l.files {
+		if e.handles > 0 {
+			paths = append(paths, e.path)
+		}
+	}
+	l.mu.Unlock()
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		if name := p(); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // prune forgets the entries no handle uses: clean now, they hold nothing.
