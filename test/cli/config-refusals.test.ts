@@ -43,6 +43,8 @@ describe('bench CLI config refusals', () => {
   it.each([
     ['nats', ['--set', 'nats.ackPolicy=all', '--consumers', '2'], /nats\.ackPolicy "all" with 2 consumers/],
     ['pulsar', ['--set', 'pulsar.subscriptionType=exclusive', '--consumers', '2'], /tps\.yaml: pulsar\.subscriptionType: expected shared, key_shared or failover for 2 consumers/],
+    ['pulsar', ['--set', 'pulsar.listenerName=external'], /pulsar\.listenerName: expected nothing with --brokers native/],
+    ['pulsar', ['--set', 'pulsar.tokenFile=/nonexistent/token'], /pulsar\.tokenFile: expected a readable file holding one token/],
   ])('%s with %j: one line, exit 2, nothing written', (system, args, pattern) => {
     expectRefusal(bench(['--systems', system, ...args]), pattern);
   });

@@ -5,6 +5,7 @@
  * behaviour, while the codec is checked by the vector tests and the real broker.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { FrameReader, encodeSimpleFrame, parseFrame } from '../../src/adapters/pulsar/wire/framing.ts';
 import { Cmd, decodeCommand, encodeCommand, LookupType, u64, type InboundCommand, type OutboundCommand } from '../../src/adapters/pulsar/wire/proto.ts';
 
@@ -31,19 +32,22 @@ export class ScriptedBroker {
     private readonly server: net.Server,
     readonly port: number,
     public handler: Handler,
+    private readonly tls: boolean,
   ) {}
 
-  static async start(handler: Handler = () => false): Promise<ScriptedBroker> {
+  /** With `tlsOptions` (key and cert) it speaks TLS, and its URL is pulsar+ssl://. */
+  static async start(handler: Handler = () => false, tlsOptions?: tls.TlsOptions): Promise<ScriptedBroker> {
     const holder: { broker?: ScriptedBroker } = {};
-    const server = net.createServer((socket) => holder.broker?.accept(socket));
+    const accept = (socket: net.Socket): void => holder.broker?.accept(socket);
+    const server = tlsOptions ? tls.createServer(tlsOptions, accept) : net.createServer(accept);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
-    holder.broker = new ScriptedBroker(server, port, handler);
+    holder.broker = new ScriptedBroker(server, port, handler, tlsOptions !== undefined);
     return holder.broker;
   }
 
   get url(): string {
-    return `pulsar://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'pulsar+ssl' : 'pulsar'}://127.0.0.1:${this.port}`;
   }
 
   /** Commands of one type received so far. */
@@ -94,7 +98,7 @@ export class ScriptedBroker {
       case Cmd.LOOKUP:
         s.reply({
           type: Cmd.LOOKUP_RESPONSE,
-          lookupTopicResponse: { requestId: u64(cmd.lookupTopic!.requestId), response: LookupType.Connect, brokerServiceUrl: this.url, authoritative: true },
+          lookupTopicResponse: { requestId: u64(cmd.lookupTopic!.requestId), response: LookupType.Connect, [this.tls ? 'brokerServiceUrlTls' : 'brokerServiceUrl']: this.url, authoritative: true },
         });
         return;
       case Cmd.PARTITIONED_METADATA:

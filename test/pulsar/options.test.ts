@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adapter } from '../../src/adapters/pulsar/index.ts';
-import { DEFAULT_OPTIONS, parsePulsarOptions, resolveSubscriptionType } from '../../src/adapters/pulsar/options.ts';
+import { checkRun, DEFAULT_OPTIONS, parsePulsarOptions, resolveSubscriptionType, tokenOf } from '../../src/adapters/pulsar/options.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
 const WHERE = 'scenarios/x.yaml: pulsar';
@@ -34,6 +37,12 @@ describe('pulsar options', () => {
       readBack: 'on',
       transactions: 'off',
       txnTimeoutMs: 10000,
+      listenerName: '',
+      tlsTrustCertsFilePath: '',
+      tlsAllowInsecureConnection: 'off',
+      tlsHostnameVerification: 'on',
+      token: '',
+      tokenFile: '',
     });
   });
 
@@ -74,6 +83,12 @@ describe('pulsar options', () => {
       readBack: 'off',
       transactions: 'on',
       txnTimeoutMs: 2500,
+      listenerName: '',
+      tlsTrustCertsFilePath: '',
+      tlsAllowInsecureConnection: 'off',
+      tlsHostnameVerification: 'on',
+      token: '',
+      tokenFile: '',
     });
   });
 
@@ -114,5 +129,38 @@ describe('pulsar options', () => {
     const caps = (g: 'exactly-once' | 'at-least-once') => adapter.capabilities(adapter.parseOptions(adapter.guaranteeOptions!(g), WHERE));
     expect(caps('exactly-once')).toMatchObject({ deduplication: true, transactions: true });
     expect(caps('at-least-once')).toMatchObject({ deduplication: false, transactions: false });
+  });
+
+  describe('listener, TLS and token', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-pulsar-opts-'));
+    const pem = path.join(dir, 'ca.pem');
+    fs.writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const tokenFile = path.join(dir, 'token');
+    fs.writeFileSync(tokenFile, 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n');
+    const run = (brokers: 'native' | 'compose' | 'external') => ({ producers: 1, consumers: 1, messageSize: 512, stages: 1, brokers });
+
+    it('accepts them, and reads the token from tokenFile', () => {
+      const o = parsePulsarOptions({ listenerName: 'external', tlsTrustCertsFilePath: pem, tlsAllowInsecureConnection: false, tlsHostnameVerification: false, tokenFile }, WHERE);
+      expect(o).toMatchObject({ listenerName: 'external', tlsTrustCertsFilePath: pem, tlsAllowInsecureConnection: 'off', tlsHostnameVerification: 'off', token: '', tokenFile });
+      expect(tokenOf(o)).toBe('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln');
+      expect(parsePulsarOptions(o, WHERE)).toEqual(o);
+      expect(() => checkRun(o, run('external'), WHERE)).not.toThrow();
+    });
+
+    it('names the bad value and what is valid', () => {
+      expect(configError({ listenerName: 'ex ternal' }).message).toMatch(/pulsar\.listenerName: expected a listener name .*got "ex ternal"/);
+      expect(configError({ tlsTrustCertsFilePath: path.join(dir, 'missing.pem') }).message).toMatch(/pulsar\.tlsTrustCertsFilePath: expected a readable PEM file/);
+      expect(configError({ tlsTrustCertsFilePath: tokenFile }).field).toBe('pulsar.tlsTrustCertsFilePath');
+      expect(configError({ tlsHostnameVerification: 'maybe' }).field).toBe('pulsar.tlsHostnameVerification');
+      expect(configError({ token: 'two words' }).field).toBe('pulsar.token');
+      expect(configError({ tokenFile: path.join(dir, 'missing') }).message).toMatch(/pulsar\.tokenFile: expected a readable file holding one token/);
+      expect(configError({ token: 'abc', tokenFile }).message).toMatch(/pulsar\.tokenFile: expected nothing when pulsar\.token is set/);
+    });
+
+    it('refuses a listener or TLS settings with a broker busbench runs itself', () => {
+      expect(() => checkRun(parsePulsarOptions({ listenerName: 'external' }, WHERE), run('compose'), WHERE)).toThrow(/pulsar\.listenerName: expected nothing with --brokers compose/);
+      expect(() => checkRun(parsePulsarOptions({ tlsAllowInsecureConnection: 'on' }, WHERE), run('native'), WHERE)).toThrow(/pulsar\.tlsAllowInsecureConnection: expected nothing with --brokers native/);
+      expect(() => checkRun(parsePulsarOptions({ token: 'abc' }, WHERE), run('native'), WHERE)).not.toThrow();
+    });
   });
 });

@@ -4,13 +4,13 @@
  */
 import type { Consumer, DeliveryBatch } from '../../core/contract.ts';
 import { EMPTY_BATCH } from '../../core/contract.ts';
-import { consumerTopics, type PulsarInit } from './init.ts';
+import { connectOf, consumerTopics, type PulsarInit } from './init.ts';
 import { PulsarClient, type Consumer as WireConsumer, type ReceivedBatch, type TxnId } from './wire/index.ts';
 
 /** A client per harness producer, consumer or forwarder (one connection each). */
 export function newClient(init: PulsarInit): PulsarClient {
   // Reconnections are quick to retry: the durability checks measure recovery time.
-  return new PulsarClient({ serviceUrl: init.serviceUrl, reconnectInitialMs: 50, reconnectMaxMs: 1_000 });
+  return new PulsarClient({ ...connectOf(init), reconnectInitialMs: 50, reconnectMaxMs: 1_000 });
 }
 
 /** Subscribes to every topic of the init's stage (all partitions) on a client of its own. */

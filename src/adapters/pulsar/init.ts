@@ -4,7 +4,10 @@
  */
 import type { Cloneable } from '../../core/contract.ts';
 import { BusbenchError } from '../../core/errors.ts';
+import type { ClientOptions } from './wire/client.ts';
 import type { SubTypeName } from './wire/proto.ts';
+
+export type ConnectSettings = Pick<ClientOptions, 'serviceUrl' | 'listenerName' | 'token' | 'tls'>;
 
 export type PulsarInit = {
   serviceUrl: string;
@@ -31,7 +34,29 @@ export type PulsarInit = {
   /** pipeline stages forward and acknowledge in transactions */
   transactions: boolean;
   txnTimeoutMs: number;
+  /** '' or absent = the broker's default listener (absent: inits made before these settings existed) */
+  listenerName?: string;
+  tlsTrustCertsFilePath?: string;
+  tlsAllowInsecureConnection?: boolean;
+  /** absent = on */
+  tlsHostnameVerification?: boolean;
+  /** '' or absent = no authentication */
+  token?: string;
 };
+
+/** The client settings every connection of the run uses (where, TLS checks, token). */
+export function connectOf(init: PulsarInit): ConnectSettings {
+  return {
+    serviceUrl: init.serviceUrl,
+    ...(init.listenerName ? { listenerName: init.listenerName } : {}),
+    ...(init.token ? { token: init.token } : {}),
+    tls: {
+      ...(init.tlsTrustCertsFilePath ? { trustCertsFilePath: init.tlsTrustCertsFilePath } : {}),
+      allowInsecureConnection: init.tlsAllowInsecureConnection === true,
+      hostnameVerification: init.tlsHostnameVerification !== false,
+    },
+  };
+}
 
 /** Checks the shape, so a wrong init fails with a clear message rather than deep in the client. */
 export function checkedInit(init: PulsarInit): PulsarInit {

@@ -3,6 +3,7 @@
  * Java client's (batches of up to 1000 messages / 128 KiB, sent after at most 1 ms) and
  * a broker that keeps its promises (journal fsync, deduplication on).
  */
+import fs from 'node:fs';
 import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
@@ -60,6 +61,21 @@ export type PulsarOptions = {
    * without it records the same configuration as before the option existed.
    */
   broker?: Record<string, ConfValue>;
+  /**
+   * --brokers external only: the advertised listener lookups answer with (a broker's
+   * advertisedListeners "<name>:pulsar://host:port"); '' = the broker's default address.
+   */
+  listenerName: string;
+  /** pulsar+ssl:// URLs: PEM file of the certificates the broker's is checked against ('' = Node's CA store) */
+  tlsTrustCertsFilePath: string;
+  /** pulsar+ssl:// URLs: accept any certificate, unchecked */
+  tlsAllowInsecureConnection: OnOff;
+  /** pulsar+ssl:// URLs: the certificate must name the host connected to (the Java client's default is off) */
+  tlsHostnameVerification: OnOff;
+  /** token authentication (a JWT); never written to the result */
+  token: string;
+  /** token authentication: a file holding the token (read at the start of the run) */
+  tokenFile: string;
 };
 
 export const DEFAULT_OPTIONS: PulsarOptions = {
@@ -78,6 +94,12 @@ export const DEFAULT_OPTIONS: PulsarOptions = {
   readBack: 'on',
   transactions: 'off',
   txnTimeoutMs: 10_000,
+  listenerName: '',
+  tlsTrustCertsFilePath: '',
+  tlsAllowInsecureConnection: 'off',
+  tlsHostnameVerification: 'on',
+  token: '',
+  tokenFile: '',
 };
 
 const KEYS = [...Object.keys(DEFAULT_OPTIONS), 'broker'] as (keyof PulsarOptions)[];
@@ -108,6 +130,7 @@ export function parsePulsarOptions(raw: unknown, where: string): PulsarOptions {
     readBack: f.onOffWord('readBack', d.readBack),
     transactions: f.onOffWord('transactions', d.transactions),
     txnTimeoutMs: f.integer('txnTimeoutMs', { min: 100, max: 3_600_000 }, d.txnTimeoutMs),
+    ...connectOptions(f),
   };
   // '' (the default) is accepted too: parsing an already parsed section must give it back.
   if (section.adminUrl !== undefined && section.adminUrl !== '') {
@@ -119,6 +142,44 @@ export function parsePulsarOptions(raw: unknown, where: string): PulsarOptions {
     throw new ConfigError(where, 'pulsar.ackMode', `"individual" with a ${o.subscriptionType} subscription (Pulsar allows cumulative acks only on exclusive and failover ones)`, o.ackMode);
   }
   return o;
+}
+
+const LISTENER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A JWT's characters (base64url and dots), or any other token without blanks. */
+const TOKEN = /^[\x21-\x7e]+$/;
+
+/** How clients reach and authenticate to the broker: listener, TLS, token. */
+function connectOptions(f: SectionReader): Pick<PulsarOptions, 'listenerName' | 'tlsTrustCertsFilePath' | 'tlsAllowInsecureConnection' | 'tlsHostnameVerification' | 'token' | 'tokenFile'> {
+  const s = f.section;
+  const text = (key: string, ok: (v: string) => boolean, expected: string): string => {
+    const v = s[key];
+    if (v === undefined || v === '') return '';
+    if (typeof v !== 'string' || !ok(v)) f.refuse(key, expected);
+    return v;
+  };
+  const o = {
+    listenerName: text('listenerName', (v) => LISTENER_NAME.test(v), 'a listener name of the broker\'s advertisedListeners (letters, digits, . _ -), e.g. "external"'),
+    tlsTrustCertsFilePath: text('tlsTrustCertsFilePath', (v) => readable(v)?.includes('-----BEGIN CERTIFICATE-----') === true, 'a readable PEM file of certificates (-----BEGIN CERTIFICATE-----)'),
+    tlsAllowInsecureConnection: f.onOffWord('tlsAllowInsecureConnection', DEFAULT_OPTIONS.tlsAllowInsecureConnection),
+    tlsHostnameVerification: f.onOffWord('tlsHostnameVerification', DEFAULT_OPTIONS.tlsHostnameVerification),
+    token: text('token', (v) => TOKEN.test(v), 'a token without blanks (a JWT: header.payload.signature)'),
+    tokenFile: text('tokenFile', (v) => TOKEN.test(readable(v)?.trim() ?? ''), 'a readable file holding one token'),
+  };
+  if (o.token && o.tokenFile) f.refuse('tokenFile', 'nothing when pulsar.token is set (one or the other)');
+  return o;
+}
+
+function readable(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The token of `token` or `tokenFile` ('' = none). */
+export function tokenOf(o: PulsarOptions): string {
+  return o.token || (o.tokenFile ? (readable(o.tokenFile)?.trim() ?? '') : '');
 }
 
 /** `pulsar.broker`: a mapping of standalone.conf keys to scalars, none of them one busbench sets itself. */
@@ -156,6 +217,13 @@ export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
   }
   if (run.brokers === 'compose' && o.journalSync === 'off') {
     throw new ConfigError(where, 'pulsar.journalSync', '"on" with --brokers compose (docker-compose.yml sets journalSyncData=true)', o.journalSync);
+  }
+  if (o.listenerName && run.brokers !== 'external') {
+    throw new ConfigError(where, 'pulsar.listenerName', `nothing with --brokers ${run.brokers} (that broker advertises no named listeners)`, o.listenerName);
+  }
+  const tls = o.tlsTrustCertsFilePath ? 'tlsTrustCertsFilePath' : o.tlsAllowInsecureConnection === 'on' ? 'tlsAllowInsecureConnection' : o.tlsHostnameVerification === 'off' ? 'tlsHostnameVerification' : undefined;
+  if (tls && run.brokers !== 'external') {
+    throw new ConfigError(where, `pulsar.${tls}`, `nothing with --brokers ${run.brokers} (busbench reaches its own broker over plain TCP on 127.0.0.1)`, o[tls]);
   }
   if (o.broker && run.brokers !== 'native') {
     throw new ConfigError(where, 'pulsar.broker', `nothing with --brokers ${run.brokers} (that broker's configuration is not busbench's to write)`, o.broker);

@@ -4,6 +4,7 @@
  * duplicates deduplication dropped and restarts from zero with the broker, and a
  * subscription's msgBacklog counts entries (a batch is one), not messages.
  */
+import type { ConnectSettings } from './init.ts';
 import { PulsarClient } from './wire/index.ts';
 
 export interface ReadBack {
@@ -19,10 +20,12 @@ export interface ReadBack {
 /** A gap in deliveries this long, short of the last entry, ends the read as incomplete. */
 const STALL_MS = 5_000;
 
-export async function readBack(serviceUrl: string, topics: string[], subscription: string, timeoutMs: number, stallMs = STALL_MS): Promise<ReadBack> {
+/** @param connect a service URL, or the run's client settings (listener, TLS, token) */
+export async function readBack(connect: string | ConnectSettings, topics: string[], subscription: string, timeoutMs: number, stallMs = STALL_MS): Promise<ReadBack> {
   const t0 = Date.now();
   const deadline = t0 + timeoutMs;
-  const client = new PulsarClient({ serviceUrl, operationTimeoutMs: Math.min(30_000, timeoutMs) });
+  const settings = typeof connect === 'string' ? { serviceUrl: connect } : connect;
+  const client = new PulsarClient({ ...settings, operationTimeoutMs: Math.min(30_000, timeoutMs) });
   let messages = 0;
   let entries = 0;
   let complete = true;

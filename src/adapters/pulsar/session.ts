@@ -10,8 +10,8 @@ import { BusbenchError, UsageError } from '../../core/errors.ts';
 import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
 import type { PulsarNativeOptions } from '../../brokers/pulsar/native.ts';
-import { atStage, consumerTopics, type PulsarInit } from './init.ts';
-import { checkRun, resolveSubscriptionType, type PulsarOptions } from './options.ts';
+import { atStage, connectOf, consumerTopics, type PulsarInit } from './init.ts';
+import { checkRun, resolveSubscriptionType, tokenOf, type PulsarOptions } from './options.ts';
 import { readBack } from './read-back.ts';
 
 const TENANT = 'busbench';
@@ -83,6 +83,11 @@ function workerInitOf(ctx: PulsarOpenContext, deployment: PulsarDeployment, topi
     dedup: o.dedup === 'on',
     transactions: o.transactions === 'on',
     txnTimeoutMs: o.txnTimeoutMs,
+    listenerName: o.listenerName,
+    tlsTrustCertsFilePath: o.tlsTrustCertsFilePath,
+    tlsAllowInsecureConnection: o.tlsAllowInsecureConnection === 'on',
+    tlsHostnameVerification: o.tlsHostnameVerification === 'on',
+    token: tokenOf(o),
   };
 }
 
@@ -107,6 +112,8 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     const description = deployment.describe();
     this.config = {
       ...o,
+      // a credential: the result says only that one was used
+      token: o.token ? '(set, not recorded)' : '',
       version: description.version,
       // replaces the `broker` option, which the description records (configOverrides, standaloneConf)
       broker: description,
@@ -140,7 +147,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     const topics = new RunTopics(ctx.runId, ctx.stages ?? 1);
     try {
       await deployment.start();
-      const admin = new PulsarAdmin(deployment.adminUrl());
+      const admin = new PulsarAdmin(deployment.adminUrl(), undefined, tokenOf(o));
       await topics.create(admin, o);
       return new PulsarSession(ctx, deployment, owned, admin, topics, subscriptionType, serviceProblem);
     } catch (err) {
@@ -163,7 +170,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     const stages: Record<string, number> = {};
     const init = this.workerInit;
     for (let s = 1; s < this.topics.stageTopics.length; s++) {
-      const b = await readBack(init.serviceUrl, consumerTopics(atStage(init, s)), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS);
+      const b = await readBack(connectOf(init), consumerTopics(atStage(init, s)), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS);
       if (b.messages !== undefined) stages[`stage${s}Stored`] = b.messages;
     }
     return stages;
@@ -173,7 +180,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     const init = this.workerInit;
     const stats = await this.admin.topicStats(this.topics.topic);
     const sub = stats.subscriptions[SUBSCRIPTION];
-    const back = this.ctx.options.readBack === 'on' ? await readBack(init.serviceUrl, consumerTopics(init), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS) : undefined;
+    const back = this.ctx.options.readBack === 'on' ? await readBack(connectOf(init), consumerTopics(init), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS) : undefined;
     const stages = back ? await this.laterStagesStored() : {};
     return {
       source: back
@@ -239,7 +246,8 @@ function deploy(ctx: PulsarOpenContext, o: PulsarOptions): Deployed {
     case 'external': {
       const url = ctx.externalUrls.pulsar;
       if (!url) throw new UsageError('pulsar: --brokers external needs the service URL: --url pulsar=pulsar://host:6650');
-      return { deployment: pulsarDeployment('external', { serviceUrl: url, ...(o.adminUrl ? { adminUrl: o.adminUrl } : {}) }), owned: false };
+      const token = tokenOf(o);
+      return { deployment: pulsarDeployment('external', { serviceUrl: url, ...(o.adminUrl ? { adminUrl: o.adminUrl } : {}), ...(token ? { token } : {}) }), owned: false };
     }
     default:
       throw new BusbenchError('USAGE', `pulsar: unknown broker mode ${String(ctx.brokers)}`);

@@ -68,6 +68,8 @@ export class PulsarAdmin {
   constructor(
     readonly baseUrl: string,
     private readonly timeoutMs = 30_000,
+    /** token authentication: sent as "Authorization: Bearer <token>" ('' = none) */
+    private readonly token = '',
   ) {}
 
   async clusters(): Promise<string[]> {
@@ -185,7 +187,10 @@ export class PulsarAdmin {
   async call(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
     });

@@ -17,6 +17,8 @@ export interface ExternalPulsarOptions {
   transactions?: boolean;
   /** how long start() waits for the broker to answer; default 30 s */
   startTimeoutMs?: number;
+  /** token authentication for the admin API */
+  token?: string;
 }
 
 export class ExternalPulsar implements PulsarDeployment {
@@ -26,7 +28,7 @@ export class ExternalPulsar implements PulsarDeployment {
   private version = 'unknown';
 
   constructor(private readonly opts: ExternalPulsarOptions) {
-    this.admin = new PulsarAdmin(opts.adminUrl ?? defaultAdminUrl(opts.serviceUrl));
+    this.admin = new PulsarAdmin(opts.adminUrl ?? defaultAdminUrl(opts.serviceUrl), undefined, opts.token ?? '');
   }
 
   urls(): string[] {

@@ -8,7 +8,7 @@ import { closedError, PulsarWireError } from './errors.ts';
 import { lookupTopic, type BrokerAddress, type LookupHost } from './lookup.ts';
 import { Producer, type ClientCore, type ProducerOptions } from './producer.ts';
 import { Cmd, u64 } from './proto.ts';
-import { parseServiceUrl, tcpTransport, type TransportFactory } from './transport.ts';
+import { parseServiceUrl, tcpTransport, tlsTransport, type TlsOptions, type TransportFactory } from './transport.ts';
 
 export interface ClientOptions {
   /** e.g. "pulsar://127.0.0.1:6650" */
@@ -22,8 +22,14 @@ export interface ClientOptions {
   /** reconnection backoff: first delay and cap; default 100 ms and 2 s */
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
-  /** the socket layer; default TCP */
+  /** the socket layer; default TCP, or TLS for pulsar+ssl:// URLs */
   transport?: TransportFactory;
+  /** how TLS connections check the broker's certificate */
+  tls?: TlsOptions;
+  /** token authentication (the Java client's AuthenticationToken): sent in every CONNECT */
+  token?: string;
+  /** lookups ask for the addresses of this advertised listener (the Java client's listenerName) */
+  listenerName?: string;
   /** client_version sent in CONNECT; default "busbench" */
   clientVersion?: string;
   protocolVersion?: number;
@@ -36,6 +42,10 @@ export class PulsarClient implements ClientCore, LookupHost {
   readonly operationTimeoutMs: number;
   readonly reconnectInitialMs: number;
   readonly reconnectMaxMs: number;
+  readonly listenerName: string | undefined;
+  /** the service URL is pulsar+ssl://: every connection, and every lookup answer followed, is TLS */
+  readonly useTls: boolean;
+  private readonly tlsFactory: TransportFactory | undefined;
   private readonly pool = new Map<string, Promise<Connection>>();
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
@@ -45,8 +55,10 @@ export class PulsarClient implements ClientCore, LookupHost {
   private closed = false;
 
   constructor(private readonly opts: ClientOptions) {
-    parseServiceUrl(opts.serviceUrl); // fail early on a bad URL
+    this.useTls = parseServiceUrl(opts.serviceUrl).tls; // fails early on a bad URL
     this.serviceUrl = opts.serviceUrl;
+    this.listenerName = opts.listenerName || undefined;
+    this.tlsFactory = this.useTls && !opts.transport ? tlsTransport(opts.tls ?? {}) : undefined;
     this.operationTimeoutMs = opts.operationTimeoutMs ?? 30_000;
     this.reconnectInitialMs = opts.reconnectInitialMs ?? 100;
     this.reconnectMaxMs = opts.reconnectMaxMs ?? 2_000;
@@ -129,8 +141,9 @@ export class PulsarClient implements ClientCore, LookupHost {
   }
 
   private async open(addr: BrokerAddress): Promise<Connection> {
-    const { host, port } = parseServiceUrl(addr.physical);
-    const factory = this.opts.transport ?? tcpTransport;
+    const { host, port, tls } = parseServiceUrl(addr.physical);
+    if (tls !== this.useTls) throw new PulsarWireError('protocol', `pulsar: ${addr.physical} is ${tls ? '' : 'not '}a TLS URL, the service URL ${this.serviceUrl} is ${this.useTls ? '' : 'not '}one`);
+    const factory = this.opts.transport ?? this.tlsFactory ?? tcpTransport;
     const transport = await factory(host, port, this.opts.connectTimeoutMs ?? 10_000);
     let proxyTo: string | undefined;
     if (addr.logical !== addr.physical) {
@@ -144,6 +157,7 @@ export class PulsarClient implements ClientCore, LookupHost {
         operationTimeoutMs: this.operationTimeoutMs,
         keepAliveIntervalMs: this.opts.keepAliveIntervalMs ?? 30_000,
         ...(proxyTo ? { proxyToBrokerUrl: proxyTo } : {}),
+        ...(this.opts.token ? { token: this.opts.token } : {}),
         log: (line) => this.log(line),
       });
     } catch (err) {

@@ -28,6 +28,8 @@ export interface ConnectionOptions {
   keepAliveIntervalMs: number;
   /** set when connecting through a proxy: the broker ("host:port") it should forward to */
   proxyToBrokerUrl?: string;
+  /** token authentication: CONNECT carries auth_method_name "token" and the token */
+  token?: string;
   log?: (line: string) => void;
 }
 
@@ -107,6 +109,7 @@ export class Connection {
           clientVersion: opts.clientVersion,
           protocolVersion: opts.protocolVersion,
           ...(opts.proxyToBrokerUrl ? { proxyToBrokerUrl: opts.proxyToBrokerUrl } : {}),
+          ...(opts.token ? { authMethodName: 'token', authData: new TextEncoder().encode(opts.token) } : {}),
           featureFlags: { supportsAuthRefresh: false, supportsBrokerEntryMetadata: false, supportsPartialProducer: false, supportsTopicWatchers: false },
         },
       });

@@ -50,12 +50,16 @@ export type PulsarErrorKind =
   | 'connection'
   /** no answer within the operation or send timeout */
   | 'timeout'
+  /** the broker's TLS certificate was refused (untrusted, or not for that host): retrying cannot help */
+  | 'tls'
   /** the peer sent bytes that do not follow the protocol (bad frame, bad checksum) */
   | 'protocol'
   /** the client, producer or consumer was closed while the operation waited */
   | 'closed'
   /** the caller asked for something invalid (message too big, bad option) */
-  | 'invalid';
+  | 'invalid'
+  /** an entry the broker refused as corrupt (ChecksumError) and that is not resent: not stored */
+  | 'corrupt';
 
 export class PulsarWireError extends BusbenchError {
   /**
@@ -139,7 +143,7 @@ const DEFINITIVE_SEND_ERRORS: ReadonlySet<string> = new Set<ServerErrorName>([
 
 export function isDefinitiveSendError(err: unknown): boolean {
   if (err instanceof PulsarError) return DEFINITIVE_SEND_ERRORS.has(err.serverError);
-  return err instanceof PulsarWireError && (err.kind === 'invalid' || !err.sent);
+  return err instanceof PulsarWireError && (err.kind === 'invalid' || err.kind === 'corrupt' || !err.sent);
 }
 
 export function connectionError(message: string, cause?: unknown): PulsarWireError {
@@ -163,6 +167,10 @@ export function notSentError(message: string, cause?: unknown): PulsarWireError 
   const err = closedError(message, cause);
   err.sent = false;
   return err;
+}
+
+export function corruptError(message: string): PulsarWireError {
+  return new PulsarWireError('corrupt', message);
 }
 
 export function invalidError(message: string): PulsarWireError {

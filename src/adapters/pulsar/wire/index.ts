@@ -22,7 +22,7 @@ export { lookupTopic, type BrokerAddress } from './lookup.ts';
 export { compareMessageIds, formatMessageId, isDuplicateId, messageId, type MessageId } from './message-id.ts';
 export type { TxnId } from './fastcodec.ts';
 export { TransactionCoordinator, TC_ASSIGN_TOPIC, txnName, type SubscriptionRef } from './transactions.ts';
-export { tcpTransport, parseServiceUrl, type Transport, type TransportFactory } from './transport.ts';
+export { tcpTransport, tlsTransport, parseServiceUrl, type TlsOptions, type Transport, type TransportFactory } from './transport.ts';
 export {
   PulsarError,
   PulsarWireError,

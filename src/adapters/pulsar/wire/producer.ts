@@ -20,8 +20,9 @@
 import { EntryBuilder, type BuiltEntry } from './batch.ts';
 import type { Connection, ProducerHandler } from './connection.ts';
 import { Deque } from './deque.ts';
-import { closedError, connectionError, invalidError, isDefinitiveSendError, notSentError, PulsarError, PulsarWireError, timeoutError } from './errors.ts';
+import { closedError, connectionError, corruptError, invalidError, isDefinitiveSendError, notSentError, PulsarError, PulsarWireError, timeoutError } from './errors.ts';
 import type { SendReceipt, TxnId } from './fastcodec.ts';
+import { parseFrame } from './framing.ts';
 import { Cmd, u64 } from './proto.ts';
 import type { BrokerAddress } from './lookup.ts';
 import { messageId, type MessageId } from './message-id.ts';
@@ -72,7 +73,16 @@ interface PendingEntry extends BuiltEntry {
   callbacks: SendCallback[] | null;
   /** written to some connection at least once (so it may be stored) */
   written: boolean;
+  /** times the broker refused it with ChecksumError while its checksum verified here */
+  checksumRefusals: number;
 }
+
+/**
+ * Resends of an entry the broker keeps refusing with ChecksumError although it verifies
+ * here: the Java client resends without limit; past this the entry fails instead of
+ * looping (something on the path corrupts it every time).
+ */
+export const MAX_CHECKSUM_RESENDS = 3;
 
 /**
  * Whether a receipt whose sequence_id is the entry's first also ends where the entry ends
@@ -249,7 +259,7 @@ export class Producer implements ProducerHandler {
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     const built = this.builder.finish(Date.now());
-    const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false };
+    const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false, checksumRefusals: 0 };
     this.builderCallbacks = null;
     return entry;
   }
@@ -326,10 +336,12 @@ export class Producer implements ProducerHandler {
   /**
    * The broker answers a duplicate at once (-1:-1), ahead of entries still being stored,
    * when a caller re-sends an old sequence id on purpose. Such an entry is settled where
-   * it sits; any other answer out of turn means we lost track.
+   * it sits; any other answer out of turn means we lost track, except while the session
+   * is being restarted after a send error: entries behind the failed one that the broker
+   * stored are settled then, rather than resent (and stored twice without deduplication).
    */
   private settleOutOfTurn(r: SendReceipt): boolean {
-    if (r.ledgerId !== -1 || r.entryId !== -1) return false;
+    if ((r.ledgerId !== -1 || r.entryId !== -1) && this.state === 'ready') return false;
     for (let i = 1; i < this.pending.length; i++) {
       const e = this.pending.at(i)!;
       if (e.firstSeq !== r.sequenceId || !coversEntry(r, e)) continue;
@@ -351,10 +363,44 @@ export class Producer implements ProducerHandler {
       this.settle(head, err, -1, -1);
       return;
     }
-    // Transient (e.g. PersistenceError): like the Java client, drop the connection and
-    // resend; the entry may have been stored, and deduplication makes the resend safe.
-    this.client.log(`pulsar producer ${this.name}: ${err.message}; reconnecting and resending`);
-    this.conn?.destroy(err);
+    if (err.serverError === 'ChecksumError' && this.settledChecksumError(sequenceId)) return;
+    // Transient (e.g. PersistenceError): as the Java client does (ClientCnx.handleSendError
+    // since it stopped closing the connection), only this producer starts over and resends;
+    // the entry may have been stored, and deduplication makes the resend safe. The
+    // connection, and the producers, consumers and transaction requests on it, carry on.
+    this.client.log(`pulsar producer ${this.name}: ${err.message}; re-creating the producer and resending`);
+    this.restartSession(err.message);
+  }
+
+  /**
+   * ChecksumError: the broker found the entry's CRC32C wrong and did not store it. Checked
+   * again here, as ProducerImpl.recoverChecksumError does: bytes that no longer match their
+   * checksum were corrupted in this process, and resending them cannot help, so the entry
+   * fails; bytes that match were corrupted on the way and are resent (false), at most
+   * MAX_CHECKSUM_RESENDS times. True when nothing is left to resend.
+   */
+  private settledChecksumError(sequenceId: number): boolean {
+    for (let i = 0; i < this.pending.length; i++) {
+      const e = this.pending.at(i)!;
+      if (sequenceId < e.firstSeq || sequenceId > e.lastSeq) continue;
+      const intact = parseFrame(e.frame.subarray(4)).checksumOk();
+      if (intact && ++e.checksumRefusals <= MAX_CHECKSUM_RESENDS) return false;
+      this.pending.removeAt(i);
+      this.pendingMessages -= e.count;
+      const what = `pulsar producer ${this.name}: entry ${e.firstSeq}..${e.lastSeq}`;
+      this.settle(
+        e,
+        corruptError(
+          intact
+            ? `${what} refused ${e.checksumRefusals} times with ChecksumError although its checksum verifies here; given up (not stored)`
+            : `${what} is corrupt: its bytes no longer match the checksum it was sent with (changed in this process); not stored, not resent`,
+        ),
+        -1,
+        -1,
+      );
+      return true;
+    }
+    return true; // no longer pending (timed out): nothing to resend
   }
 
   onClosedByBroker(reason: string): void {
@@ -447,6 +493,27 @@ export class Producer implements ProducerHandler {
       this.pendingMessages -= e.count;
       this.settle(e, e.written ? written : unwritten, -1, -1);
     }
+  }
+
+  /**
+   * A new session of this producer on the same connection: CLOSE_PRODUCER, then the
+   * reconnect loop creates it again (a higher epoch) and resends what is pending. Closing
+   * first matters: a broker answers PRODUCER for an id it still holds with success and
+   * keeps the old session. Receipts that arrive meanwhile still settle their entries.
+   */
+  private restartSession(reason: string): void {
+    const conn = this.conn;
+    if (this.state !== 'ready' || !conn) return;
+    this.conn = null;
+    this.state = 'connecting';
+    const requestId = this.client.newRequestId();
+    void conn
+      .request({ type: Cmd.CLOSE_PRODUCER, closeProducer: { producerId: this.producerId, requestId } }, requestId, `CLOSE_PRODUCER ${this.name}`)
+      .catch(() => undefined) // a lost connection leads to the same reconnect
+      .then(() => {
+        conn.unregisterProducer(this.producerId);
+        this.link.lost(reason);
+      });
   }
 
   private lostConnection(reason: string): void {

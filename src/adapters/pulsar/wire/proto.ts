@@ -107,6 +107,9 @@ export interface ConnectOut {
   clientVersion: string;
   protocolVersion: number;
   proxyToBrokerUrl?: string;
+  /** "token" for token authentication, with the token's bytes as authData */
+  authMethodName?: string;
+  authData?: Uint8Array;
   featureFlags?: { supportsAuthRefresh?: boolean; supportsBrokerEntryMetadata?: boolean; supportsPartialProducer?: boolean; supportsTopicWatchers?: boolean };
 }
 
@@ -162,7 +165,7 @@ export type OutboundCommand =
   | { type: typeof Cmd.PONG; pong: Record<string, never> }
   | { type: typeof Cmd.REDELIVER_UNACKNOWLEDGED_MESSAGES; redeliverUnacknowledgedMessages: { consumerId: number; messageIds?: MessageIdOut[]; consumerEpoch?: number } }
   | { type: typeof Cmd.PARTITIONED_METADATA; partitionMetadata: { topic: string; requestId: number } }
-  | { type: typeof Cmd.LOOKUP; lookupTopic: { topic: string; requestId: number; authoritative: boolean } }
+  | { type: typeof Cmd.LOOKUP; lookupTopic: { topic: string; requestId: number; authoritative: boolean; advertisedListenerName?: string } }
   | { type: typeof Cmd.GET_LAST_MESSAGE_ID; getLastMessageId: { consumerId: number; requestId: number } }
   | { type: typeof Cmd.TC_CLIENT_CONNECT_REQUEST; tcClientConnectRequest: { requestId: number; tcId: number } }
   | { type: typeof Cmd.NEW_TXN; newTxn: { requestId: number; txnTtlSeconds?: number; tcId?: number } }
@@ -179,7 +182,16 @@ export type OutboundCommand =
   | { type: typeof Cmd.PRODUCER_SUCCESS; producerSuccess: { requestId: number; producerName: string; lastSequenceId?: number; producerReady?: boolean } }
   | {
       type: typeof Cmd.LOOKUP_RESPONSE;
-      lookupTopicResponse: { requestId: number; response: number; brokerServiceUrl?: string; authoritative?: boolean; proxyThroughServiceUrl?: boolean; error?: number; message?: string };
+      lookupTopicResponse: {
+        requestId: number;
+        response: number;
+        brokerServiceUrl?: string;
+        brokerServiceUrlTls?: string;
+        authoritative?: boolean;
+        proxyThroughServiceUrl?: boolean;
+        error?: number;
+        message?: string;
+      };
     }
   | { type: typeof Cmd.PARTITIONED_METADATA_RESPONSE; partitionMetadataResponse: { requestId: number; partitions?: number; response?: number; error?: number; message?: string } }
   | { type: typeof Cmd.SEND_ERROR; sendError: { producerId: number; sequenceId: number; error: number; message: string } }
@@ -238,7 +250,7 @@ export interface InboundCommand {
   connect?: ConnectOut;
   producer?: { topic: string; producerId: U64; requestId: U64; producerName: string; epoch: U64 };
   subscribe?: { topic: string; subscription: string; subType: number; consumerId: U64; requestId: U64 };
-  lookupTopic?: { topic: string; requestId: U64; authoritative: boolean };
+  lookupTopic?: { topic: string; requestId: U64; authoritative: boolean; advertisedListenerName: string };
   partitionMetadata?: { topic: string; requestId: U64 };
   flow?: { consumerId: U64; messagePermits: number };
   getLastMessageId?: { consumerId: U64; requestId: U64 };
