@@ -29,8 +29,9 @@ export type ScheduleStats = ScheduleResult;
  */
 const BASE_LIMIT_NS = 5e6;
 
-export function judgeSchedule(t: ScheduleTotals, totalRatePerSec: number, producers: number, batchSize: number, windowMs: number): ScheduleStats {
-  const limitNs = Math.max(BASE_LIMIT_NS, (batchSize * producers * 1e9) / totalRatePerSec);
+/** `totalRatePerSec`: offered over the window (a schedule's mean); `lowestPerSec`: a schedule's lowest, whose batches take longest to come due */
+export function judgeSchedule(t: ScheduleTotals, totalRatePerSec: number, producers: number, batchSize: number, windowMs: number, lowestPerSec = totalRatePerSec): ScheduleStats {
+  const limitNs = Math.max(BASE_LIMIT_NS, (batchSize * producers * 1e9) / lowestPerSec);
   const delay: LatencySummary | null = t.sendDelay.total > 0 ? t.sendDelay.summary() : null;
   const p99Us = delay ? delay.p99 : null;
   const unsent = t.intended - t.sent;

@@ -82,6 +82,11 @@ export interface IntervalStats {
   phase: 'warmup' | 'measure' | 'drain';
   received: number;
   msgsPerSec: number;
+  /**
+   * the rate the schedule offered over this interval, msg/s (open loop: the fixed rate, or
+   * a step's or a ramp's; 0 once the window has ended)
+   */
+  intendedPerSec?: number;
   p50: number;
   p99: number;
   max: number;
@@ -118,6 +123,25 @@ export interface ScheduleResult {
   sendDelayP99Us: number | null;
   kept: boolean;
   rule: string;
+  /** a rate schedule of steps: the figures of each step */
+  steps?: ScheduleStep[];
+}
+
+/**
+ * One step of a rate schedule. `offeredPerSec` is the schedule's; `achievedPerSec` the
+ * messages handed over in the step, `receivedPerSec` the first deliveries in it, per
+ * second; p50/p99 (µs, null without data) of the deliveries in the step's intervals.
+ */
+export interface ScheduleStep {
+  /** ms since the measured phase started */
+  fromMs: number;
+  toMs: number;
+  offeredPerSec: number;
+  achievedPerSec: number;
+  receivedPerSec: number;
+  count: number;
+  p50: number | null;
+  p99: number | null;
 }
 
 /** A broker process the harness started (with its descendants), over one run. */

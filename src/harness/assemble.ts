@@ -16,6 +16,7 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
   const msgsPerSec = c.receivedInWindow / (measuredMs / 1000);
   const { schedule, exactlyOnce } = v;
   const intervalLog = intervals.finish();
+  const steps = spec.rateSchedule?.kind === 'steps' ? intervals.stepStats(ms, me, 'send-delay') : [];
   const resources = run.meter!.result(c.receivedInWindow);
   return {
     system: spec.system,
@@ -35,7 +36,7 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
       ...(schedule ? { sendDelay: encodeHdr(p.sched.sendDelay.toHdr()) } : {}),
       unit: 'ns',
     },
-    ...(schedule ? { schedule } : {}),
+    ...(schedule ? { schedule: steps.length > 0 ? { ...schedule, steps } : schedule } : {}),
     latencyErrors: v.latencyErrors,
     ...(intervalLog ? { intervalLog } : {}),
     peakRssBytes: totalPeakRssBytes(resources),

@@ -7,7 +7,7 @@ import { LatencyRecorder } from '../core/histogram.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import { COUNTER_SENT } from './control.ts';
-import { intendedTotal } from './schedule.ts';
+import { intendedTotal, runProfile } from './schedule.ts';
 import type { ScheduleTotals } from '../checks/schedule.ts';
 import type { RunContext } from './run-context.ts';
 import type { RunClock } from './run-measure.ts';
@@ -93,7 +93,7 @@ export function withUnsent(failure: Error, run: RunContext, clock: RunClock): Er
   if (spec.ratePerSec <= 0 || !(failure instanceof BusbenchError)) return failure;
   let sent = 0;
   for (let p = 0; p < spec.load.producers; p++) sent += control.counter(p, COUNTER_SENT);
-  const intended = intendedTotal(clock.startNs, clock.plannedEndNs, spec.ratePerSec, spec.load.producers);
+  const intended = intendedTotal(clock.startNs, clock.plannedEndNs, runProfile(spec), spec.load.producers);
   if (sent >= intended) return failure;
   return new BusbenchError(failure.code, `${failure.message}; ${intended - sent} of ${intended} intended messages never sent`, { cause: failure });
 }

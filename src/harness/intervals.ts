@@ -17,7 +17,46 @@ import type * as hdr from 'hdr-histogram-js';
 import { monoNs } from '../core/clock.ts';
 import { HlogWriter } from '../core/hlog.ts';
 import { IntervalGrid } from './control.ts';
-import type { IntervalStats } from '../core/result.ts';
+import type { IntervalStats, ScheduleStep } from '../core/result.ts';
+import type { RateProfile } from '../core/rate-profile.ts';
+
+/**
+ * One step of a rate schedule: the e2e histograms of the intervals inside it, merged
+ * sparsely (a step holds the few hundred buckets its latencies touched, not a full
+ * recorder, so a hundred steps cost little).
+ */
+class StepAccount {
+  readonly buckets = new Map<number, number>();
+  maxNs = 0;
+  minNs = Number.POSITIVE_INFINITY;
+
+  constructor(
+    readonly startNs: number,
+    readonly endNs: number,
+  ) {}
+
+  add(rec: LatencyRecorder, touched: number[]): void {
+    for (const i of new Set(touched)) this.buckets.set(i, (this.buckets.get(i) ?? 0) + rec.counts[i]!);
+    if (rec.total > 0) {
+      this.maxNs = Math.max(this.maxNs, rec.maxNs);
+      this.minNs = Math.min(this.minNs, rec.minNs);
+    }
+  }
+
+  /** p50 and p99 as the result's other summaries compute them; null without data */
+  latency(scratch: LatencyRecorder): { count: number; p50: number | null; p99: number | null } {
+    scratch.reset();
+    for (const [i, n] of this.buckets) {
+      scratch.counts[i] = n;
+      scratch.total += n;
+    }
+    if (scratch.total === 0) return { count: 0, p50: null, p99: null };
+    scratch.maxNs = this.maxNs;
+    scratch.minNs = this.minNs;
+    const s = scratch.summary();
+    return { count: s.count, p50: s.p50, p99: s.p99 };
+  }
+}
 
 export interface IntervalKind {
   /** also the .hlog tag, e.g. "e2e" */
@@ -103,7 +142,11 @@ export function addSparse(into: LatencyRecorder, s: SparseHistogram, touched?: n
   if (s.minNs !== undefined && s.minNs < into.minNs) into.minNs = s.minNs;
 }
 
+/** Sees each interval's full histogram of a kind as it closes (`touched`: its nonzero buckets, with repeats). */
+export type ClosedHook = (kind: string, index: number, rec: LatencyRecorder, touched: number[]) => void;
+
 export class IntervalReducer {
+  onClosed: ClosedHook | undefined;
   private readonly open = new Map<number, Map<string, OpenKind>>();
   private readonly columns = new Map<string, SummaryColumns>();
   private readonly pool: LatencyRecorder[] = [];
@@ -182,6 +225,7 @@ export class IntervalReducer {
     for (const kind of this.kinds) {
       const k = iv.get(kind.name)!;
       const s = this.emit(kind.name, index, k.rec, k.touched);
+      this.onClosed?.(kind.name, index, k.rec, k.touched);
       this.columns.get(kind.name)!.set(index, { received: k.received, count: k.rec.total, p50: s.p50, p99: s.p99, max: s.max, incomplete: byBound && k.reports < kind.expected, late: 0 });
       k.rec.reset();
       this.pool.push(k.rec);
@@ -255,6 +299,9 @@ export class RunIntervals {
   private readonly byKind = new Map<string, IntervalReducer>();
   private hlog: HlogWriter | undefined;
   private grid: IntervalGrid | undefined;
+  /** the offered rate from the run's start (open loop), for each row's intendedPerSec */
+  private profile: RateProfile | undefined;
+  private steps: StepAccount[] = [];
 
   constructor(
     private readonly logFile: string,
@@ -285,9 +332,58 @@ export class RunIntervals {
    * Interval 0 starts at startNs (monoNs) and every interval ends on the workers' grid
    * (aligned to the measured window's start); reports arrive only after this.
    */
-  start(startNs: number, measureStartNs: number): void {
+  start(startNs: number, measureStartNs: number, offered?: { profile: RateProfile; stepsMs?: number[] }): void {
     this.grid = new IntervalGrid(startNs, measureStartNs, this.intervalMs * 1e6);
     this.hlog = new HlogWriter(this.logFile, Date.now() + (startNs - monoNs()) / 1e6);
+    this.profile = offered?.profile;
+    let t = measureStartNs;
+    this.steps = (offered?.stepsMs ?? []).map((ms) => new StepAccount(t, (t += ms * 1e6)));
+    const grid = this.grid;
+    if (this.steps.length > 0) {
+      this.reducerOf('e2e').onClosed = (kind, index, rec, touched) => {
+        if (kind !== 'e2e') return;
+        const step = this.steps.find((st) => grid.startOf(index) >= st.startNs && grid.endNs(index) <= st.endNs);
+        step?.add(rec, touched);
+      };
+    }
+  }
+
+  /** messages per second the schedule offered over [fromNs, toNs), none after the window */
+  private offeredPerSec(fromNs: number, toNs: number, measureEndNs: number): number {
+    const startNs = this.grid!.startNs;
+    const n = (t: number): number => this.profile!.countAt(Math.min(t, measureEndNs) - startNs);
+    return Math.round(((n(toNs) - n(fromNs)) / ((toNs - fromNs) / 1e9)) * 100) / 100;
+  }
+
+  /**
+   * Per step of a schedule: offered (the schedule's integral over the step), achieved
+   * (handed over in the step's intervals), received (first deliveries) and e2e p50/p99 of
+   * the deliveries in the step's intervals, by receive time as every interval figure.
+   */
+  stepStats(measureStartNs: number, measureEndNs: number, sends: string): ScheduleStep[] {
+    const grid = this.grid;
+    if (!grid || !this.profile) return [];
+    const e2e = this.reducerOf('e2e');
+    const sent = this.reducerOf(sends);
+    const scratch = new LatencyRecorder();
+    return this.steps.map((st) => {
+      let handed = 0;
+      let received = 0;
+      for (let index = 0; index < e2e.count; index++) {
+        if (grid.startOf(index) < st.startNs || grid.endNs(index) > st.endNs) continue;
+        handed += sent.summary(sends, index)?.received ?? 0;
+        received += e2e.summary('e2e', index)?.received ?? 0;
+      }
+      const secs = (st.endNs - st.startNs) / 1e9;
+      return {
+        fromMs: Math.round((st.startNs - measureStartNs) / 1e6),
+        toMs: Math.round((st.endNs - measureStartNs) / 1e6),
+        offeredPerSec: this.offeredPerSec(st.startNs, st.endNs, measureEndNs),
+        achievedPerSec: handed / secs,
+        receivedPerSec: received / secs,
+        ...st.latency(scratch),
+      };
+    });
   }
 
   report(r: IntervalReport): void {
@@ -339,6 +435,7 @@ export class RunIntervals {
         phase: endNs <= measureStartNs ? 'warmup' : endNs - lengthNs < measureEndNs ? 'measure' : 'drain',
         received: s.received,
         msgsPerSec: s.received / (lengthNs / 1e9),
+        ...(this.profile ? { intendedPerSec: this.offeredPerSec(endNs - lengthNs, endNs, measureEndNs) } : {}),
         p50: s.p50,
         p99: s.p99,
         max: s.max,

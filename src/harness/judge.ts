@@ -16,7 +16,8 @@ import { judgeSchedule, scheduleProblems, type ScheduleStats } from '../checks/s
 import type { ConsumerTotals, ProducerTotals } from './collect.ts';
 import type { RunContext } from './run-context.ts';
 import type { RunClock } from './run-measure.ts';
-import type { RunLoad } from './runner.ts';
+import type { RunLoad, RunSpec } from './runner.ts';
+import { runProfile } from './schedule.ts';
 
 export interface Verdict {
   status: SystemResult['status'];
@@ -96,6 +97,16 @@ async function faultOutcome(run: RunContext, clock: RunClock): Promise<FaultReco
   return problem ? { ...record, serviceProblem: problem } : record;
 }
 
+/** A schedule is judged on its mean offered rate; the batch allowance is the lowest rate's. */
+function scheduleVerdict(spec: RunSpec, p: ProducerTotals): ScheduleStats {
+  const { producers, batchSize, durationMs, warmupMs } = spec.load;
+  if (!spec.rateSchedule) return judgeSchedule(p.sched, spec.ratePerSec, producers, batchSize, durationMs);
+  const profile = runProfile(spec);
+  const [fromNs, toNs] = [warmupMs * 1e6, (warmupMs + durationMs) * 1e6];
+  const offered = (profile.countAt(toNs) - profile.countAt(fromNs)) / (durationMs / 1000);
+  return judgeSchedule(p.sched, offered, producers, batchSize, durationMs, profile.lowestPerSec(fromNs, toNs));
+}
+
 export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals, c: ConsumerTotals, held: number | undefined): Promise<Verdict> {
   const { spec } = run;
   const verdict = reconcile(p.reports, c.reports);
@@ -107,7 +118,7 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
   const faultCounts = faultCountsOf(run, p, c, faultRecord !== undefined);
   const broker = await brokerCrossCheck(run, verdict.counts, c, faultCounts, faultRecord);
   const exactlyOnce = exactlyOnceOf(run, p, c, faultCounts, clock);
-  const schedule = spec.ratePerSec > 0 ? judgeSchedule(p.sched, spec.ratePerSec, spec.load.producers, spec.load.batchSize, spec.load.durationMs) : undefined;
+  const schedule = spec.ratePerSec > 0 ? scheduleVerdict(spec, p) : undefined;
   const latencyErrors = latencyErrorsOf(p, c);
   const problems = [...verdict.problems];
   const note = heldNote(verdict.counts);

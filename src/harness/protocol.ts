@@ -1,6 +1,7 @@
 /** Messages between the runner and its worker threads (structured-cloned). */
 import type { Cloneable } from '../core/contract.ts';
 import type { SparseHistogram } from '../core/histogram.ts';
+import type { RateSegment } from '../core/rate-profile.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
 import type { Capabilities } from '../core/contract.ts';
@@ -11,8 +12,10 @@ export interface LoadSettings {
   messageSize: number;
   batchSize: number;
   maxInFlight: number;
-  /** messages per second for this producer; 0 = closed loop (as fast as acks allow) */
+  /** messages per second for this producer (a schedule's warm-up rate); 0 = closed loop (as fast as acks allow) */
   ratePerSec: number;
+  /** the measured window's rate schedule, all producers together; absent: ratePerSec throughout */
+  rateSegments?: RateSegment[];
   intervalMs: number;
   drainTimeoutMs: number;
   workUs: number;

@@ -47,6 +47,7 @@ function workerLoadOf(spec: RunSpec): LoadSettings {
     batchSize: l.batchSize,
     maxInFlight: l.maxInFlight,
     ratePerSec: spec.ratePerSec / l.producers,
+    ...(spec.rateSchedule ? { rateSegments: spec.rateSchedule.segments } : {}),
     intervalMs: l.intervalMs,
     drainTimeoutMs: l.drainTimeoutMs,
     workUs: l.workUs,

@@ -9,6 +9,7 @@ import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, STATE_DRAINING } from './control
 import { injectFault, type FaultRecord } from './fault-schedule.ts';
 import type { RunContext } from './run-context.ts';
 import type { Progress } from './runner.ts';
+import { runProfile } from './schedule.ts';
 
 export interface RunClock {
   startNs: number;
@@ -56,7 +57,8 @@ export function warmUp(run: RunContext): RunClock {
   const startNs = monoNs() + 20e6;
   const measureStartNs = startNs + spec.load.warmupMs * 1e6;
   const plannedEndNs = measureStartNs + spec.load.durationMs * 1e6;
-  run.intervals.start(startNs, measureStartNs);
+  const steps = spec.rateSchedule?.kind === 'steps' ? spec.rateSchedule.segments.map((g) => g.durationMs) : undefined;
+  run.intervals.start(startNs, measureStartNs, spec.ratePerSec > 0 ? { profile: runProfile(spec), ...(steps ? { stepsMs: steps } : {}) } : undefined);
   const meter = new ResourceMeter(session.processes ? () => session.processes?.() ?? [] : undefined);
   run.meter = meter;
   run.timers.push(...windowMarks(meter, measureStartNs, plannedEndNs));

@@ -152,12 +152,14 @@ async function runRate(st: ScenarioState, system: string, cell: PlannedCell, rat
       ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(st, system, cell))));
       label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
     } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
+    // warm-up runs at the schedule's first rate
+    else if (rate.kind === 'schedule') ratePerSec = rate.schedule.segments[0]!.fromPerSec;
     label = [cell.label, label, s.repeat > 1 ? `#${round + 1}` : ''].filter(Boolean).join(' ');
-    const spec = baseSpec(st.run, system, cell, label, st.index++, ratePerSec);
+    const spec = { ...baseSpec(st.run, system, cell, label, st.index++, ratePerSec), ...(rate.kind === 'schedule' ? { rateSchedule: rate.schedule } : {}) };
     const result = await runOnce(spec, st.hooks);
     const probed = st.maxima.get(maximumKey(system, cell));
     if (probed !== undefined) result.config.probeMaxMsgsPerSec = Math.round(probed);
-    result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
+    result.config.ratePerSec = ratePerSec === 0 ? 'max' : rate.kind === 'schedule' ? describeRate(rate) : ratePerSec;
     if (cell.label) result.cell = cell.label;
     if (s.repeat > 1) result.repetition = round;
     st.systems.push(result);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { SystemAdapter, SystemSession } from '../core/contract.ts';
 import type { RunParameters, SystemResult } from '../core/result.ts';
 import type { Progress } from '../core/progress.ts';
+import type { RateSchedule } from '../core/rate-profile.ts';
 import type { FaultPlan } from '../scenario/scenario.ts';
 import type { ApplyBehaviour, Guarantee } from '../scenario/scenario.ts';
 import { closeRun, openRun } from './run-context.ts';
@@ -43,8 +44,10 @@ export interface RunSpec {
   runDir: string;
   brokers: 'native' | 'compose' | 'external';
   externalUrls: Record<string, string>;
-  /** all producers together; 0 = closed loop */
+  /** all producers together (a schedule's warm-up rate); 0 = closed loop */
   ratePerSec: number;
+  /** the measured window follows this schedule (its length is load.durationMs) */
+  rateSchedule?: RateSchedule;
   load: RunLoad;
   /** kill -9 and restart the broker during the measured phase */
   fault?: FaultPlan;

@@ -1,33 +1,31 @@
 /**
- * The fixed-rate send schedule and what became of it.
+ * The open-loop send schedule and what became of it.
  *
- * With P producers at a total rate R, the run's j-th message is intended at start + j/R
- * and belongs to producer j mod P: producer p's k-th message is intended at
- * start + (k·P + p)/R. The producers are phase-shifted, so the combined schedule is
- * evenly spaced instead of P messages at once every P/R.
+ * The run's j-th message is intended at start + N⁻¹(j), N being the integral of the
+ * offered rate (core/rate-profile.ts; at a fixed total rate R that is start + j/R), and
+ * belongs to producer j mod P: producer p's k-th message is message k·P + p. The
+ * producers are phase-shifted, so the combined schedule follows the rate evenly instead
+ * of P messages at once, and a step or a ramp applies to all of them at the same instant.
  *
  * Every message intended before the planned end of the window (warm-up + window) is
  * sent, however late; only an abort cuts the schedule short, and then the unsent part is
  * counted.
  */
+import { RateProfile, type RateSchedule } from '../core/rate-profile.ts';
 
 export class Schedule {
-  private readonly nsPerSlot: number;
-
   constructor(
     readonly startNs: number,
-    /** messages per second of all producers together */
-    readonly totalRatePerSec: number,
+    /** the offered rate of all producers together, from startNs */
+    readonly profile: RateProfile,
     readonly producers: number,
     /** this producer's index, 0 ≤ index < producers */
     readonly index: number,
-  ) {
-    this.nsPerSlot = 1e9 / totalRatePerSec;
-  }
+  ) {}
 
   /** intended send time of this producer's k-th message (integer ns) */
   intendedNs(k: number): number {
-    return Math.round(this.startNs + (k * this.producers + this.index) * this.nsPerSlot);
+    return Math.round(this.startNs + this.profile.timeOfNs(k * this.producers + this.index));
   }
 
   /** how many of this producer's messages are intended at or before `nowNs` */
@@ -41,7 +39,7 @@ export class Schedule {
   }
 
   private estimate(tNs: number): number {
-    return Math.ceil(((tNs - this.startNs) / this.nsPerSlot - this.index) / this.producers);
+    return Math.ceil((this.profile.countAt(tNs - this.startNs) - this.index) / this.producers);
   }
 
   /**
@@ -57,8 +55,13 @@ export class Schedule {
 }
 
 /** messages of all producers' schedules together, intended in [startNs, endNs) */
-export function intendedTotal(startNs: number, endNs: number, totalRatePerSec: number, producers: number): number {
+export function intendedTotal(startNs: number, endNs: number, profile: RateProfile, producers: number): number {
   let n = 0;
-  for (let p = 0; p < producers; p++) n += new Schedule(startNs, totalRatePerSec, producers, p).countBefore(endNs);
+  for (let p = 0; p < producers; p++) n += new Schedule(startNs, profile, producers, p).countBefore(endNs);
   return n;
+}
+
+/** The offered rate of a run from its start: the warm-up at `ratePerSec`, then the schedule, if any. */
+export function runProfile(spec: { ratePerSec: number; rateSchedule?: RateSchedule; load: { warmupMs: number } }): RateProfile {
+  return new RateProfile(spec.ratePerSec, spec.load.warmupMs * 1e6, spec.rateSchedule?.segments);
 }

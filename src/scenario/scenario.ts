@@ -10,12 +10,17 @@ import { POWER_LOSS_MODES, type FaultKind } from '../core/contract.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import { durations, integer, oneOf } from '../core/options.ts';
+import { scheduleLengthMs, type RateSchedule } from '../core/rate-profile.ts';
+import { checkScheduleFits, describeSchedule, parseMsgsPerSec, scheduleOf } from './rate-schedule.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 
-/** A rate: messages per second for the whole run, or a fraction of the measured maximum. */
-export type Rate = { kind: 'max' } | { kind: 'fixed'; perSec: number } | { kind: 'fraction'; of: number };
+/**
+ * A rate: messages per second for the whole run, a fraction of the measured maximum, or
+ * a schedule of steps or a ramp that the measured window follows.
+ */
+export type Rate = { kind: 'max' } | { kind: 'fixed'; perSec: number } | { kind: 'fraction'; of: number } | { kind: 'schedule'; schedule: RateSchedule };
 
 export interface Scenario {
   name: string;
@@ -135,11 +140,8 @@ export function parseRate(v: unknown): Rate | undefined {
       const of = Number(pct[1]) / 100;
       return of > 0 && of <= 1 ? { kind: 'fraction', of } : undefined;
     }
-    const k = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(v.trim());
-    if (k) {
-      const perSec = Number(k[1]) * (k[2] === '' ? 1 : k[2]!.toLowerCase() === 'k' ? 1e3 : 1e6);
-      return perSec > 0 ? { kind: 'fixed', perSec } : undefined;
-    }
+    const perSec = parseMsgsPerSec(v);
+    return perSec === undefined ? undefined : { kind: 'fixed', perSec };
   }
   return undefined;
 }
@@ -147,10 +149,11 @@ export function parseRate(v: unknown): Rate | undefined {
 export function describeRate(r: Rate): string {
   if (r.kind === 'max') return 'max';
   if (r.kind === 'fraction') return `${Math.round(r.of * 1000) / 10}% of max`;
+  if (r.kind === 'schedule') return describeSchedule(r.schedule);
   return `${r.perSec} msg/s`;
 }
 
-const RATE_EXPECTED = '"max", a positive number of msg/s (e.g. 50000 or "50k"), a percentage of the measured max ("50%"), or a list of these';
+const RATE_EXPECTED = '"max", a positive number of msg/s (e.g. 50000 or "50k"), a percentage of the measured max ("50%"), a list of these, or a schedule {steps: [...]} or {ramp: {...}}';
 const DURATION_EXPECTED = 'a duration such as "500ms", "30s", "2m", "1h" or a number of seconds';
 
 function nonNegative(file: string, field: string, v: unknown): number {
@@ -210,6 +213,7 @@ function duration(file: string, field: string, v: unknown, minMs: number): numbe
 }
 
 function rates(file: string, v: unknown): Rate[] {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return [{ kind: 'schedule', schedule: scheduleOf(file, v) }];
   const list = Array.isArray(v) ? v : [v];
   if (list.length === 0) throw new ConfigError(file, 'rate', RATE_EXPECTED, v);
   return list.map((item, i) => {
@@ -240,6 +244,9 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     return s;
   });
 
+  const rateList = rates(file, raw.rate ?? 'max');
+  const schedule = scheduleOfRates(rateList);
+
   const systemOptions: Record<string, unknown> = {};
   for (const s of knownSystems) if (raw[s] !== undefined) systemOptions[s] = raw[s];
 
@@ -247,8 +254,8 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     name,
     file,
     description,
-    rates: rates(file, raw.rate ?? 'max'),
-    durationMs: duration(file, 'duration', raw.duration ?? '30s', 100),
+    rates: rateList,
+    durationMs: schedule && raw.duration === undefined ? scheduleLengthMs(schedule) : duration(file, 'duration', raw.duration ?? '30s', 100),
     warmupMs: duration(file, 'warmup', raw.warmup ?? '5s', 0),
     drainTimeoutMs: duration(file, 'drainTimeout', raw.drainTimeout ?? '30s', 100),
     intervalMs: duration(file, 'interval', raw.interval ?? '1s', 100),
@@ -273,9 +280,17 @@ export function checkSystems(s: Scenario, knownSystems: string[]): void {
   // The idempotency record lives in the one consumer of a stage (its "database"); two
   // consumers would each need to see the other's, which this scenario does not model.
   if (s.exactlyOnce && s.consumers !== 1) throw new ConfigError(s.file, 'consumers', '1 when the scenario has exactlyOnce (one consuming worker per stage)', s.consumers);
+  const schedule = scheduleOfRates(s.rates);
+  if (schedule) checkScheduleFits(s.file, schedule, s.durationMs, s.intervalMs);
   s.systems.forEach((system, i) => {
     if (!knownSystems.includes(system)) throw new ConfigError(s.file, `systems[${i}]`, `one of ${knownSystems.join(', ')}`, system);
   });
+}
+
+/** the scenario's rate schedule, if its rate is one (a schedule is always the only rate) */
+export function scheduleOfRates(rates: Rate[]): RateSchedule | undefined {
+  const r = rates[0];
+  return r?.kind === 'schedule' ? r.schedule : undefined;
 }
 
 export function loadScenario(nameOrPath: string, knownSystems: string[]): Scenario {

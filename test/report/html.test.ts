@@ -116,6 +116,27 @@ describe('HTML report', () => {
     expect(page).toMatch(/nats: consumers fell behind: backlog grew from 1000 to 21000 messages over the measured phase \(\+5\.0k msg\/s\)/);
   });
 
+  it('charts latency against offered rate for a run with a schedule, and not for a fixed rate', () => {
+    const ramp = systemResult({ system: 'nats', seed: 4, intervals: 4 });
+    ramp.intervals = ramp.intervals.map((iv, i) => ({ ...iv, intendedPerSec: 1000 * (4 - i), p99: 100 * (4 - i) }));
+    const steps = systemResult({ system: 'pulsar', seed: 6, intervals: 4 });
+    steps.intervals = steps.intervals.map((iv, i) => ({ ...iv, intendedPerSec: i < 2 ? 2000 : 8000 }));
+    steps.schedule = { intendedPerSec: 5000, achievedPerSec: 5000, intended: 10, sent: 10, unsent: 0, sendDelayP99Us: 1, kept: true, rule: '', steps: [
+      { fromMs: 0, toMs: 2000, offeredPerSec: 2000, achievedPerSec: 2000, receivedPerSec: 2000, count: 4000, p50: 50, p99: 90 },
+      { fromMs: 2000, toMs: 4000, offeredPerSec: 8000, achievedPerSec: 8000, receivedPerSec: 7900, count: 15800, p50: 70, p99: 400 },
+    ] };
+    const fixed = systemResult({ system: 'ringbuffer', seed: 7 });
+    fixed.intervals = fixed.intervals.map((iv) => ({ ...iv, intendedPerSec: 5000 }));
+    const page = renderReport([loaded(runResult([ramp, steps, fixed]))]);
+    expect(seriesByChart(page).get('latency-vs-offered')).toEqual(['nats p99', 'nats p50', 'pulsar p99', 'pulsar p50']);
+    const svg = /<svg\b[^>]*data-chart="latency-vs-offered"[\s\S]*?<\/svg>/.exec(page)![0];
+    // one point per step for the steps run: a line of two points
+    expect(/data-series="pulsar p99" d="([^"]*)"/.exec(svg)![1]!.match(/[ML]/g)).toHaveLength(2);
+    // per interval for the ramp, ordered by offered rate
+    expect(/data-series="nats p99" d="([^"]*)"/.exec(svg)![1]!.match(/[ML]/g)).toHaveLength(4);
+    expect(seriesByChart(renderReport([loaded(runResult([fixed]))])).has('latency-vs-offered')).toBe(false);
+  });
+
   it('leaves a gap, not a zero, where an interval received nothing', () => {
     const sys = systemResult({ system: 'nats', seed: 5 });
     sys.intervals[2] = { ...sys.intervals[2]!, received: 0, msgsPerSec: 0, p50: 0, p99: 0, max: 0 };

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Schedule } from '../../src/harness/schedule.ts';
+import { RateProfile } from '../../src/core/rate-profile.ts';
 import { judgeSchedule } from '../../src/checks/schedule.ts';
 import { RunIntervals } from '../../src/harness/intervals.ts';
 import { LatencyRecorder } from '../../src/core/histogram.ts';
@@ -15,7 +16,7 @@ import { LatencyRecorder } from '../../src/core/histogram.ts';
 const START = 1_000_000_000;
 
 function producersOf(rate: number, p: number): Schedule[] {
-  return Array.from({ length: p }, (_, i) => new Schedule(START, rate, p, i));
+  return Array.from({ length: p }, (_, i) => new Schedule(START, new RateProfile(rate, 0), p, i));
 }
 
 describe('fixed-rate schedule', () => {
@@ -28,7 +29,7 @@ describe('fixed-rate schedule', () => {
   });
 
   it('gives producer p its k-th message at start + (k·P + p)/R', () => {
-    const s = new Schedule(START, 3000, 4, 2);
+    const s = new Schedule(START, new RateProfile(3000, 0), 4, 2);
     expect(s.intendedNs(0)).toBe(Math.round(START + 2e9 / 3000));
     expect(s.intendedNs(5)).toBe(Math.round(START + (5 * 4 + 2) * (1e9 / 3000)));
   });

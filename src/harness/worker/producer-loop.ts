@@ -18,6 +18,7 @@ import { monoNs } from '../../core/clock.ts';
 import type { OutboundBatch, Producer } from '../../core/contract.ts';
 import { encodeTemplate, stampBatch } from '../../core/envelope.ts';
 import { LatencyRecorder } from '../../core/histogram.ts';
+import { RateProfile } from '../../core/rate-profile.ts';
 import { ProducerLedger } from '../../checks/ledger.ts';
 import { COUNTER_RECOVERED_NS, COUNTER_SENT, IntervalGrid, type Control } from '../control.ts';
 import type { LoadSettings } from '../protocol.ts';
@@ -151,7 +152,8 @@ export async function runProducer(
   timing.windowStart = measureStartNs;
   timing.windowEnd = measureEndNs;
   const account = new SendAccount(startNs, measureStartNs, measureEndNs, load.intervalMs * 1e6, onInterval);
-  const schedule = load.ratePerSec > 0 ? new Schedule(startNs, load.ratePerSec * load.producers, load.producers, producerId) : undefined;
+  const profile = load.ratePerSec > 0 ? new RateProfile(load.ratePerSec * load.producers, measureStartNs - startNs, load.rateSegments) : undefined;
+  const schedule = profile ? new Schedule(startNs, profile, load.producers, producerId) : undefined;
   const intended = schedule ? schedule.countBefore(measureEndNs) : 0;
   await new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, intended).run(slot);
   account.flush();

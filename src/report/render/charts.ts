@@ -8,6 +8,9 @@
  * - Throughput and latency (p50 dashed, p99 solid) per interval of the measured phase,
  *   one line per run, with the injected fault (if any) shaded; and the consumer backlog
  *   (sent − first deliveries) at each interval's end.
+ * - Latency against offered load, for runs whose rate followed a schedule: x is the rate
+ *   the schedule offered (per step where the run had steps, per interval for a ramp), y
+ *   p99 (solid) and p50 (dashed).
  *
  * The y axis turns logarithmic when the lines span more than LOG_SPAN (a ring buffer in
  * microseconds next to a broker in milliseconds would otherwise lie flat at zero). For
@@ -222,4 +225,36 @@ export function backlogChart(c: FileCharts): string | undefined {
   const bands = faultBand(c.plotted);
   const y = valueAxis('messages', seriesValues(lines, 1), tickRate, true);
   return lineChart({ id: `backlog-over-time${c.idSuffix}`, title: `Consumer backlog${c.titleSuffix}`, note: 'messages handed over and not yet delivered, at the end of each interval: a rising line is consumers falling behind', x: timeAxis(lines, bands), y, series: lines, bands });
+}
+
+/**
+ * (offered msg/s, p50, p99) of a run that followed a schedule: its steps, or its measured
+ * intervals ordered by offered rate; none for a fixed rate (one offered rate is no curve).
+ */
+export function offeredPoints(r: Run): Array<{ offered: number; p50: number; p99: number }> {
+  if (r.system.status === 'failed') return [];
+  const steps = r.system.schedule?.steps;
+  if (steps && steps.length > 1) return steps.flatMap((s) => (s.p50 === null || s.p99 === null ? [] : [{ offered: s.offeredPerSec, p50: s.p50, p99: s.p99 }]));
+  const ivs = measuredIntervals(r.system, r.result.parameters).filter((i) => i.intendedPerSec !== undefined && i.received > 0);
+  if (new Set(ivs.map((i) => i.intendedPerSec)).size < 2) return [];
+  return ivs.map((i) => ({ offered: i.intendedPerSec!, p50: i.p50, p99: i.p99 })).sort((a, b) => a.offered - b.offered);
+}
+
+export function latencyVsOfferedChart(c: FileCharts): string | undefined {
+  const lines: LineSeries[] = [];
+  for (const p of c.plotted) {
+    for (const r of p.group.runs) {
+      const pts = offeredPoints(r);
+      if (pts.length === 0) continue;
+      const label = runLabel(p, r);
+      const opacity = runOpacity(p, r);
+      lines.push({ label: `${label} p99`, color: p.color, opacity, points: pts.map((q) => [q.offered, q.p99]) });
+      lines.push({ label: `${label} p50`, color: p.color, opacity, dash: '6 4', points: pts.map((q) => [q.offered, q.p50]) });
+    }
+  }
+  if (lines.length === 0) return undefined;
+  const xs = seriesValues(lines, 0);
+  const x = { label: 'offered rate, msg/s (the schedule’s)', ...linearTicks(0, Math.max(...xs), 6, tickRate) };
+  const y = valueAxis('latency', seriesValues(lines, 1), tickUs, true);
+  return lineChart({ id: `latency-vs-offered${c.idSuffix}`, title: `End-to-end latency vs offered rate${c.titleSuffix}`, note: 'runs with a rate schedule: one point per step (or per interval of a ramp); p99 solid, p50 dashed', x, y, series: lines });
 }

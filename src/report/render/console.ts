@@ -98,7 +98,21 @@ function scheduleNotes(s: SystemResult, stream: NodeJS.WriteStream): string[] {
   if (!sc) return [];
   const out = d && d.count > 0 ? [`${s.system}: send delay (intended→handed over) p50 ${formatUs(d.p50)}, p99 ${formatUs(d.p99)}, max ${formatUs(d.max)}`] : [];
   for (const finding of [notSustained(sc, formatRate), unsentNote(sc)]) if (finding) out.push(paint(stream, 31, `${s.system}: ${finding}`));
-  return out;
+  return [...out, ...stepNotes(s)];
+}
+
+/** A schedule of steps: what each step offered and what came of it. */
+export function stepNotes(s: SystemResult): string[] {
+  const steps = s.schedule?.steps ?? [];
+  if (steps.length === 0) return [];
+  const us = (v: number | null): string => (v === null ? 'no data' : formatUs(v));
+  return [
+    `${s.system}: per step (offered → achieved sent, received; e2e latency of the step's deliveries):`,
+    ...steps.map(
+      (st) =>
+        `  ${st.fromMs / 1000}–${st.toMs / 1000}s: offered ${formatRate(st.offeredPerSec)}/s → sent ${formatRate(st.achievedPerSec)}/s, received ${formatRate(st.receivedPerSec)}/s, p50 ${us(st.p50)}, p99 ${us(st.p99)}`,
+    ),
+  ];
 }
 
 /** Per matrix cell: the median over repetitions and the spread (min–max) around it. */
