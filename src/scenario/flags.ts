@@ -41,7 +41,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'systems', value: '<a,b,...>', help: 'systems to run, overriding the scenario', apply: (f, v, known) => (f.systems = systemList(v, known)) },
   { name: 'duration', value: '<time>', help: 'measured phase, e.g. 30s', apply: (f, v) => (f.duration = durationFlag('duration', v, 100)) },
   { name: 'warmup', value: '<time>', help: 'warm-up phase, excluded from results, e.g. 5s', apply: (f, v) => (f.warmup = v === '0' ? 0 : durationFlag('warmup', v, 0)) },
-  { name: 'rate', value: '<n|max|N%>', help: 'msg/s for the whole run, max (closed loop), or a % of the measured max', apply: (f, v) => (f.rate = rateFlag(v)) },
+  { name: 'rate', value: '<n|max|N%|sustainable>', help: 'msg/s for the whole run, max (closed loop), a % of the measured max, or sustainable (the highest rate kept up with, searched in open loop)', apply: (f, v) => (f.rate = rateFlag(v)) },
   { name: 'producers', value: '<n>', help: 'producer worker threads', apply: (f, v) => (f.producers = positiveInt('producers', v, 64)) },
   { name: 'consumers', value: '<n>', help: 'consumer worker threads', apply: (f, v) => (f.consumers = positiveInt('consumers', v, 64)) },
   { name: 'size', value: '<bytes>', help: `message size, ${MIN_MESSAGE_SIZE}..${MAX_MESSAGE_SIZE} (default 512)`, apply: (f, v) => (f.size = sizeFlag(v)) },
@@ -81,7 +81,7 @@ function systemList(v: string, knownSystems: string[]): string[] {
 
 function rateFlag(v: string): NonNullable<BenchFlags['rate']> {
   const r = parseRate(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v);
-  if (!r) throw new UsageError(`--rate ${v}: expected a positive number of msg/s (e.g. 50000 or 50k), max, or a percentage of the measured max (e.g. 50%)`);
+  if (!r) throw new UsageError(`--rate ${v}: expected a positive number of msg/s (e.g. 50000 or 50k), max, a percentage of the measured max (e.g. 50%), or sustainable`);
   return r;
 }
 
