@@ -11,7 +11,7 @@ function measure(offered: number, capacity: number, p99Us = 500): StepMeasure {
   return { status: 'ok', msgsPerSec: got, achievedPerSec: offered, p99Us, intervals };
 }
 
-function search(capacity: number, p: SustainablePlan, slo?: number, p99 = (r: number) => 500) {
+function search(capacity: number, p: SustainablePlan, slo?: number, p99 = (_r: number) => 500) {
   const s = new RateSearch(p);
   for (let r = s.next(); r !== undefined; r = s.next()) s.record(judgeStep(r, measure(r, capacity, p99(r)), 1000, slo));
   return s.outcome();
