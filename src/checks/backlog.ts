@@ -47,9 +47,13 @@ export function backlogTrend(intervals: IntervalStats[], intervalMs: number): Ba
  * The finding, or undefined when the consumers kept up with a short queue. `receivedPerSec`
  * is the measured throughput, the rate the queue drains at.
  */
+/** The backlog grew by more than interval edges explain: consumers fell behind. */
+export function backlogGrew(t: BacklogTrend): boolean {
+  return t.seconds > 0 && t.end - t.start > Math.max(100, GROWTH_SHARE * t.sent);
+}
+
 export function backlogFinding(t: BacklogTrend, receivedPerSec: number, rate: (perSec: number) => string): string | undefined {
-  const grew = t.end - t.start;
-  if (t.seconds > 0 && grew > Math.max(100, GROWTH_SHARE * t.sent)) {
+  if (backlogGrew(t)) {
     return `consumers fell behind: backlog grew from ${t.start} to ${t.end} messages over the measured phase (+${rate(t.growthPerSec)} msg/s); end-to-end latency includes that growing queue and rises with the run's length`;
   }
   if (receivedPerSec <= 0 || t.median <= 0) return undefined;

@@ -106,6 +106,28 @@ export interface IntervalStats {
   lateReports?: number;
 }
 
+/** One step of the maximum-sustainable-rate search (src/checks/sustainable.ts). */
+export interface StepVerdict {
+  offeredPerSec: number;
+  achievedPerSec: number;
+  receivedPerSec: number;
+  p99Us: number;
+  backlogGrowthPerSec: number;
+  pass: boolean;
+  /** why it failed; empty when it passed */
+  reason: string;
+}
+
+/** The search's steps and answer, on the result of its best passing step. */
+export interface SearchOutcome {
+  /** best passing offered rate; null when even the first step failed */
+  sustainablePerSec: number | null;
+  converged: boolean;
+  /** why the search stopped */
+  stop: string;
+  steps: StepVerdict[];
+}
+
 /**
  * A fixed-rate run's schedule against what the producers managed. `intended` is
  * rate × (warm-up + window) messages, `achievedPerSec` the messages handed over inside
@@ -253,6 +275,8 @@ export interface SystemResult {
   histograms: { e2e: string; publish: string; redelivery?: string; sendDelay?: string; unit: 'ns' };
   /** fixed-rate runs only */
   schedule?: ScheduleResult;
+  /** rate: sustainable: the search that chose this run's rate */
+  sustainable?: SearchOutcome;
   /** clamped and negative values per histogram (e2e, publish, ...) */
   latencyErrors?: Record<string, LatencyErrors>;
   /**

@@ -10,6 +10,7 @@ import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../core/result
 import { describeRate, type Guarantee, type Rate, type Scenario } from '../scenario/scenario.ts';
 import { runOnce, cleanRunData, type RunHooks, type RunLoad, type RunSpec } from './runner.ts';
 import { cellsFor, interleave, summarizeCells } from '../scenario/matrix.ts';
+import { searchSustainable } from './sustainable-search.ts';
 
 /** A matrix cell of one system with its options already validated by the adapter. */
 export interface PlannedCell {
@@ -142,6 +143,29 @@ async function maximumFor(st: ScenarioState, system: string, cell: PlannedCell):
   return max;
 }
 
+/** One run at a fixed rate (0: closed loop), its run data removed once measured. */
+async function measureAt(st: ScenarioState, system: string, cell: PlannedCell, label: string, ratePerSec: number, load: Partial<RunLoad> = {}, extra: Partial<RunSpec> = {}): Promise<SystemResult> {
+  const spec = baseSpec(st.run, system, cell, label, st.index++, ratePerSec);
+  const result = await runOnce({ ...spec, ...extra, load: { ...spec.load, ...load } }, st.hooks);
+  result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
+  cleanRunData(spec.runDir);
+  return result;
+}
+
+/** rate: sustainable: fixed-rate steps of the scenario's search, the best passing one kept. */
+function searchFor(st: ScenarioState, system: string, cell: PlannedCell, label: string): Promise<SystemResult> {
+  const s = st.run.scenario;
+  const plan = s.sustainable;
+  const where = `${system}${label ? ` [${label}]` : ''}`;
+  const step = (ratePerSec: number, k: number): Promise<SystemResult> =>
+    measureAt(st, system, cell, `${label} step ${k + 1}`.trim(), ratePerSec, { durationMs: plan.stepMs, warmupMs: plan.stepWarmupMs });
+  return searchSustainable(plan, s.intervalMs, step, (line) => st.hooks.log?.(`${where}: ${line}`)).then((r) => {
+    const found = r.sustainable?.sustainablePerSec;
+    r.config.label = found ? label.replace('rate=sustainable', `rate=sustainable (${found}/s)`) : label;
+    return r;
+  });
+}
+
 /** One rate of one cell: a result, or a failed result, joins the scenario's; an interrupt ends it. */
 async function runRate(st: ScenarioState, system: string, cell: PlannedCell, rate: Rate, round: number): Promise<void> {
   const s = st.run.scenario;
@@ -155,15 +179,14 @@ async function runRate(st: ScenarioState, system: string, cell: PlannedCell, rat
     // warm-up runs at the schedule's first rate
     else if (rate.kind === 'schedule') ratePerSec = rate.schedule.segments[0]!.fromPerSec;
     label = [cell.label, label, s.repeat > 1 ? `#${round + 1}` : ''].filter(Boolean).join(' ');
-    const spec = { ...baseSpec(st.run, system, cell, label, st.index++, ratePerSec), ...(rate.kind === 'schedule' ? { rateSchedule: rate.schedule } : {}) };
-    const result = await runOnce(spec, st.hooks);
+    const schedule = rate.kind === 'schedule' ? { rateSchedule: rate.schedule } : {};
+    const result = rate.kind === 'sustainable' ? await searchFor(st, system, cell, label) : await measureAt(st, system, cell, label, ratePerSec, {}, schedule);
     const probed = st.maxima.get(maximumKey(system, cell));
     if (probed !== undefined) result.config.probeMaxMsgsPerSec = Math.round(probed);
-    result.config.ratePerSec = ratePerSec === 0 ? 'max' : rate.kind === 'schedule' ? describeRate(rate) : ratePerSec;
+    if (rate.kind === 'schedule') result.config.ratePerSec = describeRate(rate);
     if (cell.label) result.cell = cell.label;
     if (s.repeat > 1) result.repetition = round;
     st.systems.push(result);
-    cleanRunData(spec.runDir);
   } catch (err) {
     if (err instanceof BusbenchError && err.code === 'INTERRUPTED') throw err;
     const failed = failedResult(system, label, st.run.adapters.get(system)!, cell.options, err);

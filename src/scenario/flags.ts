@@ -43,7 +43,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'systems', value: '<a,b,...>', help: 'systems to run, overriding the scenario', apply: (f, v, known) => (f.systems = systemList(v, known)) },
   { name: 'duration', value: '<time>', help: 'measured phase, e.g. 30s', apply: (f, v) => (f.duration = durationFlag('duration', v, 100)) },
   { name: 'warmup', value: '<time>', help: 'warm-up phase, excluded from results, e.g. 5s', apply: (f, v) => (f.warmup = v === '0' ? 0 : durationFlag('warmup', v, 0)) },
-  { name: 'rate', value: '<n|max|N%|steps:…|ramp:…>', help: 'msg/s for the whole run, max (closed loop), a % of the measured max, or a schedule: steps:10k/30s,50k/30s or ramp:10k..200k/60s', apply: (f, v) => (f.rate = rateFlag(v)) },
+  { name: 'rate', value: '<n|max|N%|sustainable|steps:…|ramp:…>', help: 'msg/s for the whole run, max (closed loop), a % of the measured max, sustainable (the highest rate kept up with, searched in open loop), or a schedule: steps:10k/30s,50k/30s or ramp:10k..200k/60s', apply: (f, v) => (f.rate = rateFlag(v)) },
   { name: 'producers', value: '<n>', help: 'producer worker threads', apply: (f, v) => (f.producers = positiveInt('producers', v, 64)) },
   { name: 'consumers', value: '<n>', help: 'consumer worker threads', apply: (f, v) => (f.consumers = positiveInt('consumers', v, 64)) },
   { name: 'size', value: '<bytes>', help: `message size, ${MIN_MESSAGE_SIZE}..${MAX_MESSAGE_SIZE} (default 512)`, apply: (f, v) => (f.size = sizeFlag(v)) },
@@ -85,7 +85,7 @@ function rateFlag(v: string): NonNullable<BenchFlags['rate']> {
   const schedule = scheduleFlag(v);
   if (schedule) return { kind: 'schedule', schedule };
   const r = parseRate(/^\d+(\.\d+)?$/.test(v) ? Number(v) : v);
-  if (!r) throw new UsageError(`--rate ${v}: expected a positive number of msg/s (e.g. 50000 or 50k), max, a percentage of the measured max (e.g. 50%), steps:10k/30s,50k/30s or ramp:10k..200k/60s`);
+  if (!r) throw new UsageError(`--rate ${v}: expected a positive number of msg/s (e.g. 50000 or 50k), max, a percentage of the measured max (e.g. 50%), sustainable, steps:10k/30s,50k/30s or ramp:10k..200k/60s`);
   return r;
 }
 

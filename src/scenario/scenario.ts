@@ -13,14 +13,16 @@ import { durations, integer, oneOf } from '../core/options.ts';
 import { scheduleLengthMs, type RateSchedule } from '../core/rate-profile.ts';
 import { checkScheduleFits, describeSchedule, parseMsgsPerSec, scheduleOf } from './rate-schedule.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
+import type { SustainablePlan } from '../checks/sustainable.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 
 /**
  * A rate: messages per second for the whole run, a fraction of the measured maximum, or
- * a schedule of steps or a ramp that the measured window follows.
+ * a schedule of steps or a ramp that the measured window follows, or the maximum
+ * sustainable rate, searched in open loop (`sustainable`).
  */
-export type Rate = { kind: 'max' } | { kind: 'fixed'; perSec: number } | { kind: 'fraction'; of: number } | { kind: 'schedule'; schedule: RateSchedule };
+export type Rate = { kind: 'max' } | { kind: 'fixed'; perSec: number } | { kind: 'fraction'; of: number } | { kind: 'schedule'; schedule: RateSchedule } | { kind: 'sustainable' };
 
 export interface Scenario {
   name: string;
@@ -35,6 +37,8 @@ export interface Scenario {
   intervalMs: number;
   /** closed-loop probe that finds the maximum when rates are fractions of it */
   probeMs: number;
+  /** the search behind rate: sustainable */
+  sustainable: SustainablePlan;
   producers: number;
   consumers: number;
   messageSize: number;
@@ -94,6 +98,7 @@ const GENERAL_KEYS = [
   'drainTimeout',
   'interval',
   'probe',
+  'sustainable',
   'producers',
   'consumers',
   'messageSize',
@@ -133,6 +138,7 @@ export { parseDurationMs };
 
 export function parseRate(v: unknown): Rate | undefined {
   if (v === 'max') return { kind: 'max' };
+  if (v === 'sustainable') return { kind: 'sustainable' };
   if (typeof v === 'number' && Number.isFinite(v) && v > 0) return { kind: 'fixed', perSec: v };
   if (typeof v === 'string') {
     const pct = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
@@ -148,12 +154,13 @@ export function parseRate(v: unknown): Rate | undefined {
 
 export function describeRate(r: Rate): string {
   if (r.kind === 'max') return 'max';
+  if (r.kind === 'sustainable') return 'sustainable';
   if (r.kind === 'fraction') return `${Math.round(r.of * 1000) / 10}% of max`;
   if (r.kind === 'schedule') return describeSchedule(r.schedule);
   return `${r.perSec} msg/s`;
 }
 
-const RATE_EXPECTED = '"max", a positive number of msg/s (e.g. 50000 or "50k"), a percentage of the measured max ("50%"), a list of these, or a schedule {steps: [...]} or {ramp: {...}}';
+const RATE_EXPECTED = '"max", a positive number of msg/s (e.g. 50000 or "50k"), a percentage of the measured max ("50%"), "sustainable", a list of these, or a schedule {steps: [...]} or {ramp: {...}}';
 const DURATION_EXPECTED = 'a duration such as "500ms", "30s", "2m", "1h" or a number of seconds';
 
 function nonNegative(file: string, field: string, v: unknown): number {
@@ -208,6 +215,40 @@ function matrix(file: string, v: unknown, knownSystems: string[]): Record<string
   return out;
 }
 
+const SUSTAINABLE_KEYS = ['from', 'max', 'step', 'warmup', 'maxSteps', 'precision', 'slo'];
+
+function positiveRate(file: string, field: string, v: unknown): number {
+  const r = parseRate(v);
+  if (r?.kind !== 'fixed') throw new ConfigError(file, field, 'a positive number of msg/s (e.g. 50000 or "50k")', v);
+  return r.perSec;
+}
+
+/** rate: sustainable's search: where it starts, its bounds, and what a step is. */
+function sustainablePlan(file: string, v: unknown): SustainablePlan {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(file, 'sustainable', `a mapping of ${SUSTAINABLE_KEYS.join(', ')}`, v);
+  const f = v as Record<string, unknown>;
+  for (const key of Object.keys(f)) if (!SUSTAINABLE_KEYS.includes(key)) throw new ConfigError(file, `sustainable.${key}`, `one of ${SUSTAINABLE_KEYS.join(', ')}`, key);
+  const fromPerSec = positiveRate(file, 'sustainable.from', f.from ?? 1000);
+  const maxPerSec = positiveRate(file, 'sustainable.max', f.max ?? 10_000_000);
+  if (maxPerSec < fromPerSec) throw new ConfigError(file, 'sustainable.max', `a rate at least sustainable.from (${fromPerSec})`, f.max);
+  const precisionPct = integer(file, 'sustainable.precision', typeof f.precision === 'string' ? Number(f.precision.replace(/%$/, '')) : (f.precision ?? 5), { min: 1, max: 50 });
+  let sloP99Us: number | undefined;
+  if (f.slo !== undefined) {
+    const slo = f.slo as Record<string, unknown> | null;
+    if (typeof slo !== 'object' || slo === null || Array.isArray(slo) || Object.keys(slo).some((k) => k !== 'p99') || slo.p99 === undefined) throw new ConfigError(file, 'sustainable.slo', 'a mapping {p99: <duration>}, e.g. {p99: 10ms}', f.slo);
+    sloP99Us = duration(file, 'sustainable.slo.p99', slo.p99, 0) * 1000;
+  }
+  return {
+    fromPerSec,
+    maxPerSec,
+    stepMs: duration(file, 'sustainable.step', f.step ?? '5s', 500),
+    stepWarmupMs: duration(file, 'sustainable.warmup', f.warmup ?? '1s', 0),
+    maxSteps: integer(file, 'sustainable.maxSteps', f.maxSteps ?? 16, { min: 2, max: 40 }),
+    precision: precisionPct / 100,
+    ...(sloP99Us !== undefined ? { sloP99Us } : {}),
+  };
+}
+
 function duration(file: string, field: string, v: unknown, minMs: number): number {
   return durations(file, field, v, { minMs, expected: `${DURATION_EXPECTED}, at least ${minMs} ms` });
 }
@@ -260,6 +301,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     drainTimeoutMs: duration(file, 'drainTimeout', raw.drainTimeout ?? '30s', 100),
     intervalMs: duration(file, 'interval', raw.interval ?? '1s', 100),
     probeMs: duration(file, 'probe', raw.probe ?? '5s', 500),
+    sustainable: sustainablePlan(file, raw.sustainable ?? {}),
     producers: integer(file, 'producers', raw.producers ?? 1, { min: 1, max: Math.min(64, MAX_PRODUCER_ID + 1) }),
     consumers: integer(file, 'consumers', raw.consumers ?? 1, { min: 1, max: 64 }),
     messageSize: integer(file, 'messageSize', raw.messageSize ?? 512, { min: MIN_MESSAGE_SIZE, max: MAX_MESSAGE_SIZE }),

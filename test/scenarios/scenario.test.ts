@@ -67,6 +67,18 @@ describe('scenario files', () => {
     expect(() => fault({ at: '2s', when: 1 })).toThrow(/fault\.when: expected one of the fields type, at, downtime, mode/);
   });
 
+  it('reads rate: sustainable and its search, and refuses bad search settings by name', () => {
+    const sc = (sustainable: unknown) => validateScenario({ rate: 'sustainable', sustainable }, 'scenarios/x.yaml', systems);
+    expect(sc({}).rates).toEqual([{ kind: 'sustainable' }]);
+    expect(sc({}).sustainable).toEqual({ fromPerSec: 1000, maxPerSec: 10_000_000, stepMs: 5000, stepWarmupMs: 1000, maxSteps: 16, precision: 0.05 });
+    expect(sc({ from: '20k', max: '1M', step: '2s', warmup: '500ms', maxSteps: 8, precision: '10%', slo: { p99: '10ms' } }).sustainable).toEqual({ fromPerSec: 20_000, maxPerSec: 1_000_000, stepMs: 2000, stepWarmupMs: 500, maxSteps: 8, precision: 0.1, sloP99Us: 10_000 });
+    expect(() => sc({ from: 'fast' })).toThrow('scenarios/x.yaml: sustainable.from: expected a positive number of msg/s (e.g. 50000 or "50k"), got "fast"');
+    expect(() => sc({ from: '50k', max: '10k' })).toThrow('scenarios/x.yaml: sustainable.max: expected a rate at least sustainable.from (50000), got "10k"');
+    expect(() => sc({ steps: 3 })).toThrow(/sustainable\.steps: expected one of from, max, step, warmup, maxSteps, precision, slo, got "steps"/);
+    expect(() => sc({ slo: { p95: '5ms' } })).toThrow(/sustainable\.slo: expected a mapping \{p99: <duration>\}/);
+    expect(() => sc({ maxSteps: 1 })).toThrow(/sustainable\.maxSteps: expected .*2.*got 1/);
+  });
+
   it('reports YAML syntax errors with the file name', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-scn-'));
     const f = path.join(dir, 'broken.yaml');

@@ -2,7 +2,7 @@
  * What a person sees in the terminal: a progress line while running (TTY only, on
  * stderr) and the comparison table at the end.
  */
-import type { RunResult, SystemResult } from '../../core/result.ts';
+import type { RunResult, SearchOutcome, SystemResult } from '../../core/result.ts';
 import type { Progress } from '../../core/progress.ts';
 import { colorEnabled, formatTable } from './table.ts';
 import { formatRate, formatUs } from './format.ts';
@@ -67,6 +67,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
     notes.push(...scheduleNotes(s, stream));
+    if (s.sustainable) notes.push(...sustainableNotes(s.sustainable, stream).map((l) => `${s.system}: ${l}`));
     const lag = s.status === 'failed' ? undefined : backlogTrend(s.intervals, result.parameters.intervalMs);
     const lagNote = lag && backlogFinding(lag, s.throughput.msgsPerSec, formatRate);
     if (lagNote) notes.push(paint(stream, 33, `${s.system}: ${lagNote}`));
@@ -113,6 +114,13 @@ export function stepNotes(s: SystemResult): string[] {
         `  ${st.fromMs / 1000}–${st.toMs / 1000}s: offered ${formatRate(st.offeredPerSec)}/s → sent ${formatRate(st.achievedPerSec)}/s, received ${formatRate(st.receivedPerSec)}/s, p50 ${us(st.p50)}, p99 ${us(st.p99)}`,
     ),
   ];
+}
+
+/** rate: sustainable: the answer, why the search stopped, and every step. */
+function sustainableNotes(o: SearchOutcome, stream: NodeJS.WriteStream): string[] {
+  const answer = o.sustainablePerSec === null ? paint(stream, 31, 'no sustainable rate found') : `maximum sustainable rate ${formatRate(o.sustainablePerSec)} msg/s`;
+  const steps = o.steps.map((v) => `${formatRate(v.offeredPerSec)} ${v.pass ? 'pass' : `fail (${v.reason})`}`);
+  return [`${answer}: ${o.converged ? o.stop : paint(stream, 33, o.stop)}`, `  search steps (offered msg/s): ${steps.join(', ')}`];
 }
 
 /** Per matrix cell: the median over repetitions and the spread (min–max) around it. */
