@@ -22,8 +22,9 @@ export interface ToolRun {
 
 /**
  * Starts `bin/<tool> <args>`. The broker's JVM settings (PULSAR_MEM, PULSAR_GC) are not
- * passed on: a tool runs with the distribution's own defaults for tools (128 MiB heap),
- * as a user running it would. Its log4j files go next to `logFile`, not into the cache.
+ * passed on: a tool runs with the distribution's own defaults for it (pulsar-perf reads
+ * conf/pulsar_env.sh, pulsar-client conf/pulsar_tools_env.sh), as a user running it would.
+ * Its log4j files go next to `logFile`, not into the cache.
  */
 export function startPulsarTool(install: PulsarInstall, tool: PulsarTool, args: string[], logFile: string): ToolRun {
   const env: NodeJS.ProcessEnv = { ...process.env, JAVA_HOME: install.javaHome, PULSAR_LOG_DIR: path.dirname(logFile) };
