@@ -98,7 +98,7 @@ async function faultOutcome(run: RunContext, clock: RunClock): Promise<FaultReco
 
 export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals, c: ConsumerTotals, held: number | undefined): Promise<Verdict> {
   const { spec } = run;
-  const verdict = reconcile(p.reports, c.reports);
+  const verdict = reconcile(p.reports, c.reports, c.discarded);
   if (held !== undefined) verdict.counts.undeliveredAtDeadline = held;
   const faultRecord = await faultOutcome(run, clock);
   const durability = faultRecord

@@ -72,11 +72,12 @@ interface Outcomes {
   acked: number;
   failed: number;
   unknown: number;
+  duplicate: number;
   ranges: [number, number][];
 }
 
 function sink(): { sink: AckSink; out: Outcomes } {
-  const out: Outcomes = { acked: 0, failed: 0, unknown: 0, ranges: [] };
+  const out: Outcomes = { acked: 0, failed: 0, unknown: 0, duplicate: 0, ranges: [] };
   return {
     out,
     sink: {
@@ -86,6 +87,7 @@ function sink(): { sink: AckSink; out: Outcomes } {
       },
       failed: (_s, c) => (out.failed += c),
       unknown: (_s, c) => (out.unknown += c),
+      duplicate: (_s, c) => (out.duplicate += c),
     },
   };
 }
