@@ -5,8 +5,9 @@
  * behaviour, while the codec is checked by the vector tests and the real broker.
  */
 import net from 'node:net';
-import { FrameReader, encodeSimpleFrame, parseFrame, type ParsedFrame } from '../../src/adapters/pulsar/wire/framing.ts';
+import { FrameReader, encodeSimpleFrame, parseFrame } from '../../src/adapters/pulsar/wire/framing.ts';
 import { Cmd, decodeCommand, encodeCommand, LookupType, u64, type InboundCommand, type OutboundCommand } from '../../src/adapters/pulsar/wire/proto.ts';
+import type { ParsedFrame } from '../../src/adapters/pulsar/wire/framing.ts';
 
 export interface Session {
   /** 0, 1, ... in order of connection */
