@@ -74,7 +74,7 @@ async function bareProducer(job: BareJob, control: Control): Promise<Done> {
   const producer = await workerSide.createProducer(
     job.init,
     { producerId: 0, messageSize: SIZE, maxInFlight: 1000, control },
-    { acked: (_s, n) => (acked += n), failed: () => undefined, unknown: () => undefined },
+    { acked: (_s, n) => (acked += n), failed: () => undefined, unknown: () => undefined, duplicate: () => undefined },
   );
   const staging = new Uint8Array(SIZE * job.batch);
   const template = encodeTemplate(SIZE, 0);

@@ -20,6 +20,12 @@ export interface DurabilityFinding {
   promise: string;
   promiseKept: boolean;
   ackedLost: number;
+  /**
+   * answered "already held" by deduplication and never delivered (DeliveryCounts): an
+   * acknowledgement too, so it breaks the promise like ackedLost, but named apart because
+   * what failed is the claim of an earlier store, not a store this send made
+   */
+  lostBehindDuplicate: number;
   unackedDelivered: number;
   duplicates: number;
   /** kill → first message published after the kill was delivered (service restored end to end) */
@@ -81,14 +87,16 @@ export function judgeDurability(
   const ms = (ns: number): number | null => (ns > 0 && fault.killNs > 0 ? Math.round((ns - fault.killNs) / 1e5) / 10 : null);
   const level = capabilities.durability;
   const promised = promisedAcross(level, fault.kind.type);
+  const behindDuplicate = d.lostBehindDuplicate ?? 0;
   return {
     fault: fault.fault,
     faultType: fault.kind.type,
     injected: fault.injected,
     level,
     promise: PROMISE_TEXT[level],
-    promiseKept: !promised || d.ackedLost === 0,
+    promiseKept: !promised || (d.ackedLost === 0 && behindDuplicate === 0),
     ackedLost: d.ackedLost,
+    lostBehindDuplicate: behindDuplicate,
     unackedDelivered: d.unackedDelivered,
     duplicates: d.duplicated,
     rtoMs: ms(recovery.deliveryNs),

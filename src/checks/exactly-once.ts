@@ -27,7 +27,8 @@ export function judgeExactlyOnce(
   let unackedApplied = 0;
   const byProducer = new Map(applications.perProducer.map((p) => [p.producerId, p]));
   for (const p of producers) {
-    const acked = SeqSet.fromSnapshot(p.acked);
+    // A duplicate answer acknowledges too: the producer will not send that message again.
+    const acked = SeqSet.union(SeqSet.fromSnapshot(p.acked), SeqSet.fromSnapshot(p.duplicate));
     const mine = byProducer.get(p.producerId);
     const done = mine ? SeqSet.fromSnapshot(mine.applied) : new SeqSet();
     if (mine) {

@@ -4,7 +4,7 @@
  * in their own workers; the main thread merges them at the end and derives the counts
  * that a run reports: lost, duplicated, out of order, acknowledged-but-lost.
  */
-import type { AckSink } from '../core/contract.ts';
+import type { AckSink, DiscardedEntries } from '../core/contract.ts';
 import type { DeliveryCounts } from '../core/result.ts';
 import { SeqSet, type SeqSetSnapshot } from './seqset.ts';
 
@@ -15,6 +15,8 @@ export interface ProducerLedgerSnapshot {
   acked: SeqSetSnapshot;
   failed: SeqSetSnapshot;
   unknown: SeqSetSnapshot;
+  /** answered "already held from an earlier send" by the system's deduplication (AckSink.duplicate) */
+  duplicate: SeqSetSnapshot;
   /** acks reported twice for the same sequence: an adapter bug, never hidden, unless re-sent */
   doubleAcks: number;
   /** messages the harness deliberately sent again (retries after a lost ack) */
@@ -28,6 +30,7 @@ export class ProducerLedger implements AckSink {
   readonly ackedSet = new SeqSet();
   readonly failedSet = new SeqSet();
   readonly unknownSet = new SeqSet();
+  readonly duplicateSet = new SeqSet();
   doubleAcks = 0;
   resent = 0;
   private readonly reasons = new Set<string>();
@@ -51,9 +54,12 @@ export class ProducerLedger implements AckSink {
     if (this.reasons.size < 10) this.reasons.add(reason);
   }
 
-  /** sequences that reached one of the three outcomes */
-  get settled(): number {
-    return this.ackedSet.size + this.failedSet.size + this.unknownSet.size;
+  /**
+   * Not timed as a publish: the system stored nothing now, and a deliberate resend's
+   * sequence still carries its first send time.
+   */
+  duplicate(seq: number, count: number): void {
+    this.duplicateSet.addRange(seq, count);
   }
 
   snapshot(): ProducerLedgerSnapshot {
@@ -63,6 +69,7 @@ export class ProducerLedger implements AckSink {
       acked: this.ackedSet.snapshot(),
       failed: this.failedSet.snapshot(),
       unknown: this.unknownSet.snapshot(),
+      duplicate: this.duplicateSet.snapshot(),
       doubleAcks: this.doubleAcks,
       resent: this.resent,
       failureReasons: [...this.reasons],
@@ -123,15 +130,76 @@ export class ConsumerLedger {
   }
 }
 
+/** The counts a ledger always knows (a result file from before them may lack them). */
+export type LedgerCounts = DeliveryCounts & Required<Pick<DeliveryCounts, 'ackedAsDuplicate' | 'lostBehindDuplicate'>>;
+
 export interface LedgerVerdict {
-  counts: DeliveryCounts;
+  counts: LedgerCounts;
   /** human-readable findings, empty when delivery was perfect */
   problems: string[];
   malformed: number;
 }
 
-/** Merges both halves and derives the run's delivery counts. */
-export function reconcile(producers: ProducerLedgerSnapshot[], consumers: ConsumerLedgerSnapshot[]): LedgerVerdict {
+/** One producer's half against what arrived from it: adds to `counts`, returns its problems. */
+function reconcileProducer(p: ProducerLedgerSnapshot, got: SeqSet, counts: LedgerCounts): string[] {
+  const acked = SeqSet.fromSnapshot(p.acked);
+  const failed = SeqSet.fromSnapshot(p.failed);
+  const unknown = SeqSet.fromSnapshot(p.unknown);
+  const duplicate = SeqSet.fromSnapshot(p.duplicate);
+  // Acknowledged either way: stored now, or said to be held from an earlier send.
+  const answered = SeqSet.union(acked, duplicate);
+  counts.sent += p.sent;
+  counts.acked += acked.size;
+  // A duplicate answer to a resend of a message acked before says nothing new: only the
+  // sequences whose one acknowledgement is a duplicate answer rest on the system's claim.
+  const duplicateOnly = duplicate.countMissingFrom(acked);
+  counts.ackedAsDuplicate += duplicateOnly;
+  // A re-sent message can be unanswered once and acknowledged the second time: acked wins.
+  const failedOnly = failed.countMissingFrom(answered);
+  const unknownOnly = unknown.countMissingFrom(answered);
+  counts.failed += failedOnly;
+  counts.unknown += unknownOnly;
+  const gotBelowSent = got.countBelow(p.sent);
+  const failedDelivered = failed.size - failed.countMissingFrom(got);
+  // lost: sent, not definitely rejected, never received
+  const lost = p.sent - gotBelowSent - (failed.size - failedDelivered);
+  counts.lost += lost;
+  const ackedLost = acked.countMissingFrom(got);
+  counts.ackedLost += ackedLost;
+  const ackedOrGot = SeqSet.union(acked, got);
+  const behindDuplicate = duplicate.countMissingFrom(ackedOrGot);
+  counts.lostBehindDuplicate += behindDuplicate;
+  counts.unackedDelivered += got.countMissingFrom(answered);
+  const problems: string[] = [];
+  const id = `producer ${p.producerId}`;
+  if (got.size > gotBelowSent) problems.push(`${id}: ${got.size - gotBelowSent} received sequences were never sent`);
+  if (lost > 0) problems.push(`${id}: ${lost} lost, e.g. seq ${got.firstAbsent(p.sent, 5).join(', ')}`);
+  if (ackedLost > 0) problems.push(`${id}: ${ackedLost} acknowledged messages never arrived`);
+  if (behindDuplicate > 0) {
+    problems.push(
+      `${id}: ${behindDuplicate} lost behind a duplicate answer: the system said it already held them from an earlier send, and they never arrived (e.g. seq ${duplicate.firstMissingFrom(ackedOrGot, 5).join(', ')})`,
+    );
+  }
+  if (p.doubleAcks > p.resent) problems.push(`${id}: ${p.doubleAcks} sequences acknowledged twice (adapter bug)`);
+  if (failedOnly > 0) problems.push(`${id}: ${failedOnly} rejected by the system (${p.failureReasons.slice(0, 3).join('; ')})`);
+  if (unknownOnly > 0) problems.push(`${id}: ${unknownOnly} without an answer (${p.failureReasons.slice(0, 3).join('; ')})`);
+  return problems;
+}
+
+/** Entries consumers threw away: a loss the consumer caused, never left for the reader to guess. */
+function discardProblem(discards: readonly DiscardedEntries[]): { entries: number; problem?: string } {
+  const entries = discards.reduce((n, d) => n + d.entries, 0);
+  if (entries === 0) return { entries };
+  const reasons = [...new Set(discards.flatMap((d) => d.reasons))].slice(0, 5);
+  return { entries, problem: `${entries} entries discarded: ${reasons.join('; ') || 'no reason given'} (the consumer acknowledged them undelivered; their messages count as lost)` };
+}
+
+/**
+ * Merges both halves and derives the run's delivery counts. `discards`: what each
+ * consumer (and pipeline stage) that can tell threw away undelivered; none given, the
+ * count is left out, not claimed 0.
+ */
+export function reconcile(producers: ProducerLedgerSnapshot[], consumers: ConsumerLedgerSnapshot[], discards: readonly DiscardedEntries[] = []): LedgerVerdict {
   const received = new Map<number, SeqSet>();
   let duplicated = 0;
   let redelivered = 0;
@@ -154,14 +222,16 @@ export function reconcile(producers: ProducerLedgerSnapshot[], consumers: Consum
     }
   }
 
-  const counts: DeliveryCounts = {
+  const counts: LedgerCounts = {
     sent: 0,
     acked: 0,
+    ackedAsDuplicate: 0,
     failed: 0,
     unknown: 0,
     received: deliveries,
     lost: 0,
     ackedLost: 0,
+    lostBehindDuplicate: 0,
     unackedDelivered: 0,
     duplicated,
     outOfOrder,
@@ -169,38 +239,17 @@ export function reconcile(producers: ProducerLedgerSnapshot[], consumers: Consum
   };
   const problems: string[] = [];
   const producerIds = new Set(producers.map((p) => p.producerId));
-  for (const p of producers) {
-    const acked = SeqSet.fromSnapshot(p.acked);
-    const failed = SeqSet.fromSnapshot(p.failed);
-    const unknown = SeqSet.fromSnapshot(p.unknown);
-    const got = received.get(p.producerId) ?? new SeqSet();
-    counts.sent += p.sent;
-    counts.acked += acked.size;
-    // A re-sent message can be unanswered once and acknowledged the second time: acked wins.
-    const failedOnly = failed.countMissingFrom(acked);
-    const unknownOnly = unknown.countMissingFrom(acked);
-    counts.failed += failedOnly;
-    counts.unknown += unknownOnly;
-    const gotBelowSent = got.countBelow(p.sent);
-    const failedDelivered = failed.size - failed.countMissingFrom(got);
-    // lost: sent, not definitely rejected, never received
-    const lost = p.sent - gotBelowSent - (failed.size - failedDelivered);
-    counts.lost += lost;
-    const ackedLost = acked.countMissingFrom(got);
-    counts.ackedLost += ackedLost;
-    counts.unackedDelivered += got.countMissingFrom(acked);
-    if (got.size > gotBelowSent) problems.push(`producer ${p.producerId}: ${got.size - gotBelowSent} received sequences were never sent`);
-    if (lost > 0) problems.push(`producer ${p.producerId}: ${lost} lost, e.g. seq ${got.firstAbsent(p.sent, 5).join(', ')}`);
-    if (ackedLost > 0) problems.push(`producer ${p.producerId}: ${ackedLost} acknowledged messages never arrived`);
-    if (p.doubleAcks > p.resent) problems.push(`producer ${p.producerId}: ${p.doubleAcks} sequences acknowledged twice (adapter bug)`);
-    if (failedOnly > 0) problems.push(`producer ${p.producerId}: ${failedOnly} rejected by the system (${p.failureReasons.slice(0, 3).join('; ')})`);
-    if (unknownOnly > 0) problems.push(`producer ${p.producerId}: ${unknownOnly} without an answer (${p.failureReasons.slice(0, 3).join('; ')})`);
-  }
+  for (const p of producers) problems.push(...reconcileProducer(p, received.get(p.producerId) ?? new SeqSet(), counts));
   for (const id of received.keys()) {
     if (!producerIds.has(id)) problems.push(`received messages from producer ${id}, which this run never had`);
   }
   if (duplicated > 0) problems.push(`${duplicated} duplicate deliveries${redelivered < duplicated ? ` (${duplicated - redelivered} at a second consumer)` : ''}`);
   if (outOfOrder > 0) problems.push(`${outOfOrder} messages out of order within a producer`);
   if (malformed > 0) problems.push(`${malformed} payloads were not busbench messages`);
+  if (discards.length > 0) {
+    const d = discardProblem(discards);
+    counts.discardedEntries = d.entries;
+    if (d.problem) problems.push(d.problem);
+  }
   return { counts, problems, malformed };
 }

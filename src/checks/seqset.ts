@@ -172,6 +172,18 @@ export class SeqSet {
     return out;
   }
 
+  /** Up to `limit` members of this set that `other` lacks, in order: for error messages. */
+  firstMissingFrom(other: SeqSet, limit: number): number[] {
+    const out: number[] = [];
+    for (const index of [...this.chunks.keys()].sort((a, b) => a - b)) {
+      for (let s = index * CHUNK_SIZE; s < (index + 1) * CHUNK_SIZE && out.length < limit; s++) {
+        if (this.has(s) && !other.has(s)) out.push(s);
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
   /** bytes held by partial chunks: the ledger's memory cost */
   get footprintBytes(): number {
     let bytes = 0;
@@ -183,6 +195,14 @@ export class SeqSet {
     return [...this.chunks].map(([i, c]) => [i, c === FULL ? FULL : c.words.slice()]);
   }
 
+  /** A new set of the members of every one of `sets`; none of them changes. */
+  static union(...sets: SeqSet[]): SeqSet {
+    const u = new SeqSet();
+    for (const s of sets) u.addAll(s);
+    return u;
+  }
+
+  /** Shares the snapshot's words: add to the result only if the snapshot is not used again. */
   static fromSnapshot(snap: SeqSetSnapshot): SeqSet {
     const s = new SeqSet();
     for (const [i, c] of snap) {

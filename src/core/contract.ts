@@ -306,6 +306,13 @@ export interface OutboundBatch {
  * Where a producer reports the fate of each message. Every sent sequence must end in
  * exactly one of these three, so the ledger can be honest about timeouts: an ack that
  * never came does not mean the message was not stored.
+ *
+ * A fourth answer, `duplicate`, can stand in for `acked`: an acknowledgement of another
+ * kind, kept apart so that the ledger can say what it rests on: a deduplicating system (Pulsar's broker
+ * deduplication, NATS's Nats-Msg-Id window) may answer a send by saying it already holds
+ * it. Where deduplication is a high-water mark (Pulsar), that claim can be false: a
+ * message below the mark that was never stored is answered the same way, and a loss
+ * behind such an answer must be reported as exactly that, not as a broken store.
  */
 export interface AckSink {
   /** [seq, seq+count) were acknowledged (stored, for durable systems) */
@@ -314,6 +321,11 @@ export interface AckSink {
   failed(seq: number, count: number, reason: string): void;
   /** [seq, seq+count) have no answer (timeout, connection lost): they may or may not be stored */
   unknown(seq: number, count: number, reason: string): void;
+  /**
+   * The system says it already holds [seq, seq+count) from an earlier send; it did not
+   * store them now. Systems without deduplication never call it.
+   */
+  duplicate(seq: number, count: number): void;
 }
 
 export interface Producer {
@@ -345,11 +357,25 @@ export interface Consumer {
   /** Acknowledges (or commits the offset past) every message of the batch, after the handler ran. */
   ack(batch: DeliveryBatch): void | Promise<void>;
   /**
+   * Optional: entries the system delivered that this consumer could not hand on and threw
+   * away (a bad checksum, an undecodable batch), with why; counted since it was created.
+   * A dropped entry is a loss the consumer caused, so the run reports it rather than let
+   * it pass for the broker's.
+   */
+  discarded?(): DiscardedEntries;
+  /**
    * Stops consuming. Never acknowledges what was delivered but not acked: the exactly-once
    * scenario closes a consumer between processing and acknowledging to act out a crash,
    * and those messages must be delivered again to the next consumer of the stage.
    */
   close(): Promise<void>;
+}
+
+/** What a consumer threw away undelivered (Consumer.discarded). */
+export interface DiscardedEntries {
+  entries: number;
+  /** a few distinct reasons, e.g. "checksum mismatch" */
+  reasons: string[];
 }
 
 /** Consume-process-produce between two pipeline stages (see WorkerSide.createForwarder). */
@@ -368,6 +394,8 @@ export interface Forwarder {
    * closes the forwarder next.
    */
   crashAfterProducing(batch: DeliveryBatch): Promise<void>;
+  /** Optional, as Consumer.discarded: what its consumer threw away undelivered (undefined: it cannot tell). */
+  discarded?(): DiscardedEntries | undefined;
   /** Like Consumer.close: whatever was received but not forwarded is delivered again. */
   close(): Promise<void>;
 }

@@ -47,7 +47,13 @@ export interface RunParameters {
 
 export interface DeliveryCounts {
   sent: number;
+  /** acknowledged as stored; a sequence whose only answer was "already held" is in ackedAsDuplicate instead */
   acked: number;
+  /**
+   * answered by the system's deduplication as already held from an earlier send, and never
+   * acknowledged otherwise (AckSink.duplicate). Absent in files from before it was counted.
+   */
+  ackedAsDuplicate?: number;
   /** rejected with an error reply; not expected to arrive */
   failed: number;
   /** no ack and no error (timeout, lost connection): may or may not have been stored */
@@ -57,6 +63,11 @@ export interface DeliveryCounts {
   lost: number;
   /** acknowledged messages never received: a broken durability promise */
   ackedLost: number;
+  /**
+   * of ackedAsDuplicate, never received: the system claimed to hold them and did not (a
+   * high-water-mark deduplication answers a resend below its mark so). Absent in older files.
+   */
+  lostBehindDuplicate?: number;
   /** unacknowledged messages that were delivered anyway */
   unackedDelivered: number;
   /** every delivery beyond a message's first, at the same or another consumer */
@@ -74,6 +85,12 @@ export interface DeliveryCounts {
    * ended with every message in, or the system cannot tell.
    */
   undeliveredAtDeadline?: number;
+  /**
+   * entries the consumers received and threw away undelivered (Consumer.discarded: a bad
+   * checksum, an undecodable batch), summed over consumers; their messages count as lost.
+   * Absent where the system's consumer cannot discard, and in older files.
+   */
+  discardedEntries?: number;
 }
 
 export interface IntervalStats {

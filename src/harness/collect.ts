@@ -6,6 +6,7 @@ import { BusbenchError } from '../core/errors.ts';
 import { LatencyRecorder } from '../core/histogram.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
+import type { DiscardedEntries } from '../core/contract.ts';
 import { COUNTER_SENT } from './control.ts';
 import { intendedTotal, runProfile } from './schedule.ts';
 import type { ScheduleTotals } from '../checks/schedule.ts';
@@ -41,6 +42,8 @@ export interface ConsumerTotals {
   /** how the consumer recognises what it already applied (exactly-once scenario) */
   record: string;
   stages: StageReport[];
+  /** from every consumer and middle stage that could tell */
+  discarded: DiscardedEntries[];
 }
 
 /** Order -> Match -> Fill -> Ack; longer pipelines number their extra stages. */
@@ -70,10 +73,11 @@ export async function collectProducers(run: RunContext): Promise<ProducerTotals>
 }
 
 export async function collectConsumers(run: RunContext): Promise<ConsumerTotals> {
-  const t: ConsumerTotals = { reports: [], e2e: new LatencyRecorder(), redelivery: new LatencyRecorder(), receivedInWindow: 0, repeatsInWindow: 0, crashes: 0, record: '', stages: [] };
+  const t: ConsumerTotals = { reports: [], e2e: new LatencyRecorder(), redelivery: new LatencyRecorder(), receivedInWindow: 0, repeatsInWindow: 0, crashes: 0, record: '', stages: [], discarded: [] };
   for (const w of run.workers.filter((x) => x.role !== 'producer')) {
     const m = await withTimeout(w.done, STOP_GRACE_MS, `${run.spec.system} ${w.role} ${w.id} stopping`);
     if (m.type === 'forwarder-done') t.stages.push({ stage: stageName(m.stage, run.spec.exactlyOnce?.stages ?? 1), forwarded: m.forwarded, crashes: m.crashes, aborted: m.aborted });
+    if ((m.type === 'forwarder-done' || m.type === 'consumer-done') && m.discarded) t.discarded.push(m.discarded);
     if (m.type !== 'consumer-done') continue;
     t.reports.push(m.ledger);
     t.e2e.add(LatencyRecorder.fromSparse(m.e2e));

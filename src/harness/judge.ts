@@ -109,7 +109,7 @@ function scheduleVerdict(spec: RunSpec, p: ProducerTotals): ScheduleStats {
 
 export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals, c: ConsumerTotals, held: number | undefined): Promise<Verdict> {
   const { spec } = run;
-  const verdict = reconcile(p.reports, c.reports);
+  const verdict = reconcile(p.reports, c.reports, c.discarded);
   if (held !== undefined) verdict.counts.undeliveredAtDeadline = held;
   const faultRecord = await faultOutcome(run, clock);
   const durability = faultRecord

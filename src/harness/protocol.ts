@@ -1,5 +1,5 @@
 /** Messages between the runner and its worker threads (structured-cloned). */
-import type { Cloneable } from '../core/contract.ts';
+import type { Cloneable, DiscardedEntries } from '../core/contract.ts';
 import type { SparseHistogram } from '../core/histogram.ts';
 import type { RateSegment } from '../core/rate-profile.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
@@ -85,8 +85,10 @@ export type FromWorker =
       receivedInWindow: number;
       repeatsInWindow: number;
       crashes: number;
+      /** entries its consumers threw away undelivered; absent where they cannot tell */
+      discarded?: DiscardedEntries;
       applied?: ApplyLedgerSnapshot;
       record?: string;
     }
-  | { type: 'forwarder-done'; stage: number; forwarded: number; crashes: number; aborted: number }
+  | { type: 'forwarder-done'; stage: number; forwarded: number; crashes: number; aborted: number; discarded?: DiscardedEntries }
   | { type: 'error'; message: string; stack?: string };

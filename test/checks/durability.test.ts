@@ -63,6 +63,14 @@ describe('durability verdict', () => {
     expect(promisedAcross('power-loss', 'power-loss')).toBe(true);
   });
 
+  it('a message lost behind a duplicate answer breaks a durable promise, and is named apart from acked lost', () => {
+    const d: DeliveryCounts = { ...counts(0), acked: 90, ackedAsDuplicate: 10, lostBehindDuplicate: 10, lost: 10, received: 90 };
+    const f = judgeDurability(caps('process-crash'), d, fault, { publishNs: 0, deliveryNs: 0 }, 2e9);
+    expect(f).toMatchObject({ promiseKept: false, ackedLost: 0, lostBehindDuplicate: 10 });
+    // memory only: a finding, not a broken promise
+    expect(judgeDurability(caps('none'), d, fault, { publishNs: 0, deliveryNs: 0 }, 2e9)).toMatchObject({ promiseKept: true, lostBehindDuplicate: 10 });
+  });
+
   it('carries the broker’s own word on a service that did not come back', () => {
     const problem = 'service not restored: ledger 5 could not be recovered (Digest mismatch)';
     const f = judgeDurability(caps('process-crash'), counts(0), { ...powerLoss, serviceProblem: problem }, { publishNs: 0, deliveryNs: 0 }, 2e9);

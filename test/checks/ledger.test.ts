@@ -61,4 +61,62 @@ describe('delivery ledger', () => {
     expect(v.problems.join('\n')).toMatch(/producer 5/);
     expect(v.problems.join('\n')).toMatch(/acknowledged twice/);
   });
+
+  it('tells a loss behind a duplicate answer from an acked loss', () => {
+    const p = new ProducerLedger(0);
+    p.sent = 30;
+    p.acked(0, 10);
+    // timed out, then a resend answered "already held" below the high-water mark: never stored
+    p.unknown(10, 10, 'no receipt within 30000 ms');
+    p.duplicate(10, 10);
+    p.acked(20, 10);
+    const c = new ConsumerLedger(0);
+    for (let s = 0; s < 10; s++) c.record(0, s);
+    for (let s = 20; s < 30; s++) c.record(0, s);
+    const v = reconcile([p.snapshot()], [c.snapshot()]);
+    expect(v.counts).toMatchObject({ acked: 20, ackedAsDuplicate: 10, lostBehindDuplicate: 10, ackedLost: 0, unknown: 0, lost: 10, unackedDelivered: 0 });
+    expect(v.problems.join('\n')).toMatch(/producer 0: 10 lost behind a duplicate answer: the system said it already held them .* \(e\.g\. seq 10, 11, 12, 13, 14\)/);
+    expect(v.problems.join('\n')).not.toMatch(/acknowledged messages never arrived/);
+  });
+
+  it('a duplicate answer that was true is no problem, and one to a resend of an acked message adds nothing', () => {
+    const p = new ProducerLedger(1);
+    p.sent = 20;
+    p.acked(0, 10);
+    p.unknown(10, 10, 'connection lost'); // stored, but the receipt was lost
+    p.duplicate(10, 10); // the resend: "already held"
+    p.duplicate(0, 5); // a deliberate retry of acked ones
+    p.resent = 5;
+    const c = new ConsumerLedger(0);
+    for (let s = 0; s < 20; s++) c.record(1, s);
+    const v = reconcile([p.snapshot()], [c.snapshot()]);
+    expect(v.problems).toEqual([]);
+    expect(v.counts).toMatchObject({ acked: 10, ackedAsDuplicate: 10, lostBehindDuplicate: 0, unknown: 0, lost: 0, unackedDelivered: 0 });
+  });
+
+  it('an acked message lost stays an acked loss even when a retry was answered as a duplicate', () => {
+    const p = new ProducerLedger(0);
+    p.sent = 10;
+    p.acked(0, 10);
+    p.duplicate(5, 5);
+    const c = new ConsumerLedger(0);
+    for (let s = 0; s < 5; s++) c.record(0, s);
+    const v = reconcile([p.snapshot()], [c.snapshot()]);
+    expect(v.counts).toMatchObject({ ackedLost: 5, ackedAsDuplicate: 0, lostBehindDuplicate: 0 });
+  });
+
+  it('counts entries the consumers discarded, and names why; without a word from them, no count', () => {
+    const p = new ProducerLedger(0);
+    p.sent = 10;
+    p.acked(0, 10);
+    const c = new ConsumerLedger(0);
+    for (let s = 0; s < 6; s++) c.record(0, s);
+    const v = reconcile([p.snapshot()], [c.snapshot()], [{ entries: 1, reasons: ['checksum mismatch'] }, { entries: 0, reasons: [] }]);
+    expect(v.counts.discardedEntries).toBe(1);
+    expect(v.problems).toContain('1 entries discarded: checksum mismatch (the consumer acknowledged them undelivered; their messages count as lost)');
+    const clean = reconcile([p.snapshot()], [c.snapshot()], [{ entries: 0, reasons: [] }]);
+    expect(clean.counts.discardedEntries).toBe(0);
+    expect(clean.problems.join()).not.toMatch(/discarded/);
+    expect('discardedEntries' in reconcile([p.snapshot()], [c.snapshot()]).counts).toBe(false);
+  });
 });

@@ -19,6 +19,7 @@ export class Outcomes implements AckSink {
   readonly perSeq = new Map<number, number>();
   failedCount = 0;
   unknownCount = 0;
+  duplicateCount = 0;
 
   acked(seq: number, count: number): void {
     for (let s = seq; s < seq + count; s++) this.ackedSeqs.add(s);
@@ -32,6 +33,11 @@ export class Outcomes implements AckSink {
 
   unknown(seq: number, count: number): void {
     this.unknownCount += count;
+    this.settle(seq, count);
+  }
+
+  duplicate(seq: number, count: number): void {
+    this.duplicateCount += count;
     this.settle(seq, count);
   }
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { FrameReader, encodeSimpleFrame, parseFrame } from '../../src/adapters/pulsar/wire/framing.ts';
 import { Cmd, decodeCommand, encodeCommand, LookupType, u64, type InboundCommand, type OutboundCommand } from '../../src/adapters/pulsar/wire/proto.ts';
+import type { ParsedFrame } from '../../src/adapters/pulsar/wire/framing.ts';
 
 export interface Session {
   /** 0, 1, ... in order of connection */
@@ -18,8 +19,11 @@ export interface Session {
   destroy(): void;
 }
 
-/** Returns true when it answered; false falls through to the default answer. */
-export type Handler = (cmd: InboundCommand, s: Session, broker: ScriptedBroker) => boolean | void;
+/**
+ * Returns true when it answered; false falls through to the default answer. `frame` holds
+ * a SEND's metadata and payload; it is valid only during the call (copy what you keep).
+ */
+export type Handler = (cmd: InboundCommand, s: Session, broker: ScriptedBroker, frame: ParsedFrame) => boolean | void;
 
 export class ScriptedBroker {
   readonly received: { session: number; cmd: InboundCommand }[] = [];
@@ -75,7 +79,7 @@ export class ScriptedBroker {
       const f = parseFrame(frame);
       const cmd = decodeCommand(f.buf.subarray(f.commandStart, f.commandEnd));
       this.received.push({ session: session.index, cmd });
-      if (this.handler(cmd, session, this) !== true) this.answer(cmd, session);
+      if (this.handler(cmd, session, this, f) !== true) this.answer(cmd, session);
     });
     socket.on('data', (chunk) => {
       try {

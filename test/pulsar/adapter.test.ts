@@ -21,6 +21,7 @@ import { encodeTemplate, looksLikeEnvelope, readProducer, readSeq, stamp } from 
 import { pulsarDeployment } from '../../src/brokers/pulsar/deployment.ts';
 import type { NativePulsar } from '../../src/brokers/pulsar/native.ts';
 import { PulsarAdmin } from '../../src/brokers/pulsar/admin.ts';
+import { ConsumerLedger, ProducerLedger, reconcile } from '../../src/checks/ledger.ts';
 
 const SIZE = 512;
 let broker: NativePulsar | undefined;
@@ -72,11 +73,12 @@ interface Outcomes {
   acked: number;
   failed: number;
   unknown: number;
+  duplicate: number;
   ranges: [number, number][];
 }
 
 function sink(): { sink: AckSink; out: Outcomes } {
-  const out: Outcomes = { acked: 0, failed: 0, unknown: 0, ranges: [] };
+  const out: Outcomes = { acked: 0, failed: 0, unknown: 0, duplicate: 0, ranges: [] };
   return {
     out,
     sink: {
@@ -86,6 +88,7 @@ function sink(): { sink: AckSink; out: Outcomes } {
       },
       failed: (_s, c) => (out.failed += c),
       unknown: (_s, c) => (out.unknown += c),
+      duplicate: (_s, c) => (out.duplicate += c),
     },
   };
 }
@@ -196,6 +199,30 @@ describe('pulsar adapter', () => {
     expect(await admin.namespaces('busbench')).not.toContain(namespace);
   });
 
+  it('reports a resend below deduplication\'s high-water mark, answered -1:-1 and never stored, as lost behind a duplicate answer', async () => {
+    const s = await adapter.open(context(1, 1, {}));
+    const init = structuredClone(s.workerInit);
+    const consumer = await workerSide.createConsumer(init, { consumerId: 0, consumers: 1, producers: 1, messageSize: SIZE, control: NEVER_STOP });
+    const ledger = new ProducerLedger(0);
+    const producer = await workerSide.createProducer(init, { producerId: 0, messageSize: SIZE, maxInFlight: 1000, control: NEVER_STOP }, ledger);
+    // 100..199 go out last: the broker's high-water mark for this producer is 299 by then
+    for (const [from, to] of [[0, 100], [200, 300], [100, 200]] as const) {
+      await produce(producer, 0, from, to);
+      await producer.flush(30_000);
+    }
+    ledger.sent = 300;
+    const received = await consume([consumer], 300, 8_000);
+    const c = new ConsumerLedger(0);
+    for (const seq of received[0]!.get(0) ?? []) c.record(0, seq);
+    const v = reconcile([ledger.snapshot()], [c.snapshot()]);
+    expect(c.unique).toBe(200);
+    expect(v.counts).toMatchObject({ acked: 200, ackedAsDuplicate: 100, lostBehindDuplicate: 100, ackedLost: 0, lost: 100 });
+    expect(v.problems.join('\n')).toMatch(/producer 0: 100 lost behind a duplicate answer: .*seq 100, 101, 102, 103, 104/);
+    await producer.close();
+    await consumer.close();
+    await s.close();
+  });
+
   it('spreads two producers over two partitions and two shared consumers: each message once, each producer in order', async () => {
     const N = 5_000;
     const h = await openHarness(2, 2, { partitions: 2, batchMaxDelayMs: 5 });
@@ -275,7 +302,9 @@ describe('pulsar adapter', () => {
     await h.s.faults!.restart();
     await during;
     await h.producers[0]!.flush(120_000);
-    expect(h.acks[0]).toMatchObject({ acked: 2 * N, failed: 0, unknown: 0 });
+    expect(h.acks[0]).toMatchObject({ failed: 0, unknown: 0 });
+    // a resend of what the broker stored just before the kill is answered -1:-1 (duplicate), as before
+    expect(h.acks[0]!.acked + h.acks[0]!.duplicate).toBe(2 * N);
     // After the restart the cursor may rewind (the broker persists acknowledgements lazily):
     // earlier messages can come again. All later ones must come, once each, in order.
     const after = await consume(h.consumers, 0, 120_000, (seen) => seen.has(`0:${2 * N - 1}`));

@@ -39,6 +39,7 @@ function acksSink(): { sink: AckSink; rec: RecordedAcks } {
       acked: (s, c) => rec.acked.push([s, c]),
       failed: (s, c, why) => rec.failed.push([s, c, why]),
       unknown: (s, c) => rec.unknown.push([s, c]),
+      duplicate: () => undefined,
     },
   };
 }

@@ -59,6 +59,8 @@ export function acksSink(): { sink: AckSink; rec: RecordedAcks } {
       acked: (s, c) => rec.acked.push([s, c]),
       failed: (s, c, why) => rec.failed.push([s, c, why]),
       unknown: (s, c, why) => rec.unknown.push([s, c, why]),
+      // the ring never answers duplicate (its deduplication acks what it drops)
+      duplicate: () => undefined,
     },
   };
 }

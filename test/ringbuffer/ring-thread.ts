@@ -43,7 +43,7 @@ async function produce(): Promise<ProducerReport> {
   const producer = await workerSide.createProducer(
     job.init,
     { producerId: job.id, messageSize: job.size, maxInFlight: 1000, control },
-    { acked: (_s, n) => (report.acked += n), failed: (_s, n) => (report.failed += n), unknown: () => undefined },
+    { acked: (_s, n) => (report.acked += n), failed: (_s, n) => (report.failed += n), unknown: () => undefined, duplicate: () => undefined },
   );
   const template = encodeTemplate(job.size, job.id);
   const staging = new Uint8Array(job.size * MAX_BATCH);

@@ -32,7 +32,7 @@ if (job.role === 'consumer') {
   report = { count: b.count, stats: consumer.waiter.stats };
 } else {
   let acked = 0;
-  const acks = { acked: (_s: number, n: number) => (acked += n), failed: () => undefined, unknown: () => undefined };
+  const acks = { acked: (_s: number, n: number) => (acked += n), failed: () => undefined, unknown: () => undefined, duplicate: () => undefined };
   const target = laneTarget(lane, bell, 0);
   const producer = new RingProducer(() => target, 'block', NEVER_STOP, acks, false, job.sliceMs);
   // 20 messages of 100 bytes in a 1 KiB lane: 10 fit, then it parks until the reader commits.

@@ -171,13 +171,15 @@ abstract class WindowedProducer implements Producer {
     return p;
   }
 
-  /** A duplicate is acknowledged too: the stream holds that message already. */
+  /** A PubAck with `duplicate: true`: the stream holds a message of that Nats-Msg-Id already, stored nothing now. */
   protected acked(token: number, streamSeq: number, duplicate: boolean): void {
     const p = this.settle(token);
     if (!p) return; // settled already (timed out): a late ack changes nothing
     if (streamSeq > this.lastStreamSeq) this.lastStreamSeq = streamSeq;
-    if (duplicate) this.duplicates++;
-    this.acks.acked(p.seq, 1);
+    if (duplicate) {
+      this.duplicates++;
+      this.acks.duplicate(p.seq, 1);
+    } else this.acks.acked(p.seq, 1);
   }
 
   protected rejected(token: number, err: AckError): void {

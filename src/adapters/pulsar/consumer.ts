@@ -2,7 +2,7 @@
  * The harness's Consumer on Pulsar: wire consumers of one subscription on one or more
  * topics (the partitions), read in turn, all on one client.
  */
-import type { Consumer, DeliveryBatch } from '../../core/contract.ts';
+import type { Consumer, DeliveryBatch, DiscardedEntries } from '../../core/contract.ts';
 import { EMPTY_BATCH } from '../../core/contract.ts';
 import { connectOf, consumerTopics, type PulsarInit } from './init.ts';
 import { PulsarClient, type Consumer as WireConsumer, type ReceivedBatch, type TxnId } from './wire/index.ts';
@@ -77,6 +77,13 @@ export class PulsarConsumer implements Consumer {
   async ackInTxn(batch: DeliveryBatch, txn: TxnId): Promise<void> {
     if (batch.count === 0 || !this.last) return;
     await this.last.ackBatchInTxn(batch as ReceivedBatch, txn);
+  }
+
+  /** Entries the wire consumers acked away undelivered (bad checksum, undecodable), with why. */
+  discarded(): DiscardedEntries {
+    const reasons = new Set<string>();
+    for (const c of this.consumers) for (const r of c.discardReasons) reasons.add(r);
+    return { entries: this.consumers.reduce((n, c) => n + c.stats.discardedEntries, 0), reasons: [...reasons] };
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,7 @@
  * a re-forward after an abort for a duplicate of what that abort threw away.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConsumerSpec, DeliveryBatch, Forwarder } from '../../core/contract.ts';
+import type { ConsumerSpec, DeliveryBatch, DiscardedEntries, Forwarder } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { newClient, openConsumer, type PulsarConsumer } from './consumer.ts';
 import { atStage, producerTopic, type PulsarInit } from './init.ts';
@@ -147,6 +147,10 @@ export class TransactionalForwarder implements Forwarder {
   }
 
   /** Drops the connections; an open transaction is left for the coordinator to time out. */
+  discarded(): DiscardedEntries {
+    return this.consumer.discarded();
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.consumer.close(), this.client.close()]);
   }

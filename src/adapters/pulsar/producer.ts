@@ -3,8 +3,9 @@
  * named busbench-<runId>-p<id>, with the harness's sequence numbers as Pulsar sequence ids,
  * so broker deduplication recognises a resend after reconnection. Its pending limit is the
  * harness's in-flight window. Each entry's fate goes to the AckSink: receipt → acked; a
- * definitive refusal (or never sent) → failed; timeout, connection given up, closed while
- * waiting → unknown.
+ * receipt of id -1:-1 (broker deduplication: a sequence id at or below the producer's
+ * high-water mark, stored now or not) → duplicate; a definitive refusal (or never sent) →
+ * failed; timeout, connection given up, closed while waiting → unknown.
  */
 import type { AckSink, OutboundBatch, Producer, ProducerSpec } from '../../core/contract.ts';
 import { producerName, producerTopic, type PulsarInit } from './init.ts';
@@ -47,8 +48,11 @@ export class PulsarProducer implements Producer {
       compression: init.compression,
       maxPendingMessages: this.spec.maxInFlight,
       sendTimeoutMs: init.sendTimeoutMs,
-      onEntry: (seq, count, err) => {
-        if (!err) acks.acked(seq, count);
+      onEntry: (seq, count, err, ledgerId, entryId) => {
+        if (!err) {
+          if (ledgerId === -1 && entryId === -1) acks.duplicate(seq, count);
+          else acks.acked(seq, count);
+        }
         else if (isDefinitiveSendError(err)) acks.failed(seq, count, err.message);
         else acks.unknown(seq, count, err.message);
       },

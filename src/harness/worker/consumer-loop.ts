@@ -15,7 +15,7 @@
  * repeats get their own count and their own histogram (`redelivery`) instead.
  */
 import { monoNs } from '../../core/clock.ts';
-import type { Consumer, DeliveryBatch } from '../../core/contract.ts';
+import type { Consumer, DeliveryBatch, DiscardedEntries } from '../../core/contract.ts';
 import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../../core/envelope.ts';
 import { LatencyRecorder } from '../../core/histogram.ts';
 import { ConsumerLedger } from '../../checks/ledger.ts';
@@ -23,6 +23,7 @@ import { FirstSeen } from '../../checks/first-seen.ts';
 import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, IntervalGrid, type Control } from '../control.ts';
 import type { LoadSettings } from '../protocol.ts';
 import type { AccountState } from './account-state.ts';
+import { Discards } from './discards.ts';
 
 export interface ConsumerOutcome {
   ledger: ConsumerLedger;
@@ -35,6 +36,8 @@ export interface ConsumerOutcome {
   /** repeat deliveries received in the measured window (not in receivedInWindow) */
   repeatsInWindow: number;
   crashes: number;
+  /** what the consumer instances threw away undelivered; undefined where they cannot tell */
+  discarded: DiscardedEntries | undefined;
 }
 
 /** The exactly-once scenario: every delivery goes into a state, and the consumer crashes on schedule. */
@@ -172,6 +175,7 @@ export async function runConsumer(
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
   const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply };
+  const discards = new Discards();
 
   while (!control.stopping()) {
     let batch = consumer.receive(maxBatch, 50);
@@ -191,6 +195,7 @@ export async function runConsumer(
       nextCrashNs += crashEveryNs;
       crashes++;
       await consumer.close();
+      discards.add(consumer);
       consumer = await apply.reconnect();
       continue;
     }
@@ -200,6 +205,7 @@ export async function runConsumer(
   tally.flushInterval(intervalIndex, onInterval);
   control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
   await consumer.close();
+  discards.add(consumer);
   const { e2e, redelivery, receivedInWindow, repeatsInWindow } = tally;
-  return { ledger, e2e, redelivery, receivedInWindow, repeatsInWindow, crashes };
+  return { ledger, e2e, redelivery, receivedInWindow, repeatsInWindow, crashes, discarded: discards.result() };
 }

@@ -11,10 +11,11 @@
  * (producer, sequence) by itself.
  */
 import { monoNs } from '../../core/clock.ts';
-import type { AckSink, Consumer, DeliveryBatch, Forwarder, Producer } from '../../core/contract.ts';
+import type { AckSink, Consumer, DeliveryBatch, DiscardedEntries, Forwarder, Producer } from '../../core/contract.ts';
 import { readProducer, readSeq } from '../../core/envelope.ts';
 import { BusbenchError } from '../../core/errors.ts';
 import { COUNTER_DELIVERIES, type Control } from '../control.ts';
+import { Discards } from './discards.ts';
 
 /** How a run of forwarded messages ended, counted since the last reset. */
 class RunAcks implements AckSink {
@@ -31,6 +32,10 @@ class RunAcks implements AckSink {
   unknown(_seq: number, count: number, reason: string): void {
     this.problems += count;
     this.reason = reason;
+  }
+  /** the next stage holds it already (a re-forward after a crash): forwarded all the same */
+  duplicate(_seq: number, count: number): void {
+    this.acks += count;
   }
   reset(): void {
     this.acks = 0;
@@ -106,6 +111,10 @@ export class ProducingForwarder implements Forwarder {
     if (sent) await sent;
   }
 
+  discarded(): DiscardedEntries | undefined {
+    return this.consumer.discarded?.();
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([this.consumer.close(), this.producer.close()]);
   }
@@ -115,6 +124,7 @@ export interface ForwardOutcome {
   forwarded: number;
   crashes: number;
   aborted: number;
+  discarded?: DiscardedEntries;
 }
 
 /** Runs one middle stage until the run stops; crashes (drops its connections) on schedule. */
@@ -124,6 +134,12 @@ export async function runForwarder(slot: number, control: Control, open: () => P
   let crashes = 0;
   let aborted = 0;
   let nextCrashNs = 0;
+  const discards = new Discards();
+  const reopen = async (): Promise<Forwarder> => {
+    await forwarder.close();
+    discards.add(forwarder);
+    return open();
+  };
   while (control.timeline().startNs === 0 && !control.stopping()) control.waitWhile(0, 5);
   if (crashEveryMs > 0) nextCrashNs = control.timeline().startNs + crashEveryMs * 1e6;
   while (!control.stopping()) {
@@ -136,8 +152,7 @@ export async function runForwarder(slot: number, control: Control, open: () => P
       nextCrashNs += crashEveryMs * 1e6;
       await forwarder.crashAfterProducing(batch).catch(() => undefined);
       crashes++;
-      await forwarder.close();
-      forwarder = await open();
+      forwarder = await reopen();
       continue;
     }
     try {
@@ -148,11 +163,12 @@ export async function runForwarder(slot: number, control: Control, open: () => P
       if (control.stopping()) break;
       aborted++;
       if (aborted > 1000) throw err;
-      await forwarder.close();
-      forwarder = await open();
+      forwarder = await reopen();
     }
     control.setCounter(slot, COUNTER_DELIVERIES, forwarded);
   }
   await forwarder.close();
-  return { forwarded, crashes, aborted };
+  discards.add(forwarder);
+  const discarded = discards.result();
+  return { forwarded, crashes, aborted, ...(discarded ? { discarded } : {}) };
 }

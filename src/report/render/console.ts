@@ -62,6 +62,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
       const p99 = redelivery && redelivery.count > 0 ? `; their latency p99 ${formatUs(redelivery.p99)} over ${redelivery.count}` : '';
       notes.push(`${s.system}: ${repeats} repeat deliveries in the window, counted in neither msg/s nor e2e${p99}`);
     }
+    notes.push(...answerNotes(s, stream));
     const held = s.delivery.undeliveredAtDeadline ?? 0;
     if (held > 0) notes.push(paint(stream, 33, `${s.system}: drain deadline reached with ${held} messages still held by the broker: up to ${Math.min(held, s.delivery.lost)} of the ${s.delivery.lost} lost are undelivered at deadline, not proven lost`));
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
@@ -90,6 +91,21 @@ function latencyMeaning(closed: boolean, someMax: boolean): string {
   const handOver = "from the batch's hand-over to the system (closed loop: includes queueing behind the in-flight window)";
   if (closed) return `latency end-to-end ${handOver}`;
   return someMax ? `latency end-to-end from intended send time at a fixed rate, and in rate=max runs ${handOver}` : 'latency end-to-end from intended send time';
+}
+
+/** Duplicate answers and discarded entries, where there were any (older files lack both counts). */
+function answerNotes(s: SystemResult, stream: NodeJS.WriteStream): string[] {
+  const d = s.delivery;
+  const out: string[] = [];
+  const asDuplicate = d.ackedAsDuplicate ?? 0;
+  const behind = d.lostBehindDuplicate ?? 0;
+  if (asDuplicate > 0) {
+    const lost = behind > 0 ? paint(stream, 31, `; ${behind} of them never arrived: lost behind a duplicate answer`) : '';
+    out.push(`${s.system}: ${asDuplicate} acked only as duplicates (the system said it already held them from an earlier send)${lost}`);
+  }
+  const discarded = d.discardedEntries ?? 0;
+  if (discarded > 0) out.push(paint(stream, 31, `${s.system}: ${discarded} entries discarded by the consumers (undeliverable), their messages counted lost`));
+  return out;
 }
 
 /** Fixed rate: the send delay, and in red when the producers could not keep the schedule. */

@@ -51,22 +51,25 @@ export function describeDurability(runs: SystemResult[]): Described {
     if (!d) continue;
     const injected = d.injected === true;
     const ackedLost = num(d.ackedLost) ?? r.delivery.ackedLost;
+    const behindDuplicate = num(d.lostBehindDuplicate) ?? 0;
     const rto = num(d.rtoMs);
     const restart = num(d.restartMs);
     const service = typeof d.serviceProblem === 'string' ? d.serviceProblem : undefined;
     const dropped = layerText(d.layer);
     if (d.promiseKept === false || service) bad = true;
-    short.push(injected ? `${d.promiseKept === false ? 'BROKEN: ' : ''}acked lost ${ackedLost}${rto !== undefined ? `, RTO ${rto} ms` : ''}${service ? ', service not restored' : ''}` : 'fault not injected');
+    const dupText = behindDuplicate > 0 ? `, ${behindDuplicate} lost behind a duplicate answer` : '';
+    short.push(injected ? `${d.promiseKept === false ? 'BROKEN: ' : ''}acked lost ${ackedLost}${dupText}${rto !== undefined ? `, RTO ${rto} ms` : ''}${service ? ', service not restored' : ''}` : 'fault not injected');
     long.push(
       [
         injected ? `fault: ${String(d.fault ?? 'injected')}` : `no fault injected${d.error ? `: ${String(d.error)}` : ''}`,
         `acked lost ${ackedLost}`,
+        behindDuplicate > 0 ? `lost behind a duplicate answer ${behindDuplicate}` : '',
         d.promiseKept === false ? 'PROMISE BROKEN' : d.promiseKept === true ? 'promise kept' : '',
         rto !== undefined ? `RTO ${rto} ms` : '',
         restart !== undefined ? `restart ${restart} ms` : '',
         dropped,
         service ?? '',
-        ...rest(d, ['fault', 'injected', 'ackedLost', 'promiseKept', 'rtoMs', 'restartMs', 'error', 'serviceProblem']),
+        ...rest(d, ['fault', 'injected', 'ackedLost', 'lostBehindDuplicate', 'promiseKept', 'rtoMs', 'restartMs', 'error', 'serviceProblem']),
       ]
         .filter(Boolean)
         .join('; '),
@@ -103,15 +106,28 @@ export function describeExactlyOnce(runs: SystemResult[]): Described {
   return { text: [...new Set(short)].join('; '), detail: [...new Set(long)].filter(Boolean).join(' | '), bad };
 }
 
-/** Counts summed over the runs of a row. */
+/** Counts summed over the runs of a row; the counts older files lack add nothing. */
 export function describeDelivery(runs: SystemResult[]): Described {
-  const sum = (f: (s: SystemResult) => number): number => runs.reduce((a, s) => a + f(s), 0);
+  const sum = (f: (s: SystemResult) => number | undefined): number => runs.reduce((a, s) => a + (f(s) ?? 0), 0);
   const lost = sum((s) => s.delivery.lost);
   const dup = sum((s) => s.delivery.duplicated);
   const ooo = sum((s) => s.delivery.outOfOrder);
   const ackedLost = sum((s) => s.delivery.ackedLost);
+  const asDuplicate = sum((s) => s.delivery.ackedAsDuplicate);
+  const behindDuplicate = sum((s) => s.delivery.lostBehindDuplicate);
+  const discarded = sum((s) => s.delivery.discardedEntries);
   const unknown = sum((s) => s.delivery.unknown);
-  const text = `${lost} · ${dup} · ${ooo}`;
-  const detail = [`lost ${lost}`, `duplicated ${dup}`, `out of order ${ooo}`, `acked but lost ${ackedLost}`, `unknown (no ack, no error) ${unknown}`, runs.length > 1 ? `summed over ${runs.length} runs` : ''];
-  return { text, detail: detail.filter(Boolean).join(', '), bad: lost + dup + ooo + ackedLost > 0 };
+  const text = `${lost} · ${dup} · ${ooo}${discarded > 0 ? ` · ${discarded} entries discarded` : ''}`;
+  const detail = [
+    `lost ${lost}`,
+    `duplicated ${dup}`,
+    `out of order ${ooo}`,
+    `acked but lost ${ackedLost}`,
+    asDuplicate > 0 ? `acked only as duplicates (the system said it already held them) ${asDuplicate}` : '',
+    behindDuplicate > 0 ? `lost behind a duplicate answer ${behindDuplicate}` : '',
+    discarded > 0 ? `entries discarded by the consumers ${discarded}` : '',
+    `unknown (no ack, no error) ${unknown}`,
+    runs.length > 1 ? `summed over ${runs.length} runs` : '',
+  ];
+  return { text, detail: detail.filter(Boolean).join(', '), bad: lost + dup + ooo + ackedLost + behindDuplicate + discarded > 0 };
 }

@@ -31,6 +31,8 @@ function verdictOf(s: SystemResult, d: Finding, paint: Paint): string {
     const what = powerLoss && d.level === 'process-crash' ? 'NOT DURABLE TO POWER LOSS' : 'NOT DURABLE';
     verdict = paint(33, ackedLost > 0 ? `${what}: lost acked data` : `${what}: would lose any unconsumed backlog (none this time)`);
   } else verdict = 'kept';
+  const behindDuplicate = Number(d.lostBehindDuplicate ?? 0);
+  if (behindDuplicate > 0) verdict = `${verdict}; ${paint(d.promiseKept === true ? 33 : 31, `${behindDuplicate} lost behind a duplicate answer`)}`;
   if (typeof d.serviceProblem === 'string') return `${verdict}; ${paint(31, d.serviceProblem)}`;
   return d.injected === true && d.rtoMs === null ? `${verdict}; ${paint(31, 'not restored before the run ended')}` : verdict;
 }

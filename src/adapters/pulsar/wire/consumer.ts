@@ -229,6 +229,8 @@ interface Waiter {
 
 export class Consumer implements ConsumerHandler {
   readonly stats: ConsumerStats = { entriesReceived: 0, messagesReceived: 0, reconnects: 0, discardedEntries: 0, staleMessages: 0, flowCommands: 0, ackCommands: 0 };
+  /** why entries were discarded (stats.discardedEntries), a few distinct reasons */
+  readonly discardReasons = new Set<string>();
   /** Failover: whether this consumer is the active one */
   active = true;
   /** called when messages arrive (lets a caller wait on several consumers at once) */
@@ -667,6 +669,7 @@ export class Consumer implements ConsumerHandler {
   /** Acknowledges an entry that cannot be delivered with the reason (as the Java client does). */
   private discard(cmd: MessageCommand, f: ParsedFrame, validationError: number, why: string): void {
     this.stats.discardedEntries++;
+    if (this.discardReasons.size < 10) this.discardReasons.add(why);
     this.client.log(`pulsar consumer ${this.opts.subscription}: discarding entry ${cmd.ledgerId}:${cmd.entryId}: ${why}`);
     this.discardPermits(this.peekBatchSize(f));
     this.conn?.send({
