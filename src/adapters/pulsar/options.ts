@@ -157,6 +157,9 @@ export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
   if (run.brokers === 'compose' && o.journalSync === 'off') {
     throw new ConfigError(where, 'pulsar.journalSync', '"on" with --brokers compose (docker-compose.yml sets journalSyncData=true)', o.journalSync);
   }
+  if (run.keys && run.keys.distribution !== 'none' && o.transactions === 'on') {
+    throw new ConfigError(where, 'keys', 'none with pulsar.transactions on (a transactional stage forwards to one partition, without keys)', run.keys.distribution);
+  }
   if (o.broker && run.brokers !== 'native') {
     throw new ConfigError(where, 'pulsar.broker', `nothing with --brokers ${run.brokers} (that broker's configuration is not busbench's to write)`, o.broker);
   }

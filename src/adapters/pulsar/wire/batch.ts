@@ -36,6 +36,11 @@ export interface BuiltEntry {
   count: number;
   /** payload bytes (messages plus their SingleMessageMetadata) */
   payloadBytes: number;
+  /**
+   * A key-based entry's sequences, ascending, when they are not firstSeq..lastSeq (see
+   * key-batch.ts); firstSeq is then the sequence id it is sent with, its highest.
+   */
+  seqs?: number[];
 }
 
 export class EntryBuilder {
@@ -45,6 +50,8 @@ export class EntryBuilder {
   firstSeq = -1;
   lastSeq = -1;
   txn: TxnId | null = null;
+  /** the key of every message of the entry (partition_key), or none */
+  key: Uint8Array | null = null;
   private readonly send: SendFields = { producerId: 0, sequenceId: 0, numMessages: 0, highestSequenceId: 0, batched: false, txn: null };
   private readonly meta: MetadataFields;
 
@@ -70,21 +77,21 @@ export class EntryBuilder {
   }
 
   /** payload bytes that adding a message of `n` bytes with sequence `seq` costs */
-  static costOf(batched: boolean, n: number, seq: number): number {
-    return batched ? 4 + singleMetadataSize(n, seq) + n : n;
+  static costOf(batched: boolean, n: number, seq: number, key: Uint8Array | null = null): number {
+    return batched ? 4 + singleMetadataSize(n, seq, key) + n : n;
   }
 
   /** Appends a copy of src[off, off+n) with sequence id `seq`. */
   add(src: Uint8Array, off: number, n: number, seq: number): void {
     if (!this.batched && this.count > 0) throw new Error('EntryBuilder: a non-batched entry holds one message');
-    const need = EntryBuilder.costOf(this.batched, n, seq);
+    const need = EntryBuilder.costOf(this.batched, n, seq, this.key);
     this.ensure(this.len + need);
     const buf = this.scratch;
     let pos = this.len;
     if (this.batched) {
-      const smm = singleMetadataSize(n, seq);
+      const smm = singleMetadataSize(n, seq, this.key);
       writeU32(buf, pos, smm);
-      pos = writeSingleMetadata(buf, pos + 4, n, seq);
+      pos = writeSingleMetadata(buf, pos + 4, n, seq, this.key);
     }
     buf.set(n === src.length && off === 0 ? src : src.subarray(off, off + n), pos);
     this.len = pos + n;
@@ -108,6 +115,7 @@ export class EntryBuilder {
     meta.numMessagesInBatch = this.batched ? this.count : -1;
     meta.highestSequenceId = this.lastSeq;
     meta.txn = this.txn;
+    meta.partitionKey = this.key;
 
     const cmdLen = sendCommandSize(send);
     const metaLen = metadataSize(meta);
@@ -130,6 +138,7 @@ export class EntryBuilder {
     this.count = 0;
     this.firstSeq = this.lastSeq = -1;
     this.txn = null;
+    this.key = null;
     return built;
   }
 

@@ -108,6 +108,14 @@ export class ReceivedBatch {
   private entries: Entry[] = [];
   private idx = new Int32Array(64);
 
+  /** @param partition  the consumer's partition (from its topic name), 0 when not partitioned */
+  constructor(private readonly partition = 0) {}
+
+  /** DeliveryBatch.lane: a producer's messages are in order within a partition only */
+  lane(): number {
+    return this.partition;
+  }
+
   buffer(i: number): Uint8Array {
     return this.entries[i]!.buf;
   }
@@ -225,7 +233,7 @@ export class Consumer implements ConsumerHandler {
   private permits = 0;
   private epoch = 0;
   private waiter: Waiter | null = null;
-  private readonly batch = new ReceivedBatch();
+  private readonly batch: ReceivedBatch;
   private readonly pb = new PbReader();
   private readonly meta = new ReceivedMetadata();
   private readonly smm = new SingleMetadata();
@@ -251,6 +259,7 @@ export class Consumer implements ConsumerHandler {
     if (st === undefined) throw invalidError(`pulsar consumer: unknown subscription type ${String(opts.subType)}`);
     this.subType = st;
     this.verify = opts.verifyChecksums ?? true;
+    this.batch = new ReceivedBatch(Number(/-partition-(\d+)$/.exec(opts.topic)?.[1] ?? 0));
     this.link = new Reconnector(client, {
       label: () => `pulsar consumer ${this.opts.subscription}`,
       again: { doing: 'resubscribing', attempt: 'resubscribe' },
