@@ -79,7 +79,10 @@ export class ProducerLedger implements AckSink {
 
 interface ProducerStream {
   received: SeqSet;
+  /** highest sequence seen in lane 0 */
   lastSeq: number;
+  /** the same for lanes above 0, where the system orders per lane (partition, key) */
+  laneLast: number[] | undefined;
   duplicates: number;
   outOfOrder: number;
 }
@@ -103,12 +106,16 @@ export class ConsumerLedger {
 
   constructor(readonly consumerId: number) {}
 
-  /** Returns false for a duplicate. Out of order = below a sequence already seen from that producer. */
-  record(producerId: number, seq: number): boolean {
+  /**
+   * Returns false for a duplicate. Out of order = below a sequence already seen from that
+   * producer in the same lane (the ordering domain the system promises order within: one
+   * for most systems, a partition or a key where order holds only per partition or key).
+   */
+  record(producerId: number, seq: number, lane = 0): boolean {
     this.deliveries++;
     let s = this.streams[producerId];
     if (s === undefined) {
-      s = { received: new SeqSet(), lastSeq: -1, duplicates: 0, outOfOrder: 0 };
+      s = { received: new SeqSet(), lastSeq: -1, laneLast: undefined, duplicates: 0, outOfOrder: 0 };
       this.streams[producerId] = s;
     }
     if (!s.received.add(seq)) {
@@ -116,8 +123,14 @@ export class ConsumerLedger {
       return false;
     }
     this.unique++;
-    if (seq < s.lastSeq) s.outOfOrder++;
-    else s.lastSeq = seq;
+    if (lane <= 0) {
+      if (seq < s.lastSeq) s.outOfOrder++;
+      else s.lastSeq = seq;
+      return true;
+    }
+    const last = (s.laneLast ??= []);
+    if (seq < (last[lane] ?? -1)) s.outOfOrder++;
+    else last[lane] = seq;
     return true;
   }
 

@@ -31,6 +31,8 @@
  * client stays asynchronous.
  */
 
+import type { KeyPlan } from './keys.ts';
+
 /**
  * How far acknowledged messages survive, from weakest to strongest:
  *   - 'none': not across any crash (memory only);
@@ -92,6 +94,8 @@ export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
   messageSize: number;
   /** the bounded in-flight window per producer (unacknowledged messages) */
   maxInFlight: number;
+  /** the key each message carries (a workload field; absent = none); systems that cannot key refuse it in checkRun */
+  keys?: KeyPlan;
   /** who runs the brokers: the harness (native), docker compose, or the user (external) */
   brokers: 'native' | 'compose' | 'external';
   /** broker URLs for `external` mode, by system name */
@@ -128,6 +132,8 @@ export interface RunShape {
   brokers: OpenContext['brokers'];
   /** the planned fault: a power loss needs the broker's data on the power-loss layer */
   fault?: FaultKind;
+  /** message keys; absent = none */
+  keys?: KeyPlan;
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */
@@ -349,6 +355,12 @@ export interface DeliveryBatch {
   buffer(i: number): Uint8Array;
   offset(i: number): number;
   length(i: number): number;
+  /**
+   * Optional: the ordering domain message i came through (a Pulsar partition), where a
+   * producer's messages are in order only within one. The ledger then checks order per
+   * (producer, lane); without it, per producer.
+   */
+  lane?(i: number): number;
 }
 
 export interface Consumer {

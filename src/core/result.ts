@@ -4,6 +4,7 @@
  * Latencies are microseconds. Encoded histograms are HdrHistogram compressed base64 of
  * nanosecond values.
  */
+import type { KeyPlan } from './keys.ts';
 import type { Capabilities, BrokerCounts } from './contract.ts';
 import type { LatencySummary } from './histogram.ts';
 
@@ -38,6 +39,8 @@ export interface RunParameters {
   intervalMs: number;
   /** simulated handler work per message, µs */
   workUs: number;
+  /** the key each message carries; absent without keys */
+  keys?: KeyPlan;
   /** the injected fault, if the scenario has one */
   fault?: { atMs: number; downtimeMs: number };
   /** the exactly-once scenario's plan: guarantees compared, stages, injected faults */

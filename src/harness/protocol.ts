@@ -1,5 +1,6 @@
 /** Messages between the runner and its worker threads (structured-cloned). */
 import type { Cloneable, DiscardedEntries } from '../core/contract.ts';
+import type { KeyPlan } from '../core/keys.ts';
 import type { SparseHistogram } from '../core/histogram.ts';
 import type { RateSegment } from '../core/rate-profile.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
@@ -23,6 +24,8 @@ export interface LoadSettings {
   retryEveryMs: number;
   producers: number;
   consumers: number;
+  /** consumers check order per key when messages carry keys */
+  keys: KeyPlan;
 }
 
 /** What a consuming worker of the exactly-once scenario needs. */

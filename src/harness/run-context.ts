@@ -2,6 +2,7 @@
  * Step 1 of a run, and its cleanup: open the system and the shared memory its workers
  * report through. Everything the later steps share lives in the RunContext.
  */
+import { NO_KEYS } from '../core/keys.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { monoNs } from '../core/clock.ts';
@@ -54,6 +55,7 @@ function workerLoadOf(spec: RunSpec): LoadSettings {
     retryEveryMs: spec.exactlyOnce?.retryEveryMs ?? 0,
     producers: l.producers,
     consumers: l.consumers,
+    keys: l.keys ?? NO_KEYS,
   };
 }
 
@@ -66,6 +68,7 @@ function openSession(spec: RunSpec, log: (line: string) => void): Promise<System
     consumers: spec.load.consumers,
     messageSize: spec.load.messageSize,
     maxInFlight: spec.load.maxInFlight,
+    ...(spec.load.keys ? { keys: spec.load.keys } : {}),
     brokers: spec.brokers,
     externalUrls: spec.externalUrls,
     options: spec.options,

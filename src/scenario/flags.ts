@@ -5,9 +5,10 @@
 import { flagLines, readArgv, type FlagSpec } from '../core/argv.ts';
 import { UsageError } from '../core/errors.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
-import { parseDurationMs, parseRate, type Scenario } from './scenario.ts';
+import { keyPlan, parseDurationMs, parseRate, type Scenario } from './scenario.ts';
 import { scheduleFlag } from './rate-schedule.ts';
 import { scheduleLengthMs } from '../core/rate-profile.ts';
+import { KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyDistribution, type KeyPlan } from '../core/keys.ts';
 
 export interface BenchFlags {
   scenario?: string;
@@ -23,6 +24,8 @@ export interface BenchFlags {
   batch?: number;
   inFlight?: number;
   workUs?: number;
+  keys?: KeyDistribution;
+  keySpace?: number;
   out: string;
   json: boolean;
   help: boolean;
@@ -52,6 +55,8 @@ export const FLAGS: BenchFlag[] = [
   { name: 'drain-timeout', value: '<time>', help: 'how long to wait for stragglers after the measured phase', apply: (f, v) => (f.drainTimeout = durationFlag('drain-timeout', v, 100)) },
   { name: 'interval', value: '<time>', help: 'statistics interval (progress, soak time series)', apply: (f, v) => (f.interval = durationFlag('interval', v, 100)) },
   { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
+  { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar only so far)', apply: (f, v) => (f.keys = keysFlag(v)) },
+  { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
   { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
@@ -99,6 +104,24 @@ function workUsFlag(v: string): number {
   const n = Number(v);
   if (!/^\d+(\.\d+)?$/.test(v) || n > 1_000_000) throw new UsageError(`--work-us ${v}: expected microseconds from 0 to 1000000`);
   return n;
+}
+
+function keysFlag(v: string): KeyDistribution {
+  const k = KEY_DISTRIBUTIONS.find((d) => d === v);
+  if (!k) throw new UsageError(`--keys ${v}: expected one of ${KEY_DISTRIBUTIONS.join(', ')}`);
+  return k;
+}
+
+/** --keys replaces the scenario's distribution, --key-space its key space; the other stays the scenario's. */
+function keysOf(s: Scenario, f: BenchFlags): KeyPlan {
+  if (f.keys === undefined && f.keySpace === undefined) return s.keys;
+  const distribution = f.keys ?? s.keys.distribution;
+  if (distribution === 'none') {
+    if (f.keySpace !== undefined) throw new UsageError(`--key-space ${f.keySpace}: needs --keys round-robin or random${f.keys ? '' : ' (the scenario has no keys)'}`);
+    return NO_KEYS;
+  }
+  const space = f.keySpace ?? (s.keys.space || undefined);
+  return keyPlan('--keys', distribution, space, { keys: '--keys', keySpace: '--key-space' });
 }
 
 function brokersFlag(v: string): BenchFlags['brokers'] {
@@ -164,6 +187,7 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
     batchSize: f.batch ?? s.batchSize,
     maxInFlight: f.inFlight ?? s.maxInFlight,
     workUs: f.workUs ?? s.workUs,
+    keys: keysOf(s, f),
     systemOptions,
   };
 }

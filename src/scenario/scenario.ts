@@ -14,6 +14,7 @@ import { scheduleLengthMs, type RateSchedule } from '../core/rate-profile.ts';
 import { checkScheduleFits, describeSchedule, parseMsgsPerSec, scheduleOf } from './rate-schedule.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 import type { SustainablePlan } from '../checks/sustainable.ts';
+import { DEFAULT_KEY_SPACE, KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyPlan } from '../core/keys.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
 
@@ -46,6 +47,8 @@ export interface Scenario {
   batchSize: number;
   /** simulated handler work per message in consumers (busy wait), microseconds */
   workUs: number;
+  /** which key each message carries (`keys`, `keySpace`) */
+  keys: KeyPlan;
   systems: string[];
   /** each system's own section, raw; adapters validate them */
   systemOptions: Record<string, unknown>;
@@ -105,6 +108,8 @@ const GENERAL_KEYS = [
   'maxInFlight',
   'batchSize',
   'workUs',
+  'keys',
+  'keySpace',
   'systems',
   'matrix',
   'repeat',
@@ -199,6 +204,16 @@ function exactlyOncePlan(file: string, v: unknown): ExactlyOncePlan {
     consumer: oneOf(file, 'exactlyOnce.consumer', f.consumer ?? 'correct', APPLY_BEHAVIOURS, 'list'),
     accounts: integer(file, 'exactlyOnce.accounts', f.accounts ?? 1000, { min: 1, max: 1_000_000 }),
   };
+}
+
+/** `keys` and `keySpace`: a key space without keys is a mistake, not a no-op. */
+export function keyPlan(file: string, keys: unknown, keySpace: unknown, names = { keys: 'keys', keySpace: 'keySpace' }): KeyPlan {
+  const distribution = keys === undefined ? 'none' : oneOf(file, names.keys, keys, KEY_DISTRIBUTIONS, 'list');
+  if (distribution === 'none') {
+    if (keySpace !== undefined) throw new ConfigError(file, names.keySpace, `nothing unless ${names.keys} is round-robin or random`, keySpace);
+    return NO_KEYS;
+  }
+  return { distribution, space: integer(file, names.keySpace, keySpace ?? DEFAULT_KEY_SPACE, { min: 1, max: MAX_KEY_SPACE }) };
 }
 
 function matrix(file: string, v: unknown, knownSystems: string[]): Record<string, unknown[]> {
@@ -308,6 +323,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     maxInFlight: integer(file, 'maxInFlight', raw.maxInFlight ?? 1000, { min: 1, max: 1_000_000 }),
     batchSize: integer(file, 'batchSize', raw.batchSize ?? 128, { min: 1, max: 65_536 }),
     workUs: nonNegative(file, 'workUs', raw.workUs ?? 0),
+    keys: keyPlan(file, raw.keys, raw.keySpace),
     systems,
     systemOptions,
     matrix: matrix(file, raw.matrix ?? {}, knownSystems),

@@ -45,6 +45,9 @@ describe('bench CLI config refusals', () => {
     ['pulsar', ['--set', 'pulsar.subscriptionType=exclusive', '--consumers', '2'], /tps\.yaml: pulsar\.subscriptionType: expected shared, key_shared or failover for 2 consumers/],
     ['pulsar', ['--set', 'pulsar.listenerName=external'], /pulsar\.listenerName: expected nothing with --brokers native/],
     ['pulsar', ['--set', 'pulsar.tokenFile=/nonexistent/token'], /pulsar\.tokenFile: expected a readable file holding one token/],
+    ['nats', ['--keys', 'round-robin'], /tps\.yaml: keys: expected none for nats \(keys: applies to pulsar only so far\), got "round-robin"/],
+    ['ringbuffer', ['--keys', 'random', '--key-space', '8'], /tps\.yaml: keys: expected none for ringbuffer \(keys: applies to pulsar only so far\), got "random"/],
+    ['pulsar', ['--key-space', '8'], /--key-space 8: needs --keys round-robin or random \(the scenario has no keys\)/],
   ])('%s with %j: one line, exit 2, nothing written', (system, args, pattern) => {
     expectRefusal(bench(['--systems', system, ...args]), pattern);
   });

@@ -223,7 +223,8 @@ describe('pulsar adapter', () => {
     await s.close();
   });
 
-  it('spreads two producers over two partitions and two shared consumers: each message once, each producer in order', async () => {
+  // Order per partition (producers route over every partition) is checked in keys.test.ts.
+  it('spreads two producers over two partitions and two shared consumers: each message once', async () => {
     const N = 5_000;
     const h = await openHarness(2, 2, { partitions: 2, batchMaxDelayMs: 5 });
     expect(h.s.config.subscriptionType).toBe('Shared');
@@ -232,7 +233,6 @@ describe('pulsar adapter', () => {
     expect(h.acks.map((a) => a.acked)).toEqual([N, N]);
     for (const producer of [0, 1]) {
       const parts = received.map((m) => m.get(producer) ?? []);
-      for (const seqs of parts) expect(seqs).toEqual([...seqs].sort((a, b) => a - b)); // in order per consumer
       expect(parts.flat().sort((a, b) => a - b)).toEqual(range(N));
     }
     expect(received.every((m) => [...m.values()].flat().length > 0)).toBe(true); // both consumers worked

@@ -1,5 +1,6 @@
 /** The `nats:` section of a scenario: the server, stream and client settings engineers compare. */
 import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
+import { refuseKeys } from '../../core/keys.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { BusbenchError, ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
@@ -130,6 +131,7 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
  */
 export function checkRun(o: NatsOptions, run: RunShape, where = 'nats options'): void {
   refusePowerLoss(run, where);
+  refuseKeys(run.keys, where, 'nats');
   if (o.syncInterval !== 'default' && run.brokers !== 'native') {
     throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${run.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }

@@ -9,6 +9,7 @@ import type { SubTypeName } from './wire/proto.ts';
 import type { CompressionName } from './wire/compression.ts';
 
 export type ConnectSettings = Pick<ClientOptions, 'serviceUrl' | 'listenerName' | 'token' | 'tls'>;
+import type { KeyPlan } from '../../core/keys.ts';
 
 export type PulsarInit = {
   serviceUrl: string;
@@ -21,6 +22,8 @@ export type PulsarInit = {
   /** the stage `topic` belongs to */
   stage: number;
   partitions: number;
+  /** the key each message carries (absent = none): producers route by it and batch per key */
+  keys?: KeyPlan;
   subscription: string;
   subscriptionType: SubTypeName;
   cumulativeAcks: boolean;
@@ -69,15 +72,22 @@ export function checkedInit(init: PulsarInit): PulsarInit {
   return init;
 }
 
-/** The topic producer `producerId` writes to: pinned to one partition, so its order holds. */
+/**
+ * The topic a transactional forwarder for `producerId` writes to: pinned to one partition
+ * (a transaction's sends go to the topics it registered). The harness's producers route
+ * over every partition instead (routing.ts).
+ */
 export function producerTopic(init: PulsarInit, producerId: number): string {
   return init.partitions > 0 ? `${init.topic}-partition-${producerId % init.partitions}` : init.topic;
 }
 
-/** Every topic a consumer reads: all partitions (the subscription spreads them). */
-export function consumerTopics(init: PulsarInit): string[] {
+/** Every partition of the stage's topic (the topic itself when not partitioned), in partition order. */
+export function partitionTopics(init: PulsarInit): string[] {
   return init.partitions > 0 ? Array.from({ length: init.partitions }, (_, i) => `${init.topic}-partition-${i}`) : [init.topic];
 }
+
+/** Every topic a consumer reads: all partitions (the subscription spreads them). */
+export const consumerTopics = partitionTopics;
 
 /**
  * The same name after a crash or a reconnect, so broker deduplication knows the producer

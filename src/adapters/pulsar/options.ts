@@ -243,6 +243,9 @@ export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
   if (tls && run.brokers !== 'external') {
     throw new ConfigError(where, `pulsar.${tls}`, `nothing with --brokers ${run.brokers} (busbench reaches its own broker over plain TCP on 127.0.0.1)`, o[tls]);
   }
+  if (run.keys && run.keys.distribution !== 'none' && o.transactions === 'on') {
+    throw new ConfigError(where, 'keys', 'none with pulsar.transactions on (a transactional stage forwards to one partition, without keys)', run.keys.distribution);
+  }
   if (o.broker && run.brokers !== 'native') {
     throw new ConfigError(where, 'pulsar.broker', `nothing with --brokers ${run.brokers} (that broker's configuration is not busbench's to write)`, o.broker);
   }

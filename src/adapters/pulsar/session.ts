@@ -7,6 +7,7 @@ import { powerLossLayer } from '../../brokers/common/power-loss.ts';
 import path from 'node:path';
 import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../core/contract.ts';
 import { BusbenchError, UsageError } from '../../core/errors.ts';
+import { NO_KEYS } from '../../core/keys.ts';
 import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
 import type { PulsarNativeOptions } from '../../brokers/pulsar/native.ts';
@@ -71,6 +72,7 @@ function workerInitOf(ctx: PulsarOpenContext, deployment: PulsarDeployment, topi
     stageTopics: topics.stageTopics,
     stage: 0,
     partitions: o.partitions,
+    keys: ctx.keys ?? NO_KEYS,
     subscription: SUBSCRIPTION,
     subscriptionType,
     cumulativeAcks: o.ackMode === 'cumulative',
@@ -143,7 +145,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
 
   static async open(ctx: PulsarOpenContext): Promise<PulsarSession> {
     const o = ctx.options;
-    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers }, 'pulsar options');
+    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}) }, 'pulsar options');
     const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
     const { deployment, owned, serviceProblem } = deploy(ctx, o);
     const topics = new RunTopics(ctx.runId, ctx.stages ?? 1);

@@ -45,7 +45,7 @@ export class InlineRingSession implements SystemSession<RingInit> {
 export async function openSession(ctx: OpenContext<RingOptions>): Promise<SystemSession<RingInit>> {
   const options = ctx.options;
   const stages = ctx.stages ?? 1;
-  checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages, brokers: ctx.brokers }, 'ringbuffer options');
+  checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}) }, 'ringbuffer options');
   if (ctx.producers < 1 || ctx.consumers < 1) {
     throw new BusbenchError('CONFIG', `ringbuffer: needs at least one producer and one consumer (got ${ctx.producers} producers, ${ctx.consumers} consumers)`);
   }

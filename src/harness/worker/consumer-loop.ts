@@ -16,6 +16,7 @@
  */
 import { monoNs } from '../../core/clock.ts';
 import type { Consumer, DeliveryBatch, DiscardedEntries } from '../../core/contract.ts';
+import { keyIndex, type KeyPlan } from '../../core/keys.ts';
 import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../../core/envelope.ts';
 import { LatencyRecorder } from '../../core/histogram.ts';
 import { ConsumerLedger } from '../../checks/ledger.ts';
@@ -78,8 +79,8 @@ class Tally {
     private readonly shared: FirstSeen | undefined,
   ) {}
 
-  add(producerId: number, seq: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean): void {
-    const first = this.ledger.record(producerId, seq) && (this.shared === undefined || this.shared.mark(producerId, seq));
+  add(producerId: number, seq: number, lane: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean): void {
+    const first = this.ledger.record(producerId, seq, lane) && (this.shared === undefined || this.shared.mark(producerId, seq));
     if (!first) {
       if (sentInWindow) this.redelivery.record(latency);
       if (receivedInWindow) this.repeatsInWindow++;
@@ -121,10 +122,20 @@ interface BatchTaker {
   tally: Tally;
   workNs: number;
   apply: ApplyContext | undefined;
+  keys: KeyPlan;
+}
+
+/**
+ * The ordering domain of message i: its key where messages carry keys (keyed systems
+ * promise order per key only), else the lane the system names (a partition), else one.
+ */
+function laneOf(batch: DeliveryBatch, i: number, keys: KeyPlan, producerId: number, seq: number): number {
+  if (keys.distribution !== 'none') return keyIndex(keys, producerId, seq);
+  return batch.lane ? batch.lane(i) : 0;
 }
 
 /** One delivered batch into the tally (and the state, in the exactly-once scenario). */
-function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply }: BatchTaker): void {
+function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply, keys }: BatchTaker): void {
   const measureEndNs = control.timeline().measureEndNs;
   const faultNs = control.faultNs();
   const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
@@ -140,7 +151,7 @@ function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureSt
     const producerId = readProducer(buf, off);
     const seq = readSeq(buf, off);
     const sentNs = readSentNs(buf, off);
-    tally.add(producerId, seq, now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow);
+    tally.add(producerId, seq, laneOf(batch, i, keys, producerId, seq), now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow);
     // every delivery is applied: the exactly-once check judges what a repeat does to the state
     apply?.state.apply(producerId, seq, readQty(buf, off));
     if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
@@ -174,7 +185,7 @@ export async function runConsumer(
   let intervalEndNs = grid.firstEndNs;
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
-  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply };
+  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply, keys: load.keys };
   const discards = new Discards();
 
   while (!control.stopping()) {

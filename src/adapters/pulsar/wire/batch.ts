@@ -37,6 +37,11 @@ export interface BuiltEntry {
   count: number;
   /** payload bytes (messages plus their SingleMessageMetadata) */
   payloadBytes: number;
+  /**
+   * A key-based entry's sequences, ascending, when they are not firstSeq..lastSeq (see
+   * key-batch.ts); firstSeq is then the sequence id it is sent with, its highest.
+   */
+  seqs?: number[];
 }
 
 export class EntryBuilder {
@@ -48,6 +53,8 @@ export class EntryBuilder {
   txn: TxnId | null = null;
   /** compresses each entry's whole payload (null: none); uncompressed_size says what it was */
   codec: Codec | null = null;
+  /** the key of every message of the entry (partition_key), or none */
+  key: Uint8Array | null = null;
   private readonly send: SendFields = { producerId: 0, sequenceId: 0, numMessages: 0, highestSequenceId: 0, batched: false, txn: null };
   private readonly meta: MetadataFields;
 
@@ -73,21 +80,21 @@ export class EntryBuilder {
   }
 
   /** payload bytes that adding a message of `n` bytes with sequence `seq` costs */
-  static costOf(batched: boolean, n: number, seq: number): number {
-    return batched ? 4 + singleMetadataSize(n, seq) + n : n;
+  static costOf(batched: boolean, n: number, seq: number, key: Uint8Array | null = null): number {
+    return batched ? 4 + singleMetadataSize(n, seq, key) + n : n;
   }
 
   /** Appends a copy of src[off, off+n) with sequence id `seq`. */
   add(src: Uint8Array, off: number, n: number, seq: number): void {
     if (!this.batched && this.count > 0) throw new Error('EntryBuilder: a non-batched entry holds one message');
-    const need = EntryBuilder.costOf(this.batched, n, seq);
+    const need = EntryBuilder.costOf(this.batched, n, seq, this.key);
     this.ensure(this.len + need);
     const buf = this.scratch;
     let pos = this.len;
     if (this.batched) {
-      const smm = singleMetadataSize(n, seq);
+      const smm = singleMetadataSize(n, seq, this.key);
       writeU32(buf, pos, smm);
-      pos = writeSingleMetadata(buf, pos + 4, n, seq);
+      pos = writeSingleMetadata(buf, pos + 4, n, seq, this.key);
     }
     buf.set(n === src.length && off === 0 ? src : src.subarray(off, off + n), pos);
     this.len = pos + n;
@@ -114,6 +121,7 @@ export class EntryBuilder {
     const raw = this.scratch.subarray(0, this.len);
     const payload = this.codec ? this.codec.compress(raw) : raw;
     meta.compression = this.codec ? this.codec.type : 0;
+    meta.partitionKey = this.key;
 
     const cmdLen = sendCommandSize(send);
     const metaLen = metadataSize(meta);
@@ -136,6 +144,7 @@ export class EntryBuilder {
     this.count = 0;
     this.firstSeq = this.lastSeq = -1;
     this.txn = null;
+    this.key = null;
     return built;
   }
 

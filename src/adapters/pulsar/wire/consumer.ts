@@ -125,6 +125,14 @@ export class ReceivedBatch {
   private entries: Entry[] = [];
   private idx = new Int32Array(64);
 
+  /** @param partition  the consumer's partition (from its topic name), 0 when not partitioned */
+  constructor(private readonly partition = 0) {}
+
+  /** DeliveryBatch.lane: a producer's messages are in order within a partition only */
+  lane(): number {
+    return this.partition;
+  }
+
   buffer(i: number): Uint8Array {
     return this.entries[i]!.buf;
   }
@@ -244,7 +252,7 @@ export class Consumer implements ConsumerHandler {
   private permits = 0;
   private epoch = 0;
   private waiter: Waiter | null = null;
-  private readonly batch = new ReceivedBatch();
+  private readonly batch: ReceivedBatch;
   private readonly pb = new PbReader();
   private readonly meta = new ReceivedMetadata();
   private readonly smm = new SingleMetadata();
@@ -281,6 +289,7 @@ export class Consumer implements ConsumerHandler {
     this.groupMax = opts.ackGroupMaxSize ?? 1000;
     if (!Number.isInteger(this.groupMs) || this.groupMs < 0) throw invalidError(`pulsar consumer: ackGroupingMs must be an integer >= 0 (got ${this.groupMs})`);
     if (!Number.isInteger(this.groupMax) || this.groupMax < 1) throw invalidError(`pulsar consumer: ackGroupMaxSize must be a positive integer (got ${this.groupMax})`);
+    this.batch = new ReceivedBatch(Number(/-partition-(\d+)$/.exec(opts.topic)?.[1] ?? 0));
     this.link = new Reconnector(client, {
       label: () => `pulsar consumer ${this.opts.subscription}`,
       again: { doing: 'resubscribing', attempt: 'resubscribe' },

@@ -44,6 +44,13 @@ export function writeVarint(buf: Uint8Array, pos: number, v: number): number {
   return pos;
 }
 
+/** Writes a length-delimited field's length and bytes at `pos`; returns the end. */
+function writeBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+  pos = writeVarint(buf, pos, bytes.length);
+  buf.set(bytes, pos);
+  return pos + bytes.length;
+}
+
 /** A transaction id: the coordinator's id in the high half, a sequence in the low half. */
 export interface TxnId {
   mostBits: number;
@@ -114,6 +121,8 @@ export interface MetadataFields {
   numMessagesInBatch: number;
   highestSequenceId: number;
   txn: TxnId | null;
+  /** UTF-8 bytes of the entry's key (partition_key): what a Key_Shared subscription dispatches by */
+  partitionKey?: Uint8Array | null;
 }
 
 export function metadataSize(f: MetadataFields): number {
@@ -122,6 +131,7 @@ export function metadataSize(f: MetadataFields): number {
   if (f.compression) n += 1 + varintSize(f.compression);
   if (f.numMessagesInBatch >= 0) n += 1 + varintSize(f.numMessagesInBatch) + 2 + varintSize(f.highestSequenceId);
   if (f.txn) n += 2 + varintSize(f.txn.leastBits) + 2 + varintSize(f.txn.mostBits);
+  if (f.partitionKey) n += 1 + varintSize(f.partitionKey.length) + f.partitionKey.length;
   return n;
 }
 
@@ -135,6 +145,10 @@ export function writeMetadata(buf: Uint8Array, pos: number, f: MetadataFields): 
   pos = writeVarint(buf, pos, f.sequenceId);
   buf[pos++] = 0x18; // publish_time = 3
   pos = writeVarint(buf, pos, f.publishTime);
+  if (f.partitionKey) {
+    buf[pos++] = 0x32; // partition_key = 6, length-delimited
+    pos = writeBytes(buf, pos, f.partitionKey);
+  }
   if (f.compression) {
     buf[pos++] = 0x40; // compression = 8
     pos = writeVarint(buf, pos, f.compression);
@@ -162,12 +176,16 @@ export function writeMetadata(buf: Uint8Array, pos: number, f: MetadataFields): 
 }
 
 /** Size of SingleMessageMetadata{payload_size, sequence_id} (without its 4-byte length prefix). */
-export function singleMetadataSize(payloadSize: number, sequenceId: number): number {
-  return 1 + varintSize(payloadSize) + 1 + varintSize(sequenceId);
+export function singleMetadataSize(payloadSize: number, sequenceId: number, key: Uint8Array | null = null): number {
+  return (key ? 1 + varintSize(key.length) + key.length : 0) + 1 + varintSize(payloadSize) + 1 + varintSize(sequenceId);
 }
 
-/** Writes SingleMessageMetadata{payload_size = 3, sequence_id = 8}; returns the end. */
-export function writeSingleMetadata(buf: Uint8Array, pos: number, payloadSize: number, sequenceId: number): number {
+/** Writes SingleMessageMetadata{partition_key = 2 (with a key), payload_size = 3, sequence_id = 8}; returns the end. */
+export function writeSingleMetadata(buf: Uint8Array, pos: number, payloadSize: number, sequenceId: number, key: Uint8Array | null = null): number {
+  if (key) {
+    buf[pos++] = 0x12;
+    pos = writeBytes(buf, pos, key);
+  }
   buf[pos++] = 0x18;
   pos = writeVarint(buf, pos, payloadSize);
   buf[pos++] = 0x40;

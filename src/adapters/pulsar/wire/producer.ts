@@ -19,6 +19,7 @@
  */
 import { EntryBuilder, type BuiltEntry } from './batch.ts';
 import { codecNamed, type Codec, type CompressionName } from './compression.ts';
+import { forEachRun, KeyBatcher } from './key-batch.ts';
 import type { Connection, ProducerHandler } from './connection.ts';
 import { Deque } from './deque.ts';
 import { closedError, connectionError, corruptError, invalidError, isDefinitiveSendError, notSentError, PulsarError, PulsarWireError, timeoutError } from './errors.ts';
@@ -124,6 +125,8 @@ export class Producer implements ProducerHandler {
   private pendingMessages = 0;
   private builder: EntryBuilder;
   private builderCallbacks: SendCallback[] | null = null;
+  /** keyed messages with batching on: one open batch per key (made at the first) */
+  private keyed: KeyBatcher | null = null;
   private batchTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
   private readonly waiters: (() => void)[] = [];
@@ -200,12 +203,17 @@ export class Producer implements ProducerHandler {
 
   /** Messages that may still be added before the pending limit is reached. */
   get room(): number {
-    return this.maxPending - this.pendingMessages - this.builder.count;
+    return this.maxPending - this.pendingMessages - this.openCount;
   }
 
   /** messages sent (or in the open batch) and not yet settled */
   get pendingCount(): number {
-    return this.pendingMessages + this.builder.count;
+    return this.pendingMessages + this.openCount;
+  }
+
+  /** messages in the open batch (or batches, one per key), not yet written */
+  get openCount(): number {
+    return this.builder.count + (this.keyed?.count ?? 0);
   }
 
   /** The sequence id the next message without an explicit one gets. */
@@ -245,10 +253,33 @@ export class Producer implements ProducerHandler {
     for (let i = 0; i < count; i++) this.append(bytes, i * size, size, firstSeq + i, txn, null);
   }
 
-  /** Sends the open batch now. */
+  /**
+   * Sends one message with a key (partition_key), with sequence id `seq`; its outcome goes
+   * to `onEntry`. With batching it joins its key's open batch (key-based batching, see
+   * key-batch.ts); without, it is an entry of its own. Does not wait for room.
+   */
+  sendKeyed(src: Uint8Array, off: number, n: number, seq: number, key: string): void {
+    if (!this.batching) {
+      this.append(src, off, n, seq, null, null, new TextEncoder().encode(key));
+      return;
+    }
+    if (this.refuse(seq, n, null)) return;
+    const kb = (this.keyed ??= new KeyBatcher(new TextEncoder().encode(this.name), this.producerId, this.codec));
+    if (kb.count > 0 && (seq <= kb.highestSeq || kb.size + KeyBatcher.costOf(key, n, seq) > this.entryMaxBytes)) this.flushBatch();
+    kb.add(key, src, off, n, seq);
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+    if (kb.count >= this.maxMessages || kb.size >= this.entryMaxBytes) this.flushBatch();
+    else if (kb.count === 1) this.armBatchTimer();
+  }
+
+  /** Sends the open batch (every key's, with key-based batching) now. */
   flushBatch(): void {
+    if (this.keyed?.count) for (const e of this.closeKeyed()) this.enqueue(e);
     const entry = this.closeBatch();
-    if (!entry) return;
+    if (entry) this.enqueue(entry);
+  }
+
+  private enqueue(entry: PendingEntry): void {
     this.pending.push(entry);
     this.pendingMessages += entry.count;
     if (this.state === 'ready' && this.conn) {
@@ -267,6 +298,19 @@ export class Producer implements ProducerHandler {
     const entry: PendingEntry = { ...built, createdAt: Date.now(), callbacks: this.builderCallbacks, written: false, checksumRefusals: 0 };
     this.builderCallbacks = null;
     return entry;
+  }
+
+  /** The open key batches as entries, in the order they must be sent. */
+  private closeKeyed(): PendingEntry[] {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const now = Date.now();
+    return this.keyed!.finishAll(now).map((built) => ({ ...built, createdAt: now, callbacks: null, written: false, checksumRefusals: 0 }));
+  }
+
+  private armBatchTimer(): void {
+    if (this.maxDelayMs > 0) this.batchTimer = setTimeout(() => this.flushBatch(), this.maxDelayMs);
+    else queueMicrotask(() => this.flushBatch());
   }
 
   /**
@@ -418,22 +462,32 @@ export class Producer implements ProducerHandler {
 
   // ------------------------------------------------------------ internals
 
-  private append(src: Uint8Array, off: number, n: number, seq: number, txn: TxnId | null, cb: SendCallback | null): void {
+  /** Whether a message cannot be sent at all (closed, too large): then it is rejected here. */
+  private refuse(seq: number, n: number, cb: SendCallback | null): boolean {
     if (this.state === 'closed' || this.state === 'closing' || this.state === 'failed') {
       const err = notSentError(`pulsar producer ${this.name}: ${this.state}${this.failure ? ` (${this.failure.message})` : ''}`, this.failure ?? undefined);
       this.reject(seq, 1, err, cb);
-      return;
+      return true;
     }
     if (n > this.maxMessageSize) {
       this.reject(seq, 1, invalidError(`pulsar producer ${this.name}: message of ${n} bytes exceeds the broker's maxMessageSize ${this.maxMessageSize}`), cb);
-      return;
+      return true;
     }
+    return false;
+  }
+
+  /** `key`: only without batching (an entry of one message); keyed batches go through sendKeyed. */
+  private append(src: Uint8Array, off: number, n: number, seq: number, txn: TxnId | null, cb: SendCallback | null, key: Uint8Array | null = null): void {
+    if (this.refuse(seq, n, cb)) return;
     const b = this.builder;
     // An entry holds consecutive sequence ids only: receipts and broker deduplication
     // treat it as the range [sequence_id, highest_sequence_id], so a re-sent old message
     // batched with new ones would take the new ones down with it as duplicates.
     if (b.count > 0 && (b.txn !== txn || seq !== b.lastSeq + 1 || (this.batching && b.size + EntryBuilder.costOf(true, n, seq) > this.entryMaxBytes))) this.flushBatch();
-    if (b.count === 0) b.txn = txn;
+    if (b.count === 0) {
+      b.txn = txn;
+      b.key = key;
+    }
     b.add(src, off, n, seq);
     if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     if (cb) {
@@ -442,10 +496,7 @@ export class Producer implements ProducerHandler {
       this.builderCallbacks.push(cb);
     } else if (this.builderCallbacks) this.builderCallbacks.push(noop);
     if (!this.batching || b.count >= this.maxMessages || b.size >= this.entryMaxBytes) this.flushBatch();
-    else if (b.count === 1) {
-      if (this.maxDelayMs > 0) this.batchTimer = setTimeout(() => this.flushBatch(), this.maxDelayMs);
-      else queueMicrotask(() => this.flushBatch());
-    }
+    else if (b.count === 1) this.armBatchTimer();
   }
 
   private reject(seq: number, count: number, err: Error, cb: SendCallback | null): void {
@@ -459,7 +510,9 @@ export class Producer implements ProducerHandler {
         e.callbacks[i]!(err, err ? null : messageId(ledgerId, entryId, this.partition, this.batching ? i : -1));
       }
     }
-    this.opts.onEntry?.(e.firstSeq, e.count, err, ledgerId, entryId);
+    const onEntry = this.opts.onEntry;
+    if (onEntry && e.seqs) forEachRun(e.seqs, (first, count) => onEntry(first, count, err, ledgerId, entryId));
+    else onEntry?.(e.firstSeq, e.count, err, ledgerId, entryId);
     this.wake();
   }
 
@@ -480,11 +533,12 @@ export class Producer implements ProducerHandler {
     if (!head || Date.now() - head.createdAt < this.sendTimeoutMs) return;
     const why = `pulsar producer ${this.name}: no receipt within ${this.sendTimeoutMs} ms`;
     // Pending includes the open batch (as failPendingBatchMessages fails it); never written.
-    const open = this.closeBatch();
+    const open = this.keyed?.count ? this.closeKeyed() : [];
+    const batch = this.closeBatch();
+    if (batch) open.push(batch);
     const entries = this.pending.drain();
-    if (open) entries.push(open);
-    for (const e of entries) {
-      if (e !== open) this.pendingMessages -= e.count;
+    for (const e of entries) this.pendingMessages -= e.count;
+    for (const e of [...entries, ...open]) {
       this.stats.timedOutEntries++;
       const err = timeoutError(`${why}${e === head ? '' : ' for an earlier entry'} (the message may or may not be stored)`);
       if (!e.written) err.sent = false;
@@ -574,6 +628,7 @@ export class Producer implements ProducerHandler {
       this.name = ps.producerName;
       this.builder = new EntryBuilder(this.batching, new TextEncoder().encode(this.name), this.producerId);
       this.builder.codec = this.codec;
+      this.keyed?.rename(new TextEncoder().encode(this.name));
     }
     this.lastSequenceIdAtConnect = u64(ps.lastSequenceId, -1);
     if (this.epoch === 0 && this.lastSequenceIdAtConnect + 1 > this.nextSeq) this.nextSeq = this.lastSequenceIdAtConnect + 1;
