@@ -43,7 +43,11 @@ export function keyText(index: number): string {
  * over the key space like a random draw, and the same for the same message.
  */
 function mix32(producerId: number, seq: number): number {
-  let h = Math.imul(producerId + 1, 0x9e3779b1) ^ (seq >>> 0) ^ Math.imul(Math.floor(seq / 0x1_0000_0000), 0x85ebca6b);
+  return fmix32(Math.imul(producerId + 1, 0x9e3779b1) ^ (seq >>> 0) ^ Math.imul(Math.floor(seq / 0x1_0000_0000), 0x85ebca6b));
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit reaches every output bit. Unsigned. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -3,6 +3,8 @@
  * client's HashingScheme.Murmur3_32Hash (the hash busbench routes keys to partitions by;
  * the broker's Key_Shared dispatch hashes keys with Murmur3 too).
  */
+import { fmix32 } from '../../../core/keys.ts';
+
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
@@ -29,13 +31,7 @@ export function murmur3_32(bytes: Uint8Array, seed = 0): number {
     k = Math.imul(k, C2);
     h ^= k;
   }
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ n);
 }
 
 const UTF8 = new TextEncoder();
