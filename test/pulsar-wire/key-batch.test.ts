@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { forEachRun, KeyBatcher } from '../../src/adapters/pulsar/wire/key-batch.ts';
+import { codecNamed } from '../../src/adapters/pulsar/wire/compression.ts';
+import { inflateSync } from 'node:zlib';
 import { PbReader, readSingleMetadata, SingleMetadata } from '../../src/adapters/pulsar/wire/fastcodec.ts';
 import { parseFrame, readU32 } from '../../src/adapters/pulsar/wire/framing.ts';
 import { keyPartition, murmur3_32 } from '../../src/adapters/pulsar/wire/murmur3.ts';
@@ -44,6 +46,23 @@ function decode(frame: Uint8Array): Decoded {
 }
 
 describe('key-based batching', () => {
+  it('compresses each key\'s entry with the producer\'s codec, as its unkeyed batches are', async () => {
+    const kb = new KeyBatcher(enc('p'), 1, await codecNamed('zlib'));
+    const body = enc('x'.repeat(200));
+    for (let seq = 0; seq < 20; seq++) kb.add(`k${seq % 2}`, body, 0, body.length, seq);
+    const entries = kb.finishAll(1000);
+    expect(entries).toHaveLength(2);
+    for (const e of entries) {
+      const f = parseFrame(e.frame.subarray(4));
+      const meta = schema.lookupType('pulsar.proto.MessageMetadata').decode(f.buf.subarray(f.metadataStart, f.metadataEnd)) as unknown as { compression: number; uncompressedSize: number; partitionKey: string };
+      expect(meta.compression).toBe(2); // ZLIB
+      const payload = f.buf.subarray(f.payloadStart, f.payloadEnd);
+      expect(payload.length).toBeLessThan(meta.uncompressedSize);
+      expect(inflateSync(payload).length).toBe(meta.uncompressedSize);
+      expect(f.checksumOk()).toBe(true);
+    }
+  });
+
   it('puts each key in its own entry, every message of it carrying that key', () => {
     const kb = new KeyBatcher(enc('p'), 1);
     // round-robin over 3 keys: 0→k0, 1→k1, 2→k2, 3→k0, ...
