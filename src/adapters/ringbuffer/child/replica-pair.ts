@@ -16,7 +16,7 @@ import type { KillReplica } from '../options.ts';
 import { RingServerProcess, type ServerSettings } from './server-process.ts';
 import { replicaCaughtUp } from './replica-status.ts';
 
-/** How long a surviving secondary may take to listen as the primary after the kill. */
+/** How long a surviving secondary may take to listen as the primary after the kill (it is down for longer). */
 const TAKE_OVER_TIMEOUT_MS = 5_000;
 /** How long a (re)started secondary may take to hold the primary's backlog. */
 const CATCH_UP_TIMEOUT_MS = 30_000;
@@ -73,14 +73,13 @@ export class ReplicaPair {
     return this.procs.map((p, i) => ({ name: `ring server ${i} (${i === this.primary ? 'primary' : 'secondary'})`, pid: p.pid })).filter((p) => p.pid > 0);
   }
 
-  /** kill -9 of the replica `killReplica` names; after a primary's, waits for the other to take over. */
+  /**
+   * kill -9 of the replica `killReplica` names. Returns once it is gone, not once the other
+   * has taken over: the harness times the recovery from here.
+   */
   async kill(): Promise<void> {
     const victim = this.target === 'primary' ? this.primary : 1 - this.primary;
     await this.procs[victim]!.kill();
-    if (victim !== this.primary) return;
-    const other = 1 - victim;
-    const tookOver = await waitUntil(async () => !this.procs[other]!.running || (await canConnect(this.clientPortsOf[other]!, this.host)), TAKE_OVER_TIMEOUT_MS, 10);
-    if (tookOver && this.procs[other]!.running) this.primary = other;
   }
 
   /** Both at once: the power loss of the host. */
@@ -90,6 +89,7 @@ export class ReplicaPair {
 
   /** Starts whichever is down, the primary first, each in its current role. */
   async restart(): Promise<void> {
+    await this.noteTakeOver();
     for (const i of [this.primary, 1 - this.primary]) {
       const p = this.procs[i]!;
       if (p.running) continue;
@@ -97,6 +97,14 @@ export class ReplicaPair {
       await p.restart();
     }
     await this.caughtUp(1 - this.primary);
+  }
+
+  /** The primary is down: the other has taken over (or, not caught up, has given up and exited). */
+  private async noteTakeOver(): Promise<void> {
+    const other = 1 - this.primary;
+    if (this.procs[this.primary]!.running || !this.procs[other]!.running) return;
+    const tookOver = await waitUntil(async () => !this.procs[other]!.running || (await canConnect(this.clientPortsOf[other]!, this.host)), TAKE_OVER_TIMEOUT_MS, 10);
+    if (tookOver && this.procs[other]!.running) this.primary = other;
   }
 
   /**

@@ -19,7 +19,8 @@ type RingServers = Pick<RingServerProcess & ReplicaPair, 'address' | 'pids' | 'k
 function replicaFaultName(options: RingOptions, ctx: OpenContext<RingOptions>): string {
   const journal = options.journal === 'fsync' ? 'journal' : 'memory';
   if (ctx.fault?.type === 'power-loss') {
-    return `power loss (${ctx.fault.mode}) of the host of both ring-buffer servers (replicas: 2): kill -9 of both, then every journal write no fsync covered is dropped; the primary restarts on what is left of its ${journal}, the secondary catches up from it`;
+    const restart = options.journal === 'fsync' ? 'the primary restarts on what is left of its journal, the secondary catches up from it' : 'both restart with empty memory';
+    return `power loss (${ctx.fault.mode}) of the host of both ring-buffer servers (replicas: 2): kill -9 of both, then every journal write no fsync covered is dropped; ${restart}`;
   }
   return options.killReplica !== 'secondary'
     ? `kill -9 of the primary ring-buffer server (replicas: 2): the secondary takes over from its own ${journal}; the killed one restarts as the secondary and catches up`

@@ -21,8 +21,8 @@ import { LaneLog } from './lane-log.ts';
 import { LaneJournal } from './journal.ts';
 import { recoverLane } from './recovery.ts';
 import { Replicator } from './replicator.ts';
-import { Follower, type ReplicaStore } from './follower.ts';
-import type { ReplAppend } from './replication-frames.ts';
+import { Follower } from './follower.ts';
+import { SecondaryLanes } from './secondary-lanes.ts';
 import {
   ACK_DUPLICATE,
   ACK_FAILED,
@@ -51,8 +51,6 @@ export class RingServer {
   private server: net.Server | undefined;
   private replicator: Replicator | undefined;
   private follower: Follower | undefined;
-  /** secondary: per lane, the highest commit the primary passed on (applied as far as stored) */
-  private readonly wantedCommit: number[];
 
   constructor(
     private readonly config: ServerConfig,
@@ -60,7 +58,6 @@ export class RingServer {
     private readonly onFatal: (err: Error) => void,
   ) {
     const n = config.lanes;
-    this.wantedCommit = new Array<number>(n).fill(0);
     if (config.replica?.role === 'secondary') emptyDirectory(config.dataDir);
     this.lanes = Array.from({ length: n }, () => new LaneLog(config.capacity, config.dedup));
     this.subscriber = new Array<Connection | undefined>(n).fill(undefined);
@@ -83,7 +80,8 @@ export class RingServer {
     const r = this.config.replica;
     if (r?.role !== 'secondary') return this.serve();
     const maxBody = this.config.capacity + FRAME_SLACK;
-    this.follower = new Follower(this.config.host, r.replPort, maxBody, this.replicaStore(), this.log, this.onFatal, (caughtUp) => this.primaryLost(caughtUp));
+    const store = new SecondaryLanes(this.lanes, this.journals, this.config.dataDir, this.onFatal, (j, fn) => this.inGroupCommit(j, fn));
+    this.follower = new Follower(this.config.host, r.replPort, maxBody, store, this.log, this.onFatal, (caughtUp) => this.primaryLost(caughtUp));
     return this.follower.listen();
   }
 
@@ -274,64 +272,6 @@ export class RingServer {
   private replicated(lane: number, end: number, fn: () => void): void {
     if (this.replicator) this.replicator.whenReplicated(lane, end, fn);
     else fn();
-  }
-
-  /** The secondary's lanes and journals, as the follower writes them. */
-  private replicaStore(): ReplicaStore {
-    const laneOf = (l: number): LaneLog => {
-      const lane = this.lanes[l];
-      if (!lane) throw new BusbenchError('BROKER', `replication: no lane ${l} (this server has ${this.lanes.length})`);
-      return lane;
-    };
-    return {
-      reset: (l, committed, lastSeq) => {
-        laneOf(l).restore(committed, committed, lastSeq, []);
-        this.wantedCommit[l] = committed;
-        if (!this.journals) return;
-        const journal = new LaneJournal(this.config.dataDir, l, [], committed, this.onFatal);
-        this.journals[l] = journal;
-        // An empty record at `committed` carries the lane's offset and last sequence into a
-        // journal that starts there, should this replica ever restart on its own data.
-        this.inGroupCommit(journal, () => journal.append(committed, lastSeq + 1, 0, 0, Buffer.alloc(0), () => undefined));
-      },
-      append: (a, done) => this.replicaAppend(laneOf(a.lane), a, done),
-      commit: (l, offset) => {
-        if (offset > this.wantedCommit[l]!) this.wantedCommit[l] = offset;
-        this.applyWantedCommit(l);
-      },
-      whenAllDurable: (done) => {
-        let left = this.journals?.length ?? 0;
-        if (left === 0) return done();
-        for (const j of this.journals!) this.inGroupCommit(j, () => j.whenDurable(() => --left === 0 && done()));
-      },
-    };
-  }
-
-  private replicaAppend(lane: LaneLog, a: ReplAppend, done: () => void): void {
-    if (a.firstOffset !== lane.appended) throw new BusbenchError('BROKER', `replication: APPEND at offset ${a.firstOffset} of lane ${a.lane}, which holds ${lane.appended}`);
-    lane.append(a.firstSeq, a.count, a.size, a.payload);
-    const end = a.firstOffset + a.count;
-    const stored = (): void => {
-      lane.makeVisible(end);
-      done();
-      this.applyWantedCommit(a.lane);
-    };
-    const journal = this.journals?.[a.lane];
-    if (journal) this.inGroupCommit(journal, () => journal.append(a.firstOffset, a.firstSeq, a.count, a.size, a.payload, stored));
-    else stored();
-  }
-
-  /** A commit the primary passed on, as far as this replica has stored the messages it covers. */
-  private applyWantedCommit(l: number): void {
-    const lane = this.lanes[l]!;
-    if (this.wantedCommit[l]! <= lane.committed) return;
-    const before = lane.committed;
-    const committed = lane.commit(this.wantedCommit[l]!);
-    const journal = this.journals?.[l];
-    if (journal && committed !== before) {
-      journal.commit(committed);
-      this.inGroupCommit(journal, () => undefined);
-    }
   }
 
   private dropConnection(c: Connection): void {
