@@ -36,7 +36,9 @@ export const adapter: SystemAdapter<RingOptions, RingInit> = {
     return {
       // Each append is fdatasync'd before its ack, and only the server process holds the
       // lanes otherwise: memory only without the journal.
-      durability: o.process === 'child' && o.journal === 'fsync' ? 'power-loss' : 'none',
+      // Two replicas without the journal: an acked message is in both servers' memory, so
+      // a kill -9 of either loses none, a power loss of the host all.
+      durability: o.process !== 'child' ? 'none' : o.journal === 'fsync' ? 'power-loss' : o.replicas === 2 ? 'process-crash' : 'none',
       // Inline, "acked" means "written into the ring", reported by the producer inside
       // send(); the server acknowledges each publish once appended (and synced).
       acks: o.process === 'child',

@@ -32,6 +32,8 @@ export type ChildInit = {
   stages: number;
   /** payload bytes a lane holds; a publish is split so that each part fits */
   capacity: number;
+  /** replicas: 2: both servers' client ports (port is the first); clients connect to whichever is the primary */
+  ports?: number[];
 };
 
 export type RingInit = InlineInit | ChildInit;
@@ -53,7 +55,7 @@ export function checkedInit(init: RingInit): RingInit {
     typeof r.dedup === 'boolean' &&
     typeof r.wait === 'string' &&
     (WAIT_MODES as readonly string[]).includes(r.wait);
-  const child = common && r.mode === 'child' && typeof r.host === 'string' && isCount(r.port) && isCount(r.capacity);
+  const child = common && r.mode === 'child' && typeof r.host === 'string' && isCount(r.port) && isCount(r.capacity) && (r.ports === undefined || (Array.isArray(r.ports) && r.ports.every(isCount)));
   if (!inline && !child) throw new BusbenchError('ADAPTER', 'ringbuffer: worker init is not the one the ringbuffer adapter created');
   return init;
 }
@@ -77,3 +79,6 @@ export function stageOf(spec: { stage?: number }, stages: number, who: string): 
   }
   return stage;
 }
+
+/** Where a child-mode client connects: the server, or either of the two replicas. */
+export const clientPorts = (init: ChildInit): number | number[] => init.ports ?? init.port;

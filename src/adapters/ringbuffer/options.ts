@@ -16,6 +16,8 @@ export type ProcessMode = 'inline' | 'child';
 /** fsync: a per-lane append-only journal, fsync'd before the producer's ack (child only) */
 export type JournalMode = 'none' | 'fsync';
 export type Dedup = 'on' | 'off';
+/** which replica a kill -9 fault hits (replicas: 2): the one serving clients, or the other */
+export type KillReplica = 'primary' | 'secondary';
 
 export type RingOptions = {
   /** bytes of data per lane (one lane per producer and stage), a power of two */
@@ -28,6 +30,10 @@ export type RingOptions = {
   journal: JournalMode;
   /** 'on': a lane drops a (producer, sequence) at or below the last one it appended for that producer */
   dedup: Dedup;
+  /** ring server processes (child only): 2 = a primary and a secondary, each with its own journal; absent = 1 */
+  replicas?: 2;
+  /** absent = primary */
+  killReplica?: KillReplica;
 };
 
 export const DEFAULT_OPTIONS: RingOptions = {
@@ -41,7 +47,7 @@ export const DEFAULT_OPTIONS: RingOptions = {
   dedup: 'off',
 };
 
-const KEYS = ['capacity', 'padding', 'wait', 'process', 'journal', 'dedup'] as const;
+const KEYS = ['capacity', 'padding', 'wait', 'process', 'journal', 'dedup', 'replicas', 'killReplica'] as const;
 const CAPACITY = {
   min: MIN_CAPACITY,
   max: MAX_CAPACITY,
@@ -62,6 +68,9 @@ export function parseRingOptions(raw: unknown, where: string): RingOptions {
     journal: f.oneOf('journal', ['none', 'fsync'], d.journal),
     dedup: f.onOffWord('dedup', d.dedup),
   };
+  // Present only when set, so that a one-server ring's options read as they always did.
+  if (f.integer('replicas', { min: 1, max: 2 }, 1) === 2) out.replicas = 2;
+  if (section.killReplica !== undefined) out.killReplica = f.oneOf<KillReplica>('killReplica', ['primary', 'secondary'], 'primary');
   if (out.journal === 'fsync' && out.process !== 'child') {
     // The journal is written by the process that owns the lanes; inline, that is every
     // producer thread, and a kill -9 would take the whole harness with it anyway.
@@ -74,6 +83,12 @@ export function parseRingOptions(raw: unknown, where: string): RingOptions {
 export function checkRun(o: RingOptions, run: RunShape, where: string): void {
   if (run.fault?.type === 'power-loss' && o.process !== 'child') {
     throw new ConfigError(where, 'ringbuffer.process', '"child" with fault.type power-loss (inline, the lanes live in busbench\'s own memory: there is no process or disk to cut)', o.process);
+  }
+  if (o.replicas === 2 && o.process !== 'child') {
+    throw new ConfigError(where, 'ringbuffer.replicas', '1 unless ringbuffer.process is "child" (replicas are ring server processes; inline, the lanes live in busbench\'s own memory)', o.replicas);
+  }
+  if (o.killReplica === 'secondary' && o.replicas !== 2) {
+    throw new ConfigError(where, 'ringbuffer.killReplica', '"primary" unless ringbuffer.replicas is 2 (one ring server has no secondary)', o.killReplica);
   }
   refusePowerLoss(run, where);
   refuseKeys(run.keys, where, 'ringbuffer');

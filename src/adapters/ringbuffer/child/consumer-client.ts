@@ -9,7 +9,7 @@
  * come again. close() never commits anything.
  */
 import { EMPTY_BATCH, type Consumer, type ConsumerSpec, type DeliveryBatch } from '../../../core/contract.ts';
-import { laneIndex, lanesOf, stageOf, type ChildInit } from '../init.ts';
+import { clientPorts, laneIndex, lanesOf, stageOf, type ChildInit } from '../init.ts';
 import { ChildBatch, type Received } from './delivery.ts';
 import { Link } from './link.ts';
 import { decodeDeliver, encodeCommit, encodeCredit, encodeSubscribe, FRAME, FRAME_SLACK } from './protocol.ts';
@@ -40,7 +40,7 @@ export class ChildConsumer implements Consumer {
     this.lanes = lanesOf(spec.consumerId, init.consumers, init.producers).map((l) => laneIndex(stage, l, init.producers));
     if (this.lanes.length === 0) throw new BusbenchError('ADAPTER', `ringbuffer: consumer ${spec.consumerId} of ${spec.consumers} has no lane (${init.producers} producers)`);
     this.credit = Math.max(64, Math.min(4096, Math.floor(CREDIT_BYTES / Math.max(1, spec.messageSize))));
-    this.link = new Link(init.host, init.port, init.capacity + FRAME_SLACK, {
+    this.link = new Link(init.host, clientPorts(init), init.capacity + FRAME_SLACK, {
       onOpen: () => {
         this.queue = [];
         this.link.write(encodeSubscribe(this.credit, this.lanes));

@@ -4,6 +4,10 @@
  * on the same port is found again without anyone asking. Each connection has a new
  * generation number: whatever belonged to an older one (a delivery, an ack awaited) is
  * void.
+ *
+ * With several ports (the two servers of `replicas: 2`), each attempt after a failed or
+ * lost connection goes to the next port: a secondary does not listen on its client port
+ * until it has taken over, so the connection that succeeds is the primary's.
  */
 import net from 'node:net';
 import { FrameReader } from './frames.ts';
@@ -32,14 +36,23 @@ export class Link {
   serverError: string | undefined;
   generation = 0;
   private waiters: Array<() => void> = [];
+  private readonly ports: readonly number[];
+  /** index into ports of the current (or next) attempt */
+  private at = 0;
 
   constructor(
     readonly host: string,
-    readonly port: number,
+    ports: number | readonly number[],
     private readonly maxBody: number,
     private readonly handlers: LinkHandlers,
   ) {
+    this.ports = typeof ports === 'number' ? [ports] : ports;
     this.connect();
+  }
+
+  /** the port of the current connection (or of the next attempt) */
+  get port(): number {
+    return this.ports[this.at]!;
   }
 
   get connected(): boolean {
@@ -81,7 +94,7 @@ export class Link {
   }
 
   describe(): string {
-    return `${this.host}:${this.port}${this.lastError ? ` (${this.lastError})` : ''}`;
+    return `${this.ports.map((p) => `${this.host}:${p}`).join(' or ')}${this.lastError ? ` (${this.lastError})` : ''}`;
   }
 
   private connect(): void {
@@ -123,6 +136,7 @@ export class Link {
       if (wasOpen) this.handlers.onLost(`connection to the ring server lost${this.lastError ? ` (${this.lastError})` : ''}`);
       this.wake();
       if (this.closed) return;
+      this.at = (this.at + 1) % this.ports.length;
       this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
       this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
     });

@@ -17,7 +17,7 @@
  *     lane of its origin producer.
  */
 import type { AckSink, OutboundBatch, Producer, ProducerSpec } from '../../../core/contract.ts';
-import { laneIndex, stageOf, type ChildInit } from '../init.ts';
+import { clientPorts, laneIndex, stageOf, type ChildInit } from '../init.ts';
 import { Link } from './link.ts';
 import { ACK_FAILED, decodeAck, encodePublish, FRAME, FRAME_SLACK } from './protocol.ts';
 import { BusbenchError } from '../../../core/errors.ts';
@@ -48,7 +48,7 @@ export class ChildProducer implements Producer {
   ) {
     this.stage = stageOf(spec, init.stages, `producer ${spec.producerId}`);
     // Acks only come back, so anything large is corrupt.
-    this.link = new Link(init.host, init.port, FRAME_SLACK, {
+    this.link = new Link(init.host, clientPorts(init), FRAME_SLACK, {
       onOpen: () => this.resend(),
       onFrame: (body) => this.onFrame(body),
       // Unanswered publishes are kept for resend(); room() waits for the link, so nothing new overtakes them.

@@ -35,7 +35,18 @@ export class RingServerProcess {
   constructor(
     private readonly settings: ServerSettings,
     private readonly logFile: string,
+    /** replicas: 2 picks every port up front, since clients must know both servers' */
+    private readonly fixedPort = 0,
   ) {}
+
+  get running(): boolean {
+    return this.proc?.running ?? false;
+  }
+
+  /** replicas: 2: what the next launch starts as (the other may have taken over meanwhile) */
+  setRole(role: 'primary' | 'secondary'): void {
+    if (this.settings.replica) this.settings.replica = { ...this.settings.replica, role };
+  }
 
   get address(): { host: string; port: number } {
     return { host: this.host, port: this.port };
@@ -61,6 +72,10 @@ export class RingServerProcess {
   }
 
   async start(): Promise<void> {
+    if (this.fixedPort) {
+      this.port = this.fixedPort;
+      return this.launch();
+    }
     this.port = await freePort();
     try {
       await this.launch();
@@ -76,6 +91,15 @@ export class RingServerProcess {
   async kill(): Promise<void> {
     this.expectExit = true;
     await this.proc?.kill9();
+  }
+
+  get pids(): Array<{ name: string; pid: number }> {
+    return this.pid > 0 ? [{ name: 'ring server', pid: this.pid }] : [];
+  }
+
+  /** The power loss: the one process. */
+  killAll(): Promise<void> {
+    return this.kill();
   }
 
   /** Starts again on the same port and data directory; resolves once it accepts connections. */
@@ -106,14 +130,17 @@ export class RingServerProcess {
     void proc.exited.then((code) => {
       if (!this.expectExit && this.proc === proc) this.crash = new BrokerError(`the ring server (pid ${proc.pid}) exited (code ${code}) during the run (${this.logFile})`, proc.logTail(20));
     });
-    const ready = await waitUntil(async () => !proc.running || (await canConnect(this.port, this.host)), START_TIMEOUT_MS, 50);
+    // A secondary serves no client until it takes over: it is ready once its replication port is.
+    const r = this.settings.replica;
+    const probe = r?.role === 'secondary' ? r.replPort : this.port;
+    const ready = await waitUntil(async () => !proc.running || (await canConnect(probe, this.host)), START_TIMEOUT_MS, 50);
     if (ready && proc.running) return;
     const exited = !proc.running;
     const tail = proc.logTail(20);
     this.expectExit = true;
     await proc.kill9();
     throw new BrokerError(
-      exited ? `ring server exited during start (${this.logFile})` : `ring server did not accept connections on ${this.host}:${this.port} within ${START_TIMEOUT_MS / 1000} s (${this.logFile})`,
+      exited ? `ring server exited during start (${this.logFile})` : `ring server did not accept connections on ${this.host}:${probe} within ${START_TIMEOUT_MS / 1000} s (${this.logFile})`,
       tail,
     );
   }

@@ -10,9 +10,25 @@ import { LossyDataDir, powerLossLayer } from '../../../brokers/common/power-loss
 import type { RingInit } from '../init.ts';
 import type { RingOptions } from '../options.ts';
 import { RingServerProcess } from './server-process.ts';
+import { ReplicaPair } from './replica-pair.ts';
 import { fetchLaneStats } from './stats.ts';
 
+/** What the session drives: one ring server, or the two of `replicas: 2`. */
+type RingServers = Pick<RingServerProcess & ReplicaPair, 'address' | 'pids' | 'kill' | 'killAll' | 'restart' | 'stop' | 'crashedWithin'>;
+
+function replicaFaultName(options: RingOptions, ctx: OpenContext<RingOptions>): string {
+  const journal = options.journal === 'fsync' ? 'journal' : 'memory';
+  if (ctx.fault?.type === 'power-loss') {
+    const restart = options.journal === 'fsync' ? 'the primary restarts on what is left of its journal, the secondary catches up from it' : 'both restart with empty memory';
+    return `power loss (${ctx.fault.mode}) of the host of both ring-buffer servers (replicas: 2): kill -9 of both, then every journal write no fsync covered is dropped; ${restart}`;
+  }
+  return options.killReplica !== 'secondary'
+    ? `kill -9 of the primary ring-buffer server (replicas: 2): the secondary takes over from its own ${journal}; the killed one restarts as the secondary and catches up`
+    : `kill -9 of the secondary ring-buffer server (replicas: 2): the primary acknowledges alone meanwhile; the restarted one catches up`;
+}
+
 function faultName(options: RingOptions, ctx: OpenContext<RingOptions>): string {
+  if (options.replicas === 2) return replicaFaultName(options, ctx);
   const journal = options.journal === 'fsync';
   if (ctx.fault?.type === 'power-loss') {
     return `power loss (${ctx.fault.mode}) of the ring-buffer server: kill -9, then every journal write no fsync covered is dropped, restart ${journal ? 'on what is left of the journal' : 'with empty memory'}`;
@@ -25,25 +41,21 @@ export class ChildRingSession implements SystemSession<RingInit> {
   readonly workerInit: RingInit;
   readonly config: Record<string, unknown>;
   readonly faults: FaultInjector;
-  /** where the server listens: a restart keeps the port */
-  private readonly host: string;
-  private readonly port: number;
   private restarts = 0;
   private closed = false;
 
   private constructor(
     private readonly ctx: OpenContext<RingOptions>,
     private readonly options: RingOptions,
-    private readonly server: RingServerProcess,
+    private readonly server: RingServers,
     private readonly dataDir: string,
     stages: number,
     private readonly layer: LossyDataDir | undefined,
   ) {
     const { host, port } = server.address;
-    this.host = host;
-    this.port = port;
     const lanes = ctx.producers * stages;
-    this.workerInit = { mode: 'child', host, port, producers: ctx.producers, consumers: ctx.consumers, stages, capacity: options.capacity };
+    const ports = server instanceof ReplicaPair ? { ports: server.clientPorts } : {};
+    this.workerInit = { mode: 'child', host, port, ...ports, producers: ctx.producers, consumers: ctx.consumers, stages, capacity: options.capacity };
     this.config = {
       process: 'child',
       journal: options.journal,
@@ -51,7 +63,12 @@ export class ChildRingSession implements SystemSession<RingInit> {
       capacity: options.capacity,
       lanes,
       ...(stages > 1 ? { stages } : {}),
-      server: { address: `${host}:${port}`, pid: server.pid, ...(options.journal === 'fsync' ? { dataDir } : {}) },
+      ...(options.replicas === 2 ? { replicas: 2, killReplica: options.killReplica ?? 'primary' } : {}),
+      server: {
+        address: (ports.ports ?? [port]).map((p) => `${host}:${p}`).join(' '),
+        ...(ports.ports ? { pids: server.pids.map((p) => p.pid) } : { pid: server.pids[0]?.pid ?? -1 }),
+        ...(options.journal === 'fsync' ? { dataDir } : {}),
+      },
       ...(layer ? { dataLayer: `power-loss layer over ${layer.backing}` } : {}),
     };
     this.faults = {
@@ -60,7 +77,7 @@ export class ChildRingSession implements SystemSession<RingInit> {
       ...(layer
         ? {
             powerLoss: async (mode: PowerLossMode): Promise<PowerCut> => {
-              await server.kill();
+              await server.killAll();
               return layer.cut(mode);
             },
             settle: () => layer.settle(),
@@ -80,11 +97,13 @@ export class ChildRingSession implements SystemSession<RingInit> {
     // A run starts empty; only a restart within the run reads the journal back.
     for (const d of [dataDir, `${dataDir}.backing`]) fs.rmSync(d, { recursive: true, force: true });
     await layer?.mount();
-    const server = new RingServerProcess(
-      { dataDir, lanes: ctx.producers * stages, capacity: options.capacity, journal: options.journal, dedup: options.dedup === 'on' },
-      path.join(ctx.runDir, 'logs', 'ringbuffer-server.log'),
-    );
-    ctx.log(`ringbuffer: starting the ring server (journal ${options.journal})`);
+    const settings = { lanes: ctx.producers * stages, capacity: options.capacity, journal: options.journal, dedup: options.dedup === 'on' };
+    const logs = path.join(ctx.runDir, 'logs');
+    const server: RingServers & { start(): Promise<void> } =
+      options.replicas === 2
+        ? await ReplicaPair.create(settings, dataDir, logs, options.killReplica ?? 'primary')
+        : new RingServerProcess({ ...settings, dataDir }, path.join(logs, 'ringbuffer-server.log'));
+    ctx.log(`ringbuffer: starting the ring server${options.replicas === 2 ? 's (two replicas)' : ''} (journal ${options.journal})`);
     try {
       await server.start();
     } catch (err) {
@@ -95,11 +114,12 @@ export class ChildRingSession implements SystemSession<RingInit> {
   }
 
   processes(): Array<{ name: string; pid: number }> {
-    return this.server.pid > 0 ? [{ name: 'ring server', pid: this.server.pid }] : [];
+    return this.server.pids;
   }
 
   async brokerCounts(): Promise<BrokerCounts> {
-    const stats = await fetchLaneStats(this.host, this.port).catch(async (err: unknown) => {
+    const { host, port } = this.server.address;
+    const stats = await fetchLaneStats(host, port).catch(async (err: unknown) => {
       const crash = await this.server.crashedWithin(1_000);
       throw crash ?? err;
     });
@@ -107,7 +127,8 @@ export class ChildRingSession implements SystemSession<RingInit> {
     const first = stats.slice(0, this.ctx.producers);
     const sum = (f: (s: (typeof stats)[number]) => number): number => first.reduce((n, s) => n + f(s), 0);
     // A memory-only server restarted empty: its count covers only the time since.
-    const comparable = this.options.journal === 'fsync' || this.restarts === 0;
+    // Two replicas: the survivor (or the restarted primary's catch-up source) held every lane since the start.
+    const comparable = this.options.journal === 'fsync' || this.restarts === 0 || (this.options.replicas === 2 && this.ctx.fault?.type !== 'power-loss');
     return {
       source: `ring server lane counters (stage 0${comparable ? '' : '; restarted with empty memory, so no stored count'})`,
       ...(comparable ? { stored: sum((s) => s.appended) } : {}),

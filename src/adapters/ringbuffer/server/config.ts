@@ -14,6 +14,26 @@ export interface ServerConfig {
   dedup: boolean;
   /** the harness: the server exits when it is gone, so that none outlives it */
   parentPid: number;
+  /** replicas: 2 only; absent: a lone server, listening on `port` from the start */
+  replica?: ReplicaConfig;
+}
+
+/**
+ * One of two ring servers on the host. The primary listens on `port` for clients and
+ * streams every append to the secondary's replication port; the secondary listens only
+ * on its own replication port until it takes over (then on `port`, and it streams to the
+ * other's replication port in turn).
+ */
+export interface ReplicaConfig {
+  role: 'primary' | 'secondary';
+  /** where this server listens for its primary while it is a secondary */
+  replPort: number;
+  /** the other server's replication port, where this one streams while it is the primary */
+  peerReplPort: number;
+}
+
+function validReplica(r: Partial<ReplicaConfig> | undefined): boolean {
+  return r === undefined || ((r.role === 'primary' || r.role === 'secondary') && Number.isInteger(r.replPort) && Number.isInteger(r.peerReplPort));
 }
 
 export function parseServerConfig(arg: string | undefined): ServerConfig {
@@ -28,7 +48,8 @@ export function parseServerConfig(arg: string | undefined): ServerConfig {
     Number.isInteger(c.capacity) &&
     (c.journal === 'none' || c.journal === 'fsync') &&
     typeof c.dedup === 'boolean' &&
-    Number.isInteger(c.parentPid);
+    Number.isInteger(c.parentPid) &&
+    validReplica(c.replica);
   if (!ok) throw new BusbenchError('BROKER', `ring server: bad configuration argument ${arg ?? '(none)'}`);
   return c as ServerConfig;
 }

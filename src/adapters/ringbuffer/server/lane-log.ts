@@ -131,6 +131,18 @@ export class LaneLog {
     return to;
   }
 
+  /** Every appended message from `committed` on, as chunks (the first one cut at `committed`): a replica's catch-up. */
+  backlog(): Chunk[] {
+    const out: Chunk[] = [];
+    for (let i = this.first; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      const skip = Math.max(0, this.committed - c.firstOffset);
+      if (skip >= c.count) continue;
+      out.push(skip === 0 ? c : { firstOffset: c.firstOffset + skip, count: c.count - skip, size: c.size, firstSeq: c.firstSeq + skip, bytes: c.bytes.subarray(skip * c.size) });
+    }
+    return out;
+  }
+
   /** Index of the chunk holding `offset` (committed <= offset < appended). */
   private find(offset: number): number {
     let lo = this.first;

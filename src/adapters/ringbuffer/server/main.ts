@@ -16,9 +16,10 @@ function die(what: string, err: unknown): never {
 
 try {
   const config = parseServerConfig(process.argv[2]);
-  const server = new RingServer(config, log, (err) => die('journal write failed, exiting so that nothing more is acknowledged', err));
+  const server = new RingServer(config, log, (err) => die('fatal (a journal write, or the replication stream, failed): exiting so that nothing more is acknowledged', err));
   const port = await server.listen();
-  log(`ring server pid ${process.pid} listening on ${config.host}:${port}: ${config.lanes} lanes of ${config.capacity} bytes, journal ${config.journal}, dedup ${config.dedup ? 'on' : 'off'}${config.journal === 'fsync' ? `, data ${config.dataDir}` : ''}`);
+  const role = config.replica ? (config.replica.role === 'primary' ? ' as the primary' : ' for its primary (secondary)') : '';
+  log(`ring server pid ${process.pid} listening${role} on ${config.host}:${port}: ${config.lanes} lanes of ${config.capacity} bytes, journal ${config.journal}, dedup ${config.dedup ? 'on' : 'off'}${config.journal === 'fsync' ? `, data ${config.dataDir}` : ''}`);
   process.on('SIGTERM', () => {
     log('SIGTERM: closing');
     server.close();

@@ -6,6 +6,12 @@
  * delivered and not committed is delivered again, to the same consumer after a
  * reconnect or to the next one after a close. A subscription to a lane someone else
  * holds takes it over (the old connection may not have been noticed as closed yet).
+ *
+ * With `replicas: 2` (config.replica) the server is one of two: as the primary it
+ * serves clients and holds each ack until the secondary has the append too
+ * (replicator.ts); as the secondary it serves no client, only the primary's stream
+ * (follower.ts), into a data directory it empties at its start (it gets everything again
+ * from the primary), and it starts serving clients when the primary is gone.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,6 +20,9 @@ import { Connection, type FrameResult } from './connection.ts';
 import { LaneLog } from './lane-log.ts';
 import { LaneJournal } from './journal.ts';
 import { recoverLane } from './recovery.ts';
+import { Replicator } from './replicator.ts';
+import { Follower } from './follower.ts';
+import { SecondaryLanes } from './secondary-lanes.ts';
 import {
   ACK_DUPLICATE,
   ACK_FAILED,
@@ -40,13 +49,16 @@ export class RingServer {
   private readonly dirty = new Set<LaneJournal>();
   private flushScheduled = false;
   private server: net.Server | undefined;
+  private replicator: Replicator | undefined;
+  private follower: Follower | undefined;
 
   constructor(
     private readonly config: ServerConfig,
     private readonly log: (line: string) => void,
-    onFatal: (err: Error) => void,
+    private readonly onFatal: (err: Error) => void,
   ) {
     const n = config.lanes;
+    if (config.replica?.role === 'secondary') emptyDirectory(config.dataDir);
     this.lanes = Array.from({ length: n }, () => new LaneLog(config.capacity, config.dedup));
     this.subscriber = new Array<Connection | undefined>(n).fill(undefined);
     this.waitingForRoom = Array.from({ length: n }, () => new Set<Connection>());
@@ -63,7 +75,28 @@ export class RingServer {
     }
   }
 
+  /** Starts serving: clients (a lone server or the primary), or the primary's stream (the secondary). */
   listen(): Promise<number> {
+    const r = this.config.replica;
+    if (r?.role !== 'secondary') return this.serve();
+    const maxBody = this.config.capacity + FRAME_SLACK;
+    const store = new SecondaryLanes(this.lanes, this.journals, this.config.dataDir, this.onFatal, (j, fn) => this.inGroupCommit(j, fn));
+    this.follower = new Follower(this.config.host, r.replPort, maxBody, store, this.log, this.onFatal, (caughtUp) => this.primaryLost(caughtUp));
+    return this.follower.listen();
+  }
+
+  private primaryLost(caughtUp: boolean): void {
+    if (!caughtUp) return this.onFatal(new BusbenchError('BROKER', 'the primary is gone before this secondary had caught up with it: it cannot take over'));
+    this.log('the primary is gone: taking over');
+    this.serve().then(
+      (port) => this.log(`listening on ${this.config.host}:${port} as the primary`),
+      (err: unknown) => this.onFatal(err as Error),
+    );
+  }
+
+  private serve(): Promise<number> {
+    const r = this.config.replica;
+    if (r) this.replicator = new Replicator(this.config.host, r.peerReplPort, this.lanes, this.log);
     const maxBody = this.config.capacity + FRAME_SLACK;
     const server = net.createServer({ noDelay: true }, (socket) => {
       const conn = new Connection(socket, maxBody, (c, body) => this.handle(c, body));
@@ -88,6 +121,8 @@ export class RingServer {
 
   close(): void {
     this.server?.close();
+    this.replicator?.close();
+    this.follower?.close();
     for (const c of this.connections) c.socket.destroy();
     for (const j of this.journals ?? []) j.close();
   }
@@ -130,7 +165,8 @@ export class RingServer {
     const journal = this.journals?.[p.lane];
     if (dup === p.count) {
       // The lane has them; acknowledge once they are as safe as what it acknowledged before.
-      const ack = (): void => void c.send(encodeAck(p.reqId, ACK_DUPLICATE));
+      const end = lane.appended;
+      const ack = (): void => this.replicated(p.lane, end, () => void c.send(encodeAck(p.reqId, ACK_DUPLICATE)));
       if (journal) this.inGroupCommit(journal, () => journal.whenDurable(ack));
       else ack();
       return 'done';
@@ -144,12 +180,15 @@ export class RingServer {
     const firstSeq = p.firstSeq + dup;
     const payload = dup === 0 ? p.payload : p.payload.subarray(dup * p.size);
     const firstOffset = lane.append(firstSeq, count, p.size, payload);
-    const stored = (): void => {
-      lane.makeVisible(firstOffset + count);
-      c.send(encodeAck(p.reqId, ACK_STORED));
-      const sub = this.subscriber[p.lane];
-      if (sub) this.deliver(sub);
-    };
+    this.replicator?.append(p.lane, firstOffset, firstSeq, count, p.size, payload);
+    // Visible to consumers only once acknowledged: what a consumer saw survives the primary.
+    const stored = (): void =>
+      this.replicated(p.lane, firstOffset + count, () => {
+        lane.makeVisible(firstOffset + count);
+        c.send(encodeAck(p.reqId, ACK_STORED));
+        const sub = this.subscriber[p.lane];
+        if (sub) this.deliver(sub);
+      });
     if (journal) this.inGroupCommit(journal, () => journal.append(firstOffset, firstSeq, count, p.size, payload, stored));
     else stored();
     return 'done';
@@ -183,6 +222,7 @@ export class RingServer {
       journal.commit(committed);
       this.inGroupCommit(journal, () => undefined);
     }
+    this.replicator?.commit(l, committed);
     const waiting = this.waitingForRoom[l]!;
     for (const w of [...waiting]) {
       waiting.delete(w);
@@ -228,10 +268,22 @@ export class RingServer {
     });
   }
 
+  /** Runs `fn` once the secondary holds the lane below `end` too (at once without one). */
+  private replicated(lane: number, end: number, fn: () => void): void {
+    if (this.replicator) this.replicator.whenReplicated(lane, end, fn);
+    else fn();
+  }
+
   private dropConnection(c: Connection): void {
     c.closed = true;
     this.connections.delete(c);
     for (const l of c.cursors.keys()) if (this.subscriber[l] === c) this.subscriber[l] = undefined;
     for (const w of this.waitingForRoom) w.delete(c);
   }
+}
+
+/** A secondary starts empty: the primary sends it everything again (its old copy may have diverged). */
+function emptyDirectory(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) fs.rmSync(`${dir}/${name}`, { recursive: true, force: true });
 }
