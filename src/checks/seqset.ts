@@ -184,6 +184,26 @@ export class SeqSet {
     return out;
   }
 
+  /** Calls fn(start, count) for each run of consecutive members, in no particular order of runs. */
+  forEachRun(fn: (start: number, count: number) => void): void {
+    for (const [index, c] of this.chunks) {
+      const base = index * CHUNK_SIZE;
+      if (c === FULL) {
+        fn(base, CHUNK_SIZE);
+        continue;
+      }
+      let start = -1;
+      for (let b = 0; b <= CHUNK_SIZE; b++) {
+        const member = b < CHUNK_SIZE && (c.words[b >>> 5]! & (1 << (b & 31))) !== 0;
+        if (member && start < 0) start = b;
+        else if (!member && start >= 0) {
+          fn(base + start, b - start);
+          start = -1;
+        }
+      }
+    }
+  }
+
   /** bytes held by partial chunks: the ledger's memory cost */
   get footprintBytes(): number {
     let bytes = 0;

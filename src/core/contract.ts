@@ -32,6 +32,7 @@
  */
 
 import type { KeyPlan } from './keys.ts';
+import type { PartitionPlan } from './partitions.ts';
 
 /**
  * How far acknowledged messages survive, from weakest to strongest:
@@ -96,6 +97,11 @@ export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
   maxInFlight: number;
   /** the key each message carries (a workload field; absent = none); systems that cannot key refuse it in checkRun */
   keys?: KeyPlan;
+  /**
+   * the ordering domains messages are spread over (a workload field; absent = 1), routed
+   * as src/core/partitions.ts says; systems that cannot partition refuse it in checkRun
+   */
+  partitions?: PartitionPlan;
   /** who runs the brokers: the harness (native), docker compose, or the user (external) */
   brokers: 'native' | 'compose' | 'external';
   /** broker URLs for `external` mode, by system name */
@@ -134,6 +140,8 @@ export interface RunShape {
   fault?: FaultKind;
   /** message keys; absent = none */
   keys?: KeyPlan;
+  /** the workload's partitions; absent = 1 */
+  partitions?: number;
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */
@@ -146,6 +154,8 @@ export interface BrokerCounts {
   delivered?: number;
   /** anything else worth showing, e.g. backlog */
   detail?: Record<string, number>;
+  /** per partition (index = partition), where the broker counts per partition and the run has more than one */
+  perPartition?: Array<{ stored?: number; delivered?: number }>;
 }
 
 /** 'lose-unsynced': every file back to its last fsynced contents; 'torn': see PowerCut. */
@@ -232,6 +242,12 @@ export interface SystemSession<WorkerInit extends Cloneable = Cloneable> {
   readonly config: Record<string, unknown>;
   /** present where the harness controls the broker process */
   readonly faults?: FaultInjector;
+  /**
+   * The partitions the session spread messages over, where a system's own setting made
+   * them (pulsar.partitions without the workload field); absent = OpenContext.partitions.
+   * The harness attributes per-partition counts by it.
+   */
+  readonly partitions?: number;
   /** counts from the broker at the end of a run */
   brokerCounts?(): Promise<BrokerCounts>;
   /**

@@ -58,5 +58,5 @@ export function fmix32(h: number): number {
 
 /** A system that cannot key messages yet refuses keys before the run (exit 2). */
 export function refuseKeys(keys: KeyPlan | undefined, where: string, system: string): void {
-  if (keys && keys.distribution !== 'none') throw new ConfigError(where, 'keys', `none for ${system} (keys: applies to pulsar only so far)`, keys.distribution);
+  if (keys && keys.distribution !== 'none') throw new ConfigError(where, 'keys', `none for ${system} (keys: applies to pulsar and nats so far)`, keys.distribution);
 }

@@ -41,6 +41,8 @@ export interface RunParameters {
   workUs: number;
   /** the key each message carries; absent without keys */
   keys?: KeyPlan;
+  /** ordering domains the messages were spread over; absent = 1 */
+  partitions?: number;
   /** the injected fault, if the scenario has one */
   fault?: { atMs: number; downtimeMs: number };
   /** the exactly-once scenario's plan: guarantees compared, stages, injected faults */
@@ -94,6 +96,25 @@ export interface DeliveryCounts {
    * Absent where the system's consumer cannot discard, and in older files.
    */
   discardedEntries?: number;
+}
+
+/** One partition's share of a run (src/checks/partition-counts.ts). */
+export interface PartitionCounts {
+  partition: number;
+  sent: number;
+  acked: number;
+  /** distinct messages received; over the partitions, received − duplicated */
+  received: number;
+  /** the broker's own counts for this partition, where it keeps them */
+  brokerStored?: number;
+  brokerDelivered?: number;
+}
+
+export interface PartitionsResult {
+  counts: PartitionCounts[];
+  /** every partition's broker counts within the ledger's bounds; null where not reported or not judged */
+  agrees: boolean | null;
+  note: string;
 }
 
 export interface IntervalStats {
@@ -291,6 +312,8 @@ export interface SystemResult {
   delivery: DeliveryCounts;
   /** agrees: stored and delivered (where reported and comparable) within the ledger's bounds; false makes status 'warning' */
   broker?: BrokerCounts & { agrees: boolean | null; note?: string };
+  /** per-partition counts, with more than one partition */
+  partitions?: PartitionsResult;
   intervals: IntervalStats[];
   histograms: { e2e: string; publish: string; redelivery?: string; sendDelay?: string; unit: 'ns' };
   /** fixed-rate runs only */

@@ -28,6 +28,7 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
     latency: { e2e: c.e2e.summary(), publish: p.publish.summary(), redelivery: c.redelivery.summary(), ...(schedule ? { sendDelay: p.sched.sendDelay.summary() } : {}) },
     delivery: v.delivery,
     ...(v.broker ? { broker: v.broker } : {}),
+    ...(v.partitions ? { partitions: v.partitions } : {}),
     intervals: intervals.stats('e2e', ms, me, 'send-delay'),
     histograms: {
       e2e: encodeHdr(c.e2e.toHdr()),

@@ -4,7 +4,7 @@
  * asks the broker for its own counts.
  */
 import type { BrokerCounts } from '../core/contract.ts';
-import type { DeliveryCounts, SystemResult } from '../core/result.ts';
+import type { DeliveryCounts, PartitionsResult, SystemResult } from '../core/result.ts';
 import { reconcile } from '../checks/ledger.ts';
 import { judgeDurability, promisedAcross, type DurabilityFinding } from '../checks/durability.ts';
 import type { FaultRecord } from './fault-schedule.ts';
@@ -18,6 +18,9 @@ import type { RunContext } from './run-context.ts';
 import type { RunClock } from './run-measure.ts';
 import type { RunLoad, RunSpec } from './runner.ts';
 import { runProfile } from './schedule.ts';
+import { checkPartitions, countPerPartition } from '../checks/partition-counts.ts';
+import { NO_KEYS } from '../core/keys.ts';
+import { partitionPlanOf } from './run-context.ts';
 
 export interface Verdict {
   status: SystemResult['status'];
@@ -27,6 +30,7 @@ export interface Verdict {
   durability?: DurabilityFinding;
   exactlyOnce?: ExactlyOnceFinding;
   schedule?: ScheduleStats;
+  partitions?: PartitionsResult;
   latencyErrors: NonNullable<SystemResult['latencyErrors']>;
 }
 
@@ -81,6 +85,16 @@ async function brokerCrossCheck(run: RunContext, delivery: DeliveryCounts, c: Co
   });
 }
 
+/** With more than one partition: the ledgers' counts per partition, checked against the broker's where it has them. */
+function partitionsOf(run: RunContext, p: ProducerTotals, c: ConsumerTotals, broker: Verdict['broker'], delivery: DeliveryCounts, faultCounts: FaultCounts, restarted: boolean): PartitionsResult | undefined {
+  const count = run.session.partitions ?? run.spec.load.partitions ?? 1;
+  if (count <= 1) return undefined;
+  const counts = countPerPartition(p.reports, c.reports, partitionPlanOf(run.spec, count), run.spec.load.keys ?? NO_KEYS);
+  const crashes = c.crashes + c.stages.reduce((n, r) => n + r.crashes, 0);
+  const why = (run.spec.exactlyOnce?.stages ?? 1) > 1 ? 'pipeline stages' : restarted ? 'the broker restarted' : crashes > 0 ? 'consumers reconnected' : faultCounts.resent > 0 ? 'messages were re-sent' : undefined;
+  return checkPartitions(counts, broker, { duplicated: delivery.duplicated, ...(why ? { unjudgeable: why } : {}) });
+}
+
 function latencyErrorsOf(p: ProducerTotals, c: ConsumerTotals): Verdict['latencyErrors'] {
   return {
     e2e: { clamped: c.e2e.clamped, negative: c.e2e.negative },
@@ -117,6 +131,7 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
     : undefined;
   const faultCounts = faultCountsOf(run, p, c, faultRecord !== undefined);
   const broker = await brokerCrossCheck(run, verdict.counts, c, faultCounts, faultRecord);
+  const partitions = partitionsOf(run, p, c, broker, verdict.counts, faultCounts, faultRecord !== undefined);
   const exactlyOnce = exactlyOnceOf(run, p, c, faultCounts, clock);
   const schedule = spec.ratePerSec > 0 ? scheduleVerdict(spec, p) : undefined;
   const latencyErrors = latencyErrorsOf(p, c);
@@ -127,7 +142,9 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
   if (p.publishMissed > 0) problems.push(`${p.publishMissed} acks came too late to be timed`);
   if (schedule) problems.push(...scheduleProblems(schedule));
   problems.push(...latencyProblems(latencyErrors));
+  if (partitions?.agrees === false) problems.push(`broker disagrees per partition: ${partitions.note}`);
   // Under a fault, losses and duplicates are findings; only a broken promise fails the run.
-  const status = withCrossCheck(statusOf(verdict.problems.length === 0, durability, exactlyOnce), broker);
-  return { status, problems, delivery: verdict.counts, latencyErrors, ...(broker ? { broker } : {}), ...(durability ? { durability } : {}), ...(exactlyOnce ? { exactlyOnce } : {}), ...(schedule ? { schedule } : {}) };
+  const crossChecked = withCrossCheck(statusOf(verdict.problems.length === 0, durability, exactlyOnce), broker);
+  const status = crossChecked === 'ok' && partitions?.agrees === false ? 'warning' : crossChecked;
+  return { status, problems, delivery: verdict.counts, latencyErrors, ...(broker ? { broker } : {}), ...(partitions ? { partitions } : {}), ...(durability ? { durability } : {}), ...(exactlyOnce ? { exactlyOnce } : {}), ...(schedule ? { schedule } : {}) };
 }

@@ -3,6 +3,7 @@
  * report through. Everything the later steps share lives in the RunContext.
  */
 import { NO_KEYS } from '../core/keys.ts';
+import type { PartitionPlan } from '../core/partitions.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { monoNs } from '../core/clock.ts';
@@ -59,6 +60,11 @@ function workerLoadOf(spec: RunSpec): LoadSettings {
   };
 }
 
+/** Without keys a producer batch's worth of consecutive messages goes to one partition (core/partitions.ts). */
+export function partitionPlanOf(spec: RunSpec, count = spec.load.partitions ?? 1): PartitionPlan {
+  return { count, chunk: spec.load.batchSize };
+}
+
 function openSession(spec: RunSpec, log: (line: string) => void): Promise<SystemSession> {
   return spec.adapter.open({
     runId: spec.runId,
@@ -69,6 +75,7 @@ function openSession(spec: RunSpec, log: (line: string) => void): Promise<System
     messageSize: spec.load.messageSize,
     maxInFlight: spec.load.maxInFlight,
     ...(spec.load.keys ? { keys: spec.load.keys } : {}),
+    ...(spec.load.partitions ? { partitions: partitionPlanOf(spec) } : {}),
     brokers: spec.brokers,
     externalUrls: spec.externalUrls,
     options: spec.options,

@@ -37,7 +37,7 @@ export interface ScenarioRun {
  */
 export function planCells(system: string, adapter: SystemAdapter, s: Scenario, brokers: RunShape['brokers']): PlannedCell[] {
   const where = (label: string): string => `${s.file}${label ? ` [matrix ${label}]` : ''}`;
-  const shape: RunShape = { producers: s.producers, consumers: s.consumers, messageSize: s.messageSize, stages: s.exactlyOnce?.stages ?? 1, brokers, keys: s.keys, ...(s.fault ? { fault: s.fault.kind } : {}) };
+  const shape: RunShape = { producers: s.producers, consumers: s.consumers, messageSize: s.messageSize, stages: s.exactlyOnce?.stages ?? 1, brokers, keys: s.keys, ...(s.partitions > 1 ? { partitions: s.partitions } : {}), ...(s.fault ? { fault: s.fault.kind } : {}) };
   const validated = (raw: unknown, label: string): Record<string, unknown> => {
     const options = adapter.parseOptions(raw, where(label));
     adapter.checkRun?.(options, shape, where(label));
@@ -68,6 +68,7 @@ export function loadOf(s: Scenario): RunLoad {
     workUs: s.workUs,
     // absent without keys, so a keyless run's parameters read as before the field existed
     ...(s.keys.distribution !== 'none' ? { keys: s.keys } : {}),
+    ...(s.partitions > 1 ? { partitions: s.partitions } : {}),
   };
 }
 

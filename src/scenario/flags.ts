@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
 import { keyPlan, parseDurationMs, parseRate, type Scenario } from './scenario.ts';
 import { scheduleFlag } from './rate-schedule.ts';
+import { partitionsFlag } from './partitions.ts';
 import { scheduleLengthMs } from '../core/rate-profile.ts';
 import { KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyDistribution, type KeyPlan } from '../core/keys.ts';
 
@@ -26,6 +27,7 @@ export interface BenchFlags {
   workUs?: number;
   keys?: KeyDistribution;
   keySpace?: number;
+  partitions?: number;
   out: string;
   json: boolean;
   help: boolean;
@@ -55,8 +57,9 @@ export const FLAGS: BenchFlag[] = [
   { name: 'drain-timeout', value: '<time>', help: 'how long to wait for stragglers after the measured phase', apply: (f, v) => (f.drainTimeout = durationFlag('drain-timeout', v, 100)) },
   { name: 'interval', value: '<time>', help: 'statistics interval (progress, soak time series)', apply: (f, v) => (f.interval = durationFlag('interval', v, 100)) },
   { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
-  { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar only so far)', apply: (f, v) => (f.keys = keysFlag(v)) },
+  { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar and nats)', apply: (f, v) => (f.keys = keysFlag(v)) },
   { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
+  { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
   { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
@@ -188,6 +191,7 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
     maxInFlight: f.inFlight ?? s.maxInFlight,
     workUs: f.workUs ?? s.workUs,
     keys: keysOf(s, f),
+    partitions: f.partitions ?? s.partitions,
     systemOptions,
   };
 }

@@ -14,6 +14,7 @@ import { scheduleLengthMs, type RateSchedule } from '../core/rate-profile.ts';
 import { checkScheduleFits, describeSchedule, parseMsgsPerSec, scheduleOf } from './rate-schedule.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 import type { SustainablePlan } from '../checks/sustainable.ts';
+import { partitionsField } from './partitions.ts';
 import { DEFAULT_KEY_SPACE, KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyPlan } from '../core/keys.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
@@ -49,6 +50,8 @@ export interface Scenario {
   workUs: number;
   /** which key each message carries (`keys`, `keySpace`) */
   keys: KeyPlan;
+  /** ordering domains the messages are spread over (`partitions`, src/core/partitions.ts); 1 = none */
+  partitions: number;
   systems: string[];
   /** each system's own section, raw; adapters validate them */
   systemOptions: Record<string, unknown>;
@@ -110,6 +113,7 @@ const GENERAL_KEYS = [
   'workUs',
   'keys',
   'keySpace',
+  'partitions',
   'systems',
   'matrix',
   'repeat',
@@ -324,6 +328,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     batchSize: integer(file, 'batchSize', raw.batchSize ?? 128, { min: 1, max: 65_536 }),
     workUs: nonNegative(file, 'workUs', raw.workUs ?? 0),
     keys: keyPlan(file, raw.keys, raw.keySpace),
+    partitions: partitionsField(file, raw.partitions),
     systems,
     systemOptions,
     matrix: matrix(file, raw.matrix ?? {}, knownSystems),

@@ -67,10 +67,12 @@ describe('which systems take keys', () => {
   const shape = (keys: RunShape['keys']): RunShape => ({ producers: 1, consumers: 1, messageSize: 512, stages: 1, brokers: 'native', ...(keys ? { keys } : {}) });
   const on = { distribution: 'round-robin' as const, space: 10 };
 
-  it('nats and the ring refuse them before the run, pulsar takes them', () => {
-    expect(() => nats.checkRun!(nats.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).toThrow(new ConfigError('x.yaml', 'keys', 'none for nats (keys: applies to pulsar only so far)', 'round-robin'));
-    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).toThrow(/x.yaml: keys: expected none for ringbuffer \(keys: applies to pulsar only so far\), got "round-robin"/);
+  it('the ring refuses them before the run, pulsar and nats (JetStream) take them', () => {
+    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).toThrow(/x.yaml: keys: expected none for ringbuffer \(keys: applies to pulsar and nats so far\), got "round-robin"/);
     expect(() => pulsar.checkRun!(pulsar.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).not.toThrow();
+    expect(() => nats.checkRun!(nats.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).not.toThrow();
+    expect(() => nats.checkRun!(nats.parseOptions({ mode: 'core' }, 'x.yaml'), shape(on), 'x.yaml')).toThrow(/x.yaml: keys: expected none with nats.mode core \(partitions and keys are subjects of a JetStream stream/);
+    expect(() => nats.checkRun!(nats.parseOptions(undefined, 'x.yaml'), { ...shape(on), stages: 4 }, 'x.yaml')).toThrow(/x.yaml: keys: expected none with pipeline stages on nats/);
     expect(() => nats.checkRun!(nats.parseOptions(undefined, 'x.yaml'), shape({ distribution: 'none', space: 0 }), 'x.yaml')).not.toThrow();
     expect(() => refuseKeys(undefined, 'x', 'nats')).not.toThrow();
   });

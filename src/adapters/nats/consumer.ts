@@ -11,12 +11,21 @@ import type { Consumer, DeliveryBatch, RunControl } from '../../core/contract.ts
 import { EMPTY_BATCH } from '../../core/contract.ts';
 import { closeConnection } from './connection.ts';
 import type { AckConfirmer } from './ack-confirm.ts';
+import { partitionOfSubject } from './partitions.ts';
 
 const PULL_EXPIRES_MS = 2_000;
 
 /** Views over each message's own bytes: nats.js already holds them apart, nothing is copied. */
-class MsgBatch<M extends { data: Uint8Array }> implements DeliveryBatch {
-  constructor(readonly msgs: M[]) {}
+class MsgBatch<M extends { data: Uint8Array; subject: string }> implements DeliveryBatch {
+  readonly lane?: (i: number) => number;
+
+  constructor(
+    readonly msgs: M[],
+    /** with partitions: the length of "<subject>.p", after which the subject names the partition */
+    partitionAt?: number,
+  ) {
+    if (partitionAt !== undefined) this.lane = (i) => partitionOfSubject(this.msgs[i]!.subject, partitionAt);
+  }
   get count(): number {
     return this.msgs.length;
   }
@@ -73,14 +82,17 @@ class Arrivals<T> {
   }
 }
 
-abstract class QueuedConsumer<M extends { data: Uint8Array }> implements Consumer {
+abstract class QueuedConsumer<M extends { data: Uint8Array; subject: string }> implements Consumer {
   protected readonly arrivals = new Arrivals<M>();
 
-  constructor(protected readonly nc: NatsConnection) {}
+  constructor(
+    protected readonly nc: NatsConnection,
+    private readonly partitionAt?: number,
+  ) {}
 
   async receive(max: number, maxWaitMs: number): Promise<DeliveryBatch> {
     const msgs = await this.arrivals.take(max, maxWaitMs);
-    return msgs.length === 0 ? EMPTY_BATCH : new MsgBatch(msgs);
+    return msgs.length === 0 ? EMPTY_BATCH : new MsgBatch(msgs, this.partitionAt);
   }
 
   abstract ack(batch: DeliveryBatch): void | Promise<void>;
@@ -112,10 +124,12 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
     /** present with doubleAck on: acks are confirmed by the server */
     private readonly confirmer?: AckConfirmer,
     private readonly control?: RunControl,
+    partitionAt?: number,
   ) {
-    super(nc);
+    super(nc, partitionAt);
   }
 
+  /** Pulls from one durable; called once per durable the consumer reads (a partition each). */
   async start(stream: string, durable: string, prefetch: number): Promise<void> {
     const c = await jetstream(this.nc).consumers.get(stream, durable);
     // Short pulls: after a broker restart nats.js waits up to 1.5 x expires before it

@@ -1,6 +1,5 @@
 /** The `nats:` section of a scenario: the server, stream and client settings engineers compare. */
 import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
-import { refuseKeys } from '../../core/keys.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { BusbenchError, ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
@@ -125,13 +124,26 @@ export function parseNatsOptions(raw: unknown, where: string): NatsOptions {
   };
 }
 
+/** Partitions and keys are subjects of a JetStream stream with a durable per partition (partitions.ts). */
+function refuseRouting(o: NatsOptions, run: RunShape, where: string): void {
+  const partitions = run.partitions ?? 1;
+  const keyed = run.keys !== undefined && run.keys.distribution !== 'none';
+  if (partitions <= 1 && !keyed) return;
+  const what = partitions > 1 ? 'partitions' : 'keys';
+  const value = partitions > 1 ? partitions : run.keys!.distribution;
+  const expected = partitions > 1 ? '1' : 'none';
+  if (o.mode === 'core') throw new ConfigError(where, what, `${expected} with nats.mode core (partitions and keys are subjects of a JetStream stream, each partition read by a durable of its own)`, value);
+  if (run.stages > 1) throw new ConfigError(where, what, `${expected} with pipeline stages on nats (a stage forwards to one subject)`, value);
+  if (partitions > 1 && o.ackPolicy === 'all') throw new ConfigError(where, 'nats.ackPolicy', '"explicit" or "none" with partitions above 1 (an ack of "all" covers one durable, and a consumer reads several)', o.ackPolicy);
+}
+
 /**
  * Settings that the chosen deployment cannot honour are refused, not ignored. The harness
  * asks before anything starts (exit 2); open() asks again for callers that skip the plan.
  */
 export function checkRun(o: NatsOptions, run: RunShape, where = 'nats options'): void {
   refusePowerLoss(run, where);
-  refuseKeys(run.keys, where, 'nats');
+  refuseRouting(o, run, where);
   if (o.syncInterval !== 'default' && run.brokers !== 'native') {
     throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${run.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }

@@ -28,6 +28,7 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { AckSink, OutboundBatch, Producer, RunControl } from '../../core/contract.ts';
 import type { NatsOptions } from './options.ts';
 import { closeConnection } from './connection.ts';
+import { SubjectRouter, type NatsRouting } from './partitions.ts';
 
 /**
  * One publish awaiting its ack, keyed by a token of its own rather than by sequence: a
@@ -39,6 +40,8 @@ interface Pending {
   seq: number;
   /** the producer whose message this is: the Nats-Msg-Id names it */
   origin: number;
+  /** the run's subject, or with partitions and keys the message's own (partitions.ts) */
+  subject: string;
   payload: Uint8Array;
   deadline: number;
 }
@@ -129,6 +132,7 @@ abstract class WindowedProducer implements Producer {
     protected readonly acks: AckSink,
     private readonly maxInFlight: number,
     private readonly control: RunControl,
+    private readonly routing?: NatsRouting,
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(500, opts.ackTimeoutMs / 2));
     void this.watchConnection();
@@ -145,6 +149,16 @@ abstract class WindowedProducer implements Producer {
         this.reconnected = undefined;
       }
     }
+  }
+
+  /** per origin producer, the subject of each of its messages (with partitions or keys) */
+  private readonly routers = new Map<number, SubjectRouter>();
+
+  private subjectOf(origin: number, seq: number): string {
+    if (!this.routing) return this.subject;
+    let r = this.routers.get(origin);
+    if (!r) this.routers.set(origin, (r = new SubjectRouter(this.subject, this.routing, origin)));
+    return r.of(seq);
   }
 
   /** The id names the message's origin (a pipeline stage forwards other producers' messages). */
@@ -243,7 +257,7 @@ abstract class WindowedProducer implements Producer {
         }
         deadline = Date.now() + this.opts.ackTimeoutMs;
       }
-      const p: Pending = { seq, origin: batch.producerId, payload: copy.subarray(i * batch.size, (i + 1) * batch.size), deadline };
+      const p: Pending = { seq, origin: batch.producerId, subject: this.subjectOf(batch.producerId, seq), payload: copy.subarray(i * batch.size, (i + 1) * batch.size), deadline };
       const token = this.nextToken++;
       this.pending.set(token, p);
       this.publishOne(token, p);
@@ -269,8 +283,8 @@ abstract class WindowedProducer implements Producer {
 export class FastPublisher extends WindowedProducer {
   private readonly inbox = createInbox();
 
-  static async create(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, control: RunControl): Promise<FastPublisher> {
-    const p = new FastPublisher(nc, subject, opts, acks, maxInFlight, control);
+  static async create(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, control: RunControl, routing?: NatsRouting): Promise<FastPublisher> {
+    const p = new FastPublisher(nc, subject, opts, acks, maxInFlight, control, routing);
     nc.subscribe(`${p.inbox}.*`, { callback: (err, msg) => (err ? undefined : p.onReply(msg)) });
     await nc.flush();
     return p;
@@ -279,7 +293,7 @@ export class FastPublisher extends WindowedProducer {
   protected publishOne(token: number, p: Pending): void {
     const reply = `${this.inbox}.${token}`;
     const h = this.msgHeaders(p.origin, p.seq);
-    this.nc.publish(this.subject, p.payload, h ? { reply, headers: h } : { reply });
+    this.nc.publish(p.subject, p.payload, h ? { reply, headers: h } : { reply });
   }
 
   private onReply(msg: Msg): void {
@@ -295,14 +309,14 @@ export class FastPublisher extends WindowedProducer {
 export class JsPublisher extends WindowedProducer {
   private readonly js: JetStreamClient;
 
-  constructor(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, control: RunControl) {
-    super(nc, subject, opts, acks, maxInFlight, control);
+  constructor(nc: NatsConnection, subject: string, opts: NatsOptions, acks: AckSink, maxInFlight: number, control: RunControl, routing?: NatsRouting) {
+    super(nc, subject, opts, acks, maxInFlight, control, routing);
     this.js = jetstream(nc);
   }
 
   protected publishOne(token: number, p: Pending): void {
     const options = this.opts.msgId ? { msgID: `${p.origin}-${p.seq}`, timeout: this.opts.ackTimeoutMs } : { timeout: this.opts.ackTimeoutMs };
-    this.js.publish(this.subject, p.payload, options).then(
+    this.js.publish(p.subject, p.payload, options).then(
       (ack) => this.acked(token, ack.seq, ack.duplicate),
       (err: Error & { code?: number | string; status?: number }) => {
         // JetStreamApiError: status is the HTTP-like code (429, 503), code the err_code

@@ -13,7 +13,8 @@ import { versionAtLeast } from '../../brokers/nats/install.ts';
 import { checkRun, type NatsOptions } from './options.ts';
 import type { NatsWorkerInit } from './init.ts';
 import { awaitReachable, closeConnection, connectNats } from './connection.ts';
-import { createRunStream, pipelineCounts, runStreamNames, withRetry, type RunStream } from './stream.ts';
+import { createRunStream, durables, partitionedCounts, pipelineCounts, runStreamNames, withRetry, type RunStream } from './stream.ts';
+import { routingOf, type NatsRouting } from './partitions.ts';
 
 type NatsOpenContext = OpenContext<NatsOptions>;
 
@@ -35,9 +36,10 @@ function faultName(ctx: NatsOpenContext, o: NatsOptions): string {
   return `kill -9 of ${who}${where}, restart on the same store directory (page cache survives)`;
 }
 
-async function openJetStream(nc: NatsConnection, stages: RunStream[], o: NatsOptions): Promise<JetStreamManager> {
+async function openJetStream(nc: NatsConnection, stages: RunStream[], o: NatsOptions, routing: NatsRouting | undefined): Promise<JetStreamManager> {
   const jsm = await withRetry('reaching JetStream', () => jetstreamManager(nc, { timeout: 5_000 }));
-  for (const names of stages) await createRunStream(jsm, names, o);
+  // partitions and keys are stage 0's only (checkRun refuses them with stages)
+  for (const [s, names] of stages.entries()) await createRunStream(jsm, names, o, s === 0 ? routing : undefined);
   return jsm;
 }
 
@@ -46,6 +48,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
   readonly config: Record<string, unknown>;
   readonly faults: FaultInjector;
   readonly processes?: () => Array<{ name: string; pid: number }>;
+  readonly partitions?: number;
   private closed = false;
 
   constructor(
@@ -55,13 +58,16 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
     private readonly jsm: JetStreamManager | undefined,
     private readonly stages: RunStream[],
     o: NatsOptions,
+    private readonly routing?: NatsRouting,
   ) {
     const names = stages[0]!;
-    this.workerInit = { servers: deployment.urls(), stages, options: o };
+    this.workerInit = { servers: deployment.urls(), stages, options: o, ...(routing ? { routing } : {}) };
+    if (routing && routing.plan.count > 1) this.partitions = routing.plan.count;
     this.config = {
       broker: deployment.describe(),
       serverVersion: nc.info?.version ?? 'unknown',
       ...(jsm ? names : { subject: names.subject }),
+      ...(routing ? { subjects: `${names.subject}.p<partition>${routing.keys.distribution === 'none' ? '' : '.<key>'}`, durables: durables(names, routing).map((d) => d.durable) } : {}),
       ...(stages.length > 1 ? { stages: stages.map((s) => (jsm ? s.stream : s.subject)) } : {}),
       ...o,
     };
@@ -82,15 +88,19 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
   async undelivered(): Promise<number> {
     if (!this.jsm) return 0;
     const last = this.stages[this.stages.length - 1]!;
+    let held = 0;
     // one quick answer or none: the drain asks again a second later
-    const ci = await this.jsm.consumers.info(last.stream, last.durable);
-    return ci.num_pending + ci.num_ack_pending;
+    for (const { durable } of durables(last, this.stages.length === 1 ? this.routing : undefined)) {
+      const ci = await this.jsm.consumers.info(last.stream, durable);
+      held += ci.num_pending + ci.num_ack_pending;
+    }
+    return held;
   }
 
   async brokerCounts(): Promise<BrokerCounts> {
     if (!this.jsm) return { source: 'core NATS keeps no counts' };
     await awaitReachable(this.nc);
-    const counts = await pipelineCounts(this.jsm, this.stages);
+    const counts = this.routing ? await partitionedCounts(this.jsm, this.stages[0]!, this.routing) : await pipelineCounts(this.jsm, this.stages);
     const layer = await this.deployment.dataLayerStats?.().catch(() => ({}));
     return layer && Object.keys(layer).length > 0 ? { ...counts, detail: { ...counts.detail, ...layer } } : counts;
   }
@@ -111,7 +121,8 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
 
 export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<NatsWorkerInit>> {
   const o = ctx.options;
-  checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}) });
+  checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}) });
+  const routing = routingOf(ctx.partitions, ctx.keys);
   const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats, powerLoss: powerLossLayer(ctx) });
   let nc: NatsConnection | undefined;
   try {
@@ -119,8 +130,8 @@ export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<N
     nc = await connectNats(deployment.urls(), 'busbench-admin');
     refuseForServer(o, nc.info?.version);
     const stages = Array.from({ length: ctx.stages ?? 1 }, (_, s) => runStreamNames(ctx.runId, s));
-    const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, o) : undefined;
-    return new NatsSession(ctx, deployment, nc, jsm, stages, o);
+    const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, o, routing) : undefined;
+    return new NatsSession(ctx, deployment, nc, jsm, stages, o, routing);
   } catch (err) {
     if (nc) await closeConnection(nc);
     if (ctx.brokers !== 'external') await deployment.stop().catch(() => undefined);

@@ -1,8 +1,9 @@
 /** The run's stream and durable consumer: creation, and the counts the server keeps. */
-import { AckPolicy, DiscardPolicy, StoreCompression, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DiscardPolicy, StoreCompression, StorageType, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import type { BrokerCounts } from '../../core/contract.ts';
 import { BrokerError } from '../../core/errors.ts';
 import type { NatsOptions } from './options.ts';
+import { durableOf, isRouted, partitionFilter, streamSubjects, type NatsRouting } from './partitions.ts';
 
 export type RunStream = {
   stream: string;
@@ -36,11 +37,18 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, timeoutMs
   }
 }
 
-export async function createRunStream(jsm: JetStreamManager, names: RunStream, o: NatsOptions): Promise<void> {
+/** The durables of a stream: one, or one per partition with its filter. */
+export function durables(names: RunStream, r: NatsRouting | undefined): Array<{ durable: string; filter?: string }> {
+  if (!isRouted(r)) return [{ durable: names.durable }];
+  const n = r.plan.count;
+  return Array.from({ length: n }, (_, p) => ({ durable: durableOf(names.durable, p, n), filter: partitionFilter(names.subject, p, r) }));
+}
+
+export async function createRunStream(jsm: JetStreamManager, names: RunStream, o: NatsOptions, r?: NatsRouting): Promise<void> {
   await withRetry('creating the stream', () =>
     jsm.streams.add({
       name: names.stream,
-      subjects: [names.subject],
+      subjects: streamSubjects(names.subject, r),
       storage: o.storage === 'file' ? StorageType.File : StorageType.Memory,
       num_replicas: o.replicas,
       duplicate_window: o.duplicateWindowMs * 1e6,
@@ -50,14 +58,52 @@ export async function createRunStream(jsm: JetStreamManager, names: RunStream, o
       ...(o.compression === 's2' ? { compression: StoreCompression.S2 } : {}),
     }),
   );
-  await withRetry('creating the consumer', () =>
-    jsm.consumers.add(names.stream, {
-      durable_name: names.durable,
-      ack_policy: ACK_POLICY[o.ackPolicy],
-      max_ack_pending: o.maxAckPending,
-      ack_wait: o.ackWaitMs * 1e6,
-    }),
-  );
+  for (const { durable, filter } of durables(names, r)) {
+    await withRetry('creating the consumer', () =>
+      jsm.consumers.add(names.stream, {
+        durable_name: durable,
+        ack_policy: ACK_POLICY[o.ackPolicy],
+        max_ack_pending: o.maxAckPending,
+        ack_wait: o.ackWaitMs * 1e6,
+        ...(filter ? { filter_subject: filter } : {}),
+      }),
+    );
+  }
+}
+
+/**
+ * Stage 0 over its partitions: the stream's messages per partition token (from its
+ * subjects) and each partition durable's deliveries (consumer_seq: a filtered durable's
+ * stream sequences are not a count), summed as the run's delivered count.
+ */
+export async function partitionedCounts(jsm: JetStreamManager, names: RunStream, r: NatsRouting): Promise<BrokerCounts> {
+  const n = r.plan.count;
+  const si = await withRetry('reading stream info', () => jsm.streams.info(names.stream, { subjects_filter: `${names.subject}.>` }));
+  const stored = new Array<number>(n).fill(0);
+  const prefix = `${names.subject}.p`;
+  for (const [subject, count] of Object.entries(si.state.subjects ?? {})) {
+    const p = Number(subject.slice(prefix.length).split('.')[0]);
+    if (subject.startsWith(prefix) && p < n) stored[p]! += count;
+  }
+  const infos: ConsumerInfo[] = [];
+  for (const { durable } of durables(names, r)) infos.push(await withRetry('reading consumer info', () => jsm.consumers.info(names.stream, durable)));
+  const sum = (f: (ci: (typeof infos)[number]) => number): number => infos.reduce((t, ci) => t + f(ci), 0);
+  return {
+    source: `jetstream stream info (messages per subject) and the ${n} partition durables' consumer info`,
+    stored: si.state.messages,
+    delivered: sum((ci) => ci.delivered.consumer_seq),
+    perPartition: infos.map((ci, p) => ({ stored: stored[p]!, delivered: ci.delivered.consumer_seq })),
+    detail: {
+      firstSeq: si.state.first_seq,
+      lastSeq: si.state.last_seq,
+      bytes: si.state.bytes,
+      subjects: si.state.num_subjects ?? 0,
+      ackPending: sum((ci) => ci.num_ack_pending),
+      pending: sum((ci) => ci.num_pending),
+      redelivered: sum((ci) => ci.num_redelivered),
+      replicas: 1 + (si.cluster?.replicas?.length ?? 0),
+    },
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import { closeConnection, connectNats } from './connection.ts';
 import { AckConfirmer } from './ack-confirm.ts';
 import { CorePublisher, FastPublisher, JsPublisher } from './producer.ts';
 import { CoreSubscriber, PullConsumer } from './consumer.ts';
+import { durableOf, partitionsOfConsumer } from './partitions.ts';
 
 /** pull batch per harness consumer: its share of max_ack_pending, at most 1000 */
 function prefetchFor(init: NatsWorkerInit, consumers: number): number {
@@ -25,7 +26,9 @@ export const workerSide: WorkerSide<NatsWorkerInit> = {
     const nc = await connectNats(init.servers, `busbench-p${spec.producerId}`);
     if (init.options.mode === 'core') return new CorePublisher(nc, names.subject, acks);
     // no spec.producerId: a message id names the batch's origin producer, not this one
-    const args = [nc, names.subject, init.options, acks, spec.maxInFlight, spec.control] as const;
+    // partitions and keys route stage 0's messages only (checkRun refuses them with stages)
+    const routing = (spec.stage ?? 0) === 0 ? init.routing : undefined;
+    const args = [nc, names.subject, init.options, acks, spec.maxInFlight, spec.control, routing] as const;
     return init.options.publish === 'js' ? new JsPublisher(...args) : FastPublisher.create(...args);
   },
 
@@ -41,8 +44,14 @@ export const workerSide: WorkerSide<NatsWorkerInit> = {
     try {
       const o = init.options;
       const confirmer = o.doubleAck && o.ackPolicy !== 'none' ? await AckConfirmer.create(nc, o.ackTimeoutMs) : undefined;
-      c = new PullConsumer(nc, o.ackPolicy, confirmer, spec.control);
-      await c.start(names.stream, names.durable, prefetchFor(init, spec.consumers));
+      const routing = (spec.stage ?? 0) === 0 ? init.routing : undefined;
+      const partitions = routing?.plan.count ?? 1;
+      // with partitions, the subject names each message's partition: the ledger orders by it
+      c = new PullConsumer(nc, o.ackPolicy, confirmer, spec.control, partitions > 1 ? `${names.subject}.p`.length : undefined);
+      const mine = partitions > 1 ? partitionsOfConsumer(spec.consumerId, spec.consumers, partitions) : [0];
+      // the consumer's pull batch is shared by the durables it reads
+      const prefetch = Math.max(1, Math.floor(prefetchFor(init, spec.consumers) / mine.length));
+      for (const p of mine) await c.start(names.stream, durableOf(names.durable, p, partitions), prefetch);
     } catch (err) {
       if (c) await c.close();
       else await closeConnection(nc);

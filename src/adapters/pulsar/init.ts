@@ -22,6 +22,8 @@ export type PulsarInit = {
   /** the stage `topic` belongs to */
   stage: number;
   partitions: number;
+  /** without keys, consecutive sequences of a producer that go to one partition (core/partitions.ts); absent: a Pulsar batch */
+  partitionChunk?: number;
   /** the key each message carries (absent = none): producers route by it and batch per key */
   keys?: KeyPlan;
   subscription: string;

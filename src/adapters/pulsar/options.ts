@@ -224,6 +224,11 @@ export function resolveSubscriptionType(o: PulsarOptions, consumers: number, whe
   return t === 'exclusive' ? 'Exclusive' : t === 'shared' ? 'Shared' : t === 'failover' ? 'Failover' : 'Key_Shared';
 }
 
+/** The topic's partitions: the workload's where it has more than one, else pulsar.partitions (0: not partitioned). */
+export function topicPartitions(o: PulsarOptions, workload: number | undefined): number {
+  return (workload ?? 1) > 1 ? workload! : o.partitions;
+}
+
 /**
  * Refusals that need no broker: the harness asks before anything starts (exit 2), open()
  * again for callers that skip the plan.
@@ -245,6 +250,10 @@ export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
   }
   if (run.keys && run.keys.distribution !== 'none' && o.transactions === 'on') {
     throw new ConfigError(where, 'keys', 'none with pulsar.transactions on (a transactional stage forwards to one partition, without keys)', run.keys.distribution);
+  }
+  const workload = run.partitions ?? 1;
+  if (workload > 1 && o.partitions > 0 && o.partitions !== workload) {
+    throw new ConfigError(where, 'pulsar.partitions', `${workload} or unset (the workload's partitions: ${workload} sets the topic's partitions)`, o.partitions);
   }
   if (o.broker && run.brokers !== 'native') {
     throw new ConfigError(where, 'pulsar.broker', `nothing with --brokers ${run.brokers} (that broker's configuration is not busbench's to write)`, o.broker);

@@ -75,7 +75,7 @@ export class PulsarProducer implements Producer {
       await Promise.allSettled(producers.map((p) => p.close()));
       throw failed.reason;
     }
-    const route = new PartitionRoute(producers, this.spec.maxInFlight, batching ? init.batchMaxMessages : 1, init.keys ?? NO_KEYS, origin);
+    const route = new PartitionRoute(producers, this.spec.maxInFlight, init.partitionChunk ?? init.batchMaxMessages, init.keys ?? NO_KEYS, origin);
     made.route = route;
     this.routes.set(origin, route);
     return route;

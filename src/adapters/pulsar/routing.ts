@@ -1,10 +1,13 @@
 /**
  * One harness producer over the partitions of a topic: a wire producer per partition,
  * all with the same name (as the Java client's PartitionedProducerImpl; deduplication is
- * per partition), and each message routed as the Java client routes it:
- *   - without keys, round-robin per batch (RoundRobinPartitionMessageRouter with
- *     batching): messages go to one partition until its open batch is sent, then to the
- *     next, so entries stay as full as on one topic and every partition gets its share;
+ * per partition), and each message routed to the partition the workload's partition plan
+ * names (src/core/partitions.ts), the one meaning every system shares:
+ *   - without keys, `chunk` consecutive sequences (a producer batch) to one partition,
+ *     then the next, so entries stay as full as on one topic and every partition gets its
+ *     share (the Java client's RoundRobinPartitionMessageRouter with batching does the
+ *     same, switching when its open batch is sent; ours is a function of the sequence,
+ *     so the harness can count per partition without a record of where each went);
  *   - with keys, by the key's hash (Murmur3_32Hash) modulo the partitions, so a key stays
  *     on one partition and in order there.
  * A producer's messages are then in order per partition (per key with keys), not across
@@ -16,27 +19,23 @@
  * the window leaves over all of them.
  */
 import { keyIndex, keyText, type KeyPlan } from '../../core/keys.ts';
-import { keyPartition } from './wire/murmur3.ts';
+import { PartitionRouter } from '../../core/partitions.ts';
 import type { Producer as WireProducer } from './wire/index.ts';
 
 export class PartitionRoute {
-  private current = 0;
-  /** messages went to `current` since it was chosen */
-  private used = false;
   private readonly waiters: (() => void)[] = [];
-  /** per key index: its partition, -1 until first needed */
-  private readonly keyPartitions: Int32Array;
   private readonly keyNames: string[] = [];
+  private readonly router: PartitionRouter;
 
   constructor(
     readonly producers: readonly WireProducer[],
     private readonly window: number,
-    /** messages an open batch takes before it is sent; 1 without batching */
-    private readonly batchMessages: number,
+    /** without keys, consecutive sequences that go to one partition */
+    chunk: number,
     private readonly keys: KeyPlan,
     private readonly producerId: number,
   ) {
-    this.keyPartitions = new Int32Array(keys.space).fill(-1);
+    this.router = new PartitionRouter({ count: producers.length, chunk: Math.max(1, chunk) }, keys, producerId);
   }
 
   /** What the window leaves, over every partition. */
@@ -66,19 +65,14 @@ export class PartitionRoute {
     else this.sendRoundRobin(bytes, size, count, firstSeq);
   }
 
+  /** Runs of consecutive sequences that share a partition go to its producer together. */
   private sendRoundRobin(bytes: Uint8Array, size: number, count: number, firstSeq: number): void {
-    const n = this.producers.length;
     let i = 0;
     while (i < count) {
-      let p = this.producers[this.current]!;
-      if (this.used && p.openCount === 0) {
-        this.current = (this.current + 1) % n;
-        p = this.producers[this.current]!;
-        this.used = false;
-      }
-      const m = Math.min(count - i, Math.max(1, this.batchMessages - p.openCount));
-      p.sendMessages(bytes.subarray(i * size, (i + m) * size), size, m, firstSeq + i);
-      this.used = true;
+      const partition = this.router.partition(firstSeq + i);
+      let m = 1;
+      while (i + m < count && this.router.partition(firstSeq + i + m) === partition) m++;
+      this.producers[partition]!.sendMessages(bytes.subarray(i * size, (i + m) * size), size, m, firstSeq + i);
       i += m;
     }
   }
@@ -88,9 +82,7 @@ export class PartitionRoute {
       const seq = firstSeq + i;
       const k = keyIndex(this.keys, this.producerId, seq);
       const key = (this.keyNames[k] ??= keyText(k));
-      let partition = this.keyPartitions[k]!;
-      if (partition < 0) partition = this.keyPartitions[k] = keyPartition(key, this.producers.length);
-      this.producers[partition]!.sendKeyed(bytes, i * size, size, seq, key);
+      this.producers[this.router.partition(seq)]!.sendKeyed(bytes, i * size, size, seq, key);
     }
   }
 

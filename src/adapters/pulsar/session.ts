@@ -12,7 +12,7 @@ import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
 import type { PulsarNativeOptions } from '../../brokers/pulsar/native.ts';
 import { atStage, connectOf, consumerTopics, type PulsarInit } from './init.ts';
-import { checkRun, resolveSubscriptionType, tokenOf, type PulsarOptions } from './options.ts';
+import { checkRun, topicPartitions, resolveSubscriptionType, tokenOf, type PulsarOptions } from './options.ts';
 import { readBack } from './read-back.ts';
 
 const TENANT = 'busbench';
@@ -37,7 +37,7 @@ class RunTopics {
     this.stageTopics = Array.from({ length: stages }, (_, s) => (s === 0 ? this.topic : `${this.topic}-stage${s}`));
   }
 
-  async create(admin: PulsarAdmin, o: PulsarOptions): Promise<void> {
+  async create(admin: PulsarAdmin, o: PulsarOptions, partitions: number): Promise<void> {
     this.admin = admin;
     await admin.createTenant(TENANT, await admin.clusters());
     await admin.createNamespace(this.namespace, { deduplication: o.dedup === 'on' });
@@ -47,7 +47,7 @@ class RunTopics {
     // what is left. The data goes when close() deletes the topic.
     if (o.readBack === 'on') await admin.call('POST', `/admin/v2/namespaces/${this.namespace}/retention`, { retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
     for (const t of this.stageTopics) {
-      await admin.createTopic(t, o.partitions);
+      await admin.createTopic(t, partitions);
       await admin.createSubscription(t, SUBSCRIPTION, 'earliest');
     }
   }
@@ -71,7 +71,9 @@ function workerInitOf(ctx: PulsarOpenContext, deployment: PulsarDeployment, topi
     topic: topics.topic,
     stageTopics: topics.stageTopics,
     stage: 0,
-    partitions: o.partitions,
+    partitions: topicPartitions(o, ctx.partitions?.count),
+    // the harness's plan (a producer batch per partition without keys); without one, a Pulsar batch
+    partitionChunk: ctx.partitions?.chunk ?? o.batchMaxMessages,
     keys: ctx.keys ?? NO_KEYS,
     subscription: SUBSCRIPTION,
     subscriptionType,
@@ -100,6 +102,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
   readonly config: Record<string, unknown>;
   readonly faults?: FaultInjector;
   readonly processes?: () => Array<{ name: string; pid: number }>;
+  readonly partitions?: number;
   private restarts = 0;
 
   private constructor(
@@ -113,6 +116,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
   ) {
     const o = ctx.options;
     this.workerInit = workerInitOf(ctx, deployment, topics, subscriptionType);
+    if (this.workerInit.partitions > 1) this.partitions = this.workerInit.partitions;
     const description = deployment.describe();
     this.config = {
       ...o,
@@ -123,6 +127,8 @@ export class PulsarSession implements SystemSession<PulsarInit> {
       broker: description,
       client: 'busbench wire client (src/adapters/pulsar/wire), protocol v19',
       topic: topics.topic,
+      // what the topic has: the workload's partitions, or pulsar.partitions (0: not partitioned)
+      partitions: this.workerInit.partitions,
       subscription: SUBSCRIPTION,
       subscriptionType,
       journalSyncSource: ctx.brokers === 'native' ? 'set by busbench (standalone.conf)' : ctx.brokers === 'compose' ? 'docker-compose.yml (journalSyncData=true)' : 'the external broker’s own configuration (not checked)',
@@ -145,14 +151,14 @@ export class PulsarSession implements SystemSession<PulsarInit> {
 
   static async open(ctx: PulsarOpenContext): Promise<PulsarSession> {
     const o = ctx.options;
-    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}) }, 'pulsar options');
+    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}) }, 'pulsar options');
     const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
     const { deployment, owned, serviceProblem } = deploy(ctx, o);
     const topics = new RunTopics(ctx.runId, ctx.stages ?? 1);
     try {
       await deployment.start();
       const admin = new PulsarAdmin(deployment.adminUrl(), undefined, tokenOf(o));
-      await topics.create(admin, o);
+      await topics.create(admin, o, topicPartitions(o, ctx.partitions?.count));
       return new PulsarSession(ctx, deployment, owned, admin, topics, subscriptionType, serviceProblem);
     } catch (err) {
       await topics
@@ -186,7 +192,10 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     const sub = stats.subscriptions[SUBSCRIPTION];
     const back = this.ctx.options.readBack === 'on' ? await readBack(connectOf(init), consumerTopics(init), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS) : undefined;
     const stages = back ? await this.laterStagesStored() : {};
+    const perPartition = this.partitions ? await this.admin.partitionCounters(this.topics.topic, SUBSCRIPTION) : undefined;
     return {
+      // a clean run's counters: what each partition took in, and what it delivered to the run's subscription
+      ...(perPartition ? { perPartition: perPartition.map((c) => ({ stored: c.msgInCounter, delivered: c.subscriptionMsgOutCounter })) } : {}),
       source: back
         ? 'pulsar: messages read back from the topic by a non-durable reader (stored); subscription msgOutCounter from admin topic stats (delivered)'
         : 'pulsar: admin topic stats (pulsar.readBack off: no stored count; msgInCounter includes deduplicated resends and restarts with the broker)',

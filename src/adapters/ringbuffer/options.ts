@@ -92,6 +92,7 @@ export function checkRun(o: RingOptions, run: RunShape, where: string): void {
   }
   refusePowerLoss(run, where);
   refuseKeys(run.keys, where, 'ringbuffer');
+  if ((run.partitions ?? 1) > 1) throw new ConfigError(where, 'partitions', '1 for ringbuffer (partitions: applies to pulsar and nats so far)', run.partitions);
   if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
   // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
   const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);

@@ -183,6 +183,19 @@ export class PulsarAdmin {
     };
   }
 
+  /**
+   * Per partition of a partitioned topic, in partition order: messages in, and messages
+   * out to `subscription` (counters since the broker started, as in topicStats).
+   */
+  async partitionCounters(topic: string, subscription: string): Promise<Array<{ msgInCounter: number; subscriptionMsgOutCounter: number }>> {
+    type Stats = { msgInCounter?: number; subscriptions?: Record<string, { msgOutCounter?: number }> };
+    const raw = (await this.call('GET', `${topicPath(topic)}/partitioned-stats?perPartition=true`)) as { partitions?: Record<string, Stats> };
+    const index = (name: string): number => Number(/-partition-(\d+)$/.exec(name)?.[1] ?? -1);
+    return Object.entries(raw.partitions ?? {})
+      .sort(([a], [b]) => index(a) - index(b))
+      .map(([, st]) => ({ msgInCounter: st.msgInCounter ?? 0, subscriptionMsgOutCounter: st.subscriptions?.[subscription]?.msgOutCounter ?? 0 }));
+  }
+
   /** One admin request; resolves to the parsed JSON body (or text, or undefined when empty). */
   async call(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`${this.baseUrl}${path}`, {

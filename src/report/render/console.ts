@@ -2,6 +2,7 @@
  * What a person sees in the terminal: a progress line while running (TTY only, on
  * stderr) and the comparison table at the end.
  */
+import { describePartitions } from '../../checks/partition-counts.ts';
 import type { RunResult, SearchOutcome, SystemResult } from '../../core/result.ts';
 import type { Progress } from '../../core/progress.ts';
 import { colorEnabled, formatTable } from './table.ts';
@@ -54,7 +55,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   for (const s of result.systems) {
     if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
     else if (s.status === 'delivery-errors') notes.push(paint(stream, 31, `${s.system}: DELIVERY ERRORS: ${s.error ?? ''}`));
-    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.broker?.note ?? ''}`));
+    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.partitions?.agrees === false ? s.partitions.note : (s.broker?.note ?? '')}`));
     if (s.status !== 'failed' && s.latency.e2e.count === 0) notes.push(paint(stream, 31, `${s.system}: no message arrived in the measured window: no latency data`));
     const repeats = s.throughput.repeatsInWindow ?? 0;
     const redelivery = s.latency.redelivery;
@@ -66,6 +67,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     const held = s.delivery.undeliveredAtDeadline ?? 0;
     if (held > 0) notes.push(paint(stream, 33, `${s.system}: drain deadline reached with ${held} messages still held by the broker: up to ${Math.min(held, s.delivery.lost)} of the ${s.delivery.lost} lost are undelivered at deadline, not proven lost`));
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
+    if (s.partitions) notes.push(`${s.system}: ${s.partitions.agrees === false ? paint(stream, 31, describePartitions(s.partitions)) : describePartitions(s.partitions)}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
     notes.push(...scheduleNotes(s, stream));
     if (s.sustainable) notes.push(...sustainableNotes(s.sustainable, stream).map((l) => `${s.system}: ${l}`));

@@ -72,7 +72,7 @@ function describedCell(d: Described): string {
 
 /** What went wrong in a row's runs, for the notes under the table. */
 function problems(runs: SystemResult[]): string[] {
-  const out = runs.flatMap((r) => (r.status === 'failed' ? [`FAILED: ${r.error ?? 'unknown error'}`] : r.status === 'delivery-errors' ? [`delivery errors${r.error ? `: ${r.error}` : ''}`] : r.status === 'warning' ? [`broker count disagrees: ${r.broker?.note ?? ''}`] : []));
+  const out = runs.flatMap((r) => (r.status === 'failed' ? [`FAILED: ${r.error ?? 'unknown error'}`] : r.status === 'delivery-errors' ? [`delivery errors${r.error ? `: ${r.error}` : ''}`] : r.status === 'warning' ? [`broker count disagrees: ${r.partitions?.agrees === false ? r.partitions.note : (r.broker?.note ?? '')}`] : []));
   return [...new Set([...out, ...runs.flatMap(scheduleProblem)])];
 }
 
