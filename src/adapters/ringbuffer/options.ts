@@ -3,6 +3,7 @@
  * for throughput on a small machine without letting an idle thread burn a core.
  */
 import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
+import { refuseFaultTarget } from '../../core/fault-target.ts';
 import { refuseKeys } from '../../core/keys.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
@@ -76,6 +77,7 @@ export function checkRun(o: RingOptions, run: RunShape, where: string): void {
     throw new ConfigError(where, 'ringbuffer.process', '"child" with fault.type power-loss (inline, the lanes live in busbench\'s own memory: there is no process or disk to cut)', o.process);
   }
   refusePowerLoss(run, where);
+  refuseFaultTarget(run, where, [], 'the ring server is one process');
   refuseKeys(run.keys, where, 'ringbuffer');
   if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
   // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
