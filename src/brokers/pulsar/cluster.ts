@@ -87,6 +87,11 @@ interface Component {
   proc?: BrokerProcess;
 }
 
+/** BookKeeper 4.17's words for a registration refused at start (BookieImpl.start) */
+const BOOKIE_NOT_REGISTERED = /Couldn't register bookie with zookeeper/;
+/** ...and the line of a registration that held (Pulsar's metadata driver taking the bookie's lock) */
+const BOOKIE_REGISTERED = /Acquired resource lock on \/ledgers\/available\//;
+
 const SUBCOMMAND: Record<Role, string> = { zk: 'zookeeper', bookie: 'bookie', broker: 'broker' };
 const CONF_ENV: Record<Role, string> = { zk: 'PULSAR_ZK_CONF', bookie: 'PULSAR_BOOKKEEPER_CONF', broker: 'PULSAR_BROKER_CONF' };
 const SHIPPED: Record<Role, string> = { zk: 'zookeeper.conf', bookie: 'bookkeeper.conf', broker: 'broker.conf' };
@@ -292,6 +297,11 @@ export class NativePulsarCluster implements PulsarDeployment {
     const why = new Map<string, string>();
     const check = async (c: Component): Promise<boolean> => {
       if (!c.proc?.running) throw new BrokerError(`pulsar ${c.name} exited with code ${String(await c.proc?.exited)} while starting (${c.logFile})`, tailLines(c.logFile, 30));
+      if (c.role === 'bookie' && BOOKIE_NOT_REGISTERED.test(readFrom(c.logFile, c.logStart))) {
+        await this.respawnBookie(c);
+        why.set(c.name, 'registration refused, starting it again');
+        return false;
+      }
       const reason = await this.notReady(c);
       why.set(c.name, reason);
       return reason === '';
@@ -303,11 +313,28 @@ export class NativePulsarCluster implements PulsarDeployment {
     throw new BrokerError(`pulsar ${late.name} (${role}) not ready within ${(timeoutMs / 1000).toFixed(0)} s: ${why.get(late.name) ?? 'not checked'}`, tailLines(late.logFile, 30));
   }
 
+  /**
+   * A bookie restarted soon after a kill -9 finds its registration still held by the dead
+   * process's ZooKeeper session (until that session times out, zkTimeout 30 s), gives up
+   * ("Couldn't register bookie with zookeeper, shutting down") and serves nothing while its
+   * JVM lives on. A supervisor would start it again; so does this, after a pause.
+   */
+  private async respawnBookie(c: Component): Promise<void> {
+    (this.opts.log ?? (() => undefined))(`pulsar cluster: ${c.name} could not register (its previous ZooKeeper session still holds its registration); starting it again in 2 s`);
+    await killComponent(c);
+    await new Promise((r) => setTimeout(r, 2_000));
+    this.spawn(c);
+  }
+
   /** '' when the node serves, else why not. */
   private async notReady(c: Component): Promise<string> {
     const ports = this.started();
     if (c.role === 'zk') return zkMode(ports.zk[c.index]!.client);
-    if (c.role === 'bookie') return (await canConnect(ports.bookies[c.index]!.bookie)) ? '' : `bookie port ${ports.bookies[c.index]!.bookie} not accepting connections`;
+    if (c.role === 'bookie') {
+      if (!(await canConnect(ports.bookies[c.index]!.bookie))) return `bookie port ${ports.bookies[c.index]!.bookie} not accepting connections`;
+      // the port opens before the bookie registers: serving means registered
+      return BOOKIE_REGISTERED.test(readFrom(c.logFile, c.logStart)) ? '' : 'not registered with the metadata store yet';
+    }
     const b = ports.brokers[c.index]!;
     if (!(await canConnect(b.broker))) return `binary port ${b.broker} not accepting connections`;
     return notReadyReason(new PulsarAdmin(`http://127.0.0.1:${b.web}`, 5_000), { cluster: CLUSTER_NAME, transactions: this.opts.transactions ?? true });
