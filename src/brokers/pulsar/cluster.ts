@@ -268,8 +268,16 @@ export class NativePulsarCluster implements PulsarDeployment {
         const group = which.filter((c) => c.role === role);
         if (first && role === 'bookie') await this.step('metadata', () => this.initializeMetadata());
         if (group.length === 0) continue;
-        for (const c of group) this.spawn(c);
-        await this.step(role, () => this.awaitRole(role, group));
+        // Three new bookies at once race to create the under-replication layout in ZooKeeper
+        // and the losers exit ("BadVersion for /ledgers/underreplication/LAYOUT"): on the
+        // first start one bookie goes first.
+        const lead = first && role === 'bookie' ? group.slice(0, 1) : [];
+        await this.step(role, async () => {
+          for (const c of lead) this.spawn(c);
+          if (lead.length > 0) await this.awaitRole(role, lead);
+          for (const c of group.slice(lead.length)) this.spawn(c);
+          await this.awaitRole(role, group);
+        });
       }
       await this.step('probe', () => this.awaitService());
     } catch (err) {
