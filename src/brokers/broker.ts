@@ -1,4 +1,4 @@
-import type { PowerCut, PowerLossMode } from '../core/contract.ts';
+import type { FaultTarget, PowerCut, PowerLossMode } from '../core/contract.ts';
 
 /**
  * One interface for a broker deployment, whoever runs it: the harness as child processes
@@ -17,8 +17,11 @@ export interface BrokerDeployment {
   start(): Promise<void>;
   /** graceful stop; idempotent */
   stop(): Promise<void>;
-  /** kill -9 of every broker process; rejected for external brokers */
-  kill(): Promise<void>;
+  /**
+   * kill -9 of every broker process, or of `target`'s where the deployment runs several
+   * nodes (checkRun refused names it does not run); rejected for external brokers
+   */
+  kill(target?: FaultTarget): Promise<void>;
   /**
    * Native deployments started with their data on the power-loss layer: SIGKILL of every
    * broker process, then the layer drops what no fsync covered; restart() comes next.
@@ -28,7 +31,7 @@ export interface BrokerDeployment {
   dataLayerStats?(): Promise<Record<string, number>>;
   /** With powerLoss: the kernel's periodic write-back of the data directory (FaultInjector.settle). */
   settle?(): Promise<void>;
-  /** starts again on the same data and waits until ready */
+  /** starts again on the same data and waits until ready: after a kill of some nodes, those nodes */
   restart(): Promise<void>;
   /** the running broker processes, where the harness started them (native) */
   processes?(): Array<{ name: string; pid: number }>;

@@ -125,7 +125,16 @@ export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
   log(line: string): void;
 }
 
-export type FaultKind = { type: 'kill' } | { type: 'power-loss'; mode: PowerLossMode };
+export type FaultKind = { type: 'kill'; target?: FaultTarget } | { type: 'power-loss'; mode: PowerLossMode };
+
+/**
+ * Which broker processes a kill takes: every one (the default); a majority (on a cluster
+ * of three machines' worth of nodes, nodes 1 and 2 of every role, as two machines
+ * failing would take them); or one process by name, e.g. "nats-2", "bookie-1",
+ * "broker-3", "zk-1". The scenario checks the form; each system checks the name against
+ * what it runs (checkRun), so both refusals come before anything starts.
+ */
+export type FaultTarget = 'all' | 'majority' | { node: string };
 
 /** What a run looks like before it starts: enough to refuse options that cannot fit it. */
 export interface RunShape {
@@ -177,7 +186,8 @@ export interface PowerCut {
 export interface FaultInjector {
   /** names the fault exactly, e.g. "kill -9 of nats-server (page cache survives)" */
   readonly fault: string;
-  kill(): Promise<void>;
+  /** kill -9 of `target` (default all); restart() then brings back what it took */
+  kill(target?: FaultTarget): Promise<void>;
   /**
    * Present where the broker's data lies on the power-loss layer (the run asked for a
    * power-loss fault): SIGKILL of every broker process, then the layer drops what no

@@ -17,7 +17,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Ma
 /** The fault's own step: kill -9, or the power cut, which returns what the layer dropped. */
 async function strike(faults: FaultInjector, plan: FaultPlan): Promise<PowerCut | undefined> {
   if (plan.kind.type === 'kill') {
-    await faults.kill();
+    await faults.kill(plan.kind.target);
     return undefined;
   }
   if (!faults.powerLoss) throw new Error(`${faults.fault}: this session offers no power-loss fault (its data is not on the power-loss layer)`);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { POWER_LOSS_MODES, type FaultKind } from '../core/contract.ts';
+import { killTarget } from './fault-target.ts';
 import { ConfigError, UsageError } from '../core/errors.ts';
 import { parseDurationMs } from '../core/units.ts';
 import { durations, integer, oneOf } from '../core/options.ts';
@@ -177,7 +178,7 @@ function nonNegative(file: string, field: string, v: unknown): number {
   return v;
 }
 
-const FAULT_KEYS = ['type', 'at', 'downtime', 'mode'];
+const FAULT_KEYS = ['type', 'at', 'downtime', 'mode', 'kill'];
 const FAULT_TYPES = ['kill', 'power-loss'] as const;
 
 function faultPlan(file: string, v: unknown): FaultPlan {
@@ -186,7 +187,8 @@ function faultPlan(file: string, v: unknown): FaultPlan {
   for (const key of Object.keys(f)) if (!FAULT_KEYS.includes(key)) throw new ConfigError(file, `fault.${key}`, `one of the fields ${FAULT_KEYS.join(', ')}`, key);
   const type = f.type === undefined ? 'kill' : oneOf(file, 'fault.type', f.type, FAULT_TYPES);
   if (type === 'kill' && f.mode !== undefined) throw new ConfigError(file, 'fault.mode', 'no mode with fault.type kill (mode belongs to type power-loss)', f.mode);
-  const kind: FaultKind = type === 'kill' ? { type } : { type, mode: f.mode === undefined ? 'lose-unsynced' : oneOf(file, 'fault.mode', f.mode, POWER_LOSS_MODES) };
+  const target = f.kill === undefined ? undefined : killTarget(file, type, f.kill);
+  const kind: FaultKind = type === 'kill' ? { type, ...(target ? { target } : {}) } : { type, mode: f.mode === undefined ? 'lose-unsynced' : oneOf(file, 'fault.mode', f.mode, POWER_LOSS_MODES) };
   return { atMs: duration(file, 'fault.at', f.at, 0), downtimeMs: duration(file, 'fault.downtime', f.downtime ?? 0, 0), kind };
 }
 

@@ -22,6 +22,10 @@ describe('pulsar options', () => {
   it('fills in defaults', () => {
     expect(adapter.parseOptions(undefined, WHERE)).toEqual({ ...DEFAULT_OPTIONS });
     expect(adapter.parseOptions({}, WHERE)).toEqual({
+      topology: 'standalone',
+      ensembleSize: 1,
+      writeQuorum: 1,
+      ackQuorum: 1,
       batching: 'on',
       batchMaxMessages: 1000,
       batchMaxDelayMs: 1,
@@ -51,6 +55,10 @@ describe('pulsar options', () => {
   it('accepts every field, on/off as YAML booleans and byte sizes with units', () => {
     const o = adapter.parseOptions(
       {
+        topology: 'cluster',
+        ensembleSize: 3,
+        writeQuorum: 2,
+        ackQuorum: 1,
         batching: false,
         batchMaxMessages: 500,
         batchMaxDelayMs: 10,
@@ -72,6 +80,10 @@ describe('pulsar options', () => {
       WHERE,
     );
     expect(o).toEqual({
+      topology: 'cluster',
+      ensembleSize: 3,
+      writeQuorum: 2,
+      ackQuorum: 1,
       batching: 'off',
       batchMaxMessages: 500,
       batchMaxDelayMs: 10,

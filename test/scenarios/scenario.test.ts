@@ -65,6 +65,13 @@ describe('scenario files', () => {
     expect(() => fault({ type: 'power-loss', at: '2s', mode: 'half' })).toThrow(/fault\.mode: expected .*"lose-unsynced".*"torn".*got "half"/);
     expect(() => fault({ at: '2s', mode: 'torn' })).toThrow(/fault\.mode: expected no mode with fault\.type kill/);
     expect(() => fault({ at: '2s', when: 1 })).toThrow(/fault\.when: expected one of the fields type, at, downtime, mode/);
+    // a kill target: its form here, whether the system runs it in the system's checkRun
+    expect(fault({ kill: 'bookie-1', at: '2s' })?.kind).toEqual({ type: 'kill', target: { node: 'bookie-1' } });
+    expect(fault({ kill: 'majority', at: '2s' })?.kind).toEqual({ type: 'kill', target: 'majority' });
+    expect(fault({ type: 'kill', kill: 'all', at: '2s' })?.kind).toEqual({ type: 'kill', target: 'all' });
+    expect(() => fault({ kill: 'bookie-0', at: '2s' })).toThrow('scenarios/x.yaml: fault.kill: expected all, majority, or one node: nats-<n>, zk-<n>, bookie-<n>, broker-<n> (e.g. bookie-1), got "bookie-0"');
+    expect(() => fault({ kill: 2, at: '2s' })).toThrow(/fault\.kill: expected all, majority, or one node/);
+    expect(() => fault({ type: 'power-loss', kill: 'nats-2', at: '2s' })).toThrow(/fault\.kill: expected no kill target with fault\.type power-loss \(a power cut takes every node\)/);
   });
 
   it('reads rate: sustainable and its search, and refuses bad search settings by name', () => {

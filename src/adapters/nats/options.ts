@@ -1,5 +1,7 @@
 /** The `nats:` section of a scenario: the server, stream and client settings engineers compare. */
 import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
+import { refuseFaultTarget } from '../../core/fault-target.ts';
+import { natsNodeNames } from '../../brokers/nats/native.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { BusbenchError, ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
@@ -144,6 +146,8 @@ function refuseRouting(o: NatsOptions, run: RunShape, where: string): void {
 export function checkRun(o: NatsOptions, run: RunShape, where = 'nats options'): void {
   refusePowerLoss(run, where);
   refuseRouting(o, run, where);
+  const nodes = run.brokers === 'native' ? natsNodeNames(o.topology) : [];
+  refuseFaultTarget(run, where, nodes, run.brokers !== 'native' ? `busbench kills single nodes only of servers it runs, --brokers native` : 'one server; nats.topology cluster3 runs nats-1..3');
   if (o.syncInterval !== 'default' && run.brokers !== 'native') {
     throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${run.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }

@@ -6,6 +6,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../core/contract.ts';
 import { BusbenchError } from '../../core/errors.ts';
+import { targetOf, targetText } from '../../core/fault-target.ts';
 import type { BrokerDeployment } from '../../brokers/broker.ts';
 import { natsDeployment } from '../../brokers/nats/deployment.ts';
 import { powerLossLayer } from '../../brokers/common/power-loss.ts';
@@ -26,7 +27,8 @@ function refuseForServer(o: NatsOptions, serverVersion: string | undefined): voi
 }
 
 function faultName(ctx: NatsOpenContext, o: NatsOptions): string {
-  const who = o.topology === 'single' ? 'nats-server' : 'all 3 nats-server nodes';
+  const target = targetOf(ctx.fault);
+  const who = o.topology === 'single' ? 'nats-server' : target === 'all' ? 'all 3 nats-server nodes' : target === 'majority' ? 'nats-1 and nats-2 (a majority of the 3 nodes)' : `node ${targetText(target)} of 3`;
   if (ctx.fault?.type === 'power-loss') {
     return `power loss (${ctx.fault.mode}) of ${who}: kill -9, then every write no fsync covered is dropped from the store directory, restart on what is left`;
   }
@@ -73,7 +75,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
     };
     this.faults = {
       fault: faultName(ctx, o),
-      kill: () => deployment.kill(),
+      kill: (target) => deployment.kill(target),
       ...(deployment.powerLoss ? { powerLoss: deployment.powerLoss.bind(deployment) } : {}),
         ...(deployment.settle ? { settle: deployment.settle.bind(deployment) } : {}),
       ...(deployment.serviceProblem ? { serviceProblem: deployment.serviceProblem.bind(deployment) } : {}),

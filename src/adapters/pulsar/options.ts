@@ -9,12 +9,27 @@ import { ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
 import { isConfValue, settingProblem, type ConfValue } from '../../brokers/pulsar/config.ts';
 import { COMPRESSIONS, type CompressionName } from './wire/compression.ts';
+import { CLUSTER_SIZE, DEFAULT_REPLICATION, clusterNodeNames, replicationProblem } from '../../brokers/pulsar/cluster-config.ts';
+import { refuseFaultTarget } from '../../core/fault-target.ts';
 
 export type OnOff = 'on' | 'off';
 export type SubscriptionType = 'auto' | 'exclusive' | 'shared' | 'failover' | 'key_shared';
 export type AckMode = 'individual' | 'cumulative';
 
+export type PulsarTopology = 'standalone' | 'cluster';
+
 export type PulsarOptions = {
+  /**
+   * --brokers native: one standalone JVM, or a cluster of 3 ZooKeeper nodes, 3 bookies and
+   * 3 brokers (src/brokers/pulsar/cluster.ts)
+   */
+  topology: PulsarTopology;
+  /** bookies each ledger is spread over (managedLedgerDefaultEnsembleSize); 1 on a standalone, 3 on a cluster by default */
+  ensembleSize: number;
+  /** copies of each entry (managedLedgerDefaultWriteQuorum); 1 / 3 */
+  writeQuorum: number;
+  /** copies written before the broker acknowledges (managedLedgerDefaultAckQuorum); 1 / 2 */
+  ackQuorum: number;
   /** batch messages into entries (one broker write, one receipt per batch) */
   batching: OnOff;
   batchMaxMessages: number;
@@ -93,6 +108,10 @@ export type PulsarOptions = {
 };
 
 export const DEFAULT_OPTIONS: PulsarOptions = {
+  topology: 'standalone',
+  ensembleSize: 1,
+  writeQuorum: 1,
+  ackQuorum: 1,
   batching: 'on',
   batchMaxMessages: 1000,
   batchMaxDelayMs: 1,
@@ -119,6 +138,7 @@ export const DEFAULT_OPTIONS: PulsarOptions = {
 };
 
 const KEYS = [...Object.keys(DEFAULT_OPTIONS), 'broker'] as (keyof PulsarOptions)[];
+const TOPOLOGIES: readonly PulsarTopology[] = ['standalone', 'cluster'];
 const SUB_TYPES: readonly SubscriptionType[] = ['auto', 'exclusive', 'shared', 'failover', 'key_shared'];
 const ACK_MODES: readonly AckMode[] = ['individual', 'cumulative'];
 /** The broker's default maxMessageSize (5 MiB) less room for framing. */
@@ -131,6 +151,7 @@ export function parsePulsarOptions(raw: unknown, where: string): PulsarOptions {
   const f = new SectionReader(where, 'pulsar', section, 'list');
   const d = DEFAULT_OPTIONS;
   const o: PulsarOptions = {
+    ...replicationOptions(f, where),
     batching: f.onOffWord('batching', d.batching),
     batchMaxMessages: f.integer('batchMaxMessages', { min: 1, max: 100_000 }, d.batchMaxMessages),
     batchMaxDelayMs: f.integer('batchMaxDelayMs', { min: 0, max: 10_000 }, d.batchMaxDelayMs),
@@ -160,6 +181,18 @@ export function parsePulsarOptions(raw: unknown, where: string): PulsarOptions {
     throw new ConfigError(where, 'pulsar.ackMode', `"individual" with a ${o.subscriptionType} subscription (Pulsar allows cumulative acks only on exclusive and failover ones)`, o.ackMode);
   }
   return o;
+}
+
+/** The topology and its quorums: a standalone has one bookie, a cluster three (defaults 3/3/2, as the reference cluster). */
+function replicationOptions(f: SectionReader, where: string): Pick<PulsarOptions, 'topology' | 'ensembleSize' | 'writeQuorum' | 'ackQuorum'> {
+  const topology = f.oneOf('topology', TOPOLOGIES, DEFAULT_OPTIONS.topology);
+  const max = topology === 'cluster' ? CLUSTER_SIZE : 1;
+  const d = topology === 'cluster' ? DEFAULT_REPLICATION : { ensembleSize: 1, writeQuorum: 1, ackQuorum: 1 };
+  const range = { min: 1, max };
+  const r = { ensembleSize: f.integer('ensembleSize', range, d.ensembleSize), writeQuorum: f.integer('writeQuorum', range, d.writeQuorum), ackQuorum: f.integer('ackQuorum', range, d.ackQuorum) };
+  const problem = replicationProblem(r, max);
+  if (problem) throw new ConfigError(where, 'pulsar.ackQuorum', `ackQuorum <= writeQuorum <= ensembleSize <= ${max} (${problem})`, `${r.ensembleSize}/${r.writeQuorum}/${r.ackQuorum}`);
+  return { topology, ...r };
 }
 
 const LISTENER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -235,6 +268,11 @@ export function topicPartitions(o: PulsarOptions, workload: number | undefined):
  */
 export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
   resolveSubscriptionType(o, run.consumers, where);
+  if (o.topology === 'cluster' && run.brokers !== 'native') {
+    throw new ConfigError(where, 'pulsar.topology', `"standalone" with --brokers ${run.brokers} (busbench runs the cluster itself only with --brokers native; docker-compose.yml has one under its cluster profile, started by hand)`, o.topology);
+  }
+  const nodes = o.topology === 'cluster' ? clusterNodeNames() : [];
+  refuseFaultTarget(run, where, nodes, 'the standalone is one JVM; pulsar.topology cluster runs zk-1..3, bookie-1..3, broker-1..3');
   if (o.adminUrl && run.brokers !== 'external') {
     throw new ConfigError(where, 'pulsar.adminUrl', `nothing with --brokers ${run.brokers} (busbench knows where its own broker listens)`, o.adminUrl);
   }

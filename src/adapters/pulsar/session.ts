@@ -11,6 +11,8 @@ import { NO_KEYS } from '../../core/keys.ts';
 import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
 import type { PulsarNativeOptions } from '../../brokers/pulsar/native.ts';
+import { NativePulsarCluster, type PulsarClusterOptions } from '../../brokers/pulsar/cluster.ts';
+import { writeAndRead } from './probe.ts';
 import { atStage, connectOf, consumerTopics, type PulsarInit } from './init.ts';
 import { checkRun, topicPartitions, resolveSubscriptionType, tokenOf, type PulsarOptions } from './options.ts';
 import { readBack } from './read-back.ts';
@@ -65,7 +67,8 @@ class RunTopics {
 function workerInitOf(ctx: PulsarOpenContext, deployment: PulsarDeployment, topics: RunTopics, subscriptionType: PulsarInit['subscriptionType']): PulsarInit {
   const o = ctx.options;
   return {
-    serviceUrl: deployment.urls()[0]!,
+    // a cluster's every broker, so that clients look up through another while one is down
+    serviceUrl: deployment instanceof NativePulsarCluster ? deployment.serviceUrl() : deployment.urls()[0]!,
     adminUrl: deployment.adminUrl(),
     runId: ctx.runId,
     topic: topics.topic,
@@ -131,12 +134,12 @@ export class PulsarSession implements SystemSession<PulsarInit> {
       partitions: this.workerInit.partitions,
       subscription: SUBSCRIPTION,
       subscriptionType,
-      journalSyncSource: ctx.brokers === 'native' ? 'set by busbench (standalone.conf)' : ctx.brokers === 'compose' ? 'docker-compose.yml (journalSyncData=true)' : 'the external broker’s own configuration (not checked)',
+      journalSyncSource: ctx.brokers === 'native' ? `set by busbench (${o.topology === 'cluster' ? 'each bookie\'s bookkeeper.conf' : 'standalone.conf'})` : ctx.brokers === 'compose' ? 'docker-compose.yml (journalSyncData=true)' : 'the external broker’s own configuration (not checked)',
     };
     if (owned) {
       this.faults = {
-        fault: typeof description.fault === 'string' ? description.fault : `kill -9 of the Pulsar broker (${ctx.brokers})`,
-        kill: () => deployment.kill(),
+        fault: deployment instanceof NativePulsarCluster ? deployment.faultText(ctx.fault) : typeof description.fault === 'string' ? description.fault : `kill -9 of the Pulsar broker (${ctx.brokers})`,
+        kill: (target) => deployment.kill(target),
         ...(deployment.powerLoss ? { powerLoss: deployment.powerLoss.bind(deployment) } : {}),
         ...(deployment.settle ? { settle: deployment.settle.bind(deployment) } : {}),
         restart: async () => {
@@ -251,9 +254,19 @@ interface Deployed {
   serviceProblem?: () => string | undefined;
 }
 
+/** What the native cluster gets from the run's options (pure, like nativeDeployOptions). */
+export function clusterDeployOptions(ctx: PulsarOpenContext, o: PulsarOptions): PulsarClusterOptions {
+  const { log: _log, ...same } = nativeDeployOptions(ctx, o);
+  return { ...same, log: ctx.log, replication: { ensembleSize: o.ensembleSize, writeQuorum: o.writeQuorum, ackQuorum: o.ackQuorum }, probe: writeAndRead };
+}
+
 function deploy(ctx: PulsarOpenContext, o: PulsarOptions): Deployed {
   switch (ctx.brokers) {
     case 'native': {
+      if (o.topology === 'cluster') {
+        const cluster = new NativePulsarCluster(clusterDeployOptions(ctx, o));
+        return { deployment: cluster, owned: true, serviceProblem: () => cluster.serviceProblem() };
+      }
       const native = pulsarDeployment('native', nativeDeployOptions(ctx, o));
       return { deployment: native, owned: true, serviceProblem: () => native.serviceProblem() };
     }

@@ -3,6 +3,7 @@
  * for throughput on a small machine without letting an idle thread burn a core.
  */
 import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
+import { refuseFaultTarget } from '../../core/fault-target.ts';
 import { refuseKeys } from '../../core/keys.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
@@ -91,6 +92,7 @@ export function checkRun(o: RingOptions, run: RunShape, where: string): void {
     throw new ConfigError(where, 'ringbuffer.killReplica', '"primary" unless ringbuffer.replicas is 2 (one ring server has no secondary)', o.killReplica);
   }
   refusePowerLoss(run, where);
+  refuseFaultTarget(run, where, [], 'the ring server is one process');
   refuseKeys(run.keys, where, 'ringbuffer');
   if ((run.partitions ?? 1) > 1) throw new ConfigError(where, 'partitions', '1 for ringbuffer (partitions: applies to pulsar and nats so far)', run.partitions);
   if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);

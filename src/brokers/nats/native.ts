@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PowerCut, PowerLossMode } from '../../core/contract.ts';
+import type { FaultTarget, PowerCut, PowerLossMode } from '../../core/contract.ts';
+import { nodesOf } from '../../core/fault-target.ts';
 import type { BrokerDeployment, BrokerDescription } from '../broker.ts';
 import { LossyDataDir, type LayerOptions } from '../common/power-loss.ts';
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
@@ -18,6 +19,16 @@ import { ensureNatsServer, type NatsServerInstall } from './install.ts';
 import { natsServerConfig, type NatsNodePlan, type NatsServerSettings } from './config.ts';
 
 export type NatsTopology = 'single' | 'cluster3';
+
+/** What a kill target calls each node of a topology (core/fault-target.ts). */
+export function natsNodeNames(topology: NatsTopology): string[] {
+  return topology === 'single' ? ['nats-1'] : ['nats-1', 'nats-2', 'nats-3'];
+}
+
+/** node n2 is nats-2 to a kill target */
+function faultName(n: { name: string }): string {
+  return `nats-${n.name.slice(1)}`;
+}
 
 export interface NativeNatsOptions {
   /** the broker's folder in the run folder: conf/, data/ and logs/ go under it */
@@ -122,8 +133,15 @@ export class NativeNats implements BrokerDeployment {
     await this.layer?.unmount();
   }
 
-  async kill(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.proc?.kill9()));
+  /** kill -9 of every node, or of those `target` names (nats-1..3: nodes n1..n3) */
+  async kill(target: FaultTarget = 'all'): Promise<void> {
+    const names = nodesOf(target, this.nodeNames());
+    await Promise.all(this.nodes.filter((n) => names.includes(faultName(n))).map((n) => n.proc?.kill9()));
+  }
+
+  /** The names a kill target can give, in node order: nats-1, nats-2, nats-3. */
+  nodeNames(): string[] {
+    return this.nodes.length > 0 ? this.nodes.map(faultName) : natsNodeNames(this.topology);
   }
 
   async dataLayerStats(): Promise<Record<string, number>> {
@@ -141,9 +159,14 @@ export class NativeNats implements BrokerDeployment {
     return this.layer.cut(mode);
   }
 
-  /** Same config files: same ports, same store directories. */
+  /**
+   * Same config files: same ports, same store directories. After a kill of some nodes
+   * only those start again (the others keep serving); otherwise every node restarts.
+   */
   async restart(): Promise<void> {
     if (this.nodes.length === 0) throw new BrokerError('nats: restart before start');
+    const down = this.nodes.filter((n) => !n.proc?.running);
+    if (down.length > 0 && down.length < this.nodes.length) return this.launch(down);
     await this.stopNodes();
     await this.launchAll();
   }
@@ -181,8 +204,12 @@ export class NativeNats implements BrokerDeployment {
   }
 
   private async launchAll(): Promise<void> {
+    await this.launch(this.nodes);
+  }
+
+  private async launch(nodes: Node[]): Promise<void> {
     const install = this.install!;
-    for (const n of this.nodes) {
+    for (const n of nodes) {
       n.logStart = fileSize(n.logFile);
       n.proc = spawnBroker({ name: `nats-${n.name}`, command: install.path, args: ['-c', n.config], logFile: n.logFile });
     }

@@ -65,6 +65,14 @@ export const RESERVED_SETTINGS: Readonly<Record<string, string>> = {
   journalDirectories: 'nothing: busbench keeps the data in the run folder',
   ledgerDirectories: 'nothing: busbench keeps the data in the run folder',
   metadataStoreUrl: 'nothing: busbench keeps the metadata in the run folder',
+  configurationMetadataStoreUrl: 'nothing: busbench runs the metadata store',
+  metadataServiceUri: 'nothing: busbench runs the metadata store',
+  zkServers: 'nothing: busbench runs the metadata store',
+  clusterName: 'nothing: busbench names the cluster',
+  prometheusStatsHttpPort: 'nothing: busbench picks a free port',
+  managedLedgerDefaultEnsembleSize: 'pulsar.ensembleSize',
+  managedLedgerDefaultWriteQuorum: 'pulsar.writeQuorum',
+  managedLedgerDefaultAckQuorum: 'pulsar.ackQuorum',
 };
 
 const SETTING_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
@@ -107,7 +115,7 @@ export function mergeProperties(shipped: string, overrides: Record<string, ConfV
 }
 
 /** Name of the loopback interface ("lo" on Linux, "lo0" on macOS). */
-function loopbackInterface(): string {
+export function loopbackInterface(): string {
   for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
     if (addrs?.some((a) => a.internal && a.address === '127.0.0.1')) return name;
   }

@@ -8,7 +8,7 @@ import { closedError, PulsarWireError } from './errors.ts';
 import { lookupTopic, type BrokerAddress, type LookupHost } from './lookup.ts';
 import { Producer, type ClientCore, type ProducerOptions } from './producer.ts';
 import { Cmd, u64 } from './proto.ts';
-import { parseServiceUrl, tcpTransport, tlsTransport, type TlsOptions, type TransportFactory } from './transport.ts';
+import { parseServiceUrl, serviceHosts, tcpTransport, tlsTransport, type TlsOptions, type Transport, type TransportFactory } from './transport.ts';
 
 export interface ClientOptions {
   /** e.g. "pulsar://127.0.0.1:6650" */
@@ -53,6 +53,8 @@ export class PulsarClient implements ClientCore, LookupHost {
   private producerId = 0;
   private consumerId = 0;
   private closed = false;
+  /** which host of a several-host service URL answered last */
+  private serviceHost = 0;
 
   constructor(private readonly opts: ClientOptions) {
     this.useTls = parseServiceUrl(opts.serviceUrl).tls; // fails early on a bad URL
@@ -140,11 +142,33 @@ export class PulsarClient implements ClientCore, LookupHost {
     this.pool.clear();
   }
 
-  private async open(addr: BrokerAddress): Promise<Connection> {
-    const { host, port, tls } = parseServiceUrl(addr.physical);
-    if (tls !== this.useTls) throw new PulsarWireError('protocol', `pulsar: ${addr.physical} is ${tls ? '' : 'not '}a TLS URL, the service URL ${this.serviceUrl} is ${this.useTls ? '' : 'not '}one`);
+  /**
+   * The transport to `addr`. A service URL naming several hosts (a cluster's brokers) is
+   * tried host by host, starting with the one that last answered, so that lookups go on
+   * while one broker is down; a broker's own address (a lookup's answer) is one host.
+   */
+  private async transportTo(addr: BrokerAddress): Promise<{ transport: Transport; host: string; port: number }> {
     const factory = this.opts.transport ?? this.tlsFactory ?? tcpTransport;
-    const transport = await factory(host, port, this.opts.connectTimeoutMs ?? 10_000);
+    const hosts = addr.physical === this.serviceUrl ? serviceHosts(addr.physical) : [parseServiceUrl(addr.physical)];
+    let failure: unknown;
+    for (let k = 0; k < hosts.length; k++) {
+      const i = (this.serviceHost + k) % hosts.length;
+      const { host, port, tls } = hosts[i]!;
+      if (tls !== this.useTls) throw new PulsarWireError('protocol', `pulsar: ${addr.physical} is ${tls ? '' : 'not '}a TLS URL, the service URL ${this.serviceUrl} is ${this.useTls ? '' : 'not '}one`);
+      try {
+        const transport = await factory(host, port, this.opts.connectTimeoutMs ?? 10_000);
+        if (hosts.length > 1) this.serviceHost = i;
+        return { transport, host, port };
+      } catch (err) {
+        failure = err;
+        if (hosts.length > 1) this.log(`pulsar: ${host}:${port} of the service URL did not answer (${err instanceof Error ? err.message : String(err)}), trying the next`);
+      }
+    }
+    throw failure;
+  }
+
+  private async open(addr: BrokerAddress): Promise<Connection> {
+    const { transport, host, port } = await this.transportTo(addr);
     let proxyTo: string | undefined;
     if (addr.logical !== addr.physical) {
       const l = parseServiceUrl(addr.logical);

@@ -33,6 +33,21 @@ export interface HostPort {
   tls: boolean;
 }
 
+/**
+ * Every host of a service URL, "pulsar://h1:p1,h2:p2,h3" (a port left out is the scheme's
+ * default), as the Java client reads one: the brokers of a cluster, any of which answers
+ * lookups.
+ */
+export function serviceHosts(url: string): HostPort[] {
+  const first = parseServiceUrl(url);
+  const rest = /^pulsar(?:\+ssl)?:\/\/[^,/]+((?:,[^,/]+)*)\/?$/.exec(url.trim())?.[1] ?? '';
+  const others = rest
+    .split(',')
+    .filter(Boolean)
+    .map((hp) => parseServiceUrl(`${first.tls ? 'pulsar+ssl' : 'pulsar'}://${hp}`));
+  return [first, ...others];
+}
+
 /** Parses "pulsar://host:port" or "pulsar+ssl://host:port" (the first host of a comma-separated list). */
 export function parseServiceUrl(url: string): HostPort {
   const m = /^pulsar(\+ssl)?:\/\/(\[[^\]]+\]|[^:/,]+)(?::(\d+))?(?:,[^/]*)?\/?$/.exec(url.trim());
