@@ -184,6 +184,8 @@ export interface ScheduleStep {
   count: number;
   p50: number | null;
   p99: number | null;
+  /** sent and received at ≥ 99% of offeredPerSec (src/checks/schedule-steps.ts); absent in older files */
+  reached?: boolean;
 }
 
 /** A broker process the harness started (with its descendants), over one run. */

@@ -2,12 +2,13 @@
  * What a person sees in the terminal: a progress line while running (TTY only, on
  * stderr) and the comparison table at the end.
  */
-import type { RunResult, SearchOutcome, SystemResult } from '../../core/result.ts';
+import type { RunResult, ScheduleStep, SearchOutcome, SystemResult } from '../../core/result.ts';
 import type { Progress } from '../../core/progress.ts';
 import { colorEnabled, formatTable } from './table.ts';
 import { formatRate, formatUs } from './format.ts';
 import { durabilityTable, exactlyOnceTable } from './findings.ts';
 import { notSustained, unsentNote } from '../../checks/schedule.ts';
+import { stepReached } from '../../checks/schedule-steps.ts';
 import { backlogFinding, backlogTrend } from '../../checks/backlog.ts';
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
@@ -115,19 +116,21 @@ function scheduleNotes(s: SystemResult, stream: NodeJS.WriteStream): string[] {
   if (!sc) return [];
   const out = d && d.count > 0 ? [`${s.system}: send delay (intended→handed over) p50 ${formatUs(d.p50)}, p99 ${formatUs(d.p99)}, max ${formatUs(d.max)}`] : [];
   for (const finding of [notSustained(sc, formatRate), unsentNote(sc)]) if (finding) out.push(paint(stream, 31, `${s.system}: ${finding}`));
-  return [...out, ...stepNotes(s)];
+  return [...out, ...stepNotes(s, stream)];
 }
 
 /** A schedule of steps: what each step offered and what came of it. */
-export function stepNotes(s: SystemResult): string[] {
+export function stepNotes(s: SystemResult, stream?: NodeJS.WriteStream): string[] {
   const steps = s.schedule?.steps ?? [];
   if (steps.length === 0) return [];
   const us = (v: number | null): string => (v === null ? 'no data' : formatUs(v));
+  // files from before the per-step verdict lack `reached`: judged here the same way
+  const missed = (st: ScheduleStep): string => ((st.reached ?? stepReached(st)) ? '' : ` ${stream ? paint(stream, 31, 'NOT REACHED (< 99%)') : 'NOT REACHED (< 99%)'}`);
   return [
     `${s.system}: per step (offered → achieved sent, received; e2e latency of the step's deliveries):`,
     ...steps.map(
       (st) =>
-        `  ${st.fromMs / 1000}–${st.toMs / 1000}s: offered ${formatRate(st.offeredPerSec)}/s → sent ${formatRate(st.achievedPerSec)}/s, received ${formatRate(st.receivedPerSec)}/s, p50 ${us(st.p50)}, p99 ${us(st.p99)}`,
+        `  ${st.fromMs / 1000}–${st.toMs / 1000}s: offered ${formatRate(st.offeredPerSec)}/s → sent ${formatRate(st.achievedPerSec)}/s, received ${formatRate(st.receivedPerSec)}/s, p50 ${us(st.p50)}, p99 ${us(st.p99)}${missed(st)}`,
     ),
   ];
 }
