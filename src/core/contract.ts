@@ -134,6 +134,11 @@ export interface RunShape {
   fault?: FaultKind;
   /** message keys; absent = none */
   keys?: KeyPlan;
+  /**
+   * a backlog the run builds with its consumers paused (src/scenario/backlog.ts): a system
+   * whose configured limits cannot hold it refuses the run
+   */
+  backlog?: { messages: number; bytes: number };
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */
@@ -375,6 +380,15 @@ export interface Consumer {
    * it pass for the broker's.
    */
   discarded?(): DiscardedEntries;
+  /**
+   * Optional: the harness stops calling receive() for a while (a backlog build) and resumes
+   * later. A system whose client fetches ahead of receive() and whose broker redelivers
+   * what stays unacknowledged too long (NATS's ack_wait) stops fetching here and hands back
+   * what it holds undelivered, so the broker keeps it for resume(). Systems that only fetch
+   * as receive() takes (the ring, Pulsar's flow permits) need neither.
+   */
+  pause?(): void | Promise<void>;
+  resume?(): void | Promise<void>;
   /**
    * Stops consuming. Never acknowledges what was delivered but not acked: the exactly-once
    * scenario closes a consumer between processing and acknowledging to act out a crash,

@@ -11,6 +11,8 @@ import { describeRate, type Guarantee, type Rate, type Scenario } from '../scena
 import { runOnce, cleanRunData, type RunHooks, type RunLoad, type RunSpec } from './runner.ts';
 import { cellsFor, interleave, summarizeCells } from '../scenario/matrix.ts';
 import { searchSustainable } from './sustainable-search.ts';
+import { backlogTarget, maxBuildMs } from '../scenario/backlog.ts';
+import type { BacklogRun } from './backlog-phases.ts';
 
 /** A matrix cell of one system with its options already validated by the adapter. */
 export interface PlannedCell {
@@ -37,7 +39,16 @@ export interface ScenarioRun {
  */
 export function planCells(system: string, adapter: SystemAdapter, s: Scenario, brokers: RunShape['brokers']): PlannedCell[] {
   const where = (label: string): string => `${s.file}${label ? ` [matrix ${label}]` : ''}`;
-  const shape: RunShape = { producers: s.producers, consumers: s.consumers, messageSize: s.messageSize, stages: s.exactlyOnce?.stages ?? 1, brokers, keys: s.keys, ...(s.fault ? { fault: s.fault.kind } : {}) };
+  const shape: RunShape = {
+    producers: s.producers,
+    consumers: s.consumers,
+    messageSize: s.messageSize,
+    stages: s.exactlyOnce?.stages ?? 1,
+    brokers,
+    keys: s.keys,
+    ...(s.fault ? { fault: s.fault.kind } : {}),
+    ...(s.backlog ? { backlog: backlogTarget(s.backlog, s.messageSize) } : {}),
+  };
   const validated = (raw: unknown, label: string): Record<string, unknown> => {
     const options = adapter.parseOptions(raw, where(label));
     adapter.checkRun?.(options, shape, where(label));
@@ -71,9 +82,17 @@ export function loadOf(s: Scenario): RunLoad {
   };
 }
 
+/** A backlog at a fixed rate: its target in messages and the bounds of its two phases. */
+function backlogRun(s: Scenario, ratePerSec: number): BacklogRun | undefined {
+  if (!s.backlog || ratePerSec <= 0) return undefined;
+  const target = backlogTarget(s.backlog, s.messageSize);
+  return { ...target, maxBuildMs: maxBuildMs(s.backlog, target.messages, ratePerSec), maxDrainMs: s.backlog.maxDrainMs };
+}
+
 function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: string, index: number, ratePerSec: number): RunSpec {
   const s = run.scenario;
   const runDir = path.join(run.runBase, `${system}-${index}`);
+  const backlog = backlogRun(s, ratePerSec);
   return {
     system,
     adapter: run.adapters.get(system)!,
@@ -84,7 +103,9 @@ function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: st
     brokers: run.brokers,
     externalUrls: run.externalUrls,
     ratePerSec,
-    load: loadOf(s),
+    // a backlog's window ends when the drain does; its planned length is the bound
+    load: backlog ? { ...loadOf(s), durationMs: backlog.maxBuildMs + backlog.maxDrainMs } : loadOf(s),
+    ...(backlog ? { backlog } : {}),
     ...(s.fault ? { fault: s.fault } : {}),
     ...(s.exactlyOnce && cell.guarantee
       ? {
@@ -214,6 +235,7 @@ function resultOf(run: ScenarioRun, startedAt: string, systems: SystemResult[]):
       ...loadOf(s),
       ...(s.fault ? { fault: s.fault } : {}),
       ...(s.exactlyOnce ? { exactlyOnce: { ...s.exactlyOnce } } : {}),
+      ...(s.backlog ? { backlog: { ...backlogTarget(s.backlog, s.messageSize), maxDrainMs: s.backlog.maxDrainMs, ...(s.backlog.maxBuildMs ? { maxBuildMs: s.backlog.maxBuildMs } : {}) } } : {}),
       brokers: run.brokers,
     },
     scenarioOptions: Object.fromEntries([...run.cells].map(([system, cells]) => [system, cells.map((c) => ({ cell: c.label, ...c.options }))])),

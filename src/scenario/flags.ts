@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
 import { keyPlan, parseDurationMs, parseRate, type Scenario } from './scenario.ts';
 import { scheduleFlag } from './rate-schedule.ts';
+import { backlogFlag, type BacklogPlan } from './backlog.ts';
 import { scheduleLengthMs } from '../core/rate-profile.ts';
 import { KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyDistribution, type KeyPlan } from '../core/keys.ts';
 
@@ -26,6 +27,7 @@ export interface BenchFlags {
   workUs?: number;
   keys?: KeyDistribution;
   keySpace?: number;
+  backlog?: BacklogPlan;
   out: string;
   json: boolean;
   help: boolean;
@@ -57,6 +59,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
   { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar only so far)', apply: (f, v) => (f.keys = keysFlag(v)) },
   { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
+  { name: 'backlog', value: '<size|count>', help: 'build a backlog with consumers paused, then measure its drain: a size (1GB, 512MiB) or messages (100k)', apply: (f, v) => (f.backlog = backlogFlag(v)) },
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
   { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
@@ -189,6 +192,7 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
     workUs: f.workUs ?? s.workUs,
     keys: keysOf(s, f),
     systemOptions,
+    ...(f.backlog || s.backlog ? { backlog: f.backlog ?? s.backlog } : {}),
   };
 }
 

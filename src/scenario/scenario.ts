@@ -14,6 +14,7 @@ import { scheduleLengthMs, type RateSchedule } from '../core/rate-profile.ts';
 import { checkScheduleFits, describeSchedule, parseMsgsPerSec, scheduleOf } from './rate-schedule.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 import type { SustainablePlan } from '../checks/sustainable.ts';
+import { backlogPlan, checkBacklogRates, type BacklogPlan } from './backlog.ts';
 import { DEFAULT_KEY_SPACE, KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyPlan } from '../core/keys.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
@@ -60,6 +61,8 @@ export interface Scenario {
   fault?: FaultPlan;
   /** the exactly-once scenario: consumers apply messages to a state that is checked */
   exactlyOnce?: ExactlyOncePlan;
+  /** build a backlog with the consumers paused, then measure its drain (src/scenario/backlog.ts) */
+  backlog?: BacklogPlan;
 }
 
 export interface FaultPlan {
@@ -102,6 +105,7 @@ const GENERAL_KEYS = [
   'interval',
   'probe',
   'sustainable',
+  'backlog',
   'producers',
   'consumers',
   'messageSize',
@@ -330,7 +334,14 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     repeat: integer(file, 'repeat', raw.repeat ?? 1, { min: 1, max: 100 }),
     ...(raw.fault !== undefined ? { fault: faultPlan(file, raw.fault) } : {}),
     ...(raw.exactlyOnce !== undefined ? { exactlyOnce: exactlyOncePlan(file, raw.exactlyOnce) } : {}),
+    ...(raw.backlog !== undefined ? { backlog: backlogOf(file, raw) } : {}),
   };
+}
+
+/** backlog: its window is the build and the drain, so a duration would be a second, conflicting length */
+function backlogOf(file: string, raw: Record<string, unknown>): BacklogPlan {
+  if (raw.duration !== undefined) throw new ConfigError(file, 'duration', 'no duration with backlog (the measured window is the build and the drain, bounded by backlog.maxBuild + backlog.maxDrain)', raw.duration);
+  return backlogPlan(file, raw.backlog);
 }
 
 /** After CLI overrides: every system to run must exist (checked late so --systems can narrow a list). */
@@ -338,6 +349,8 @@ export function checkSystems(s: Scenario, knownSystems: string[]): void {
   // The idempotency record lives in the one consumer of a stage (its "database"); two
   // consumers would each need to see the other's, which this scenario does not model.
   if (s.exactlyOnce && s.consumers !== 1) throw new ConfigError(s.file, 'consumers', '1 when the scenario has exactlyOnce (one consuming worker per stage)', s.consumers);
+  if (s.backlog) checkBacklogRates(s.file, s.rates);
+  if (s.backlog && (s.fault || s.exactlyOnce)) throw new ConfigError(s.file, 'backlog', `no backlog with ${s.fault ? 'fault' : 'exactlyOnce'} (one experiment per run)`, s.backlog.target);
   const schedule = scheduleOfRates(s.rates);
   if (schedule) checkScheduleFits(s.file, schedule, s.durationMs, s.intervalMs);
   s.systems.forEach((system, i) => {

@@ -42,6 +42,7 @@ export const workerSide: WorkerSide<NatsWorkerInit> = {
       const o = init.options;
       const confirmer = o.doubleAck && o.ackPolicy !== 'none' ? await AckConfirmer.create(nc, o.ackTimeoutMs) : undefined;
       c = new PullConsumer(nc, o.ackPolicy, confirmer, spec.control);
+      c.ackWaitMs = o.ackWaitMs;
       await c.start(names.stream, names.durable, prefetchFor(init, spec.consumers));
     } catch (err) {
       if (c) await c.close();

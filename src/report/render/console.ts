@@ -55,7 +55,8 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   for (const s of result.systems) {
     if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
     else if (s.status === 'delivery-errors') notes.push(paint(stream, 31, `${s.system}: DELIVERY ERRORS: ${s.error ?? ''}`));
-    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.broker?.note ?? ''}`));
+    else if (s.status === 'warning' && s.broker?.agrees === false) notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.broker.note ?? ''}`));
+    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: ${s.error ?? ''}`));
     if (s.status !== 'failed' && s.latency.e2e.count === 0) notes.push(paint(stream, 31, `${s.system}: no message arrived in the measured window: no latency data`));
     const repeats = s.throughput.repeatsInWindow ?? 0;
     const redelivery = s.latency.redelivery;
@@ -70,7 +71,9 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
     notes.push(...scheduleNotes(s, stream));
     if (s.sustainable) notes.push(...sustainableNotes(s.sustainable, stream).map((l) => `${s.system}: ${l}`));
-    const lag = s.status === 'failed' ? undefined : backlogTrend(s.intervals, result.parameters.intervalMs);
+    notes.push(...backlogNotes(s, stream));
+    // a backlog run's queue is the experiment, not a finding about it
+    const lag = s.status === 'failed' || s.backlog ? undefined : backlogTrend(s.intervals, result.parameters.intervalMs);
     const lagNote = lag && backlogFinding(lag, s.throughput.msgsPerSec, formatRate);
     if (lagNote) notes.push(paint(stream, 33, `${s.system}: ${lagNote}`));
   }
@@ -133,6 +136,23 @@ export function stepNotes(s: SystemResult, stream?: NodeJS.WriteStream): string[
         `  ${st.fromMs / 1000}–${st.toMs / 1000}s: offered ${formatRate(st.offeredPerSec)}/s → sent ${formatRate(st.achievedPerSec)}/s, received ${formatRate(st.receivedPerSec)}/s, p50 ${us(st.p50)}, p99 ${us(st.p99)}${missed(st)}`,
     ),
   ];
+}
+
+/** A backlog build and drain: what was reached, how fast it drained, and the drain phase's latency. */
+export function backlogNotes(s: SystemResult, stream?: NodeJS.WriteStream): string[] {
+  const b = s.backlog;
+  if (!b) return [];
+  const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+  const built = `backlog ${b.reached.messages} messages (${mb(b.reached.bytes)}) of ${b.target.messages} reached in ${(b.buildMs / 1000).toFixed(1)} s`;
+  const drain =
+    b.drainMs !== null
+      ? `drained in ${(b.drainMs / 1000).toFixed(1)} s at ${formatRate(b.drainPerSec)} msg/s (${b.drainMBPerSec.toFixed(1)} MB/s) while producers kept ${formatRate(b.producePerSec)} msg/s`
+      : stream
+        ? paint(stream, 31, b.verdict)
+        : b.verdict;
+  const l = b.drainLatency;
+  const latency = l.count > 0 ? `${s.system}: drain-phase e2e latency (deliveries while draining, backlog wait included) p50 ${formatUs(l.p50)}, p99 ${formatUs(l.p99)}, max ${formatUs(l.max)}` : `${s.system}: drain phase: no deliveries`;
+  return [`${s.system}: ${built}; ${drain}`, latency];
 }
 
 /** rate: sustainable: the answer, why the search stopped, and every step. */
