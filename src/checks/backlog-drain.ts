@@ -77,3 +77,10 @@ export function judgeBacklog(p: BacklogPhases, rate: (perSec: number) => string 
     problems,
   };
 }
+
+/** One line for the console and the report: what was reached, and how the drain went. */
+export function backlogSummary(b: BacklogResult, rate: (perSec: number) => string): string {
+  const built = `backlog ${b.reached.messages} messages (${mb(b.reached.bytes)}) of ${b.target.messages} reached in ${secs(b.buildMs)}`;
+  if (b.drainMs === null) return `${built}; ${b.verdict}`;
+  return `${built}; drained in ${secs(b.drainMs)} at ${rate(b.drainPerSec)} msg/s (${b.drainMBPerSec.toFixed(1)} MB/s) while producers kept ${rate(b.producePerSec)} msg/s`;
+}

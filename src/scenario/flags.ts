@@ -168,6 +168,7 @@ export function parseFlags(argv: string[], knownSystems: string[]): BenchFlags {
 
 /** CLI flags win over the scenario file. */
 export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
+  if (f.duration !== undefined && (f.backlog ?? s.backlog)) throw new UsageError(`--duration: not with a backlog (the measured window is the build and the drain, bounded by backlog.maxBuild + backlog.maxDrain)`);
   const systemOptions: Record<string, unknown> = { ...s.systemOptions };
   for (const { system, key, value } of f.sets) {
     const current = systemOptions[system];

@@ -9,6 +9,7 @@ import { formatRate, formatUs } from './format.ts';
 import { durabilityTable, exactlyOnceTable } from './findings.ts';
 import { notSustained, unsentNote } from '../../checks/schedule.ts';
 import { stepReached } from '../../checks/schedule-steps.ts';
+import { backlogSummary } from '../../checks/backlog-drain.ts';
 import { backlogFinding, backlogTrend } from '../../checks/backlog.ts';
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
@@ -142,17 +143,10 @@ export function stepNotes(s: SystemResult, stream?: NodeJS.WriteStream): string[
 export function backlogNotes(s: SystemResult, stream?: NodeJS.WriteStream): string[] {
   const b = s.backlog;
   if (!b) return [];
-  const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
-  const built = `backlog ${b.reached.messages} messages (${mb(b.reached.bytes)}) of ${b.target.messages} reached in ${(b.buildMs / 1000).toFixed(1)} s`;
-  const drain =
-    b.drainMs !== null
-      ? `drained in ${(b.drainMs / 1000).toFixed(1)} s at ${formatRate(b.drainPerSec)} msg/s (${b.drainMBPerSec.toFixed(1)} MB/s) while producers kept ${formatRate(b.producePerSec)} msg/s`
-      : stream
-        ? paint(stream, 31, b.verdict)
-        : b.verdict;
+  const summary = backlogSummary(b, formatRate);
   const l = b.drainLatency;
   const latency = l.count > 0 ? `${s.system}: drain-phase e2e latency (deliveries while draining, backlog wait included) p50 ${formatUs(l.p50)}, p99 ${formatUs(l.p99)}, max ${formatUs(l.max)}` : `${s.system}: drain phase: no deliveries`;
-  return [`${s.system}: ${built}; ${drain}`, latency];
+  return [`${s.system}: ${b.drainMs === null && stream ? paint(stream, 31, summary) : summary}`, latency];
 }
 
 /** rate: sustainable: the answer, why the search stopped, and every step. */
