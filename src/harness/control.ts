@@ -139,6 +139,11 @@ export class Control implements RunControl {
     Atomics.store(this.times, 4, BigInt(Math.round(fromNs)));
   }
 
+  /** the run pauses its consumers for a backlog build at some point */
+  backlogPlanned(): boolean {
+    return this.time(4) > 0;
+  }
+
   resumeConsumers(nowNs: number): void {
     Atomics.store(this.times, 5, BigInt(Math.round(nowNs)));
   }

@@ -92,7 +92,6 @@ function backlogRun(s: Scenario, ratePerSec: number): BacklogRun | undefined {
 function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: string, index: number, ratePerSec: number): RunSpec {
   const s = run.scenario;
   const runDir = path.join(run.runBase, `${system}-${index}`);
-  const backlog = backlogRun(s, ratePerSec);
   return {
     system,
     adapter: run.adapters.get(system)!,
@@ -103,9 +102,7 @@ function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: st
     brokers: run.brokers,
     externalUrls: run.externalUrls,
     ratePerSec,
-    // a backlog's window ends when the drain does; its planned length is the bound
-    load: backlog ? { ...loadOf(s), durationMs: backlog.maxBuildMs + backlog.maxDrainMs } : loadOf(s),
-    ...(backlog ? { backlog } : {}),
+    load: loadOf(s),
     ...(s.fault ? { fault: s.fault } : {}),
     ...(s.exactlyOnce && cell.guarantee
       ? {
@@ -139,28 +136,37 @@ function failedResult(system: string, label: string, adapter: SystemAdapter, opt
   };
 }
 
-/** What the runs of one scenario share: results so far, probed maxima, the run counter. */
+/** The 100% of a cell's "N%" rates, and the search that found it, in words for the result. */
+interface Maximum {
+  perSec: number;
+  probe: string;
+}
+
+/** What the runs of one scenario share: results so far, searched maxima, the run counter. */
 interface ScenarioState {
   run: ScenarioRun;
   hooks: RunHooks;
   systems: SystemResult[];
-  maxima: Map<string, number>;
+  maxima: Map<string, Maximum>;
   index: number;
 }
 
 const maximumKey = (system: string, cell: PlannedCell): string => `${system}\u0000${cell.label}`;
 
-/** the maximum a cell reaches, measured once by a closed-loop probe, for "N%" rates */
-async function maximumFor(st: ScenarioState, system: string, cell: PlannedCell): Promise<number> {
-  const s = st.run.scenario;
+/**
+ * The 100% of "N%" rates: the cell's maximum sustainable rate, found once by the open-loop
+ * search (the scenario's sustainable: section bounds it). A closed-loop maximum would not
+ * do: it keeps the in-flight window full, so in open loop even a fraction of it may not
+ * be sustainable.
+ */
+async function maximumFor(st: ScenarioState, system: string, cell: PlannedCell): Promise<Maximum> {
   const key = maximumKey(system, cell);
   let max = st.maxima.get(key);
   if (max === undefined) {
-    st.hooks.log?.(`${system}${cell.label ? ` [${cell.label}]` : ''}: probing the maximum rate for ${s.probeMs / 1000}s`);
-    const spec = baseSpec(st.run, system, cell, 'probe', st.index++, 0);
-    const probe = await runOnce({ ...spec, load: { ...spec.load, durationMs: s.probeMs, warmupMs: Math.min(1000, s.warmupMs) } }, st.hooks);
-    max = probe.throughput.msgsPerSec;
-    if (!(max > 0)) throw new BusbenchError('ADAPTER', `${system}: the probe run measured no throughput`);
+    st.hooks.log?.(`${system}${cell.label ? ` [${cell.label}]` : ''}: searching the maximum sustainable rate (open loop) for the N% rates`);
+    const o = (await searchFor(st, system, cell, 'probe')).sustainable!;
+    if (o.sustainablePerSec === null) throw new BusbenchError('ADAPTER', `${system}: no sustainable rate found for the N% rates: ${o.stop}`);
+    max = { perSec: o.sustainablePerSec, probe: `open-loop sustainable search: ${o.steps.length} steps, ${o.converged ? 'converged' : o.stop}` };
     st.maxima.set(key, max);
   }
   return max;
@@ -196,16 +202,23 @@ async function runRate(st: ScenarioState, system: string, cell: PlannedCell, rat
   let label = s.rates.length > 1 || rate.kind !== 'max' ? `rate=${describeRate(rate)}` : '';
   try {
     if (rate.kind === 'fraction') {
-      ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(st, system, cell))));
+      ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(st, system, cell)).perSec));
       label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
     } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
     // warm-up runs at the schedule's first rate
     else if (rate.kind === 'schedule') ratePerSec = rate.schedule.segments[0]!.fromPerSec;
     label = [cell.label, label, s.repeat > 1 ? `#${round + 1}` : ''].filter(Boolean).join(' ');
     const schedule = rate.kind === 'schedule' ? { rateSchedule: rate.schedule } : {};
-    const result = rate.kind === 'sustainable' ? await searchFor(st, system, cell, label) : await measureAt(st, system, cell, label, ratePerSec, {}, schedule);
+    // the run itself builds the backlog, not the search that found an N% rate's 100%;
+    // its window ends when the drain does, so its planned length is the bound
+    const backlog = backlogRun(s, ratePerSec);
+    const bound = backlog ? { durationMs: backlog.maxBuildMs + backlog.maxDrainMs } : {};
+    const result = rate.kind === 'sustainable' ? await searchFor(st, system, cell, label) : await measureAt(st, system, cell, label, ratePerSec, bound, { ...schedule, ...(backlog ? { backlog } : {}) });
     const probed = st.maxima.get(maximumKey(system, cell));
-    if (probed !== undefined) result.config.probeMaxMsgsPerSec = Math.round(probed);
+    if (probed !== undefined && rate.kind === 'fraction') {
+      result.config.probeMaxMsgsPerSec = Math.round(probed.perSec);
+      result.config.probe = probed.probe;
+    }
     if (rate.kind === 'schedule') result.config.ratePerSec = describeRate(rate);
     if (cell.label) result.cell = cell.label;
     if (s.repeat > 1) result.repetition = round;
@@ -249,7 +262,7 @@ function resultOf(run: ScenarioRun, startedAt: string, systems: SystemResult[]):
 export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<RunResult> {
   const s = run.scenario;
   const startedAt = new Date().toISOString();
-  const st: ScenarioState = { run, hooks, systems: [], maxima: new Map(), index: 0 };
+  const st: ScenarioState = { run, hooks, systems: [], maxima: new Map<string, Maximum>(), index: 0 };
   const aborted = (): boolean => hooks.signal?.aborted === true;
   for (let round = 0; round < s.repeat && !aborted(); round++) {
     for (const system of s.systems) {

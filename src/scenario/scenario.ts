@@ -37,8 +37,6 @@ export interface Scenario {
   drainTimeoutMs: number;
   /** statistics are reported per interval (soak) and drive the progress display */
   intervalMs: number;
-  /** closed-loop probe that finds the maximum when rates are fractions of it */
-  probeMs: number;
   /** the search behind rate: sustainable */
   sustainable: SustainablePlan;
   producers: number;
@@ -319,7 +317,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     warmupMs: duration(file, 'warmup', raw.warmup ?? '5s', 0),
     drainTimeoutMs: duration(file, 'drainTimeout', raw.drainTimeout ?? '30s', 100),
     intervalMs: duration(file, 'interval', raw.interval ?? '1s', 100),
-    probeMs: duration(file, 'probe', raw.probe ?? '5s', 500),
+    ...refuseProbe(file, raw.probe),
     sustainable: sustainablePlan(file, raw.sustainable ?? {}),
     producers: integer(file, 'producers', raw.producers ?? 1, { min: 1, max: Math.min(64, MAX_PRODUCER_ID + 1) }),
     consumers: integer(file, 'consumers', raw.consumers ?? 1, { min: 1, max: 64 }),
@@ -336,6 +334,12 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     ...(raw.exactlyOnce !== undefined ? { exactlyOnce: exactlyOncePlan(file, raw.exactlyOnce) } : {}),
     ...(raw.backlog !== undefined ? { backlog: backlogOf(file, raw) } : {}),
   };
+}
+
+/** `probe` was the closed-loop run behind "N%" rates; the sustainable search took its place. */
+function refuseProbe(file: string, probe: unknown): Record<string, never> {
+  if (probe !== undefined) throw new ConfigError(file, 'probe', 'nothing: "N%" rates are fractions of the maximum sustainable rate, searched in open loop (bound the search under sustainable:)', probe);
+  return {};
 }
 
 /** backlog: its window is the build and the drain, so a duration would be a second, conflicting length */

@@ -65,8 +65,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 class PauseState {
   private paused = false;
+  /** the run builds a backlog (set before the timeline, so known once it is) */
+  readonly planned: boolean;
 
-  constructor(private readonly control: Control) {}
+  constructor(private readonly control: Control) {
+    this.planned = control.backlogPlanned();
+  }
 
   async holds(consumer: Consumer): Promise<boolean> {
     const hold = this.control.consumersPaused(monoNs()) && !this.control.stopping();
@@ -254,7 +258,8 @@ export async function runConsumer(
 
   while (!control.stopping()) {
     // a paused consumer still closes its intervals: the backlog shows in them as it grows
-    if (await pause.holds(consumer)) {
+    // without a backlog, no await and no clock read here: the ring's hot path stays synchronous
+    if (pause.planned && (await pause.holds(consumer))) {
       intervals.upTo(monoNs());
       continue;
     }
