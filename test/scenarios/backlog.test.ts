@@ -33,6 +33,10 @@ describe('backlog: parsing', () => {
     expect(() => backlogPlan('f.yaml', raw)).toThrow(pattern);
   });
 
+  it('the old closed-loop probe: field is refused, naming what replaced it', () => {
+    expect(() => validateScenario({ rate: '50%', probe: '5s' }, 'l.yaml', ['nats'])).toThrow(/l\.yaml: probe: expected nothing: "N%" rates are fractions of the maximum sustainable rate, searched in open loop/);
+  });
+
   it('a duration beside a backlog is refused: the window is the build and the drain', () => {
     expect(() => validateScenario({ rate: 1000, backlog: { size: '1MB' }, duration: '10s' }, 'b.yaml', ['nats'])).toThrow(/b\.yaml: duration: expected no duration with backlog/);
   });
