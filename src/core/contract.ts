@@ -382,10 +382,10 @@ export interface Consumer {
   discarded?(): DiscardedEntries;
   /**
    * Optional: the harness stops calling receive() for a while (a backlog build) and resumes
-   * later. A system whose client fetches ahead of receive() and whose broker redelivers
-   * what stays unacknowledged too long (NATS's ack_wait) stops fetching here and hands back
-   * what it holds undelivered, so the broker keeps it for resume(). Systems that only fetch
-   * as receive() takes (the ring, Pulsar's flow permits) need neither.
+   * later. A system whose client holds messages fetched ahead of receive() and whose broker
+   * redelivers what stays unacknowledged too long (NATS's ack_wait) keeps them from being
+   * redelivered until resume() (NATS reports them in progress), in their order. Systems
+   * that fetch only as receive() takes (the ring, Pulsar's flow permits) need neither.
    */
   pause?(): void | Promise<void>;
   resume?(): void | Promise<void>;

@@ -60,8 +60,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * A backlog build: while the run holds the consumers, this one does not receive at all
  * (nothing is taken and dropped), so the broker keeps what is sent. It sleeps on the
  * event loop, not in Atomics.wait: a network client's connection must stay served. A
- * consumer whose system prefetches (Consumer.pause) is told to stop fetching and hand
- * back what it holds, so nothing sits unacknowledged long enough to be redelivered.
+ * consumer whose client holds prefetched messages under an ack timeout is told
+ * (Consumer.pause), so that what it holds is not redelivered while nobody reads it.
  */
 class PauseState {
   private paused = false;
