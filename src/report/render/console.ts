@@ -87,7 +87,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   const colour = (code: number, text: string): string => paint(stream, code, text);
   const findings = [durabilityTable(result.systems, colour), exactlyOnceTable(result.systems, colour)].flatMap((t) => (t ? ['', t] : []));
   const meaning = latencyMeaning(p.mode === 'closed', result.systems.some((s) => s.config.ratePerSec === 'max'));
-  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; ${meaning}; clock read ${result.environment.clockNsPerCall} ns`;
+  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.backlog ? 'the window is a backlog build and drain,' : `${p.durationMs / 1000}s`} measured after ${p.warmupMs / 1000}s warm-up; ${meaning}; clock read ${result.environment.clockNsPerCall} ns`;
   return [header, '', table, ...matrix, ...findings, ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
