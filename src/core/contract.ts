@@ -151,6 +151,11 @@ export interface RunShape {
   keys?: KeyPlan;
   /** the workload's partitions; absent = 1 */
   partitions?: number;
+  /**
+   * a backlog the run builds with its consumers paused (src/scenario/backlog.ts): a system
+   * whose configured limits cannot hold it refuses the run
+   */
+  backlog?: { messages: number; bytes: number };
 }
 
 /** Counts the broker itself reports, for cross-checking the harness's ledger. */
@@ -401,6 +406,15 @@ export interface Consumer {
    * it pass for the broker's.
    */
   discarded?(): DiscardedEntries;
+  /**
+   * Optional: the harness stops calling receive() for a while (a backlog build) and resumes
+   * later. A system whose client holds messages fetched ahead of receive() and whose broker
+   * redelivers what stays unacknowledged too long (NATS's ack_wait) keeps them from being
+   * redelivered until resume() (NATS reports them in progress), in their order. Systems
+   * that fetch only as receive() takes (the ring, Pulsar's flow permits) need neither.
+   */
+  pause?(): void | Promise<void>;
+  resume?(): void | Promise<void>;
   /**
    * Stops consuming. Never acknowledges what was delivered but not acked: the exactly-once
    * scenario closes a consumer between processing and acknowledging to act out a crash,

@@ -47,6 +47,8 @@ export interface RunParameters {
   fault?: { atMs: number; downtimeMs: number };
   /** the exactly-once scenario's plan: guarantees compared, stages, injected faults */
   exactlyOnce?: Record<string, unknown>;
+  /** the backlog build and drain asked for (each run's `backlog` says what came of it) */
+  backlog?: { messages: number; bytes: number; maxDrainMs: number; maxBuildMs?: number };
   brokers: 'native' | 'compose' | 'external';
 }
 
@@ -205,6 +207,46 @@ export interface ScheduleStep {
   count: number;
   p50: number | null;
   p99: number | null;
+  /** sent and received at ≥ 99% of offeredPerSec (src/checks/schedule-steps.ts); absent in older files */
+  reached?: boolean;
+}
+
+/**
+ * A backlog build and drain (scenario `backlog`): consumers paused from the window's start
+ * until the backlog reached its target, then resumed while the producers kept their rate.
+ */
+export interface BacklogResult {
+  /** what the scenario asked for, in whole messages of messageSize */
+  target: { messages: number; bytes: number };
+  /** the backlog when the consumers resumed */
+  reached: { messages: number; bytes: number };
+  /** the backlog as the consumers paused: what is in flight at the rate */
+  baselineMessages: number;
+  /** pause → resume */
+  buildMs: number;
+  /** the target was reached before maxBuildMs */
+  built: boolean;
+  /** resume → the backlog back at caughtUpAt; null: not within maxDrainMs */
+  drainMs: number | null;
+  /** how long the drain phase ran: drainMs, or maxDrainMs when it never caught up */
+  drainPhaseMs: number;
+  /** caught up: the backlog at or below this (the larger of twice the baseline and 1% of the target) */
+  caughtUpAt: number;
+  /** first deliveries per second in the drain phase, and their MB/s (10^6 B) */
+  drainPerSec: number;
+  drainMBPerSec: number;
+  /** handed over per second in the drain phase */
+  producePerSec: number;
+  /** drainPerSec − producePerSec: how fast the backlog shrank */
+  netDrainPerSec: number;
+  /** the backlog when the drain phase ended */
+  remainingMessages: number;
+  maxBuildMs: number;
+  maxDrainMs: number;
+  /** e2e latency of the first deliveries received in the drain phase (their wait in the backlog included) */
+  drainLatency: LatencySummary;
+  /** in words: built and drained, or why not */
+  verdict: string;
 }
 
 /** A broker process the harness started (with its descendants), over one run. */
@@ -318,6 +360,8 @@ export interface SystemResult {
   histograms: { e2e: string; publish: string; redelivery?: string; sendDelay?: string; unit: 'ns' };
   /** fixed-rate runs only */
   schedule?: ScheduleResult;
+  /** backlog build and drain (scenario `backlog`) */
+  backlog?: BacklogResult;
   /** rate: sustainable: the search that chose this run's rate */
   sustainable?: SearchOutcome;
   /** clamped and negative values per histogram (e2e, publish, ...) */

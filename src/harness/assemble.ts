@@ -7,6 +7,7 @@ import type { SystemResult } from '../core/result.ts';
 import { totalPeakRssBytes } from '../core/resources.ts';
 import type { ConsumerTotals, ProducerTotals } from './collect.ts';
 import type { Verdict } from './judge.ts';
+import { stepReached, stepShortfalls } from '../checks/schedule-steps.ts';
 import type { RunContext } from './run-context.ts';
 
 export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, v: Verdict): SystemResult {
@@ -16,14 +17,15 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
   const msgsPerSec = c.receivedInWindow / (measuredMs / 1000);
   const { schedule, exactlyOnce } = v;
   const intervalLog = intervals.finish();
-  const steps = spec.rateSchedule?.kind === 'steps' ? intervals.stepStats(ms, me, 'send-delay') : [];
+  const steps = spec.rateSchedule?.kind === 'steps' ? intervals.stepStats(ms, me, 'send-delay').map((st) => ({ ...st, reached: stepReached(st) })) : [];
+  const problems = [...v.problems, ...stepShortfalls(steps)];
   const resources = run.meter!.result(c.receivedInWindow);
   return {
     system: spec.system,
     config: { label: spec.label, ...run.session.config },
     capabilities: run.capabilities,
     status: v.status,
-    ...(v.problems.length > 0 ? { error: v.problems.join('; ') } : {}),
+    ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
     throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.load.messageSize, measuredMs, receivedInWindow: c.receivedInWindow, repeatsInWindow: c.repeatsInWindow },
     latency: { e2e: c.e2e.summary(), publish: p.publish.summary(), redelivery: c.redelivery.summary(), ...(schedule ? { sendDelay: p.sched.sendDelay.summary() } : {}) },
     delivery: v.delivery,
@@ -38,6 +40,7 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
       unit: 'ns',
     },
     ...(schedule ? { schedule: steps.length > 0 ? { ...schedule, steps } : schedule } : {}),
+    ...(v.backlog ? { backlog: { ...v.backlog, drainLatency: c.drainPhase.summary() } } : {}),
     latencyErrors: v.latencyErrors,
     ...(intervalLog ? { intervalLog } : {}),
     peakRssBytes: totalPeakRssBytes(resources),

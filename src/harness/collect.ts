@@ -38,6 +38,8 @@ export interface ConsumerTotals {
   receivedInWindow: number;
   repeatsInWindow: number;
   crashes: number;
+  /** first deliveries received in a backlog drain phase */
+  drainPhase: LatencyRecorder;
   applied?: ApplyLedgerSnapshot;
   /** how the consumer recognises what it already applied (exactly-once scenario) */
   record: string;
@@ -73,7 +75,7 @@ export async function collectProducers(run: RunContext): Promise<ProducerTotals>
 }
 
 export async function collectConsumers(run: RunContext): Promise<ConsumerTotals> {
-  const t: ConsumerTotals = { reports: [], e2e: new LatencyRecorder(), redelivery: new LatencyRecorder(), receivedInWindow: 0, repeatsInWindow: 0, crashes: 0, record: '', stages: [], discarded: [] };
+  const t: ConsumerTotals = { reports: [], e2e: new LatencyRecorder(), redelivery: new LatencyRecorder(), receivedInWindow: 0, repeatsInWindow: 0, crashes: 0, drainPhase: new LatencyRecorder(), record: '', stages: [], discarded: [] };
   for (const w of run.workers.filter((x) => x.role !== 'producer')) {
     const m = await withTimeout(w.done, STOP_GRACE_MS, `${run.spec.system} ${w.role} ${w.id} stopping`);
     if (m.type === 'forwarder-done') t.stages.push({ stage: stageName(m.stage, run.spec.exactlyOnce?.stages ?? 1), forwarded: m.forwarded, crashes: m.crashes, aborted: m.aborted });
@@ -85,6 +87,7 @@ export async function collectConsumers(run: RunContext): Promise<ConsumerTotals>
     t.receivedInWindow += m.receivedInWindow;
     t.repeatsInWindow += m.repeatsInWindow;
     t.crashes += m.crashes;
+    if (m.drainPhase) t.drainPhase.add(LatencyRecorder.fromSparse(m.drainPhase));
     t.applied = m.applied ?? t.applied;
     t.record = m.record ?? t.record;
   }

@@ -81,7 +81,7 @@ export class Control implements RunControl {
   static create(slots: number): Control {
     return new Control({
       state: new SharedArrayBuffer(8),
-      timeline: new SharedArrayBuffer(4 * 8),
+      timeline: new SharedArrayBuffer(7 * 8),
       counters: new SharedArrayBuffer(slots * COUNTERS_PER_SLOT * 8),
     });
   }
@@ -129,6 +129,49 @@ export class Control implements RunControl {
       const end = Atomics.load(this.times, 2);
       if (end <= now || Atomics.compareExchange(this.times, 2, end, now) === end) return;
     }
+  }
+
+  /**
+   * A backlog build: consumers stop receiving from `fromNs` (the measured window's start)
+   * until resumeConsumers. Set before the timeline, so a consumer never misses it.
+   */
+  pauseConsumersFrom(fromNs: number): void {
+    Atomics.store(this.times, 4, BigInt(Math.round(fromNs)));
+  }
+
+  /** the run pauses its consumers for a backlog build at some point */
+  backlogPlanned(): boolean {
+    return this.time(4) > 0;
+  }
+
+  resumeConsumers(nowNs: number): void {
+    Atomics.store(this.times, 5, BigInt(Math.round(nowNs)));
+  }
+
+  /** When the consumers resumed after a backlog build, or 0 (not yet, or no build). */
+  resumedNs(): number {
+    return this.time(5);
+  }
+
+  /** Consumers must not receive now: a backlog build has begun and they have not resumed. */
+  consumersPaused(nowNs: number): boolean {
+    const from = this.time(4);
+    return from > 0 && nowNs >= from && this.time(5) === 0;
+  }
+
+  /**
+   * Ends the measured window at `nowNs` as the run planned it (a backlog drain that ended),
+   * not as an abort: producers then send everything intended before the new end, and
+   * nothing is counted unsent.
+   */
+  closeWindowAsPlanned(nowNs: number): void {
+    Atomics.store(this.times, 6, 1n);
+    this.endMeasurementNow(nowNs);
+  }
+
+  /** the window's end was moved by closeWindowAsPlanned */
+  windowClosedAsPlanned(): boolean {
+    return this.time(6) === 1;
   }
 
   private time(i: number): number {

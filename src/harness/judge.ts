@@ -4,7 +4,8 @@
  * asks the broker for its own counts.
  */
 import type { BrokerCounts } from '../core/contract.ts';
-import type { DeliveryCounts, PartitionsResult, SystemResult } from '../core/result.ts';
+import type { BacklogResult, DeliveryCounts, PartitionsResult, SystemResult } from '../core/result.ts';
+import { judgeBacklog, type BacklogPhases } from '../checks/backlog-drain.ts';
 import { reconcile } from '../checks/ledger.ts';
 import { judgeDurability, promisedAcross, type DurabilityFinding } from '../checks/durability.ts';
 import type { FaultRecord } from './fault-schedule.ts';
@@ -31,6 +32,7 @@ export interface Verdict {
   exactlyOnce?: ExactlyOnceFinding;
   schedule?: ScheduleStats;
   partitions?: PartitionsResult;
+  backlog?: Omit<BacklogResult, 'drainLatency'>;
   latencyErrors: NonNullable<SystemResult['latencyErrors']>;
 }
 
@@ -112,16 +114,19 @@ async function faultOutcome(run: RunContext, clock: RunClock): Promise<FaultReco
 }
 
 /** A schedule is judged on its mean offered rate; the batch allowance is the lowest rate's. */
-function scheduleVerdict(spec: RunSpec, p: ProducerTotals): ScheduleStats {
+function scheduleVerdict(spec: RunSpec, p: ProducerTotals, control: Control): ScheduleStats {
   const { producers, batchSize, durationMs, warmupMs } = spec.load;
-  if (!spec.rateSchedule) return judgeSchedule(p.sched, spec.ratePerSec, producers, batchSize, durationMs);
+  // a backlog drain ends the window when it is done: the window is as long as it ran
+  const { measureStartNs, measureEndNs } = control.timeline();
+  const windowMs = control.windowClosedAsPlanned() ? (measureEndNs - measureStartNs) / 1e6 : durationMs;
+  if (!spec.rateSchedule) return judgeSchedule(p.sched, spec.ratePerSec, producers, batchSize, windowMs);
   const profile = runProfile(spec);
   const [fromNs, toNs] = [warmupMs * 1e6, (warmupMs + durationMs) * 1e6];
   const offered = (profile.countAt(toNs) - profile.countAt(fromNs)) / (durationMs / 1000);
   return judgeSchedule(p.sched, offered, producers, batchSize, durationMs, profile.lowestPerSec(fromNs, toNs));
 }
 
-export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals, c: ConsumerTotals, held: number | undefined): Promise<Verdict> {
+export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals, c: ConsumerTotals, held: number | undefined, phases?: BacklogPhases): Promise<Verdict> {
   const { spec } = run;
   const verdict = reconcile(p.reports, c.reports, c.discarded);
   if (held !== undefined) verdict.counts.undeliveredAtDeadline = held;
@@ -133,7 +138,8 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
   const broker = await brokerCrossCheck(run, verdict.counts, c, faultCounts, faultRecord);
   const partitions = partitionsOf(run, p, c, broker, verdict.counts, faultCounts, faultRecord !== undefined);
   const exactlyOnce = exactlyOnceOf(run, p, c, faultCounts, clock);
-  const schedule = spec.ratePerSec > 0 ? scheduleVerdict(spec, p) : undefined;
+  const schedule = spec.ratePerSec > 0 ? scheduleVerdict(spec, p, run.control) : undefined;
+  const backlog = phases ? judgeBacklog(phases) : undefined;
   const latencyErrors = latencyErrorsOf(p, c);
   const problems = [...verdict.problems];
   const note = heldNote(verdict.counts);
@@ -141,10 +147,12 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
   if (faultRecord?.serviceProblem) problems.push(faultRecord.serviceProblem);
   if (p.publishMissed > 0) problems.push(`${p.publishMissed} acks came too late to be timed`);
   if (schedule) problems.push(...scheduleProblems(schedule));
+  if (backlog) problems.push(...backlog.problems);
   problems.push(...latencyProblems(latencyErrors));
   if (partitions?.agrees === false) problems.push(`broker disagrees per partition: ${partitions.note}`);
   // Under a fault, losses and duplicates are findings; only a broken promise fails the run.
   const crossChecked = withCrossCheck(statusOf(verdict.problems.length === 0, durability, exactlyOnce), broker);
-  const status = crossChecked === 'ok' && partitions?.agrees === false ? 'warning' : crossChecked;
-  return { status, problems, delivery: verdict.counts, latencyErrors, ...(broker ? { broker } : {}), ...(partitions ? { partitions } : {}), ...(durability ? { durability } : {}), ...(exactlyOnce ? { exactlyOnce } : {}), ...(schedule ? { schedule } : {}) };
+  // a backlog never built or never drained is not a figure to quote as a drain rate
+  const status = crossChecked === 'ok' && (partitions?.agrees === false || (backlog !== undefined && backlog.problems.length > 0)) ? 'warning' : crossChecked;
+  return { status, problems, delivery: verdict.counts, latencyErrors, ...(backlog ? { backlog: backlog.result } : {}), ...(broker ? { broker } : {}), ...(partitions ? { partitions } : {}), ...(durability ? { durability } : {}), ...(exactlyOnce ? { exactlyOnce } : {}), ...(schedule ? { schedule } : {}) };
 }

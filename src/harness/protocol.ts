@@ -88,6 +88,8 @@ export type FromWorker =
       receivedInWindow: number;
       repeatsInWindow: number;
       crashes: number;
+      /** first deliveries received in a backlog drain phase; absent when there were none */
+      drainPhase?: SparseHistogram;
       /** entries its consumers threw away undelivered; absent where they cannot tell */
       discarded?: DiscardedEntries;
       applied?: ApplyLedgerSnapshot;

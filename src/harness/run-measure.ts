@@ -28,18 +28,25 @@ function windowMarks(meter: ResourceMeter, measureStartNs: number, measureEndNs:
   return [at(measureStartNs, () => meter.markWindowStart()), at(measureEndNs, () => meter.markWindowEnd())];
 }
 
+/** Messages handed over and first deliveries so far, all workers together (shared counters). */
+export function sentAndReceived(run: RunContext): { sent: number; received: number } {
+  const { control } = run;
+  const { producers, consumers } = run.spec.load;
+  let sent = 0;
+  let received = 0;
+  for (let p = 0; p < producers; p++) sent += control.counter(p, COUNTER_SENT);
+  for (let c = 0; c < consumers; c++) received += control.counter(producers + c, COUNTER_RECEIVED_UNIQUE);
+  return { sent, received };
+}
+
 function ticker(run: RunContext, startNs: number): RunClock['tick'] {
-  const { control, spec } = run;
-  const { producers, consumers } = spec.load;
-  const totalMs = spec.load.warmupMs + spec.load.durationMs;
+  const totalMs = run.spec.load.warmupMs + run.spec.load.durationMs;
   let lastReceived = 0;
   let lastTick = monoNs();
   return (phase) => {
+    const { control } = run;
     const now = monoNs();
-    let sent = 0;
-    let received = 0;
-    for (let p = 0; p < producers; p++) sent += control.counter(p, COUNTER_SENT);
-    for (let c = 0; c < consumers; c++) received += control.counter(producers + c, COUNTER_RECEIVED_UNIQUE);
+    const { sent, received } = sentAndReceived(run);
     const rate = ((received - lastReceived) * 1e9) / Math.max(1, now - lastTick);
     lastReceived = received;
     lastTick = now;
@@ -62,6 +69,8 @@ export function warmUp(run: RunContext): RunClock {
   const meter = new ResourceMeter(session.processes ? () => session.processes?.() ?? [] : undefined);
   run.meter = meter;
   run.timers.push(...windowMarks(meter, measureStartNs, plannedEndNs));
+  // before the timeline: a consumer that sees the timeline sees the pause too
+  if (spec.backlog) control.pauseConsumersFrom(measureStartNs);
   control.setTimeline({ startNs, measureStartNs, measureEndNs: plannedEndNs });
   control.setState(control.runState); // wake waiters
   run.hooks.onSession?.(session, { timelineNs: () => ({ startNs, measureEndNs: control.timeline().measureEndNs }) });

@@ -11,6 +11,8 @@ import { describeRate, type Guarantee, type Rate, type Scenario } from '../scena
 import { runOnce, cleanRunData, type RunHooks, type RunLoad, type RunSpec } from './runner.ts';
 import { cellsFor, interleave, summarizeCells } from '../scenario/matrix.ts';
 import { searchSustainable } from './sustainable-search.ts';
+import { backlogTarget, maxBuildMs } from '../scenario/backlog.ts';
+import type { BacklogRun } from './backlog-phases.ts';
 
 /** A matrix cell of one system with its options already validated by the adapter. */
 export interface PlannedCell {
@@ -37,7 +39,17 @@ export interface ScenarioRun {
  */
 export function planCells(system: string, adapter: SystemAdapter, s: Scenario, brokers: RunShape['brokers']): PlannedCell[] {
   const where = (label: string): string => `${s.file}${label ? ` [matrix ${label}]` : ''}`;
-  const shape: RunShape = { producers: s.producers, consumers: s.consumers, messageSize: s.messageSize, stages: s.exactlyOnce?.stages ?? 1, brokers, keys: s.keys, ...(s.partitions > 1 ? { partitions: s.partitions } : {}), ...(s.fault ? { fault: s.fault.kind } : {}) };
+  const shape: RunShape = {
+    producers: s.producers,
+    consumers: s.consumers,
+    messageSize: s.messageSize,
+    stages: s.exactlyOnce?.stages ?? 1,
+    brokers,
+    keys: s.keys,
+    ...(s.partitions > 1 ? { partitions: s.partitions } : {}),
+    ...(s.fault ? { fault: s.fault.kind } : {}),
+    ...(s.backlog ? { backlog: backlogTarget(s.backlog, s.messageSize) } : {}),
+  };
   const validated = (raw: unknown, label: string): Record<string, unknown> => {
     const options = adapter.parseOptions(raw, where(label));
     adapter.checkRun?.(options, shape, where(label));
@@ -70,6 +82,13 @@ export function loadOf(s: Scenario): RunLoad {
     ...(s.keys.distribution !== 'none' ? { keys: s.keys } : {}),
     ...(s.partitions > 1 ? { partitions: s.partitions } : {}),
   };
+}
+
+/** A backlog at a fixed rate: its target in messages and the bounds of its two phases. */
+function backlogRun(s: Scenario, ratePerSec: number): BacklogRun | undefined {
+  if (!s.backlog || ratePerSec <= 0) return undefined;
+  const target = backlogTarget(s.backlog, s.messageSize);
+  return { ...target, maxBuildMs: maxBuildMs(s.backlog, target.messages, ratePerSec), maxDrainMs: s.backlog.maxDrainMs };
 }
 
 function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: string, index: number, ratePerSec: number): RunSpec {
@@ -119,28 +138,37 @@ function failedResult(system: string, label: string, adapter: SystemAdapter, opt
   };
 }
 
-/** What the runs of one scenario share: results so far, probed maxima, the run counter. */
+/** The 100% of a cell's "N%" rates, and the search that found it, in words for the result. */
+interface Maximum {
+  perSec: number;
+  probe: string;
+}
+
+/** What the runs of one scenario share: results so far, searched maxima, the run counter. */
 interface ScenarioState {
   run: ScenarioRun;
   hooks: RunHooks;
   systems: SystemResult[];
-  maxima: Map<string, number>;
+  maxima: Map<string, Maximum>;
   index: number;
 }
 
 const maximumKey = (system: string, cell: PlannedCell): string => `${system}\u0000${cell.label}`;
 
-/** the maximum a cell reaches, measured once by a closed-loop probe, for "N%" rates */
-async function maximumFor(st: ScenarioState, system: string, cell: PlannedCell): Promise<number> {
-  const s = st.run.scenario;
+/**
+ * The 100% of "N%" rates: the cell's maximum sustainable rate, found once by the open-loop
+ * search (the scenario's sustainable: section bounds it). A closed-loop maximum would not
+ * do: it keeps the in-flight window full, so in open loop even a fraction of it may not
+ * be sustainable.
+ */
+async function maximumFor(st: ScenarioState, system: string, cell: PlannedCell): Promise<Maximum> {
   const key = maximumKey(system, cell);
   let max = st.maxima.get(key);
   if (max === undefined) {
-    st.hooks.log?.(`${system}${cell.label ? ` [${cell.label}]` : ''}: probing the maximum rate for ${s.probeMs / 1000}s`);
-    const spec = baseSpec(st.run, system, cell, 'probe', st.index++, 0);
-    const probe = await runOnce({ ...spec, load: { ...spec.load, durationMs: s.probeMs, warmupMs: Math.min(1000, s.warmupMs) } }, st.hooks);
-    max = probe.throughput.msgsPerSec;
-    if (!(max > 0)) throw new BusbenchError('ADAPTER', `${system}: the probe run measured no throughput`);
+    st.hooks.log?.(`${system}${cell.label ? ` [${cell.label}]` : ''}: searching the maximum sustainable rate (open loop) for the N% rates`);
+    const o = (await searchFor(st, system, cell, 'probe')).sustainable!;
+    if (o.sustainablePerSec === null) throw new BusbenchError('ADAPTER', `${system}: no sustainable rate found for the N% rates: ${o.stop}`);
+    max = { perSec: o.sustainablePerSec, probe: `open-loop sustainable search: ${o.steps.length} steps, ${o.converged ? 'converged' : o.stop}` };
     st.maxima.set(key, max);
   }
   return max;
@@ -176,16 +204,23 @@ async function runRate(st: ScenarioState, system: string, cell: PlannedCell, rat
   let label = s.rates.length > 1 || rate.kind !== 'max' ? `rate=${describeRate(rate)}` : '';
   try {
     if (rate.kind === 'fraction') {
-      ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(st, system, cell))));
+      ratePerSec = Math.max(1, Math.round(rate.of * (await maximumFor(st, system, cell)).perSec));
       label = `rate=${Math.round(rate.of * 100)}% (${ratePerSec}/s)`;
     } else if (rate.kind === 'fixed') ratePerSec = rate.perSec;
     // warm-up runs at the schedule's first rate
     else if (rate.kind === 'schedule') ratePerSec = rate.schedule.segments[0]!.fromPerSec;
     label = [cell.label, label, s.repeat > 1 ? `#${round + 1}` : ''].filter(Boolean).join(' ');
     const schedule = rate.kind === 'schedule' ? { rateSchedule: rate.schedule } : {};
-    const result = rate.kind === 'sustainable' ? await searchFor(st, system, cell, label) : await measureAt(st, system, cell, label, ratePerSec, {}, schedule);
+    // the run itself builds the backlog, not the search that found an N% rate's 100%;
+    // its window ends when the drain does, so its planned length is the bound
+    const backlog = backlogRun(s, ratePerSec);
+    const bound = backlog ? { durationMs: backlog.maxBuildMs + backlog.maxDrainMs } : {};
+    const result = rate.kind === 'sustainable' ? await searchFor(st, system, cell, label) : await measureAt(st, system, cell, label, ratePerSec, bound, { ...schedule, ...(backlog ? { backlog } : {}) });
     const probed = st.maxima.get(maximumKey(system, cell));
-    if (probed !== undefined) result.config.probeMaxMsgsPerSec = Math.round(probed);
+    if (probed !== undefined && rate.kind === 'fraction') {
+      result.config.probeMaxMsgsPerSec = Math.round(probed.perSec);
+      result.config.probe = probed.probe;
+    }
     if (rate.kind === 'schedule') result.config.ratePerSec = describeRate(rate);
     if (cell.label) result.cell = cell.label;
     if (s.repeat > 1) result.repetition = round;
@@ -215,6 +250,7 @@ function resultOf(run: ScenarioRun, startedAt: string, systems: SystemResult[]):
       ...loadOf(s),
       ...(s.fault ? { fault: s.fault } : {}),
       ...(s.exactlyOnce ? { exactlyOnce: { ...s.exactlyOnce } } : {}),
+      ...(s.backlog ? { backlog: { ...backlogTarget(s.backlog, s.messageSize), maxDrainMs: s.backlog.maxDrainMs, ...(s.backlog.maxBuildMs ? { maxBuildMs: s.backlog.maxBuildMs } : {}) } } : {}),
       brokers: run.brokers,
     },
     scenarioOptions: Object.fromEntries([...run.cells].map(([system, cells]) => [system, cells.map((c) => ({ cell: c.label, ...c.options }))])),
@@ -228,7 +264,7 @@ function resultOf(run: ScenarioRun, startedAt: string, systems: SystemResult[]):
 export async function runScenario(run: ScenarioRun, hooks: RunHooks): Promise<RunResult> {
   const s = run.scenario;
   const startedAt = new Date().toISOString();
-  const st: ScenarioState = { run, hooks, systems: [], maxima: new Map(), index: 0 };
+  const st: ScenarioState = { run, hooks, systems: [], maxima: new Map<string, Maximum>(), index: 0 };
   const aborted = (): boolean => hooks.signal?.aborted === true;
   for (let round = 0; round < s.repeat && !aborted(); round++) {
     for (const system of s.systems) {

@@ -15,6 +15,7 @@ import type { ApplyBehaviour, Guarantee } from '../scenario/scenario.ts';
 import { closeRun, openRun } from './run-context.ts';
 import { startWorkers } from './run-workers.ts';
 import { measure, warmUp } from './run-measure.ts';
+import { measureBacklog, type BacklogRun } from './backlog-phases.ts';
 import { drainRun } from './drain.ts';
 import { collectConsumers, collectProducers, withUnsent } from './collect.ts';
 import { judge } from './judge.ts';
@@ -55,6 +56,8 @@ export interface RunSpec {
   powerLossLayer?: boolean;
   /** the exactly-once scenario: apply to a checked state, retry, crash consumers */
   exactlyOnce?: ExactlyOnceSpec;
+  /** build a backlog with the consumers paused, then drain it (load.durationMs: maxBuild + maxDrain, the bound) */
+  backlog?: BacklogRun;
 }
 
 export interface ExactlyOnceSpec {
@@ -78,18 +81,18 @@ export interface RunHooks {
   onSession?(session: SystemSession, control: { timelineNs(): { startNs: number; measureEndNs: number } }): void;
 }
 
-/** open → start workers → warm up → measure → drain → collect → judge → assemble */
+/** open → start workers → warm up → measure (or build and drain a backlog) → drain → collect → judge → assemble */
 export async function runOnce(spec: RunSpec, hooks: RunHooks = {}): Promise<SystemResult> {
   const run = await openRun(spec, hooks);
   try {
     await startWorkers(run);
     const clock = warmUp(run);
-    await measure(run, clock);
+    const backlog = spec.backlog ? await measureBacklog(run, clock, spec.backlog) : await measure(run, clock);
     const producers = await collectProducers(run);
     const held = await drainRun(run, clock, producers);
     const consumers = await collectConsumers(run);
     if (run.failure) throw withUnsent(run.failure, run, clock);
-    const verdict = await judge(run, clock, producers, consumers, held);
+    const verdict = await judge(run, clock, producers, consumers, held, backlog || undefined);
     return assemble(run, producers, consumers, verdict);
   } finally {
     await closeRun(run);

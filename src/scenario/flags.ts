@@ -8,6 +8,7 @@ import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
 import { keyPlan, parseDurationMs, parseRate, type Scenario } from './scenario.ts';
 import { scheduleFlag } from './rate-schedule.ts';
 import { partitionsFlag } from './partitions.ts';
+import { backlogFlag, type BacklogPlan } from './backlog.ts';
 import { scheduleLengthMs } from '../core/rate-profile.ts';
 import { KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyDistribution, type KeyPlan } from '../core/keys.ts';
 
@@ -28,6 +29,7 @@ export interface BenchFlags {
   keys?: KeyDistribution;
   keySpace?: number;
   partitions?: number;
+  backlog?: BacklogPlan;
   out: string;
   json: boolean;
   help: boolean;
@@ -60,6 +62,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar and nats)', apply: (f, v) => (f.keys = keysFlag(v)) },
   { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
   { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
+  { name: 'backlog', value: '<size|count>', help: 'build a backlog with consumers paused, then measure its drain: a size (1GB, 512MiB) or messages (100k)', apply: (f, v) => (f.backlog = backlogFlag(v)) },
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
   { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
@@ -168,6 +171,7 @@ export function parseFlags(argv: string[], knownSystems: string[]): BenchFlags {
 
 /** CLI flags win over the scenario file. */
 export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
+  if (f.duration !== undefined && (f.backlog ?? s.backlog)) throw new UsageError(`--duration: not with a backlog (the measured window is the build and the drain, bounded by backlog.maxBuild + backlog.maxDrain)`);
   const systemOptions: Record<string, unknown> = { ...s.systemOptions };
   for (const { system, key, value } of f.sets) {
     const current = systemOptions[system];
@@ -193,6 +197,7 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
     keys: keysOf(s, f),
     partitions: f.partitions ?? s.partitions,
     systemOptions,
+    ...(f.backlog || s.backlog ? { backlog: f.backlog ?? s.backlog } : {}),
   };
 }
 

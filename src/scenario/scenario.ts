@@ -16,6 +16,7 @@ import { checkScheduleFits, describeSchedule, parseMsgsPerSec, scheduleOf } from
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 import type { SustainablePlan } from '../checks/sustainable.ts';
 import { partitionsField } from './partitions.ts';
+import { backlogPlan, checkBacklogRates, type BacklogPlan } from './backlog.ts';
 import { DEFAULT_KEY_SPACE, KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyPlan } from '../core/keys.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
@@ -38,8 +39,6 @@ export interface Scenario {
   drainTimeoutMs: number;
   /** statistics are reported per interval (soak) and drive the progress display */
   intervalMs: number;
-  /** closed-loop probe that finds the maximum when rates are fractions of it */
-  probeMs: number;
   /** the search behind rate: sustainable */
   sustainable: SustainablePlan;
   producers: number;
@@ -64,6 +63,8 @@ export interface Scenario {
   fault?: FaultPlan;
   /** the exactly-once scenario: consumers apply messages to a state that is checked */
   exactlyOnce?: ExactlyOncePlan;
+  /** build a backlog with the consumers paused, then measure its drain (src/scenario/backlog.ts) */
+  backlog?: BacklogPlan;
 }
 
 export interface FaultPlan {
@@ -106,6 +107,7 @@ const GENERAL_KEYS = [
   'interval',
   'probe',
   'sustainable',
+  'backlog',
   'producers',
   'consumers',
   'messageSize',
@@ -321,7 +323,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     warmupMs: duration(file, 'warmup', raw.warmup ?? '5s', 0),
     drainTimeoutMs: duration(file, 'drainTimeout', raw.drainTimeout ?? '30s', 100),
     intervalMs: duration(file, 'interval', raw.interval ?? '1s', 100),
-    probeMs: duration(file, 'probe', raw.probe ?? '5s', 500),
+    ...refuseProbe(file, raw.probe),
     sustainable: sustainablePlan(file, raw.sustainable ?? {}),
     producers: integer(file, 'producers', raw.producers ?? 1, { min: 1, max: Math.min(64, MAX_PRODUCER_ID + 1) }),
     consumers: integer(file, 'consumers', raw.consumers ?? 1, { min: 1, max: 64 }),
@@ -337,7 +339,20 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     repeat: integer(file, 'repeat', raw.repeat ?? 1, { min: 1, max: 100 }),
     ...(raw.fault !== undefined ? { fault: faultPlan(file, raw.fault) } : {}),
     ...(raw.exactlyOnce !== undefined ? { exactlyOnce: exactlyOncePlan(file, raw.exactlyOnce) } : {}),
+    ...(raw.backlog !== undefined ? { backlog: backlogOf(file, raw) } : {}),
   };
+}
+
+/** `probe` was the closed-loop run behind "N%" rates; the sustainable search took its place. */
+function refuseProbe(file: string, probe: unknown): Record<string, never> {
+  if (probe !== undefined) throw new ConfigError(file, 'probe', 'nothing: "N%" rates are fractions of the maximum sustainable rate, searched in open loop (bound the search under sustainable:)', probe);
+  return {};
+}
+
+/** backlog: its window is the build and the drain, so a duration would be a second, conflicting length */
+function backlogOf(file: string, raw: Record<string, unknown>): BacklogPlan {
+  if (raw.duration !== undefined) throw new ConfigError(file, 'duration', 'no duration with backlog (the measured window is the build and the drain, bounded by backlog.maxBuild + backlog.maxDrain)', raw.duration);
+  return backlogPlan(file, raw.backlog);
 }
 
 /** After CLI overrides: every system to run must exist (checked late so --systems can narrow a list). */
@@ -345,6 +360,8 @@ export function checkSystems(s: Scenario, knownSystems: string[]): void {
   // The idempotency record lives in the one consumer of a stage (its "database"); two
   // consumers would each need to see the other's, which this scenario does not model.
   if (s.exactlyOnce && s.consumers !== 1) throw new ConfigError(s.file, 'consumers', '1 when the scenario has exactlyOnce (one consuming worker per stage)', s.consumers);
+  if (s.backlog) checkBacklogRates(s.file, s.rates);
+  if (s.backlog && (s.fault || s.exactlyOnce)) throw new ConfigError(s.file, 'backlog', `no backlog with ${s.fault ? 'fault' : 'exactlyOnce'} (one experiment per run)`, s.backlog.target);
   const schedule = scheduleOfRates(s.rates);
   if (schedule) checkScheduleFits(s.file, schedule, s.durationMs, s.intervalMs);
   s.systems.forEach((system, i) => {

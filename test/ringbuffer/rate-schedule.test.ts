@@ -46,6 +46,22 @@ describe('rate schedules on the ring buffer', { timeout: 60_000 }, () => {
     expect(notes[2]).toMatch(/^ {2}1–2s: offered 8\.0k\/s/);
   });
 
+  it('a step the consumer cannot keep up with is a finding: reached false, named in the error and marked in the notes', async () => {
+    // 250 µs of handler work per message: the consumer takes at most ~4k msg/s. Steps of 2 s:
+    // a step's received count lags by the latency at its edges, which a busy host stretches.
+    const rateSchedule: RateSchedule = { kind: 'steps', segments: [{ durationMs: 2000, fromPerSec: 1000, toPerSec: 1000 }, { durationMs: 2000, fromPerSec: 8000, toPerSec: 8000 }] };
+    const r = await runOnce(runSpec(adapter, {}, { ratePerSec: 1000, rateSchedule, load: { ...load, durationMs: 4000, workUs: 250 } }));
+    expect(r.delivery).toMatchObject({ lost: 0, duplicated: 0 });
+    const steps = r.schedule!.steps!;
+    expect(steps.map((s) => s.reached), JSON.stringify(steps)).toEqual([true, false]);
+    expect(steps[1]!.receivedPerSec).toBeLessThan(0.99 * 8000);
+    expect(r.error).toMatch(/step 2 \(2–4s\) did not reach its rate: offered 8000 msg\/s, .*received \d+ msg\/s \(\d+%\)/);
+    expect(r.error).not.toMatch(/step 1 /);
+    const notes = stepNotes(r);
+    expect(notes[1]).not.toMatch(/NOT REACHED/);
+    expect(notes[2]).toMatch(/NOT REACHED \(< 99%\)$/);
+  });
+
   it('a ramp 1k → 5k over 2 s: each interval offers the ramp at its midpoint, and the integral is sent', async () => {
     const rateSchedule: RateSchedule = { kind: 'ramp', segments: [{ durationMs: 2000, fromPerSec: 1000, toPerSec: 5000 }] };
     const r = await runOnce(runSpec(adapter, {}, { ratePerSec: 1000, rateSchedule, load: { ...load, durationMs: 2000 } }));

@@ -33,4 +33,21 @@ describe('maximum sustainable rate', { timeout: 240_000 }, () => {
     expect(sys.schedule?.intendedPerSec).toBe(o.sustainablePerSec);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('"N%" is a fraction of the maximum sustainable rate from the open-loop search, and the result says so', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-fraction-'));
+    const scenario = path.join(dir, 'fraction.yaml');
+    fs.writeFileSync(scenario, ['rate: 50%', 'sustainable: {from: 5k, max: 2M, step: 1s, warmup: 300ms, maxSteps: 6, precision: 25%}', 'workUs: 20', 'duration: 1s', 'warmup: 300ms', 'drainTimeout: 5s', 'interval: 250ms', 'systems: [ringbuffer]', ''].join('\n'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/bench.ts', '--scenario', scenario, '--out', dir, '--json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 230_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const sys = (JSON.parse(r.stdout) as RunResult).systems[0]!;
+    expect(sys.config.probe).toMatch(/^open-loop sustainable search: [1-6] steps, /);
+    const max = sys.config.probeMaxMsgsPerSec as number;
+    // 20 µs per message: the consumer takes at most 50k msg/s, so the open-loop maximum is below it
+    expect(max).toBeGreaterThanOrEqual(5000);
+    expect(max).toBeLessThan(50_000);
+    expect(sys.config.ratePerSec).toBe(Math.round(0.5 * max));
+    expect(sys.config.label).toBe(`rate=50% (${Math.round(0.5 * max)}/s)`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -53,6 +53,11 @@ class Arrivals<T> {
     w?.();
   }
 
+  /** each item not taken yet, left in place */
+  forEachWaiting(f: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) f(this.items[i]!);
+  }
+
   /** everything not taken yet, removed */
   takeAll(): T[] {
     const rest = this.items.slice(this.head);
@@ -117,6 +122,9 @@ function ackSubjectOf(m: JsMsg): string {
 
 export class PullConsumer extends QueuedConsumer<JsMsg> {
   private closing = false;
+  private keepAlive: NodeJS.Timeout | undefined;
+  /** ack_wait of the run's consumer: a held message must be reported in progress within it */
+  ackWaitMs = 10_000;
 
   constructor(
     nc: NatsConnection,
@@ -135,6 +143,23 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
     // Short pulls: after a broker restart nats.js waits up to 1.5 x expires before it
     // pulls again (30 s by default), which would look like lost messages to the run.
     await c.consume({ max_messages: prefetch, expires: PULL_EXPIRES_MS, callback: (m) => (this.closing ? this.release(m) : this.arrivals.push(m)) });
+  }
+
+  /**
+   * The harness stops receiving (a backlog build). What was fetched stays here, in order,
+   * and the server, at max_ack_pending, stops sending more: the rest of the backlog stays
+   * in the stream. So that the held messages are not redelivered after ack_wait (which
+   * would be a second delivery and out of order), each is reported in progress (+WPI,
+   * which restarts its ack_wait) a few times per ack_wait until resume.
+   */
+  pause(): void {
+    if (this.ackPolicy === 'none' || this.keepAlive) return;
+    this.keepAlive = setInterval(() => this.arrivals.forEachWaiting((m) => m.working()), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+  }
+
+  resume(): void {
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
   }
 
   ack(batch: DeliveryBatch): void | Promise<void> {
@@ -175,6 +200,7 @@ export class PullConsumer extends QueuedConsumer<JsMsg> {
    */
   protected stop(): void {
     this.closing = true;
+    this.resume();
     this.confirmer?.abandon();
     for (const m of this.arrivals.takeAll()) this.release(m);
   }

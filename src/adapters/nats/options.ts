@@ -152,8 +152,20 @@ export function checkRun(o: NatsOptions, run: RunShape, where = 'nats options'):
     throw new BusbenchError('CONFIG', `nats.syncInterval ${JSON.stringify(o.syncInterval)} is a setting of the server's config file, which busbench writes only for --brokers native; with --brokers ${run.brokers} set sync_interval on the servers and leave nats.syncInterval "default"`);
   }
   if (!Number.isInteger(run.stages) || run.stages < 1) throw new BusbenchError('CONFIG', `nats: ${run.stages} pipeline stages (a whole number, at least 1)`);
+  if (run.backlog) refuseBacklog(o, run.backlog, where);
   if (o.ackPolicy === 'all' && run.consumers > 1) {
     // one consumer's ack would settle another's unprocessed deliveries: they would be lost
     throw new BusbenchError('CONFIG', `nats.ackPolicy "all" with ${run.consumers} consumers: an ack covers every earlier delivery of the shared durable, other consumers' too; use "explicit", or one consumer`);
   }
+}
+
+/** A backlog must wait in the stream, within its limits, while the consumers are paused. */
+function refuseBacklog(o: NatsOptions, b: NonNullable<RunShape['backlog']>, where: string): void {
+  if (o.mode === 'core') throw new ConfigError(where, 'nats.mode', '"jetstream" with backlog (core NATS keeps nothing for a paused consumer)', o.mode);
+  if (o.ackPolicy === 'none') {
+    // without acks nothing bounds what the server pushes: the backlog would sit in the paused client's memory
+    throw new ConfigError(where, 'nats.ackPolicy', '"explicit" or "all" with backlog (with "none" the server pushes everything to the paused consumer: the backlog would be in busbench, not the stream)', o.ackPolicy);
+  }
+  if (o.maxMsgs >= 0 && o.maxMsgs < b.messages) throw new ConfigError(where, 'nats.maxMsgs', `at least the backlog's ${b.messages} messages, or -1 (a full stream ${o.discard === 'old' ? 'drops its oldest' : 'refuses new'} messages)`, o.maxMsgs);
+  if (o.maxBytes >= 0 && o.maxBytes < b.bytes) throw new ConfigError(where, 'nats.maxBytes', `at least the backlog's ${b.bytes} bytes, or -1 (a full stream ${o.discard === 'old' ? 'drops its oldest' : 'refuses new'} messages)`, o.maxBytes);
 }

@@ -48,6 +48,7 @@ export const workerSide: WorkerSide<NatsWorkerInit> = {
       const partitions = routing?.plan.count ?? 1;
       // with partitions, the subject names each message's partition: the ledger orders by it
       c = new PullConsumer(nc, o.ackPolicy, confirmer, spec.control, partitions > 1 ? `${names.subject}.p`.length : undefined);
+      c.ackWaitMs = o.ackWaitMs;
       const mine = partitions > 1 ? partitionsOfConsumer(spec.consumerId, spec.consumers, partitions) : [0];
       // the consumer's pull batch is shared by the durables it reads
       const prefetch = Math.max(1, Math.floor(prefetchFor(init, spec.consumers) / mine.length));

@@ -101,4 +101,12 @@ export function checkRun(o: RingOptions, run: RunShape, where: string): void {
   if (needs > o.capacity) {
     throw new ConfigError(where, 'messageSize', `a message that fits in a lane of ${o.capacity} bytes (a ${run.messageSize}-byte message does not fit: raise ringbuffer.capacity)`, run.messageSize);
   }
+  if (run.backlog) {
+    // A paused consumer leaves every message in its producer's lane; a full lane blocks its
+    // producer, so a backlog larger than the lanes could never be built.
+    const perLane = Math.ceil(run.backlog.messages / run.producers) * needs;
+    if (perLane > o.capacity) {
+      throw new ConfigError(where, 'backlog', `a backlog the ring's lanes hold: ${run.backlog.messages} messages over ${run.producers} lane(s) need ${perLane} bytes per lane, ringbuffer.capacity is ${o.capacity} (raise it, up to ${MAX_CAPACITY})`, run.backlog.messages);
+    }
+  }
 }

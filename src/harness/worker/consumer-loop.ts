@@ -37,6 +37,8 @@ export interface ConsumerOutcome {
   /** repeat deliveries received in the measured window (not in receivedInWindow) */
   repeatsInWindow: number;
   crashes: number;
+  /** first deliveries received in a backlog drain (resume → end of the window), e2e as always */
+  drainPhase: LatencyRecorder;
   /** what the consumer instances threw away undelivered; undefined where they cannot tell */
   discarded: DiscardedEntries | undefined;
 }
@@ -52,6 +54,36 @@ export interface ApplyContext {
 
 export type IntervalSink = (index: number, received: number, hist: LatencyRecorder) => void;
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A backlog build: while the run holds the consumers, this one does not receive at all
+ * (nothing is taken and dropped), so the broker keeps what is sent. It sleeps on the
+ * event loop, not in Atomics.wait: a network client's connection must stay served. A
+ * consumer whose client holds prefetched messages under an ack timeout is told
+ * (Consumer.pause), so that what it holds is not redelivered while nobody reads it.
+ */
+class PauseState {
+  private paused = false;
+  /** the run builds a backlog (set before the timeline, so known once it is) */
+  readonly planned: boolean;
+
+  constructor(private readonly control: Control) {
+    this.planned = control.backlogPlanned();
+  }
+
+  async holds(consumer: Consumer): Promise<boolean> {
+    const hold = this.control.consumersPaused(monoNs()) && !this.control.stopping();
+    if (hold !== this.paused) {
+      this.paused = hold;
+      const switched = hold ? consumer.pause?.() : consumer.resume?.();
+      if (switched) await switched;
+    }
+    if (hold) await sleep(5);
+    return hold;
+  }
+}
+
 /** Busy-waits: simulated handler work must burn CPU like real work, not sleep. */
 function work(ns: number): void {
   const until = monoNs() + ns;
@@ -66,6 +98,11 @@ class Tally {
   readonly e2e = new LatencyRecorder();
   readonly redelivery = new LatencyRecorder();
   readonly interval = new LatencyRecorder();
+  /** first deliveries received in a backlog drain */
+  readonly drainPhase = new LatencyRecorder();
+  /** the drain's span, [resumedNs, measureEndNs); empty without a backlog */
+  drainFromNs = 0;
+  drainToNs = 0;
   intervalReceived = 0;
   receivedInWindow = 0;
   repeatsInWindow = 0;
@@ -79,7 +116,7 @@ class Tally {
     private readonly shared: FirstSeen | undefined,
   ) {}
 
-  add(producerId: number, seq: number, lane: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean): void {
+  add(producerId: number, seq: number, lane: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean, now: number): void {
     const first = this.ledger.record(producerId, seq, lane) && (this.shared === undefined || this.shared.mark(producerId, seq));
     if (!first) {
       if (sentInWindow) this.redelivery.record(latency);
@@ -90,6 +127,7 @@ class Tally {
     this.intervalReceived++;
     if (receivedInWindow) this.receivedInWindow++;
     this.interval.record(latency);
+    if (now >= this.drainFromNs && now < this.drainToNs) this.drainPhase.record(latency);
     if (!sentInWindow) return;
     // Messages of one batch often share a send time: record runs, not single values.
     if (latency === this.runValue) this.runCount++;
@@ -110,6 +148,33 @@ class Tally {
     sink(index, this.intervalReceived, this.interval);
     this.interval.reset();
     this.intervalReceived = 0;
+  }
+}
+
+/** Closes the consumer's intervals on the run's grid as time passes them. */
+class IntervalCutter {
+  private index = 0;
+  private endNs: number;
+
+  constructor(
+    private readonly grid: IntervalGrid,
+    private readonly tally: Tally,
+    private readonly sink: IntervalSink,
+  ) {
+    this.endNs = grid.firstEndNs;
+  }
+
+  upTo(nowNs: number): void {
+    while (nowNs >= this.endNs) {
+      this.tally.flushInterval(this.index, this.sink);
+      this.index++;
+      this.endNs = this.grid.endNs(this.index);
+    }
+  }
+
+  /** the interval still open when the consumer stops */
+  last(): void {
+    this.tally.flushInterval(this.index, this.sink);
   }
 }
 
@@ -140,6 +205,9 @@ function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureSt
   const faultNs = control.faultNs();
   const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
   const inWindow = now >= measureStartNs && now < measureEndNs;
+  const resumedNs = control.resumedNs();
+  tally.drainFromNs = resumedNs > 0 ? resumedNs : Infinity;
+  tally.drainToNs = measureEndNs;
   const n = batch.count;
   for (let i = 0; i < n; i++) {
     const buf = batch.buffer(i);
@@ -151,7 +219,7 @@ function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureSt
     const producerId = readProducer(buf, off);
     const seq = readSeq(buf, off);
     const sentNs = readSentNs(buf, off);
-    tally.add(producerId, seq, laneOf(batch, i, keys, producerId, seq), now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow);
+    tally.add(producerId, seq, laneOf(batch, i, keys, producerId, seq), now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow, now);
     // every delivery is applied: the exactly-once check judges what a repeat does to the state
     apply?.state.apply(producerId, seq, readQty(buf, off));
     if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
@@ -180,23 +248,25 @@ export async function runConsumer(
 
   while (control.timeline().startNs === 0 && !control.stopping()) control.waitWhile(0, 5);
   const { startNs, measureStartNs } = control.timeline();
-  let intervalIndex = 0;
-  const grid = new IntervalGrid(startNs, measureStartNs, intervalNs);
-  let intervalEndNs = grid.firstEndNs;
+  const intervals = new IntervalCutter(new IntervalGrid(startNs, measureStartNs, intervalNs), tally, onInterval);
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
   const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply, keys: load.keys };
   const discards = new Discards();
 
+  const pause = new PauseState(control);
+
   while (!control.stopping()) {
+    // a paused consumer still closes its intervals: the backlog shows in them as it grows
+    // without a backlog, no await and no clock read here: the ring's hot path stays synchronous
+    if (pause.planned && (await pause.holds(consumer))) {
+      intervals.upTo(monoNs());
+      continue;
+    }
     let batch = consumer.receive(maxBatch, 50);
     if (batch instanceof Promise) batch = await batch;
     const now = monoNs();
-    while (now >= intervalEndNs) {
-      tally.flushInterval(intervalIndex, onInterval);
-      intervalIndex++;
-      intervalEndNs = grid.endNs(intervalIndex);
-    }
+    intervals.upTo(now);
     if (batch.count === 0) continue;
     takeBatch(batch, now, taker);
     control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
@@ -213,10 +283,10 @@ export async function runConsumer(
     const acked = consumer.ack(batch);
     if (acked) await acked;
   }
-  tally.flushInterval(intervalIndex, onInterval);
+  intervals.last();
   control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
   await consumer.close();
   discards.add(consumer);
-  const { e2e, redelivery, receivedInWindow, repeatsInWindow } = tally;
-  return { ledger, e2e, redelivery, receivedInWindow, repeatsInWindow, crashes, discarded: discards.result() };
+  const { e2e, redelivery, receivedInWindow, repeatsInWindow, drainPhase } = tally;
+  return { ledger, e2e, redelivery, receivedInWindow, repeatsInWindow, crashes, discarded: discards.result(), drainPhase };
 }

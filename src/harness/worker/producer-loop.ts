@@ -154,12 +154,12 @@ export async function runProducer(
   const account = new SendAccount(startNs, measureStartNs, measureEndNs, load.intervalMs * 1e6, onInterval);
   const profile = load.ratePerSec > 0 ? new RateProfile(load.ratePerSec * load.producers, measureStartNs - startNs, load.rateSegments) : undefined;
   const schedule = profile ? new Schedule(startNs, profile, load.producers, producerId) : undefined;
-  const intended = schedule ? schedule.countBefore(measureEndNs) : 0;
-  await new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, intended).run(slot);
+  const loop = new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, schedule ? schedule.countBefore(measureEndNs) : 0);
+  await loop.run(slot);
   account.flush();
   await producer.flush(load.drainTimeoutMs);
   await producer.close();
-  return { ledger, publish: timing.publish, publishMissed: timing.publishMissed, sendDelay: account.sendDelay, intended, sentInWindow: account.sentInWindow };
+  return { ledger, publish: timing.publish, publishMissed: timing.publishMissed, sendDelay: account.sendDelay, intended: loop.intendedTotal, sentInWindow: account.sentInWindow };
 }
 
 interface AckTiming {
@@ -219,7 +219,8 @@ class SendLoop {
     private readonly sendTimes: SendTimes,
     private readonly account: SendAccount,
     private readonly schedule: Schedule | undefined,
-    private readonly intendedTotal: number,
+    /** the schedule's messages before the window's end; a planned early end lowers it */
+    public intendedTotal: number,
   ) {
     const size = load.messageSize;
     this.staging = new Uint8Array(size * load.batchSize);
@@ -239,9 +240,13 @@ class SendLoop {
         await sleep(Math.max(0, Math.floor((startNs - now) / 1e6)));
         continue;
       }
-      // Re-read the end: the runner pulls it forward on an abort (Ctrl-C, a failed worker).
+      // Re-read the end: the runner pulls it forward on an abort (Ctrl-C, a failed worker),
+      // or as planned when a backlog drain ended: then the schedule up to the new end is
+      // still sent in full.
       const endNs = this.control.timeline().measureEndNs;
-      if (this.control.stopping() || (now >= endNs && (!this.schedule || endNs < plannedEndNs))) break;
+      const planned = endNs < plannedEndNs && this.control.windowClosedAsPlanned();
+      if (planned && this.schedule) this.intendedTotal = Math.min(this.intendedTotal, this.schedule.countBefore(endNs));
+      if (this.control.stopping() || (now >= endNs && (!this.schedule || (endNs < plannedEndNs && !planned)))) break;
       if (this.schedule && this.seq >= this.intendedTotal) break;
       const n = this.schedule ? this.stampDue(this.schedule, now) : this.stampNow(now);
       if (n === 0) {

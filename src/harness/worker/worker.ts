@@ -94,6 +94,7 @@ async function runConsumerRole(side: ErasedWorkerSide, control: Control, consume
     receivedInWindow: out.receivedInWindow,
     repeatsInWindow: out.repeatsInWindow,
     crashes: out.crashes,
+    ...(out.drainPhase.total > 0 ? { drainPhase: out.drainPhase.toSparse() } : {}),
     ...(out.discarded ? { discarded: out.discarded } : {}),
     ...(state ? { applied: state.ledger.snapshot(state.balances, state.skipped), record: state.recordName } : {}),
   });

@@ -3,12 +3,14 @@
  * stderr) and the comparison table at the end.
  */
 import { describePartitions } from '../../checks/partition-counts.ts';
-import type { RunResult, SearchOutcome, SystemResult } from '../../core/result.ts';
+import type { RunResult, ScheduleStep, SearchOutcome, SystemResult } from '../../core/result.ts';
 import type { Progress } from '../../core/progress.ts';
 import { colorEnabled, formatTable } from './table.ts';
 import { formatRate, formatUs } from './format.ts';
 import { durabilityTable, exactlyOnceTable } from './findings.ts';
 import { notSustained, unsentNote } from '../../checks/schedule.ts';
+import { stepReached } from '../../checks/schedule-steps.ts';
+import { backlogSummary } from '../../checks/backlog-drain.ts';
 import { backlogFinding, backlogTrend } from '../../checks/backlog.ts';
 
 export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
@@ -55,7 +57,9 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   for (const s of result.systems) {
     if (s.status === 'failed') notes.push(paint(stream, 31, `${s.system}: FAILED: ${s.error ?? 'unknown error'}`));
     else if (s.status === 'delivery-errors') notes.push(paint(stream, 31, `${s.system}: DELIVERY ERRORS: ${s.error ?? ''}`));
-    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.partitions?.agrees === false ? s.partitions.note : (s.broker?.note ?? '')}`));
+    else if (s.status === 'warning' && s.partitions?.agrees === false) notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.partitions.note}`));
+    else if (s.status === 'warning' && s.broker?.agrees === false) notes.push(paint(stream, 31, `${s.system}: WARNING: the broker's own count disagrees with the ledger: ${s.broker.note ?? ''}`));
+    else if (s.status === 'warning') notes.push(paint(stream, 31, `${s.system}: WARNING: ${s.error ?? ''}`));
     if (s.status !== 'failed' && s.latency.e2e.count === 0) notes.push(paint(stream, 31, `${s.system}: no message arrived in the measured window: no latency data`));
     const repeats = s.throughput.repeatsInWindow ?? 0;
     const redelivery = s.latency.redelivery;
@@ -71,7 +75,9 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
     notes.push(...scheduleNotes(s, stream));
     if (s.sustainable) notes.push(...sustainableNotes(s.sustainable, stream).map((l) => `${s.system}: ${l}`));
-    const lag = s.status === 'failed' ? undefined : backlogTrend(s.intervals, result.parameters.intervalMs);
+    notes.push(...backlogNotes(s, stream));
+    // a backlog run's queue is the experiment, not a finding about it
+    const lag = s.status === 'failed' || s.backlog ? undefined : backlogTrend(s.intervals, result.parameters.intervalMs);
     const lagNote = lag && backlogFinding(lag, s.throughput.msgsPerSec, formatRate);
     if (lagNote) notes.push(paint(stream, 33, `${s.system}: ${lagNote}`));
   }
@@ -84,7 +90,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
   const colour = (code: number, text: string): string => paint(stream, code, text);
   const findings = [durabilityTable(result.systems, colour), exactlyOnceTable(result.systems, colour)].flatMap((t) => (t ? ['', t] : []));
   const meaning = latencyMeaning(p.mode === 'closed', result.systems.some((s) => s.config.ratePerSec === 'max'));
-  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.durationMs / 1000}s measured after ${p.warmupMs / 1000}s warm-up; ${meaning}; clock read ${result.environment.clockNsPerCall} ns`;
+  const header = `${result.scenario}: ${p.producers} producer(s), ${p.consumers} consumer(s), ${p.messageSize} B, ${p.backlog ? 'the window is a backlog build and drain,' : `${p.durationMs / 1000}s`} measured after ${p.warmupMs / 1000}s warm-up; ${meaning}; clock read ${result.environment.clockNsPerCall} ns`;
   return [header, '', table, ...matrix, ...findings, ...(notes.length ? ['', ...notes] : [])].join('\n');
 }
 
@@ -117,21 +123,33 @@ function scheduleNotes(s: SystemResult, stream: NodeJS.WriteStream): string[] {
   if (!sc) return [];
   const out = d && d.count > 0 ? [`${s.system}: send delay (intended→handed over) p50 ${formatUs(d.p50)}, p99 ${formatUs(d.p99)}, max ${formatUs(d.max)}`] : [];
   for (const finding of [notSustained(sc, formatRate), unsentNote(sc)]) if (finding) out.push(paint(stream, 31, `${s.system}: ${finding}`));
-  return [...out, ...stepNotes(s)];
+  return [...out, ...stepNotes(s, stream)];
 }
 
 /** A schedule of steps: what each step offered and what came of it. */
-export function stepNotes(s: SystemResult): string[] {
+export function stepNotes(s: SystemResult, stream?: NodeJS.WriteStream): string[] {
   const steps = s.schedule?.steps ?? [];
   if (steps.length === 0) return [];
   const us = (v: number | null): string => (v === null ? 'no data' : formatUs(v));
+  // files from before the per-step verdict lack `reached`: judged here the same way
+  const missed = (st: ScheduleStep): string => ((st.reached ?? stepReached(st)) ? '' : ` ${stream ? paint(stream, 31, 'NOT REACHED (< 99%)') : 'NOT REACHED (< 99%)'}`);
   return [
     `${s.system}: per step (offered → achieved sent, received; e2e latency of the step's deliveries):`,
     ...steps.map(
       (st) =>
-        `  ${st.fromMs / 1000}–${st.toMs / 1000}s: offered ${formatRate(st.offeredPerSec)}/s → sent ${formatRate(st.achievedPerSec)}/s, received ${formatRate(st.receivedPerSec)}/s, p50 ${us(st.p50)}, p99 ${us(st.p99)}`,
+        `  ${st.fromMs / 1000}–${st.toMs / 1000}s: offered ${formatRate(st.offeredPerSec)}/s → sent ${formatRate(st.achievedPerSec)}/s, received ${formatRate(st.receivedPerSec)}/s, p50 ${us(st.p50)}, p99 ${us(st.p99)}${missed(st)}`,
     ),
   ];
+}
+
+/** A backlog build and drain: what was reached, how fast it drained, and the drain phase's latency. */
+export function backlogNotes(s: SystemResult, stream?: NodeJS.WriteStream): string[] {
+  const b = s.backlog;
+  if (!b) return [];
+  const summary = backlogSummary(b, formatRate);
+  const l = b.drainLatency;
+  const latency = l.count > 0 ? `${s.system}: drain-phase e2e latency (deliveries while draining, backlog wait included) p50 ${formatUs(l.p50)}, p99 ${formatUs(l.p99)}, max ${formatUs(l.max)}` : `${s.system}: drain phase: no deliveries`;
+  return [`${s.system}: ${b.drainMs === null && stream ? paint(stream, 31, summary) : summary}`, latency];
 }
 
 /** rate: sustainable: the answer, why the search stopped, and every step. */

@@ -14,6 +14,7 @@ import { groupSeries, manyScenarios, seriesLabel, splitByFile, type Run } from '
 import { median } from '../analysis/stats.ts';
 import { PALETTE } from './svg.ts';
 import { notSustained } from '../../checks/schedule.ts';
+import { backlogSummary } from '../../checks/backlog-drain.ts';
 import { backlogFinding, backlogTrend } from '../../checks/backlog.ts';
 
 const CSS = `
@@ -71,14 +72,23 @@ function describedCell(d: Described): string {
 }
 
 /** What went wrong in a row's runs, for the notes under the table. */
+/** a warning says which count disagreed, or what else made the run one (a backlog that never drained) */
+function warningNote(r: SystemResult): string {
+  if (r.partitions?.agrees === false) return `broker count disagrees: ${r.partitions.note}`;
+  if (r.broker?.agrees === false) return `broker count disagrees: ${r.broker.note ?? ''}`;
+  return `warning: ${r.error ?? ''}`;
+}
+
 function problems(runs: SystemResult[]): string[] {
-  const out = runs.flatMap((r) => (r.status === 'failed' ? [`FAILED: ${r.error ?? 'unknown error'}`] : r.status === 'delivery-errors' ? [`delivery errors${r.error ? `: ${r.error}` : ''}`] : r.status === 'warning' ? [`broker count disagrees: ${r.partitions?.agrees === false ? r.partitions.note : (r.broker?.note ?? '')}`] : []));
+  const out = runs.flatMap((r) => (r.status === 'failed' ? [`FAILED: ${r.error ?? 'unknown error'}`] : r.status === 'delivery-errors' ? [`delivery errors${r.error ? `: ${r.error}` : ''}`] : r.status === 'warning' ? [warningNote(r)] : []));
   return [...new Set([...out, ...runs.flatMap(scheduleProblem)])];
 }
 
 /** Consumers that fell behind, or latency that is mostly a steady queue: said beside the figures. */
 function backlogNotes(runs: Run[]): string[] {
   const out = runs.flatMap((r) => {
+    // a backlog run's queue is the experiment: its build and drain, not a lag finding
+    if (r.system.backlog) return [backlogSummary(r.system.backlog, formatRate)];
     const trend = r.system.status === 'failed' ? undefined : backlogTrend(r.system.intervals, r.result.parameters.intervalMs);
     const finding = trend && backlogFinding(trend, r.system.throughput.msgsPerSec, formatRate);
     return finding ? [finding] : [];
@@ -108,7 +118,8 @@ function statusCell(runs: SystemResult[]): string {
   const warnings = runs.filter((r) => r.status === 'warning').length;
   if (failed === 0 && errors === 0 && warnings === 0) return cell('ok');
   const of = (n: number): string => (runs.length > 1 ? ` (${n}/${runs.length})` : '');
-  const text = [failed ? `FAILED${of(failed)}` : '', errors ? `delivery errors${of(errors)}` : '', warnings ? `broker count disagrees${of(warnings)}` : ''].filter(Boolean).join(', ');
+  const disagree = runs.some((r) => r.status === 'warning' && r.broker?.agrees === false);
+  const text = [failed ? `FAILED${of(failed)}` : '', errors ? `delivery errors${of(errors)}` : '', warnings ? `${disagree ? 'broker count disagrees' : 'warning'}${of(warnings)}` : ''].filter(Boolean).join(', ');
   return cell(esc(text), 'text', true, problems(runs).join('; '));
 }
 
