@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseFlags, applyFlags } from '../../src/scenario/flags.ts';
 import { loadScenario } from '../../src/scenario/scenario.ts';
 import { checkShardable, shardFlag, startAtFlag, START_GRACE_MS } from '../../src/scenario/shard.ts';
+import { anchoredStart } from '../../src/harness/shard-run.ts';
+import type { RunSpec } from '../../src/harness/runner.ts';
+import { monoNs } from '../../src/core/clock.ts';
 
 const SYSTEMS = ['ringbuffer', 'nats', 'pulsar'];
 const NOW = Date.parse('2026-12-02T07:00:00Z');
@@ -39,5 +42,25 @@ describe('shard flags', () => {
     expect(() => checkShardable(scenario([]), 1, 'external', '--shard 0/1')).toThrow(/runs one system/);
     expect(() => checkShardable(scenario(['--systems', 'nats', '--rate', '50%']), 1, 'external', '--shard 0/1')).toThrow(/needs a probe or a search/);
     expect(() => checkShardable(loadScenario('persistence', SYSTEMS), 1, 'external', 'x')).toThrow(/x: /);
+  });
+});
+
+describe('anchoredStart', () => {
+  const spec = (ratePerSec: number) => ({ ratePerSec }) as unknown as RunSpec;
+  it('maps the common start onto the monotonic clock once, shard i phased i/R at a fixed rate', () => {
+    const at = Date.now() + 2000;
+    const before = monoNs();
+    const a = anchoredStart(spec(1000), { index: 1, count: 3, startAt: 'x', startEpochMs: at });
+    // shard 1 of 3 at 1000 msg/s each: the whole run's rate is 3000, its phase 1/3000 s
+    expect(a.startEpochMs).toBeCloseTo(at + 1 / 3, 6);
+    expect(a.startNs - before).toBeGreaterThan(1.95e9);
+    expect(a.startNs - before).toBeLessThan(2.1e9);
+    expect(a.lateMs).toBe(0);
+    expect(anchoredStart(spec(0), { index: 2, count: 3, startAt: 'x', startEpochMs: at }).startEpochMs).toBe(at);
+  });
+
+  it('fails a run whose start passed beyond the grace while the system opened', () => {
+    const at = new Date(Date.now() - START_GRACE_MS - 2000);
+    expect(() => anchoredStart(spec(0), { index: 0, count: 2, startAt: at.toISOString(), startEpochMs: at.getTime() })).toThrow(/shard 0\/2: --start-at .* passed \d+ ms before the workers were ready \(grace 1000 ms\)/);
   });
 });
