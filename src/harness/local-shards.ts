@@ -1,8 +1,9 @@
 /**
  * --processes N: N shards of one run as child processes of this one, each the bench CLI
  * with --shard i/N and one --start-at, each writing its result into a folder of its own.
- * The children are this process's: a signal here reaches them, a second one kills them,
- * and a child whose parent is gone (even by kill -9) sees its IPC channel close and stops.
+ * The children are this process's: a signal here is passed on to them, a second one kills
+ * them, and a child whose parent is gone (even by kill -9) sees its IPC channel close and
+ * stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,7 +52,9 @@ function runChild(plan: LocalShardsPlan, index: number): Promise<string> {
   const out = path.join(plan.outDir, `shard-${index}`);
   fs.mkdirSync(out, { recursive: true });
   const args = [...process.execArgv, process.argv[1]!, ...childArgv(plan.argv), '--shard', `${index}/${plan.count}`, '--start-at', plan.startAt, '--out', out];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // A process group of its own: a terminal's Ctrl-C reaches the parent alone, which passes
+  // one SIGTERM on; a child signalled twice would exit at once, leaving its stream on the broker.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   children.add(child);
   plan.log(`shard ${index}/${plan.count}: pid ${child.pid}`);
   let stdout = '';
@@ -105,6 +108,8 @@ export async function runLocalShards(plan: LocalShardsPlan): Promise<string[]> {
 export function stopWithParent(onGone: () => void): void {
   if (!process.send) return;
   process.on('disconnect', onGone);
+  // its pipes went with the parent: a line written to them must not end the cleanup (EPIPE)
+  for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
   // the channel must not keep a finished child alive
   process.channel?.unref();
 }

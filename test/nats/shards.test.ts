@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { NativeNats } from '../../src/brokers/nats/native.ts';
 import { decodeHdr, encodeHdr, newHdr } from '../../src/core/histogram.ts';
 import type { RunResult } from '../../src/core/result.ts';
@@ -37,6 +39,18 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** the shards' streams still on the broker: a shard that stopped cleanly deleted its own */
+async function shardStreams(): Promise<string[]> {
+  const nc = await connect({ servers: url });
+  try {
+    const names: string[] = [];
+    for await (const n of (await jetstreamManager(nc)).streams.names()) if (n.includes('shard')) names.push(n);
+    return names;
+  } finally {
+    await nc.close();
+  }
+}
+
 let server: NativeNats;
 let url = '';
 // 3000 msg/s for 1 s warm-up + 2 s: 9000 intended, 3000 per shard, none split by rounding
@@ -55,6 +69,7 @@ afterAll(async () => {
 
 describe('three shards against one nats-server', () => {
   let single: RunResult;
+  let singleFile: string;
   let merged: RunResult;
   let shardFiles: string[];
 
@@ -62,7 +77,8 @@ describe('three shards against one nats-server', () => {
     const a = tmp();
     const one = cli('bench/bench.ts', [...load(), '--out', a]);
     expect(one.code, one.stderr).toBe(0);
-    single = read(jsonIn(a)[0]!);
+    singleFile = jsonIn(a)[0]!;
+    single = read(singleFile);
     const b = tmp();
     const three = cli('bench/bench.ts', [...load(), '--processes', '3', '--out', b]);
     expect(three.code, three.stderr).toBe(0);
@@ -102,15 +118,22 @@ describe('three shards against one nats-server', () => {
     expect(merged.systems[0]!.latency.e2e.count).toBe(6000);
   });
 
-  it('npm run merge on the shard files gives the same result; report reads it', () => {
+  it('npm run merge on the shard files gives the same result; report, compare and gate read it', () => {
     const out = tmp();
     const r = cli('bench/merge.ts', [...shardFiles, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     const again = read(jsonIn(out)[0]!);
     expect(again.systems[0]!.delivery).toEqual(merged.systems[0]!.delivery);
     expect(again.systems[0]!.histograms.e2e).toBe(merged.systems[0]!.histograms.e2e);
-    const rep = cli('bench/report.ts', [jsonIn(out)[0]!, '--out', path.join(out, 'r.html')]);
+    const file = jsonIn(out)[0]!;
+    const rep = cli('bench/report.ts', [file, '--out', path.join(out, 'r.html')]);
     expect(rep.code, rep.stderr).toBe(0);
+    const cmp = cli('bench/compare.ts', [singleFile, file]);
+    expect(cmp.code, cmp.stderr).toBe(0);
+    expect(cmp.stdout).toContain('nats');
+    // one run a side cannot reach significance, so the gate passes on health alone: a merged result is healthy
+    const gate = cli('bench/gate.ts', ['--baseline', singleFile, '--current', file, '--metric', 'p99', '--max-regression', '10%']);
+    expect(gate.code, gate.stdout + gate.stderr).toBe(0);
   });
 
   /** a copy of shard `i`'s result, changed by `edit`, in a folder of its own */
@@ -162,12 +185,13 @@ describe('three shards against one nats-server', () => {
 });
 
 describe.each([
-  ['SIGINT', 130, 'Ctrl-C stops every shard process'],
+  ['SIGINT', 130, 'Ctrl-C (to the terminal\'s process group) stops every shard process cleanly'],
   ['SIGKILL', null, 'a parent killed -9 leaves no orphan: each shard sees its parent gone and stops'],
 ] as const)('--processes, %s of the parent', (signal, exitCode, what) => {
-  it(`${what}; nothing is written`, async () => {
+  it(`${what}; nothing is written, no stream is left on the broker`, async () => {
     const out = tmp();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench.ts', ...load(), '--duration', '60s', '--processes', '3', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // a group of its own, as a shell gives a foreground job: Ctrl-C goes to the whole group
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench.ts', ...load(), '--duration', '60s', '--processes', '3', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -178,10 +202,12 @@ describe.each([
     const startAt = Date.parse(/start at (\S+)/.exec(stderr)![1]!);
     await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now()) + 1500));
     expect(pids().filter(alive)).toHaveLength(3);
-    child.kill(signal);
+    expect(await shardStreams()).toHaveLength(3);
+    process.kill(signal === 'SIGINT' ? -child.pid! : child.pid!, signal);
     expect(await exited).toBe(exitCode);
     for (let i = 0; i < 150 && pids().some(alive); i++) await new Promise((r) => setTimeout(r, 100));
     expect(pids().filter(alive)).toEqual([]);
     expect(jsonIn(out)).toEqual([]);
+    expect(await shardStreams()).toEqual([]);
   }, 120_000);
 });
