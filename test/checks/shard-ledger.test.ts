@@ -52,4 +52,19 @@ describe('compactLedger / expandLedger', () => {
     expect(again.counts.ackedLost).toBe(1);
     expect(again.problems.join('\n')).toContain('producer 4: 2 lost, e.g. seq 17, 950');
   });
+
+  it('a verdict taken first leaves the consumers’ snapshots as they were (a shard writes them after it)', () => {
+    const p = new ProducerLedger(0);
+    p.sent = 256;
+    p.acked(0, 256);
+    const [a, b] = [new ConsumerLedger(0), new ConsumerLedger(1)];
+    // two consumers sharing the producer's messages batch by batch, as a work queue does
+    for (let seq = 0; seq < 256; seq++) ((seq >> 6) % 2 ? b : a).record(0, seq);
+    const snaps = [a.snapshot(), b.snapshot()];
+    expect(reconcile([p.snapshot()], snaps).counts.duplicated).toBe(0);
+    const compact = compactLedger({ producers: [p.snapshot()], consumers: snaps }, 0, 0);
+    expect(compact.consumers.map((c) => c.perProducer[0]!.received)).toEqual([[0, 64, 128, 192], [64, 128, 192, 256]]);
+    const parts = expandLedger(compact);
+    expect(reconcile(parts.producers, parts.consumers).counts.duplicated).toBe(0);
+  });
 });
