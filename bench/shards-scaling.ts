@@ -37,6 +37,8 @@ interface Row {
   loadCpuPerSec: number;
   brokerCpuPerSec: number;
   ok: boolean;
+  /** the merged run's findings when it is not clean */
+  error?: string;
 }
 
 function runOnce(server: NativeNats, shards: number, out: string): Row {
@@ -59,6 +61,7 @@ function runOnce(server: NativeNats, shards: number, out: string): Row {
     // the broker's CPU over the whole bench call (start-up, warm-up and drain included), per second of it
     brokerCpuPerSec: (brokerCpu(server) - cpu0) / wallSec,
     ok: s.status === 'ok',
+    ...(s.status !== 'ok' ? { error: `${s.status}: ${s.error ?? 'no reason given'}` } : {}),
   };
 }
 
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
       SHARDS.forEach((n, i) => {
         const row = runOnce(server, n, path.join(dir, `out-${n}-${round}`));
         rows[i]!.push(row);
-        process.stderr.write(`round ${round + 1}: ${n} shard(s): ${Math.round(row.msgsPerSec)} msg/s, p99 ${(row.p99Us / 1000).toFixed(1)} ms, ${row.ok ? 'ok' : 'NOT ok'}\n`);
+        process.stderr.write(`round ${round + 1}: ${n} shard(s): ${Math.round(row.msgsPerSec)} msg/s, p99 ${(row.p99Us / 1000).toFixed(1)} ms, ${row.ok ? 'ok' : `NOT ok (${row.error})`}\n`);
       });
     }
   } finally {
