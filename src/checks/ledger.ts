@@ -231,7 +231,9 @@ export function reconcile(producers: ProducerLedgerSnapshot[], consumers: Consum
       // The same message at two consumers is a duplicate too, though each consumer saw it
       // once; the consumers' FirstSeen bitmap keeps it out of throughput and e2e.
       if (mine) duplicated += mine.addAll(set);
-      else received.set(p.producerId, set);
+      // a copy: the union must not grow into this consumer's snapshot, which a shard's
+      // result still writes after the verdict (fromSnapshot shares the words)
+      else received.set(p.producerId, SeqSet.union(set));
     }
   }
 

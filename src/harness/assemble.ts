@@ -9,6 +9,7 @@ import type { ConsumerTotals, ProducerTotals } from './collect.ts';
 import type { Verdict } from './judge.ts';
 import { stepReached, stepShortfalls } from '../checks/schedule-steps.ts';
 import type { RunContext } from './run-context.ts';
+import { shardSection } from './shard-run.ts';
 
 export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, v: Verdict): SystemResult {
   const { spec, intervals } = run;
@@ -20,6 +21,7 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
   const steps = spec.rateSchedule?.kind === 'steps' ? intervals.stepStats(ms, me, 'send-delay').map((st) => ({ ...st, reached: stepReached(st) })) : [];
   const problems = [...v.problems, ...stepShortfalls(steps)];
   const resources = run.meter!.result(c.receivedInWindow);
+  const sharded = shardSection(run, p, c);
   return {
     system: spec.system,
     config: { label: spec.label, ...run.session.config },
@@ -47,5 +49,6 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
     resources,
     ...(v.durability ? { durability: { ...v.durability } } : {}),
     ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(c.stages.length > 0 ? { stages: c.stages } : {}) } } : {}),
+    ...(sharded ?? {}),
   };
 }

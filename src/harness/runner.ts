@@ -20,6 +20,7 @@ import { drainRun } from './drain.ts';
 import { collectConsumers, collectProducers, withUnsent } from './collect.ts';
 import { judge } from './judge.ts';
 import { assemble } from './assemble.ts';
+import type { RunShard } from './shard-run.ts';
 
 export { stageName } from './collect.ts';
 
@@ -58,6 +59,8 @@ export interface RunSpec {
   exactlyOnce?: ExactlyOnceSpec;
   /** build a backlog with the consumers paused, then drain it (load.durationMs: maxBuild + maxDrain, the bound) */
   backlog?: BacklogRun;
+  /** one shard of a sharded run: its clock starts at the common start (shard-run.ts) */
+  shard?: RunShard;
 }
 
 export interface ExactlyOnceSpec {
