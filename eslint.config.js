@@ -6,7 +6,9 @@ import tseslint from 'typescript-eslint';
  * The import direction between layers, so that a change in one layer can only break the
  * layers above it: core ← checks ← report; core ← brokers ← adapters; the scenario
  * (src/scenario: what users write, parsed) under the engine (src/harness), which reads
- * its types and sits on top, reaching the systems through the registry alone. Each file
+ * its types and sits on top, reaching the systems through the registry alone. Merging
+ * shard results (src/checks/merge) is judging results, so it sits in checks: the report
+ * CLIs and bench may both use it, and it can never reach the engine. Each file
  * matches exactly one block below, because a later block's no-restricted-imports would
  * replace an earlier one's rather than add to it. Patterns are on the relative import
  * path, so they hold at any folder depth. src/deploy (the manifests of a run on a

@@ -10,11 +10,17 @@ import { loadAdapter, requireBrokerUrls, systemNames } from '../src/adapters/reg
 import type { SystemAdapter } from '../src/core/contract.ts';
 import { BusbenchError, UsageError, exitCodeFor } from '../src/core/errors.ts';
 import { killAllBrokersSync, reapOrphans } from '../src/brokers/common/processes.ts';
-import { applyFlags, helpText, parseFlags } from '../src/scenario/flags.ts';
-import { checkSystems, loadScenario, scenarioNames } from '../src/scenario/scenario.ts';
-import { planCells, runScenario, type PlannedCell } from '../src/harness/run-scenario.ts';
+import { applyFlags, helpText, parseFlags, type BenchFlags } from '../src/scenario/flags.ts';
+import { checkSystems, loadScenario, scenarioNames, type Scenario } from '../src/scenario/scenario.ts';
+import { checkShardable, shardScenario } from '../src/scenario/shard.ts';
+import { summarizeCells } from '../src/scenario/matrix.ts';
+import { planCells, runScenario, type PlannedCell, type ScenarioRun } from '../src/harness/run-scenario.ts';
+import { killShardsSync, runLocalShards, stopWithParent } from '../src/harness/local-shards.ts';
+import { mergeShards } from '../src/checks/merge/index.ts';
 import { ProgressLine, summaryTable } from '../src/report/render/console.ts';
 import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/io/files.ts';
+import { loadShardInputs } from '../src/report/io/shard-files.ts';
+import type { RunResult } from '../src/core/result.ts';
 
 let receivedSignal: NodeJS.Signals | undefined;
 
@@ -33,8 +39,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!flags.scenario) throw new UsageError(`--scenario is required; valid: ${scenarioNames().join(', ')}`);
-  const scenario = applyFlags(loadScenario(flags.scenario, known), flags);
-  checkSystems(scenario, known);
+  const whole = applyFlags(loadScenario(flags.scenario, known), flags);
+  checkSystems(whole, known);
+  const shard = shardOf(flags, whole);
+  const scenario = shard ? shardScenario(whole, shard.run.count) : whole;
 
   // Validate every system's options, in every matrix cell, before anything starts.
   const adapters = new Map<string, SystemAdapter>();
@@ -46,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
   }
   requireBrokerUrls(adapters.values(), flags.brokers, flags.urls);
 
+  if (flags.processes) return runProcesses(flags, argv, whole);
   for (const r of reapOrphans()) process.stderr.write(`busbench: stopped a broker left by an earlier run: ${r}\n`);
 
   const aborter = new AbortController();
@@ -54,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     interrupts++;
     receivedSignal = sig;
     if (interrupts > 1) {
+      killShardsSync();
       killAllBrokersSync();
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
@@ -62,13 +72,16 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // a shard of --processes: its parent gone, it stops as on SIGTERM
+  if (shard) stopWithParent(() => onSignal('SIGTERM'));
 
   const stamp = timestampForFile(new Date());
   fs.mkdirSync(flags.out, { recursive: true });
-  const base = uniqueBase(flags.out, stamp, scenario.name);
+  // the shard in the name: its runs' streams are named after it, and shards share the broker
+  const base = uniqueBase(flags.out, stamp, shard ? `${scenario.name}-shard${shard.run.index}of${shard.run.count}` : scenario.name);
   const progress = new ProgressLine();
   const result = await runScenario(
-    { scenario, adapters, cells, brokers: flags.brokers, externalUrls: flags.urls, runBase: base },
+    { scenario, adapters, cells, brokers: flags.brokers, externalUrls: flags.urls, runBase: base, ...(shard ? { shard } : {}) },
     {
       signal: aborter.signal,
       progress: (p) => progress.update(p),
@@ -84,12 +97,57 @@ async function main(argv: string[]): Promise<number> {
     return receivedSignal === 'SIGTERM' ? 143 : 130;
   }
 
+  return finish(flags, base, result);
+}
+
+function finish(flags: BenchFlags, base: string, result: RunResult, what = 'result'): number {
   const files = writeResultFiles(base, result);
   const out = flags.json ? process.stderr : process.stdout;
   out.write(summaryTable(result, out) + '\n\n');
-  out.write(`result: ${path.relative(process.cwd(), files.json)}\n`);
+  out.write(`${what}: ${path.relative(process.cwd(), files.json)}\n`);
   if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   return result.ok ? 0 : 1;
+}
+
+/** --shard i/N: this process's part of the run, refused before anything starts if it cannot be one. */
+function shardOf(flags: BenchFlags, whole: Scenario): ScenarioRun['shard'] {
+  if (flags.processes) checkShardable(whole, flags.processes, flags.brokers, `--processes ${flags.processes}`);
+  if (!flags.shard || !flags.startAt) return undefined;
+  const { index, count } = flags.shard;
+  checkShardable(whole, count, flags.brokers, `--shard ${index}/${count}`);
+  return { run: { index, count, startAt: flags.startAt.text, startEpochMs: flags.startAt.epochMs }, whole };
+}
+
+/**
+ * Seconds for N children to load and open the system before the common start: on a
+ * loaded 2-core machine a child takes ~2 s to reach its workers, and they start together.
+ */
+const startDelayMs = (n: number): number => 4000 + 1500 * n;
+
+/** --processes N: N local shards at one start time, merged into one result like any other. */
+async function runProcesses(flags: BenchFlags, argv: string[], whole: Scenario): Promise<number> {
+  const count = flags.processes!;
+  const startAt = flags.startAt?.text ?? new Date(Date.now() + startDelayMs(count)).toISOString();
+  fs.mkdirSync(flags.out, { recursive: true });
+  const base = uniqueBase(flags.out, timestampForFile(new Date()), whole.name);
+  const aborter = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    receivedSignal = sig;
+    if (++interrupts > 1) {
+      killShardsSync();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    process.stderr.write(`\nbusbench: ${sig}: stopping the ${count} shards (again to force)\n`);
+    aborter.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.stderr.write(`busbench: ${count} shards start at ${startAt}\n`);
+  const files = await runLocalShards({ count, startAt, argv, outDir: `${base}.shards`, signal: aborter.signal, log: (l) => process.stderr.write(`${l}\n`) });
+  const merged = mergeShards(loadShardInputs(files));
+  merged.cells = summarizeCells(merged.systems);
+  return finish(flags, base, merged, `merged ${count} shards`);
 }
 
 main(process.argv.slice(2)).then(
@@ -97,6 +155,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    killShardsSync();
     killAllBrokersSync();
     const code = receivedSignal ? (receivedSignal === 'SIGTERM' ? 143 : 130) : exitCodeFor(err);
     const msg = err instanceof Error ? err.message : String(err);

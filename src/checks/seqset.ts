@@ -195,6 +195,53 @@ export class SeqSet {
     return [...this.chunks].map(([i, c]) => [i, c === FULL ? FULL : c.words.slice()]);
   }
 
+  /**
+   * The members as sorted half-open ranges, flattened [from, to, from, to, ...]: the
+   * result file's compact form, two numbers per contiguous run.
+   */
+  ranges(): number[] {
+    const out: number[] = [];
+    const extend = (from: number, to: number): void => {
+      if (out.length > 0 && out[out.length - 1] === from) out[out.length - 1] = to;
+      else out.push(from, to);
+    };
+    for (const index of [...this.chunks.keys()].sort((a, b) => a - b)) {
+      const c = this.chunks.get(index)!;
+      const base = index * CHUNK_SIZE;
+      if (c === FULL) {
+        extend(base, base + CHUNK_SIZE);
+        continue;
+      }
+      let runFrom = -1;
+      for (let b = 0; b <= CHUNK_SIZE; b++) {
+        const set = b < CHUNK_SIZE && (c.words[b >>> 5]! & (1 << (b & 31))) !== 0;
+        if (set && runFrom < 0) runFrom = b;
+        else if (!set && runFrom >= 0) {
+          extend(base + runFrom, base + b);
+          runFrom = -1;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The set of `ranges()`' form; refuses a malformed list (odd length, unsorted, negative). */
+  static fromRanges(ranges: readonly number[]): SeqSet {
+    if (ranges.length % 2 !== 0) throw new RangeError(`sequence ranges: odd length ${ranges.length}`);
+    const s = new SeqSet();
+    let last = 0;
+    for (let i = 0; i < ranges.length; i += 2) {
+      const from = ranges[i]!;
+      const to = ranges[i + 1]!;
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < last || to <= from) {
+        throw new RangeError(`sequence ranges: [${from}, ${to}) after ${last} is not a sorted, non-empty range of whole numbers`);
+      }
+      s.addRange(from, to - from);
+      last = to;
+    }
+    return s;
+  }
+
   /** A new set of the members of every one of `sets`; none of them changes. */
   static union(...sets: SeqSet[]): SeqSet {
     const u = new SeqSet();

@@ -7,6 +7,7 @@
 import type { KeyPlan } from './keys.ts';
 import type { Capabilities, BrokerCounts } from './contract.ts';
 import type { LatencySummary } from './histogram.ts';
+import type { ShardInfo, ShardLedger } from './shard.ts';
 
 export const RESULT_SCHEMA = 'busbench/result@1';
 
@@ -312,6 +313,9 @@ export interface SystemResult {
   resources?: RunResources;
   durability?: Record<string, unknown>;
   exactlyOnce?: ExactlyOnceFinding & { stages?: Array<{ stage: string; forwarded: number; crashes: number; aborted: number }> };
+  /** a shard's run (--shard i/N): where it sits in the whole run, and its ledgers for the merge */
+  shard?: ShardInfo;
+  ledger?: ShardLedger;
 }
 
 export interface RunResult {
@@ -329,6 +333,20 @@ export interface RunResult {
   cells: CellSummary[];
   /** every system's status is 'ok': a 'warning' (broker count disagrees) is not a number to quote */
   ok: boolean;
+  /** made by merge from shard results (src/checks/merge/) */
+  merged?: MergeInfo;
+}
+
+/** What a merged result was made of. */
+export interface MergeInfo {
+  shards: number;
+  /** the shard result files, in shard order */
+  files: string[];
+  /** the common measured window on the wall clock (ms since the epoch) */
+  windowStartEpochMs: number;
+  windowEndEpochMs: number;
+  /** the largest start lateness of any shard (ShardInfo.startLateMs) */
+  maxStartLateMs: number;
 }
 
 export interface Spread {

@@ -8,6 +8,7 @@ import { totalPeakRssBytes } from '../core/resources.ts';
 import type { ConsumerTotals, ProducerTotals } from './collect.ts';
 import type { Verdict } from './judge.ts';
 import type { RunContext } from './run-context.ts';
+import { shardSection } from './shard-run.ts';
 
 export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, v: Verdict): SystemResult {
   const { spec, intervals } = run;
@@ -18,6 +19,7 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
   const intervalLog = intervals.finish();
   const steps = spec.rateSchedule?.kind === 'steps' ? intervals.stepStats(ms, me, 'send-delay') : [];
   const resources = run.meter!.result(c.receivedInWindow);
+  const sharded = shardSection(run, p, c);
   return {
     system: spec.system,
     config: { label: spec.label, ...run.session.config },
@@ -43,5 +45,6 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
     resources,
     ...(v.durability ? { durability: { ...v.durability } } : {}),
     ...(exactlyOnce ? { exactlyOnce: { ...exactlyOnce, ...(c.stages.length > 0 ? { stages: c.stages } : {}) } } : {}),
+    ...(sharded ?? {}),
   };
 }

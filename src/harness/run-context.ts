@@ -14,6 +14,7 @@ import type { LoadSettings } from './protocol.ts';
 import { RunIntervals } from './intervals.ts';
 import type { WorkerHandle } from './run-workers.ts';
 import type { Progress, RunHooks, RunSpec } from './runner.ts';
+import type { WallAnchor } from './shard-run.ts';
 
 export interface RunContext {
   readonly spec: RunSpec;
@@ -29,6 +30,8 @@ export interface RunContext {
   readonly timers: NodeJS.Timeout[];
   /** set when the clock starts */
   meter?: ResourceMeter;
+  /** a shard's start on both clocks, set when the clock starts */
+  anchor?: WallAnchor;
   /** the first worker error, or the interrupt: the run stops and fails with it */
   failure?: Error;
   fail(err: Error): void;

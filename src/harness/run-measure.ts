@@ -10,6 +10,7 @@ import { injectFault, type FaultRecord } from './fault-schedule.ts';
 import type { RunContext } from './run-context.ts';
 import type { Progress } from './runner.ts';
 import { runProfile } from './schedule.ts';
+import { anchoredStart } from './shard-run.ts';
 
 export interface RunClock {
   startNs: number;
@@ -46,7 +47,7 @@ function ticker(run: RunContext, startNs: number): RunClock['tick'] {
     const p99Us = run.intervals.latestP99('e2e');
     run.meter?.sample();
     if (now >= control.timeline().measureEndNs) run.meter?.markWindowEnd();
-    run.progress({ phase, elapsedMs: Math.min(totalMs, (now - startNs) / 1e6), totalMs, msgsPerSec: rate, p99Us, sent, received });
+    run.progress({ phase, elapsedMs: Math.max(0, Math.min(totalMs, (now - startNs) / 1e6)), totalMs, msgsPerSec: rate, p99Us, sent, received });
     return { sent, received };
   };
 }
@@ -54,7 +55,8 @@ function ticker(run: RunContext, startNs: number): RunClock['tick'] {
 /** Every worker is ready: the clock starts a moment from now, with the warm-up. */
 export function warmUp(run: RunContext): RunClock {
   const { spec, control, session } = run;
-  const startNs = monoNs() + 20e6;
+  if (spec.shard) run.anchor = anchoredStart(spec, spec.shard);
+  const startNs = run.anchor?.startNs ?? monoNs() + 20e6;
   const measureStartNs = startNs + spec.load.warmupMs * 1e6;
   const plannedEndNs = measureStartNs + spec.load.durationMs * 1e6;
   const steps = spec.rateSchedule?.kind === 'steps' ? spec.rateSchedule.segments.map((g) => g.durationMs) : undefined;

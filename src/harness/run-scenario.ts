@@ -11,6 +11,7 @@ import { describeRate, type Guarantee, type Rate, type Scenario } from '../scena
 import { runOnce, cleanRunData, type RunHooks, type RunLoad, type RunSpec } from './runner.ts';
 import { cellsFor, interleave, summarizeCells } from '../scenario/matrix.ts';
 import { searchSustainable } from './sustainable-search.ts';
+import { shardPart, type RunShard } from './shard-run.ts';
 
 /** A matrix cell of one system with its options already validated by the adapter. */
 export interface PlannedCell {
@@ -29,6 +30,8 @@ export interface ScenarioRun {
   externalUrls: Record<string, string>;
   /** results/<stamp>-<scenario>: broker logs of each run go under it */
   runBase: string;
+  /** one shard of a sharded run: `scenario` is this shard's part, `whole` the scenario as written */
+  shard?: { run: RunShard; whole: Scenario };
 }
 
 /**
@@ -86,6 +89,7 @@ function baseSpec(run: ScenarioRun, system: string, cell: PlannedCell, label: st
     ratePerSec,
     load: loadOf(s),
     ...(s.fault ? { fault: s.fault } : {}),
+    ...(run.shard ? { shard: run.shard.run } : {}),
     ...(s.exactlyOnce && cell.guarantee
       ? {
           exactlyOnce: {
@@ -148,7 +152,7 @@ async function maximumFor(st: ScenarioState, system: string, cell: PlannedCell):
 /** One run at a fixed rate (0: closed loop), its run data removed once measured. */
 async function measureAt(st: ScenarioState, system: string, cell: PlannedCell, label: string, ratePerSec: number, load: Partial<RunLoad> = {}, extra: Partial<RunSpec> = {}): Promise<SystemResult> {
   const spec = baseSpec(st.run, system, cell, label, st.index++, ratePerSec);
-  const result = await runOnce({ ...spec, ...extra, load: { ...spec.load, ...load } }, st.hooks);
+  const result = await runOnce(shardPart({ ...spec, ...extra, load: { ...spec.load, ...load } }), st.hooks);
   result.config.ratePerSec = ratePerSec === 0 ? 'max' : ratePerSec;
   cleanRunData(spec.runDir);
   return result;
@@ -198,7 +202,8 @@ async function runRate(st: ScenarioState, system: string, cell: PlannedCell, rat
 }
 
 function resultOf(run: ScenarioRun, startedAt: string, systems: SystemResult[]): RunResult {
-  const s = run.scenario;
+  // a shard's parameters are the whole run's; its SystemResult says which part it ran
+  const s = run.shard?.whole ?? run.scenario;
   const firstRate: Rate = s.rates[0] ?? { kind: 'max' };
   return {
     schema: RESULT_SCHEMA,

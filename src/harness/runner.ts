@@ -19,6 +19,7 @@ import { drainRun } from './drain.ts';
 import { collectConsumers, collectProducers, withUnsent } from './collect.ts';
 import { judge } from './judge.ts';
 import { assemble } from './assemble.ts';
+import type { RunShard } from './shard-run.ts';
 
 export { stageName } from './collect.ts';
 
@@ -55,6 +56,8 @@ export interface RunSpec {
   powerLossLayer?: boolean;
   /** the exactly-once scenario: apply to a checked state, retry, crash consumers */
   exactlyOnce?: ExactlyOnceSpec;
+  /** one shard of a sharded run: its clock starts at the common start (shard-run.ts) */
+  shard?: RunShard;
 }
 
 export interface ExactlyOnceSpec {

@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
 import { keyPlan, parseDurationMs, parseRate, type Scenario } from './scenario.ts';
 import { scheduleFlag } from './rate-schedule.ts';
+import { processesFlag, shardFlag, startAtFlag } from './shard.ts';
 import { scheduleLengthMs } from '../core/rate-profile.ts';
 import { KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyDistribution, type KeyPlan } from '../core/keys.ts';
 
@@ -33,6 +34,12 @@ export interface BenchFlags {
   urls: Record<string, string>;
   /** system option overrides: --set nats.storage=memory */
   sets: Array<{ system: string; key: string; value: unknown }>;
+  /** --shard i/N: this process runs shard `index` of `count` (src/scenario/shard.ts) */
+  shard?: { index: number; count: number };
+  /** --start-at: the shards' common start, as given and in ms since the epoch */
+  startAt?: { text: string; epochMs: number };
+  /** --processes N: run N local shards and merge them */
+  processes?: number;
 }
 
 /** A bench flag: how it reads on the command line, and what its value does to the flags. */
@@ -60,6 +67,9 @@ export const FLAGS: BenchFlag[] = [
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
   { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
+  { name: 'shard', value: '<i/N>', help: 'run shard i of N (0-based) of the scenario: 1/N of its producers, consumers and rate; needs --start-at and --brokers external', apply: (f, v) => (f.shard = shardFlag(v)) },
+  { name: 'start-at', value: '<ISO time>', help: 'the common start of every shard on the wall clock, e.g. 2026-12-02T07:30:00Z (at most 1 h ahead)', apply: (f, v) => (f.startAt = { text: v, epochMs: startAtFlag(v) }) },
+  { name: 'processes', value: '<n>', help: 'run n local shards (child processes, one start time) and merge their results; needs --brokers external', apply: (f, v) => (f.processes = processesFlag(v)) },
   { name: 'out', value: '<dir>', help: 'where result files go (default results/)', apply: (f, v) => (f.out = outFlag(v)) },
   { name: 'json', help: 'print the result document to stdout', apply: (f) => (f.json = true) },
   { name: 'help', help: 'show this help', apply: (f) => (f.help = true) },
@@ -160,6 +170,9 @@ export function parseFlags(argv: string[], knownSystems: string[]): BenchFlags {
   for (const item of readArgv(argv, FLAGS, { positional: false, emptyValues: true })) {
     if ('flag' in item) item.flag.apply(flags, item.value ?? '', knownSystems);
   }
+  if (flags.shard && !flags.startAt) throw new UsageError(`--shard ${flags.shard.index}/${flags.shard.count}: needs --start-at <ISO time>, the start every shard shares`);
+  if (flags.startAt && !flags.shard && !flags.processes) throw new UsageError(`--start-at ${flags.startAt.text}: only with --shard or --processes`);
+  if (flags.shard && flags.processes) throw new UsageError('--processes runs its own shards: leave out --shard');
   return flags;
 }
 

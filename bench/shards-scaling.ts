@@ -1,0 +1,91 @@
+/**
+ * npx tsx bench/shards-scaling.ts [--rounds N] [--duration 10s]
+ *
+ * 1 vs 2 vs 3 local shards (bench --processes N) against one nats-server this script
+ * starts: the tps scenario (closed loop) with 6 producers and 6 consumers in all, so each
+ * shard count divides them. Prints, per shard count, the merged msg/s and e2e p99 (median
+ * over rounds), the CPU the load generator (all shards) and the broker used per second of
+ * the measured window, and whether every merged run was clean. Run it under the heavy lock.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NativeNats } from '../src/brokers/nats/native.ts';
+import { processCpuSec, processTree } from '../src/core/resources.ts';
+import type { RunResult } from '../src/core/result.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+};
+const rounds = Number(flag('rounds', '1'));
+const duration = flag('duration', '10s');
+const SHARDS = [1, 2, 3];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const brokerCpu = (server: NativeNats): number => server.pids().flatMap((p) => processTree(p)).reduce((n, p) => n + (processCpuSec(p) ?? 0), 0);
+
+interface Row {
+  shards: number;
+  msgsPerSec: number;
+  p99Us: number;
+  loadCpuPerSec: number;
+  brokerCpuPerSec: number;
+  ok: boolean;
+}
+
+function runOnce(server: NativeNats, shards: number, out: string): Row {
+  const url = server.urls()[0]!;
+  const argv = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--producers', '6', '--consumers', '6', '--duration', duration, '--warmup', '3s', '--processes', String(shards), '--out', out];
+  const cpu0 = brokerCpu(server);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const wallSec = (Date.now() - t0) / 1000;
+  const file = /merged \d+ shards: (.+)$/m.exec(r.stdout)?.[1]?.trim();
+  if (!file) throw new Error(`--processes ${shards}: no merged result (exit ${r.status})\n${r.stderr}`);
+  const res = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult;
+  const s = res.systems[0]!;
+  const windowSec = s.throughput.measuredMs / 1000;
+  return {
+    shards,
+    msgsPerSec: s.throughput.msgsPerSec,
+    p99Us: s.latency.e2e.p99,
+    loadCpuPerSec: (s.resources?.window?.cpuSec ?? NaN) / windowSec,
+    // the broker's CPU over the whole bench call (start-up, warm-up and drain included), per second of it
+    brokerCpuPerSec: (brokerCpu(server) - cpu0) / wallSec,
+    ok: s.status === 'ok',
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-scaling-'));
+  const server = new NativeNats({ dir });
+  await server.start();
+  const rows: Row[][] = SHARDS.map(() => []);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      // interleaved, so drift in the machine's other load spreads over every shard count
+      SHARDS.forEach((n, i) => {
+        const row = runOnce(server, n, path.join(dir, `out-${n}-${round}`));
+        rows[i]!.push(row);
+        process.stderr.write(`round ${round + 1}: ${n} shard(s): ${Math.round(row.msgsPerSec)} msg/s, p99 ${(row.p99Us / 1000).toFixed(1)} ms, ${row.ok ? 'ok' : 'NOT ok'}\n`);
+      });
+    }
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}; tps, 6 producers + 6 consumers in all, ${duration} window, ${rounds} round(s), median\n\n`);
+  process.stdout.write('| shards (--processes) | msg/s | e2e p99 | busbench CPU s/s (window) | nats-server CPU s/s | clean |\n|---|---|---|---|---|---|\n');
+  for (const rs of rows) {
+    const m = (f: (r: Row) => number): number => median(rs.map(f));
+    process.stdout.write(`| ${rs[0]!.shards} | ${Math.round(m((r) => r.msgsPerSec)).toLocaleString('en-US')} | ${(m((r) => r.p99Us) / 1000).toFixed(1)} ms | ${m((r) => r.loadCpuPerSec).toFixed(2)} | ${m((r) => r.brokerCpuPerSec).toFixed(2)} | ${rs.every((r) => r.ok) ? 'yes' : 'NO'} |\n`);
+  }
+}
+
+await main();

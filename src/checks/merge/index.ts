@@ -1,0 +1,206 @@
+/**
+ * Shards merged into one result, as if one process had run every producer and consumer:
+ * histograms added bucket for bucket, ledgers united by producer id, throughput over the
+ * common measured window, intervals aligned on the wall clock, and every verdict
+ * recomputed from the merged ledgers (a shard's own status says nothing of the whole).
+ * Pure: the CLI reads the files and writes the result.
+ */
+import type { DeliveryCounts, LatencyErrors, RunResources, RunResult, ScheduleResult, SystemResult } from '../../core/result.ts';
+import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../ledger.ts';
+import { expandLedger } from '../shard-ledger.ts';
+import { heldNote, latencyProblems, statusOf } from '../verdict.ts';
+import { scheduleProblems } from '../schedule.ts';
+import { withCrossCheck } from '../cross-check.ts';
+import { mergeKind } from './histograms.ts';
+import { mergeIntervals } from './intervals.ts';
+import { checkShards, type ShardInput, type ShardOf } from './refuse.ts';
+
+export type { ShardInput };
+export { MIN_OVERLAP } from './refuse.ts';
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** The delivery verdict of the whole run, from every shard's ledgers together. */
+function deliveryOf(shards: ShardOf[]): { counts: DeliveryCounts; problems: string[] } {
+  const producers: ProducerLedgerSnapshot[] = [];
+  const consumers: ConsumerLedgerSnapshot[] = [];
+  const discards: Array<{ entries: number; reasons: string[] }> = [];
+  for (const x of shards) {
+    const parts = expandLedger(x.system.ledger);
+    producers.push(...parts.producers);
+    consumers.push(...parts.consumers);
+    discards.push(...(parts.discards ?? []));
+  }
+  const verdict = reconcile(producers, consumers, discards);
+  const held = shards.map((x) => x.system.delivery.undeliveredAtDeadline).filter((v): v is number => v !== undefined);
+  const counts: DeliveryCounts = { ...verdict.counts, ...(held.length > 0 ? { undeliveredAtDeadline: sum(held) } : {}) };
+  const note = heldNote(counts);
+  return { counts, problems: note ? [...verdict.problems, note] : verdict.problems };
+}
+
+/** Each shard's broker judged its own stream; the whole run agrees when every shard's does. */
+function brokerOf(shards: ShardOf[]): SystemResult['broker'] {
+  const bs = shards.map((x) => x.system.broker);
+  if (bs.some((b) => b === undefined)) return undefined;
+  const all = bs as NonNullable<SystemResult['broker']>[];
+  const total = (k: 'stored' | 'delivered'): number | undefined => (all.every((b) => b[k] !== undefined) ? sum(all.map((b) => b[k]!)) : undefined);
+  const agrees = all.some((b) => b.agrees === false) ? false : all.every((b) => b.agrees === true) ? true : null;
+  const stored = total('stored');
+  const delivered = total('delivered');
+  return {
+    source: `${all[0]!.source}, summed over ${all.length} shards`,
+    ...(stored !== undefined ? { stored } : {}),
+    ...(delivered !== undefined ? { delivered } : {}),
+    agrees,
+    note: all.map((b, i) => `shard ${i}: ${b.note ?? (b.agrees === null ? 'not judged' : b.agrees ? 'agrees' : 'disagrees')}`).join('; '),
+  };
+}
+
+/** The schedule's figures add; kept only when the merged send delay keeps the shards' rule. */
+function scheduleOf(shards: ShardOf[], sendDelayP99Us: number | null): ScheduleResult | undefined {
+  const ss = shards.map((x) => x.system.schedule);
+  if (ss.some((s) => s === undefined)) return undefined;
+  const all = ss as ScheduleResult[];
+  const unsent = sum(all.map((s) => s.unsent));
+  const limitMs = Number(/≤ ([\d.]+) ms/.exec(all[0]!.rule)?.[1]);
+  const kept = all.every((s) => s.kept) && unsent <= 0 && sendDelayP99Us !== null && !(sendDelayP99Us / 1000 > limitMs);
+  return {
+    intendedPerSec: sum(all.map((s) => s.intendedPerSec)),
+    achievedPerSec: sum(all.map((s) => s.achievedPerSec)),
+    intended: sum(all.map((s) => s.intended)),
+    sent: sum(all.map((s) => s.sent)),
+    unsent,
+    sendDelayP99Us,
+    kept,
+    rule: all[0]!.rule,
+  };
+}
+
+function latencyErrorsOf(shards: ShardOf[]): Record<string, LatencyErrors> {
+  const out: Record<string, LatencyErrors> = {};
+  for (const x of shards) {
+    for (const [k, e] of Object.entries(x.system.latencyErrors ?? {})) {
+      const t = (out[k] ??= { clamped: 0, negative: 0 });
+      t.clamped += e.clamped;
+      t.negative += e.negative;
+    }
+  }
+  return out;
+}
+
+/** The shards' costs added: every shard is a process of its own. */
+function resourcesOf(shards: ShardOf[], messages: number): RunResources {
+  const rs = shards.map((x) => x.system.resources);
+  const cpu = sum(rs.map((r) => r?.busbench.cpuSec ?? 0));
+  const rss = sum(rs.map((r) => r?.busbench.peakRssBytes ?? 0));
+  const windows = rs.map((r) => r?.window);
+  const windowCpu = windows.every((w) => w !== undefined) ? Math.round(sum(windows.map((w) => w!.cpuSec)) * 1000) / 1000 : undefined;
+  return {
+    busbench: { cpuSec: Math.round(cpu * 1000) / 1000, peakRssBytes: rss },
+    brokers: 'not measured',
+    ...(windowCpu !== undefined ? { window: { cpuSec: windowCpu, messages } } : {}),
+    cpuSecPerMillion: windowCpu !== undefined && messages > 0 ? Math.round((windowCpu / messages) * 1e9) / 1000 : null,
+  };
+}
+
+type Kind = 'e2e' | 'publish' | 'redelivery' | 'sendDelay';
+
+function latenciesOf(shards: ShardOf[]): { latency: SystemResult['latency']; histograms: SystemResult['histograms'] } {
+  const kinds: Kind[] = ['e2e', 'publish', 'redelivery', 'sendDelay'];
+  const latency: Partial<SystemResult['latency']> = {};
+  const histograms: Partial<Record<Kind, string>> = {};
+  for (const k of kinds) {
+    if (k !== 'e2e' && k !== 'publish' && shards.some((x) => x.system.histograms[k] === undefined)) continue;
+    const m = mergeKind(shards.map((x) => x.system.histograms[k]), shards.map((x) => x.system.latency[k]));
+    latency[k] = m.summary;
+    histograms[k] = m.encoded;
+  }
+  return { latency: latency as SystemResult['latency'], histograms: { ...(histograms as Record<'e2e' | 'publish', string>), unit: 'ns' } };
+}
+
+/**
+ * Each shard's rate over its own window, added: the windows start together (one anchor)
+ * and merge refuses shards whose windows do not overlap, so this is the rate of the
+ * common window without counting any shard's messages twice.
+ */
+function throughputOf(shards: ShardOf[], messageSize: number, windowMs: number): SystemResult['throughput'] {
+  const msgsPerSec = sum(shards.map((x) => x.system.throughput.msgsPerSec));
+  const repeats = shards.map((x) => x.system.throughput.repeatsInWindow);
+  return {
+    msgsPerSec,
+    bytesPerSec: msgsPerSec * messageSize,
+    measuredMs: windowMs,
+    receivedInWindow: sum(shards.map((x) => x.system.throughput.receivedInWindow)),
+    ...(repeats.every((r) => r !== undefined) ? { repeatsInWindow: sum(repeats as number[]) } : {}),
+  };
+}
+
+function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number }): SystemResult {
+  const first = shards[0]!;
+  const params = first.result.parameters;
+  const delivery = deliveryOf(shards);
+  const { latency, histograms } = latenciesOf(shards);
+  const schedule = scheduleOf(shards, latency.sendDelay && latency.sendDelay.count > 0 ? latency.sendDelay.p99 : null);
+  const latencyErrors = latencyErrorsOf(shards);
+  const broker = brokerOf(shards);
+  const throughput = throughputOf(shards, params.messageSize, window.endMs - window.startMs);
+  const earliest = Math.min(...shards.map((x) => x.system.shard.windowStartEpochMs));
+  const intervals = mergeIntervals(
+    shards.map((x) => ({
+      intervals: x.system.intervals,
+      offset: Math.round((x.system.shard.windowStartEpochMs - earliest) / params.intervalMs),
+      warmupMs: params.warmupMs,
+      ...(x.hlog !== undefined ? { hlog: x.hlog } : {}),
+    })),
+    params.intervalMs,
+  );
+  const problems = [...delivery.problems, ...(schedule ? scheduleProblems(schedule) : []), ...latencyProblems(latencyErrors)];
+  const status = withCrossCheck(statusOf(delivery.problems.length === 0, undefined, undefined), broker);
+  const resources = resourcesOf(shards, throughput.receivedInWindow);
+  return {
+    system: first.system.system,
+    config: { ...first.system.config, shards: shards.length },
+    capabilities: first.system.capabilities,
+    status,
+    ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
+    throughput,
+    latency,
+    delivery: delivery.counts,
+    ...(broker ? { broker } : {}),
+    intervals,
+    histograms,
+    ...(schedule ? { schedule } : {}),
+    latencyErrors,
+    peakRssBytes: resources.busbench.peakRssBytes,
+    resources,
+  };
+}
+
+/** One result from the shards of one run, or the one-line refusal (UsageError, exit 2). */
+export function mergeShards(inputs: ShardInput[]): RunResult {
+  const { shards, window } = checkShards(inputs);
+  const first = shards[0]!.result;
+  const hosts = [...new Set(shards.map((x) => x.result.environment.hostname))];
+  const system = systemOf(shards, window);
+  return {
+    schema: first.schema,
+    scenario: first.scenario,
+    scenarioFile: first.scenarioFile,
+    startedAt: shards.map((x) => x.result.startedAt).sort()[0]!,
+    finishedAt: shards.map((x) => x.result.finishedAt).sort().at(-1)!,
+    parameters: first.parameters,
+    scenarioOptions: first.scenarioOptions,
+    environment: { ...first.environment, hostname: hosts.join(',') },
+    systems: [system],
+    // the CLI fills the cell summary (the scenario layer's)
+    cells: [],
+    ok: system.status === 'ok',
+    merged: {
+      shards: shards.length,
+      files: shards.map((x) => x.file),
+      windowStartEpochMs: window.startMs,
+      windowEndEpochMs: window.endMs,
+      maxStartLateMs: Math.max(...shards.map((x) => x.system.shard.startLateMs)),
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * Shards against one real nats-server: three shard processes (--processes 3) against one
+ * process at the same total rate, the merged accounting equal to the single run's and the
+ * merged histograms the bucket sums of the shards'; merge's refusals on real shard files;
+ * and Ctrl-C of --processes leaving no child behind.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeNats } from '../../src/brokers/nats/native.ts';
+import { decodeHdr, encodeHdr, newHdr } from '../../src/core/histogram.ts';
+import type { RunResult } from '../../src/core/result.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-shards-'));
+  dirs.push(d);
+  return d;
+};
+
+function cli(script: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const read = (f: string): RunResult => JSON.parse(fs.readFileSync(f, 'utf8')) as RunResult;
+const jsonIn = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f));
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+let server: NativeNats;
+let url = '';
+// 3000 msg/s for 1 s warm-up + 2 s: 9000 intended, 3000 per shard, none split by rounding
+const load = (): string[] => ['--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--rate', '3000', '--producers', '3', '--consumers', '3', '--duration', '2s', '--warmup', '1s', '--drain-timeout', '5s'];
+
+beforeAll(async () => {
+  server = new NativeNats({ dir: tmp() });
+  await server.start();
+  url = server.urls()[0]!;
+});
+
+afterAll(async () => {
+  await server?.stop();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('three shards against one nats-server', () => {
+  let single: RunResult;
+  let merged: RunResult;
+  let shardFiles: string[];
+
+  beforeAll(() => {
+    const a = tmp();
+    const one = cli('bench/bench.ts', [...load(), '--out', a]);
+    expect(one.code, one.stderr).toBe(0);
+    single = read(jsonIn(a)[0]!);
+    const b = tmp();
+    const three = cli('bench/bench.ts', [...load(), '--processes', '3', '--out', b]);
+    expect(three.code, three.stderr).toBe(0);
+    merged = read(jsonIn(b)[0]!);
+    const shardsDir = fs.readdirSync(b).find((f) => f.endsWith('.shards'))!;
+    shardFiles = [0, 1, 2].flatMap((i) => jsonIn(path.join(b, shardsDir, `shard-${i}`)));
+  }, 240_000);
+
+  it('accounts for exactly what one process at the same total rate does', () => {
+    const d = merged.systems[0]!.delivery;
+    const s = single.systems[0]!.delivery;
+    expect(s.sent).toBe(9000);
+    for (const k of ['sent', 'acked', 'received', 'lost', 'ackedLost', 'duplicated', 'outOfOrder'] as const) expect(d[k], k).toBe(s[k]);
+    expect(merged.systems[0]!.status).toBe('ok');
+    expect(merged.merged?.shards).toBe(3);
+    expect(merged.parameters.producers).toBe(3);
+    expect(merged.systems[0]!.schedule?.intended).toBe(single.systems[0]!.schedule?.intended);
+  });
+
+  it('each shard ran its own producer, on its own stream, from the common start', () => {
+    const shards = shardFiles.map(read).map((r) => r.systems[0]!);
+    expect(shards.map((x) => x.shard?.producerIdFrom)).toEqual([0, 1, 2]);
+    expect(shards.map((x) => x.ledger?.producers.map((p) => p.producerId))).toEqual([[0], [1], [2]]);
+    expect(new Set(shards.map((x) => x.config.stream)).size).toBe(3);
+    expect(new Set(shards.map((x) => x.shard?.startAt)).size).toBe(1);
+    expect(shards.map((x) => x.delivery.sent)).toEqual([3000, 3000, 3000]);
+  });
+
+  it('the merged histograms are the bucket sums of the shards’', () => {
+    const shards = shardFiles.map(read).map((r) => r.systems[0]!);
+    for (const kind of ['e2e', 'publish', 'sendDelay'] as const) {
+      const sum = newHdr();
+      for (const x of shards) sum.add(decodeHdr(x.histograms[kind]!));
+      expect(merged.systems[0]!.histograms[kind], kind).toBe(encodeHdr(sum));
+      expect(merged.systems[0]!.latency[kind]!.count).toBe(shards.reduce((n, x) => n + x.latency[kind]!.count, 0));
+    }
+    expect(merged.systems[0]!.latency.e2e.count).toBe(6000);
+  });
+
+  it('npm run merge on the shard files gives the same result; report reads it', () => {
+    const out = tmp();
+    const r = cli('bench/merge.ts', [...shardFiles, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const again = read(jsonIn(out)[0]!);
+    expect(again.systems[0]!.delivery).toEqual(merged.systems[0]!.delivery);
+    expect(again.systems[0]!.histograms.e2e).toBe(merged.systems[0]!.histograms.e2e);
+    const rep = cli('bench/report.ts', [jsonIn(out)[0]!, '--out', path.join(out, 'r.html')]);
+    expect(rep.code, rep.stderr).toBe(0);
+  });
+
+  /** a copy of shard `i`'s result, changed by `edit`, in a folder of its own */
+  function altered(i: number, edit: (r: RunResult) => void): string {
+    const r = read(shardFiles[i]!);
+    edit(r);
+    const f = path.join(tmp(), path.basename(shardFiles[i]!));
+    fs.writeFileSync(f, JSON.stringify(r));
+    return f;
+  }
+
+  function refused(files: string[], message: RegExp): void {
+    const out = tmp();
+    const r = cli('bench/merge.ts', [...files, '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(fs.readdirSync(out)).toEqual([]);
+  }
+
+  it('refuses shards of different scenarios', () => {
+    refused([shardFiles[0]!, altered(1, (r) => (r.scenario = 'latency')), shardFiles[2]!], /a different run from .*: scenario "latency" vs "tps"/);
+    refused([shardFiles[0]!, altered(1, (r) => (r.parameters.messageSize = 1024)), shardFiles[2]!], /a different run from .*: parameters/);
+  });
+
+  it('refuses overlapping producer ids', () => {
+    refused([shardFiles[0]!, shardFiles[1]!, shardFiles[0]!], /producer ids 0\.\.0 overlap those of .*shard0of3\.json \(producer 0\)/);
+    const clash = altered(2, (r) => {
+      const s = r.systems[0]!;
+      s.shard!.producerIdFrom = 1;
+      s.ledger!.producers[0]!.producerId = 1;
+    });
+    refused([shardFiles[0]!, shardFiles[1]!, clash], /producer ids 1\.\.1 overlap/);
+  });
+
+  it('refuses non-overlapping windows', () => {
+    const later = altered(2, (r) => {
+      const s = r.systems[0]!.shard!;
+      s.windowStartEpochMs += 3_600_000;
+      s.windowEndEpochMs += 3_600_000;
+    });
+    refused([shardFiles[0]!, shardFiles[1]!, later], /measured window .* does not overlap that of/);
+  });
+
+  it('refuses a missing shard and a result that is no shard’s', () => {
+    refused([shardFiles[0]!, shardFiles[2]!], /shards 1\/3 missing/);
+    refused([altered(0, (r) => delete r.systems[0]!.shard)], /not a shard's result/);
+  });
+});
+
+describe.each([
+  ['SIGINT', 130, 'Ctrl-C stops every shard process'],
+  ['SIGKILL', null, 'a parent killed -9 leaves no orphan: each shard sees its parent gone and stops'],
+] as const)('--processes, %s of the parent', (signal, exitCode, what) => {
+  it(`${what}; nothing is written`, async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench.ts', ...load(), '--duration', '60s', '--processes', '3', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const pids = (): number[] => [...stderr.matchAll(/shard \d\/3: pid (\d+)/g)].map((m) => Number(m[1]));
+    for (let i = 0; i < 200 && pids().length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pids(), stderr).toHaveLength(3);
+    // past the common start: the shards are sending
+    const startAt = Date.parse(/start at (\S+)/.exec(stderr)![1]!);
+    await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now()) + 1500));
+    expect(pids().filter(alive)).toHaveLength(3);
+    child.kill(signal);
+    expect(await exited).toBe(exitCode);
+    for (let i = 0; i < 150 && pids().some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pids().filter(alive)).toEqual([]);
+    expect(jsonIn(out)).toEqual([]);
+  }, 120_000);
+});
