@@ -63,6 +63,11 @@ describe('the busbench image', () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/--scenario <name\|file>/);
       expect(r.stdout).toMatch(/\btps\b/); // the scenarios the image ships
+      // the merge Job runs `npm run merge` in the same image
+      const scripts = (JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+      expect(scripts.merge).toBe('tsx bench/merge.ts');
+      const merge = spawnSync(process.execPath, ['--import', 'tsx', 'bench/merge.ts', '--help'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+      expect([merge.status, merge.stdout]).toEqual([0, expect.stringMatching(/usage: npm run merge -- <shard result>/)]);
     } finally {
       fs.rmSync(app, { recursive: true, force: true });
     }

@@ -16,9 +16,12 @@ import { parseKubeArgs } from '../../src/deploy/kubernetes/flags.ts';
 import { INDEX_ENV, renderManifests, runManifests } from '../../src/deploy/kubernetes/manifests.ts';
 import { scenarioNames } from '../../src/scenario/scenario.ts';
 import { systemNames } from '../../src/adapters/registry.ts';
+import { MAX_SHARDS } from '../../src/scenario/shard.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const START = '2030-06-01T09:00:00Z';
+// bench takes a start at most 1 h ahead: 30 min from now, to the second
+const START = new Date(Math.floor(Date.now() / 1000) * 1000 + 30 * 60_000).toISOString().replace('.000Z', 'Z');
+const RUN_DIR = `/results/busbench/${START.replace(/[-:]/g, '')}`;
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-kube-'));
 
 function kube(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -27,12 +30,14 @@ function kube(args: string[]): { code: number | null; stdout: string; stderr: st
 }
 
 const base = (out: string): string[] => ['--shards', '3', '--scenario', 'tps', '--start-at', START, '--image', 'registry.example.com/busbench:0.1.0', '--out', out];
+// what the bad inputs below change: a valid run, unless the case makes it otherwise
+const valid = ['--', '--systems', 'nats', '--producers', '3', '--consumers', '3'];
 const read = <T>(dir: string, file: string): T => YAML.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as T;
 
 describe('npm run kube', () => {
   it('writes an Indexed Job whose completion index reaches --shard, the results volume and the merge Job', () => {
     const out = tmp();
-    const r = kube([...base(out), '--storage-class', 'nfs-client', '--', '--systems', 'nats,pulsar', '--duration', '60s']);
+    const r = kube([...base(out), '--storage-class', 'nfs-client', '--', '--systems', 'nats', '--producers', '3', '--consumers', '6', '--duration', '60s']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['00-results-pvc.yaml', '10-shards-job.yaml', '20-merge-job.yaml']);
@@ -54,9 +59,9 @@ describe('npm run kube', () => {
     expect(after('--shard')).toEqual([`$(${INDEX_ENV})/3`]);
     expect(after('--start-at')).toEqual([START]);
     expect(after('--brokers')).toEqual(['external']);
-    expect(after('--url')).toEqual(['nats=nats://nats:4222', 'pulsar=pulsar://pulsar-broker:6650']);
-    expect(after('--out')).toEqual([`/results/busbench/20300601T090000Z/shard-$(${INDEX_ENV})`]);
-    expect(args.slice(-4)).toEqual(['--systems', 'nats,pulsar', '--duration', '60s']);
+    expect(after('--url')).toEqual(['nats=nats://nats:4222']);
+    expect(after('--out')).toEqual([`${RUN_DIR}/shard-$(${INDEX_ENV})`]);
+    expect(args.slice(-8)).toEqual(['--systems', 'nats', '--producers', '3', '--consumers', '6', '--duration', '60s']);
     expect(container!.volumeMounts).toEqual([{ name: 'results', mountPath: '/results' }]);
     expect(pod.volumes).toEqual([{ name: 'results', persistentVolumeClaim: { claimName: claim.metadata?.name } }]);
     expect(pod.restartPolicy).toBe('Never');
@@ -66,31 +71,38 @@ describe('npm run kube', () => {
     const mergePod = merge.spec!.template.spec!;
     expect(mergePod.volumes).toEqual(pod.volumes);
     const env = Object.fromEntries(mergePod.containers[0]!.env!.map((e) => [e.name, e.value]));
-    expect(env).toEqual({ SHARDS: '3', RUN_DIR: '/results/busbench/20300601T090000Z', MERGED_DIR: '/results/busbench/20300601T090000Z/merged' });
+    expect(env).toEqual({ SHARDS: '3', RUN_DIR, MERGED_DIR: `${RUN_DIR}/merged` });
     expect(mergePod.containers[0]!.command!.join(' ')).toMatch(/npm run merge -- .*"\$RUN_DIR"\/shard-\*\/\*\.json/);
     expect(merge.spec?.activeDeadlineSeconds).toBe(3600);
   });
 
   it.each([
-    [['--shards', '0'], /^kube: --shards 0: expected an integer from 1 to 1000$/],
+    [['--shards', '0'], /^kube: --shards 0: expected an integer from 1 to 64$/],
     [['--start-at', '2030-06-01T09:00:00'], /^kube: --start-at 2030-06-01T09:00:00: expected an ISO 8601 time with a zone/],
-    [['--start-at', '2020-06-01T09:00:00Z'], /^kube: --start-at 2020-06-01T09:00:00Z: is not in the future/],
+    [['--start-at', '2020-06-01T09:00:00Z'], /^kube: --start-at 2020-06-01T09:00:00Z: [\d.]+ s in the past/],
+    [['--start-at', '2099-06-01T09:00:00Z'], /^kube: --start-at 2099-06-01T09:00:00Z: [\d.]+ min ahead; expected at most 60 min ahead$/],
     [['--scenario', 'nope'], /^kube: --scenario nope: expected a scenario the image ships; valid: .*tps/],
     [['--image', 'Not An Image'], /^kube: --image Not An Image: expected an image reference/],
     [['--name', 'Bad_Name'], /^kube: --name Bad_Name: expected a DNS label/],
     [['--storage-size', '10GB'], /^kube: --storage-size 10GB: expected a size in Ki, Mi, Gi or Ti/],
     [['--url', 'kafka=kafka://k:9092'], /^kube: --url kafka=kafka:\/\/k:9092: expected <system>=<url> with system one of/],
-    [['--', '--systems', 'nats', '--url', 'pulsar=pulsar://p:6650'], /^kube: bench flag --url after "--": the manifests set it/],
+    [['--', '--url', 'pulsar=pulsar://p:6650'], /^kube: bench flag --url after "--": the manifests set it/],
     [['--', '--shard', '1/2'], /^kube: bench flag --shard after "--"/],
     [['--', '--duration', '-3s'], /^kube: --duration -3s: expected a duration/],
     [['--', '--systems', 'kafka'], /^kube: --systems: unknown system "kafka"/],
-    [['--url', 'pulsar=pulsar://p:6650', '--', '--systems', 'nats'], /^kube: --url pulsar=…: the run does not include pulsar/],
+    [['--url', 'pulsar=pulsar://p:6650'], /^kube: --url pulsar=…: the run does not include pulsar/],
+    // bench's own refusals of a shard, on shard 0's command line
+    [['--', '--systems', 'nats,pulsar'], /^kube: --shards 3: runs one system, the scenario has nats, pulsar; pick one with --systems$/],
+    [['--', '--producers', '2'], /^kube: --shards 3: producers 2 is not a multiple of 3 shards$/],
+    [['--', '--rate', 'sustainable'], /^kube: --shards 3: rate sustainable needs a probe or a search/],
+    [['--', '--set', 'nats.storage=floppy'], /nats.*storage/],
     [['stray'], /^kube: unexpected argument "stray"; bench flags go after "--"$/],
   ])('bad input %j: one line, exit 2, nothing written', (extra, pattern) => {
     const dir = tmp();
     const out = path.join(dir, 'out');
-    // a later value of a flag wins, so the bad one replaces the good default of base()
-    const r = kube([...base(out), ...extra]);
+    // a later value of a flag wins, so the bad one replaces the good one before it
+    const benchPart = extra[0] === '--' ? [...valid, ...extra.slice(1)] : valid;
+    const r = kube([...base(out), ...(extra[0] === '--' ? [] : extra), ...benchPart]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr.trim()).toMatch(pattern);
@@ -111,8 +123,8 @@ describe('npm run kube', () => {
     const command = /^# Generated by: npm run kube -- (.*)$/.exec(first)?.[1];
     expect(command).toBeDefined();
     const argv = command!.split(' ');
-    // the example's --start-at was in the future when it was written, and names every --url
-    const parsed = parseKubeArgs(argv, { scenarios: scenarioNames(), systems: await systemNames(), now: Date.parse('2026-12-01T00:00:00Z') });
+    // the example names every --url, so the plan is the CLI's without its broker defaults
+    const parsed = parseKubeArgs(argv, { scenarios: scenarioNames(), systems: await systemNames(), maxShards: MAX_SHARDS });
     if (parsed === 'help') throw new Error('the header command asks for help');
     expect(path.resolve(ROOT, parsed.out)).toBe(dir);
     const rendered = renderManifests(runManifests(parsed.plan), argv);

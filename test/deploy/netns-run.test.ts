@@ -1,10 +1,11 @@
 /**
  * A run across hosts, with network namespaces standing in for the hosts (test/fixtures/
- * netns.ts): nats-server in the brokers' namespace, busbench in a namespace of its own,
- * reaching the server only over its veth pair, as a shard pod reaches the brokers'
- * service, with --brokers external, the way the Kubernetes manifests run it.
+ * netns.ts): nats-server in the brokers' namespace, busbench in namespaces of its own,
+ * each reaching the server only over its veth pair, as a shard pod reaches the brokers'
+ * service, with --brokers external: one plain run, then three shards started at one
+ * --start-at and merged, the way the Kubernetes manifests run them.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/result.ts';
 import { natsServerConfig } from '../../src/brokers/nats/config.ts';
 import { ensureNatsServer } from '../../src/brokers/nats/install.ts';
+import { MERGE_SCRIPT } from '../../src/deploy/kubernetes/manifests.ts';
 import { BROKER_ADDRESS, NetnsLab, netnsProblem, removeStaleLabs } from '../fixtures/netns.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -19,6 +21,7 @@ const problem = netnsProblem();
 // CI runs as root with iproute2 (.ci/run installs it): there a missing piece fails the test
 const skip = problem !== undefined && process.env.CI !== 'true';
 const SIZE = 512;
+const URL_FLAG = ['--brokers', 'external', '--url', `nats=nats://${BROKER_ADDRESS}:4222`];
 
 let lab: NetnsLab | undefined;
 let dir = '';
@@ -48,7 +51,7 @@ describe.skipIf(skip)(`busbench in one network namespace, nats-server in another
     if (problem) throw new Error(problem);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-netns-'));
     const server = await ensureNatsServer();
-    lab = NetnsLab.create(1);
+    lab = NetnsLab.create(3);
     // the harness's own server config, on the lab's broker address instead of loopback
     const node = { name: 'n1', clientPort: 4222, clusterPort: 6222, monitorPort: 8222 };
     const conf = natsServerConfig(node, [node], { dataDir: path.join(dir, 'data'), syncInterval: 'default' }).replaceAll('127.0.0.1:', `${BROKER_ADDRESS}:`);
@@ -72,7 +75,7 @@ describe.skipIf(skip)(`busbench in one network namespace, nats-server in another
     const before = lab!.counters(shard);
     const out = path.join(dir, 'results');
     const log = path.join(dir, 'bench.log');
-    const args = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=nats://${BROKER_ADDRESS}:4222`, '--duration', '2s', '--warmup', '500ms', '--size', String(SIZE), '--out', out];
+    const args = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', ...URL_FLAG, '--duration', '2s', '--warmup', '500ms', '--size', String(SIZE), '--out', out];
     const code = await exited(lab!.start(shard.ns, process.execPath, args, log, { cwd: ROOT }), 90_000);
     expect(code, fs.readFileSync(log, 'utf8').slice(-3000)).toBe(0);
 
@@ -88,6 +91,40 @@ describe.skipIf(skip)(`busbench in one network namespace, nats-server in another
     expect(after.tx - before.tx).toBeGreaterThan(nats.delivery.sent * SIZE);
     expect(after.rx - before.rx).toBeGreaterThan(nats.delivery.received * SIZE);
   }, 120_000);
+
+  it('three shards, one per namespace, started at one --start-at, merge into one result with every message delivered', async () => {
+    // the start leaves each shard time to load and open its connection (2 cores, shared)
+    const startAt = new Date(Date.now() + 15_000).toISOString();
+    const before = lab!.shards.map((s) => lab!.counters(s));
+    const runs = lab!.shards.map((shard, i) => {
+      const out = path.join(dir, `shard-${i}`);
+      const args = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', ...URL_FLAG, '--producers', '3', '--consumers', '3', '--rate', '3000', '--duration', '2s', '--warmup', '500ms', '--size', String(SIZE), '--shard', `${i}/3`, '--start-at', startAt, '--out', out];
+      const log = path.join(dir, `shard-${i}.log`);
+      return exited(lab!.start(shard.ns, process.execPath, args, log, { cwd: ROOT }), 90_000).then((code) => ({ code, out, log }));
+    });
+    const shards = await Promise.all(runs);
+    for (const s of shards) expect(s.code, fs.readFileSync(s.log, 'utf8').slice(-3000)).toBe(0);
+    const files = shards.map((s) => path.join(s.out, fs.readdirSync(s.out).find((f) => f.endsWith('.json'))!));
+    const results = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as RunResult);
+
+    // the merge Job's own script (it reads files only, so it runs here, as the Job runs on
+    // any node): it waits for the three shard results, then runs npm run merge
+    const mergedDir = path.join(dir, 'merged');
+    const merged = spawnSync('sh', ['-c', MERGE_SCRIPT], { cwd: ROOT, env: { ...process.env, RUN_DIR: dir, SHARDS: '3', MERGED_DIR: mergedDir }, encoding: 'utf8', timeout: 60_000 });
+    expect(merged.status, merged.stderr.slice(-3000)).toBe(0);
+    const mergedFile = fs.readdirSync(mergedDir).find((f) => f.endsWith('.json'))!;
+    const mergedResult = JSON.parse(fs.readFileSync(path.join(mergedDir, mergedFile), 'utf8')) as RunResult;
+    expect(mergedResult.merged?.shards).toBe(3);
+    const whole = mergedResult.systems[0]!;
+    expect(whole.status).toBe('ok');
+    const sent = results.reduce((n, r) => n + r.systems[0]!.delivery.sent, 0);
+    expect(sent).toBeGreaterThan(0);
+    expect(whole.delivery.sent).toBe(sent);
+    expect(whole.delivery.received).toBe(sent);
+    expect(whole.delivery.lost + whole.delivery.duplicated).toBe(0);
+    // each shard's traffic crossed its own veth
+    lab!.shards.forEach((s, i) => expect(lab!.counters(s).tx - before[i]!.tx).toBeGreaterThan(results[i]!.systems[0]!.delivery.sent * SIZE));
+  }, 150_000);
 
   it("the shard's namespace reaches the broker address over its veth and nothing else", () => {
     // read from the routing tables, not probed: no packet leaves the lab to find out

@@ -34,11 +34,12 @@ export interface KubePlan {
 export const RESULTS_MOUNT = '/results';
 
 /**
- * The run's folder on the results volume: the name, then the start time (UTC), so that a
- * later run of the same name never merges an earlier run's shard results.
+ * The run's folder on the results volume: the name, then the start time as given without
+ * its separators (2026-12-02T08:00:00Z → 20261202T080000Z), so that a later run of the
+ * same name never merges an earlier run's shard results.
  */
 export function runDir(plan: Pick<KubePlan, 'name' | 'startAt'>): string {
-  const start = new Date(plan.startAt).toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  const start = plan.startAt.replace(/[^0-9A-Za-z]/g, '');
   return `${RESULTS_MOUNT}/${plan.name}/${start}`;
 }
 
