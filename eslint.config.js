@@ -11,7 +11,8 @@ import tseslint from 'typescript-eslint';
  * CLIs and bench may both use it, and it can never reach the engine. Each file
  * matches exactly one block below, because a later block's no-restricted-imports would
  * replace an earlier one's rather than add to it. Patterns are on the relative import
- * path, so they hold at any folder depth.
+ * path, so they hold at any folder depth. src/deploy (the manifests of a run on a
+ * cluster) is a leaf beside the engine: it imports core only and only bench/ imports it.
  */
 const UP = '^(\\.\\./)+';
 const noImport = (folders, why) => ({ regex: `${UP}(${folders.join('|')})/`, message: why });
@@ -19,6 +20,7 @@ const NOT_IN_CORE = 'core is the bottom layer: it imports nothing of ours, so ev
 const NOT_ENGINE = 'the engine (src/scenario, src/harness) sits on top: nothing below it may import it';
 const NOT_REPORT = 'report renders result files: only the CLIs in bench/ use it';
 const NOT_CHECKS = 'adapters and brokers import core and brokers only; verdicts are the engine’s business';
+const NOT_DEPLOY = 'src/deploy writes a run’s cluster manifests: only the CLIs in bench/ use it';
 const ADAPTERS = fs.readdirSync(new URL('./src/adapters/', import.meta.url), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
@@ -27,13 +29,14 @@ const ENGINE_REACH = [
   { regex: `${UP}adapters/(?!registry\\.ts$)`, message: 'the engine reaches the systems only through src/adapters/registry.ts, so any registered system runs without engine changes' },
   noImport(['brokers'], 'the engine reaches the brokers only through the adapters, via src/adapters/registry.ts'),
   noImport(['report'], 'the engine produces results; rendering them is the report’s job (shared formatters belong in core)'),
+  noImport(['deploy'], NOT_DEPLOY),
 ];
 const restrict = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
 const layerRules = [
-  restrict(['src/core/**'], [noImport(['checks', 'scenario', 'harness', 'report', 'adapters', 'brokers'], NOT_IN_CORE)]),
-  restrict(['src/checks/**'], [noImport(['scenario', 'harness', 'report', 'adapters', 'brokers'], 'checks judge results: they import core only')]),
-  restrict(['src/brokers/**'], [noImport(['scenario', 'harness'], NOT_ENGINE), noImport(['report'], NOT_REPORT), noImport(['checks', 'adapters'], 'brokers import core and brokers only')]),
-  restrict(['src/adapters/*.ts'], [noImport(['scenario', 'harness'], NOT_ENGINE), noImport(['report'], NOT_REPORT), noImport(['checks'], NOT_CHECKS)]),
+  restrict(['src/core/**'], [noImport(['checks', 'scenario', 'harness', 'report', 'adapters', 'brokers', 'deploy'], NOT_IN_CORE)]),
+  restrict(['src/checks/**'], [noImport(['scenario', 'harness', 'report', 'adapters', 'brokers', 'deploy'], 'checks judge results: they import core only')]),
+  restrict(['src/brokers/**'], [noImport(['scenario', 'harness'], NOT_ENGINE), noImport(['report'], NOT_REPORT), noImport(['checks', 'adapters', 'deploy'], 'brokers import core and brokers only')]),
+  restrict(['src/adapters/*.ts'], [noImport(['scenario', 'harness'], NOT_ENGINE), noImport(['report'], NOT_REPORT), noImport(['checks'], NOT_CHECKS), noImport(['deploy'], NOT_DEPLOY)]),
   ...ADAPTERS.map((name) =>
     restrict(
       [`src/adapters/${name}/**`],
@@ -41,11 +44,13 @@ const layerRules = [
         noImport(['scenario', 'harness'], NOT_ENGINE),
         noImport(['report'], NOT_REPORT),
         noImport(['checks'], NOT_CHECKS),
+        noImport(['deploy'], NOT_DEPLOY),
         ...(ADAPTERS.length > 1 ? [noImport(ADAPTERS.filter((other) => other !== name), 'an adapter never imports another adapter: what they share belongs in core or brokers')] : []),
       ],
     ),
   ),
-  restrict(['src/report/**'], [noImport(['scenario', 'harness'], NOT_ENGINE), noImport(['adapters', 'brokers'], 'the report reads result files: it knows no system, only core and checks')]),
+  restrict(['src/report/**'], [noImport(['scenario', 'harness'], NOT_ENGINE), noImport(['adapters', 'brokers'], 'the report reads result files: it knows no system, only core and checks'), noImport(['deploy'], NOT_DEPLOY)]),
+  restrict(['src/deploy/**'], [noImport(['checks', 'scenario', 'harness', 'report', 'adapters', 'brokers'], 'src/deploy builds manifests from a plan: it imports core only; bench/kube.ts checks the plan against the scenario')]),
   restrict(['src/scenario/**'], [noImport(['harness'], 'the scenario is what users write: the engine reads it, never the other way round'), ...ENGINE_REACH]),
   restrict(['src/harness/**'], ENGINE_REACH),
 ];

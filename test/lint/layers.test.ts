@@ -39,6 +39,12 @@ describe('import direction between layers', () => {
     ['src/scenario/x.ts', '../harness/control.ts', /the scenario is what users write/],
     ['src/harness/worker/x.ts', '../../brokers/broker.ts', /only through the adapters/],
     ['src/harness/x.ts', '../report/render/console.ts', /rendering them is the report’s job/],
+    ['src/deploy/kubernetes/x.ts', '../../scenario/scenario.ts', /src\/deploy builds manifests from a plan: it imports core only/],
+    ['src/deploy/kubernetes/x.ts', '../../adapters/registry.ts', /src\/deploy builds manifests from a plan/],
+    ['src/harness/x.ts', '../deploy/kubernetes/plan.ts', /only the CLIs in bench\/ use it/],
+    ['src/core/x.ts', '../deploy/kubernetes/plan.ts', /core is the bottom layer/],
+    ['src/brokers/nats/x.ts', '../../deploy/kubernetes/plan.ts', /brokers import core and brokers only/],
+    ['src/report/io/x.ts', '../../deploy/kubernetes/plan.ts', /only the CLIs in bench\/ use it/],
   ])('%s importing %s is an error', async (file, from, why) => {
     const errors = await importErrors(file, importing(from));
     expect(errors).toHaveLength(1);
@@ -63,6 +69,8 @@ describe('import direction between layers', () => {
     ['src/harness/x.ts', '../checks/ledger.ts'],
     ['src/harness/x.ts', '../scenario/scenario.ts'],
     ['src/harness/worker/x.ts', '../control.ts'],
+    ['src/deploy/kubernetes/x.ts', '../../core/argv.ts'],
+    ['src/deploy/kubernetes/x.ts', './plan.ts'],
   ])('%s importing %s is allowed', async (file, from) => {
     expect(await importErrors(file, importing(from))).toEqual([]);
   });
