@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const want = (s: Section): boolean => !only || only.includes(s);
   const clock = measureClockCost();
   console.log(`ring-perf: ${SIZE}-byte messages, ${seconds} s per figure after ${WARMUP_MS} ms warm-up, harness batch ${batch}, ${repeat} round(s)`);
-  console.log(`node ${process.version}, Atomics.pause ${HAS_ATOMICS_PAUSE ? 'used in spin loops' : 'absent (spin loops poll without it)'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
+  console.log(`node ${process.version}, Atomics.pause ${HAS_ATOMICS_PAUSE ? 'used in spin loops' : typeof (Atomics as { pause?: unknown }).pause === 'function' ? 'turned off (BUSBENCH_ATOMICS_PAUSE=off)' : 'absent (spin loops poll without it)'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
   console.log(`clock: monoNs() costs ${clock.nsPerCall.toFixed(0)} ns per call, resolution ${clock.resolutionNs} ns\n`);
 
   // Rounds go over every figure in turn, so the figures compared share the machine's moods.

@@ -9,7 +9,8 @@
  */
 type PausingAtomics = typeof Atomics & { pause?: (iterations?: number) => void };
 
-export const HAS_ATOMICS_PAUSE = typeof (Atomics as PausingAtomics).pause === 'function';
+/** BUSBENCH_ATOMICS_PAUSE=off leaves it out, to measure what it changes (bench/ring-perf.ts prints which). */
+export const HAS_ATOMICS_PAUSE = typeof (Atomics as PausingAtomics).pause === 'function' && process.env.BUSBENCH_ATOMICS_PAUSE !== 'off';
 
 /** One spin-loop hint; nothing where the engine has none. */
 export function spinPause(): void {
