@@ -2,6 +2,7 @@
  * ring-perf's figure type and formats, and the reference points measured on the main
  * thread alone: memcpy, the harness floor, scheduling noise.
  */
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { monoNs } from '../src/core/clock.ts';
 import { encodeTemplate, readSentNs, stampBatch } from '../src/core/envelope.ts';
 import { LatencyRecorder, type LatencySummary } from '../src/core/histogram.ts';
@@ -16,6 +17,8 @@ export interface Figure {
   note?: string;
   /** share of the machine's CPU that other processes used meanwhile */
   otherLoad?: number;
+  /** open loop: where the latency went (ring-perf-probe.ts) */
+  breakdown?: string[];
 }
 
 export const fmtRate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M/s` : `${(r / 1e3).toFixed(1)} k/s`);
@@ -92,27 +95,87 @@ export function floorFigures(seconds: number, batch: number): Array<() => Figure
   ];
 }
 
+/** What a spinning thread lost to the machine (preemption, hypervisor, interrupts), its own GC apart. */
+export interface Noise {
+  seconds: number;
+  /** every gap longer than NOISE_MIN_GAP_NS between two consecutive clock reads that no GC of the thread explains, ns */
+  gaps: number[];
+  /** the thread's own collections meanwhile (the clock read allocates), and the gaps they explain */
+  gcCount: number;
+  gcMs: number;
+  gcGaps: number;
+  /** hypervisor steal over both vCPUs meanwhile, as a share */
+  steal: number;
+}
+
+const NOISE_MIN_GAP_NS = 10e3;
+
 /**
- * How often a spinning thread is not running: time lost in gaps between two clock reads
- * longer than 50 µs (preemption, hypervisor, interrupts). No transport can have a tail
- * latency below what this thread loses.
+ * How often a spinning thread is not running: gaps between two clock reads longer than
+ * 10 µs. No transport can have a tail latency below what its threads lose this way. A
+ * gap that overlaps one of the thread's own GC pauses (reported by a PerformanceObserver,
+ * on performance.now()'s time line, mapped onto monoNs's) is ours, not the machine's,
+ * and counted apart.
  */
-export function schedulingNoise(seconds: number): string {
+export async function schedulingNoise(seconds: number, ticks: () => { steal: number; total: number }): Promise<Noise> {
+  const gcs: Array<[number, number]> = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const perfToMonoNs = monoNs() - performance.now() * 1e6;
+  const t0 = ticks();
   let prev = monoNs();
   const end = prev + seconds * 1e9;
-  let lostNs = 0;
-  let gaps = 0;
-  let longest = 0;
+  const found: Array<[number, number]> = [];
   for (;;) {
     const now = monoNs();
-    const gap = now - prev;
+    if (now - prev > NOISE_MIN_GAP_NS) found.push([prev, now]);
     prev = now;
-    if (gap > 50e3) {
-      lostNs += gap;
-      gaps++;
-      if (gap > longest) longest = gap;
-    }
     if (now >= end) break;
   }
-  return `scheduling noise: a spinning thread lost ${((100 * lostNs) / (seconds * 1e9)).toFixed(1)}% of ${seconds} s in ${gaps} gaps > 50 µs, the longest ${(longest / 1e3).toFixed(0)} µs`;
+  const t1 = ticks();
+  await new Promise((r) => setTimeout(r, 50)); // the observer reports asynchronously
+  obs.disconnect();
+  // 20 µs of slack either side: the two time lines agree to about a clock read
+  const pauses = gcs.map(([a, b]) => [a * 1e6 + perfToMonoNs - 20e3, b * 1e6 + perfToMonoNs + 20e3] as const);
+  const ours = ([a, b]: [number, number]): boolean => pauses.some(([x, y]) => a < y && b > x);
+  const gaps = found.filter((g) => !ours(g)).map(([a, b]) => b - a);
+  return {
+    seconds,
+    gaps,
+    gcCount: gcs.length,
+    gcMs: gcs.reduce((acc, [a, b]) => acc + b - a, 0),
+    gcGaps: found.length - gaps.length,
+    steal: (t1.steal - t0.steal) / Math.max(1, t1.total - t0.total),
+  };
+}
+
+/**
+ * The share of messages that noise alone delays by more than `xNs`, for messages arriving
+ * evenly in time at `threads` threads that each lose the CPU like the measured one: an
+ * arrival during a gap of length g waits for the rest of it, so the share is
+ * threads * sum(max(0, g - x)) / T. Above 1%, no p99 below x is possible on this machine.
+ */
+export function noiseShareAbove(n: Noise, xNs: number, threads: number): number {
+  let late = 0;
+  for (const g of n.gaps) if (g > xNs) late += g - xNs;
+  return (threads * late) / (n.seconds * 1e9);
+}
+
+/** The smallest x (µs, to 1 µs) with noiseShareAbove(x) ≤ 1%: the p99 floor noise leaves. */
+export function noiseP99FloorUs(n: Noise, threads: number): number {
+  let x = 0;
+  while (noiseShareAbove(n, x * 1e3, threads) > 0.01) x++;
+  return x;
+}
+
+export function noiseLine(n: Noise): string {
+  const lost = n.gaps.filter((g) => g > 50e3);
+  const lostNs = lost.reduce((a, g) => a + g, 0);
+  const longest = n.gaps.reduce((a, g) => Math.max(a, g), 0);
+  return (
+    `scheduling noise: a spinning thread lost ${((100 * lostNs) / (n.seconds * 1e9)).toFixed(1)}% of ${n.seconds} s in ${lost.length} gaps > 50 µs, the longest ${(longest / 1e3).toFixed(0)} µs ` +
+    `(not counting ${n.gcGaps} gaps its own ${n.gcCount} GC pauses, ${n.gcMs.toFixed(1)} ms, explain; hypervisor steal ${(100 * n.steal).toFixed(1)}% of both vCPUs)`
+  );
 }

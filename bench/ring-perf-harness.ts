@@ -9,6 +9,7 @@ import type { SystemResult } from '../src/core/result.ts';
 import { loadAdapter } from '../src/adapters/registry.ts';
 import { runOnce } from '../src/harness/runner.ts';
 import { fmtUs, SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
+import { breakdownLines, createTailBuffers, watchMain } from './ring-perf-probe.ts';
 import { createStats, STAT_CONSUMER_PARKS, STAT_LOOP_NS, STAT_PRODUCER_PARKS, STAT_SEND_NS, STAT_TIMED, type ProbeInit } from './ring-perf-side.ts';
 
 const SIDE_MODULE = new URL('./ring-perf-side.ts', import.meta.url).href;
@@ -47,9 +48,12 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
   // Two clock reads per batch split the time; only in closed loop, where batches are full.
   const split = f.rate === 0;
   const statsBuffer = createStats();
+  // Open loop: where the tail comes from (ring-perf-probe.ts); closed loop's clock reads go to the split.
+  const tail = split ? undefined : createTailBuffers();
+  const main = watchMain();
   const result = await runOnce({
     system: adapter.name,
-    adapter: probed({ stats: statsBuffer, split, profileDir: profileDir ?? '' }),
+    adapter: probed({ stats: statsBuffer, split, profileDir: profileDir ?? '', ...(tail ? { tail } : {}) }),
     workerModule: SIDE_MODULE,
     options: adapter.parseOptions(f.options, 'bench/ring-perf.ts'),
     label: f.name.trim(),
@@ -71,7 +75,15 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
       workUs: 0,
     },
   });
-  return { name: f.name, msgsPerSec: result.throughput.msgsPerSec, latency: result.latency.e2e, note: noteOf(f, result, new Float64Array(statsBuffer), split) };
+  const mainSide = main();
+  const breakdown = tail ? breakdownLines(tail, result.latency.sendDelay, result.latency.e2e, mainSide) : undefined;
+  return {
+    name: f.name,
+    msgsPerSec: result.throughput.msgsPerSec,
+    latency: result.latency.e2e,
+    note: noteOf(f, result, new Float64Array(statsBuffer), split),
+    ...(breakdown ? { breakdown } : {}),
+  };
 }
 
 function noteOf(f: HarnessFigure, r: SystemResult, stats: Float64Array, split: boolean): string {

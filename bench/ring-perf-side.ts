@@ -16,6 +16,9 @@ import type { AckSink, Cloneable, Consumer, ConsumerSpec, DeliveryBatch, Outboun
 import { loadWorkerSide } from '../src/adapters/registry.ts';
 import { RingConsumer } from '../src/adapters/ringbuffer/consumer.ts';
 import { RingProducer } from '../src/adapters/ringbuffer/producer.ts';
+import { readSentNs, readSeq } from '../src/core/envelope.ts';
+import { Control } from '../src/harness/control.ts';
+import { CONSUMER, HandoverTable, PRODUCER, threadProbe, transitRecorders, type TailBuffers, type ThreadProbe } from './ring-perf-probe.ts';
 
 /** Float64 slots of the probe's stats. */
 export const STAT_LOOP_NS = 0;
@@ -36,6 +39,8 @@ export interface ProbeInit {
   split: boolean;
   /** write a CPU profile of each worker here ('' = none); workers do not inherit --cpu-prof */
   profileDir: string;
+  /** the tail breakdown's shared figures (open loop only: one clock read per batch on each side) */
+  tail?: TailBuffers;
 }
 
 export function createStats(): SharedArrayBuffer {
@@ -50,7 +55,8 @@ function probeOf(raw: Cloneable): ProbeInit {
   if (!isRecord(raw) || !(raw.stats instanceof SharedArrayBuffer) || typeof raw.split !== 'boolean' || typeof raw.profileDir !== 'string') {
     throw new Error('ring-perf: the worker init is not a ring-perf probe');
   }
-  return { ring: raw.ring, stats: raw.stats, split: raw.split, profileDir: raw.profileDir };
+  const tail = isRecord(raw.tail ?? null) ? (raw.tail as unknown as TailBuffers) : undefined;
+  return { ring: raw.ring, stats: raw.stats, split: raw.split, profileDir: raw.profileDir, ...(tail ? { tail } : {}) };
 }
 
 /** Starts profiling this worker; the returned function stops and writes the profile. */
@@ -115,6 +121,96 @@ async function closeProbed(side: Producer | Consumer, stats: Float64Array, slot:
   await side.close();
 }
 
+/** The harness hands its Control to the worker side; the probe reads the window from it. */
+function timelineOf(control: unknown): Control {
+  if (!(control instanceof Control)) throw new Error('ring-perf: the tail probe needs the harness Control');
+  return control;
+}
+
+/** Records when each message was handed over, and this thread's GC and scheduling over the window. */
+class TailProducer implements Producer {
+  private readonly table: HandoverTable;
+  private readonly thread: ThreadProbe;
+
+  constructor(
+    private readonly inner: Producer,
+    private readonly stats: Float64Array,
+    private readonly stopProfile: () => Promise<void>,
+    tail: TailBuffers,
+    private readonly control: Control,
+  ) {
+    this.table = new HandoverTable(tail);
+    this.thread = threadProbe(tail, PRODUCER);
+  }
+
+  send(batch: OutboundBatch): void | Promise<void> {
+    const now = monoNs();
+    this.table.set(batch.firstSeq, batch.count, now);
+    const { measureStartNs, measureEndNs } = this.control.timeline();
+    this.thread.tick(now, measureStartNs, measureEndNs);
+    return this.inner.send(batch);
+  }
+
+  flush(timeoutMs: number): Promise<void> {
+    return this.inner.flush(timeoutMs);
+  }
+
+  close(): Promise<void> {
+    this.thread.stop();
+    return closeProbed(this.inner, this.stats, STAT_PRODUCER_PARKS, this.stopProfile);
+  }
+}
+
+/** Times each message from its hand-over to its receipt, apart for receives that parked. */
+class TailConsumer implements Consumer {
+  private readonly table: HandoverTable;
+  private readonly thread: ThreadProbe;
+  private readonly rec: ReturnType<typeof transitRecorders>;
+
+  constructor(
+    private readonly inner: Consumer,
+    private readonly stats: Float64Array,
+    private readonly stopProfile: () => Promise<void>,
+    tail: TailBuffers,
+    private readonly control: Control,
+  ) {
+    this.table = new HandoverTable(tail);
+    this.thread = threadProbe(tail, CONSUMER);
+    this.rec = transitRecorders(tail);
+  }
+
+  receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch> {
+    const waiter = this.inner instanceof RingConsumer ? this.inner.waiter.stats : undefined;
+    const parks = waiter?.parks ?? 0;
+    const b = this.inner.receive(max, maxWaitMs);
+    if (b instanceof Promise) throw new Error('ring-perf: the ring receives synchronously');
+    const now = monoNs();
+    const { measureStartNs, measureEndNs } = this.control.timeline();
+    this.thread.tick(now, measureStartNs, measureEndNs);
+    const parked = (waiter?.parks ?? 0) !== parks;
+    for (let i = 0; i < b.count; i++) {
+      const buf = b.buffer(i);
+      const off = b.offset(i);
+      const sent = readSentNs(buf, off);
+      if (sent < measureStartNs || sent >= measureEndNs) continue;
+      const handover = this.table.get(readSeq(buf, off));
+      if (handover < 0) continue;
+      this.rec.transit.record(now - handover);
+      if (parked) this.rec.wakeup.record(now - handover);
+    }
+    return b;
+  }
+
+  ack(b: DeliveryBatch): void | Promise<void> {
+    return this.inner.ack(b);
+  }
+
+  close(): Promise<void> {
+    this.thread.stop();
+    return closeProbed(this.inner, this.stats, STAT_CONSUMER_PARKS, this.stopProfile);
+  }
+}
+
 export const workerSide: WorkerSide = {
   async createProducer(raw: Cloneable, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
     const probe = probeOf(raw);
@@ -122,6 +218,7 @@ export const workerSide: WorkerSide = {
     const stopProfile = await startProfile(probe.profileDir, 'producer');
     const inner = await ringSide.createProducer(probe.ring, spec, acks);
     if (probe.split) return new SplitProducer(inner, stats, stopProfile);
+    if (probe.tail) return new TailProducer(inner, stats, stopProfile, probe.tail, timelineOf(spec.control));
     return {
       send: (b: OutboundBatch) => inner.send(b),
       flush: (ms: number) => inner.flush(ms),
@@ -134,6 +231,7 @@ export const workerSide: WorkerSide = {
     const stats = new Float64Array(probe.stats);
     const stopProfile = await startProfile(probe.profileDir, 'consumer');
     const inner = await ringSide.createConsumer(probe.ring, spec);
+    if (probe.tail) return new TailConsumer(inner, stats, stopProfile, probe.tail, timelineOf(spec.control));
     return {
       receive: (max: number, maxWaitMs: number) => inner.receive(max, maxWaitMs),
       ack: (b: DeliveryBatch) => inner.ack(b),

@@ -15,11 +15,23 @@
  * harness's own. The transport-only figure, the postMessage reference and the
  * false-sharing experiment need loops without the harness's work in them: those are
  * minimal raw loops (ring-perf-raw.ts) on the harness's Control.
+ *
+ * Each open-loop figure is followed by where its latency went (ring-perf-probe.ts):
+ * schedule slip, transit through the ring, consumer wake-ups, each thread's GC and
+ * run-queue time, the main thread's CPU, hypervisor steal. The `cli` section runs the
+ * CLI's tps scenario for comparison with the closed loop; `noise` measures what a
+ * spinning thread loses to the machine, the floor under any tail. The summary prints
+ * every target with its measurement, MET / NOT MET, and the evidence where one is out
+ * of reach.
  */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { measureClockCost } from '../src/core/clock.ts';
-import { floorFigures, fmtRate, fmtUs, memcpyFigure, schedulingNoise, SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
+import { floorFigures, fmtRate, fmtUs, memcpyFigure, noiseLine, noiseP99FloorUs, schedulingNoise, SIZE, WARMUP_MS, type Figure, type Noise } from './ring-perf-figures.ts';
+import { machineTicks } from './ring-perf-probe.ts';
+import { HAS_ATOMICS_PAUSE } from '../src/core/spin.ts';
 import { harnessFigure } from './ring-perf-harness.ts';
 import { bareRingFigure, falseSharingFigure, postMessageFigure } from './ring-perf-raw.ts';
 
@@ -69,7 +81,7 @@ interface Flags {
   repeat: number;
 }
 
-const SECTIONS = ['ring', 'padding', 'rate', 'wait', 'falsesharing', 'unbatched', 'memcpy', 'postmessage', 'floor', 'clock', 'noise'] as const;
+const SECTIONS = ['ring', 'cli', 'padding', 'rate', 'rate5k', 'wait', 'falsesharing', 'unbatched', 'memcpy', 'postmessage', 'floor', 'clock', 'noise'] as const;
 type Section = (typeof SECTIONS)[number];
 const isSection = (s: string): s is Section => (SECTIONS as readonly string[]).includes(s);
 
@@ -92,6 +104,25 @@ function parseFlags(argv: string[]): Flags {
   return flags;
 }
 
+/**
+ * The CLI's own tps path (`npm run bench -- --scenario tps --systems ringbuffer`), same
+ * length and batch as the closed-loop figure: whatever the CLI adds on top of runOnce
+ * (its scenario plumbing, progress line, result files) shows as the difference.
+ */
+function cliFigure(seconds: number, batch: number): Figure {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ring-perf-cli-'));
+  try {
+    const args = ['tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'ringbuffer', '--duration', `${seconds}s`, '--warmup', `${WARMUP_MS}ms`, '--batch', String(batch), '--out', out, '--json'];
+    const r = spawnSync('npx', args, { cwd: path.resolve(import.meta.dirname, '..'), encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`ring-perf: the CLI's tps run failed (${r.status}): ${r.stderr.slice(-500)}`);
+    const doc = JSON.parse(r.stdout) as { systems: Array<{ throughput: { msgsPerSec: number }; latency: { e2e: Figure['latency'] } }> };
+    const sys = doc.systems[0]!;
+    return { name: 'CLI tps (npm run bench -- --scenario tps)', msgsPerSec: sys.throughput.msgsPerSec, ...(sys.latency.e2e ? { latency: sys.latency.e2e } : {}), note: `batch ${batch}, the scenario's ringbuffer defaults; "others" includes the CLI's own processes` };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /** A figure to measure, by a name the summary lines can find it under. */
 interface Plan {
   key: string;
@@ -107,8 +138,11 @@ function plan(seconds: number, batch: number, want: (s: Section) => boolean, pro
     ring('closed', 'ring 1P+1C, closed loop', { padding: 'on' }, batch, 0);
     p.push({ key: 'bare', run: () => bareRingFigure('  same, transport only (no stamp/decode)', {}, batch, seconds, profile) });
   }
+  if (want('cli')) p.push({ key: 'cli', run: () => cliFigure(seconds, batch) });
   if (want('padding')) ring('closed-unpadded', 'ring 1P+1C, closed loop, padding off', { padding: 'off' }, batch, 0);
   if (want('rate')) ring('rate', 'ring 1P+1C, open loop 1 M msg/s', {}, 64, 1e6);
+  // the CLI's latency scenario at the rate of the issue that asked where the tail comes from
+  if (want('rate5k')) ring('rate5k', 'ring 1P+1C, open loop 5,000 msg/s', {}, 64, 5000);
   if (want('wait')) {
     for (const wait of ['spin', 'yield'] as const) {
       ring(`closed-${wait}`, `ring closed loop, wait ${wait}`, { wait }, batch, 0);
@@ -127,9 +161,14 @@ function plan(seconds: number, batch: number, want: (s: Section) => boolean, pro
   return p;
 }
 
-/** The run with the median throughput, with the most any other process took during the runs. */
+/**
+ * The median run, with the most any other process took during the runs: by throughput,
+ * except for an open-loop figure (it has a breakdown), whose throughput is the offered
+ * rate: by p99 there.
+ */
 function median(runs: Figure[]): Figure {
-  const sorted = [...runs].sort((a, b) => a.msgsPerSec - b.msgsPerSec);
+  const key = (f: Figure): number => (f.breakdown ? (f.latency?.p99 ?? Number.POSITIVE_INFINITY) : f.msgsPerSec);
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
   const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
   const otherLoad = Math.max(...runs.map((r) => r.otherLoad ?? 0));
   return { ...mid, otherLoad, ...(runs.length > 1 ? { note: `${mid.note ?? ''}; median of ${runs.length}` } : {}) };
@@ -140,6 +179,7 @@ async function main(): Promise<void> {
   const want = (s: Section): boolean => !only || only.includes(s);
   const clock = measureClockCost();
   console.log(`ring-perf: ${SIZE}-byte messages, ${seconds} s per figure after ${WARMUP_MS} ms warm-up, harness batch ${batch}, ${repeat} round(s)`);
+  console.log(`node ${process.version}, Atomics.pause ${HAS_ATOMICS_PAUSE ? 'used in spin loops' : typeof (Atomics as { pause?: unknown }).pause === 'function' ? 'turned off (BUSBENCH_ATOMICS_PAUSE=off)' : 'absent (spin loops poll without it)'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
   console.log(`clock: monoNs() costs ${clock.nsPerCall.toFixed(0)} ns per call, resolution ${clock.resolutionNs} ns\n`);
 
   // Rounds go over every figure in turn, so the figures compared share the machine's moods.
@@ -155,18 +195,27 @@ async function main(): Promise<void> {
   const result = new Map([...runs].map(([k, list]) => [k, median(list)]));
   const figures = [...result.values()];
   if (want('clock')) figures.push({ name: 'clock read (monoNs)', msgsPerSec: 1e9 / clock.nsPerCall, note: `${clock.nsPerCall.toFixed(0)} ns per call` });
-  const noise = want('noise') ? schedulingNoise(Math.min(seconds, 2)) : undefined;
+  const noise = want('noise') ? await schedulingNoise(Math.min(seconds, 2), machineTicks) : undefined;
 
   console.log('');
   printTable(figures);
   console.log('"others": CPU that other processes used during the figure, as a share of the machine.');
-  if (noise) console.log(noise);
+  if (want('ring')) {
+    console.log('closed loop: its latency is mostly queue, not the ring: when the consumer is the slower side the producer keeps the 4 MiB lane full (~8,000 messages),');
+    console.log('  and each message waits for those before it (p50 ≈ 8,000 × the consumer\'s time per message, ~1.4 ms). The open-loop figures are the ring\'s latency.');
+  }
+  if (noise) console.log(noiseLine(noise));
+  for (const f of figures) {
+    if (!f.breakdown) continue;
+    console.log(`\nwhere the latency of "${f.name.trim()}" went (median run):`);
+    for (const l of f.breakdown) console.log(l);
+  }
   console.log('');
-  printSummary(result, batch);
+  printSummary(result, batch, noise);
 }
 
 /** The ratios and targets, from the figures' medians by key. */
-function printSummary(result: Map<string, Figure>, batch: number): void {
+function printSummary(result: Map<string, Figure>, batch: number, noise: Noise | undefined): void {
   const ratio = (a: string, b: string): string | undefined => {
     const x = result.get(a);
     const y = result.get(b);
@@ -179,16 +228,30 @@ function printSummary(result: Map<string, Figure>, batch: number): void {
   const bare = ratio('index-on', 'index-off');
   if (bare) console.log(`false sharing (head/tail stores alone): padding on / off = ${bare}`);
   const closed = result.get('closed');
+  const stampOnly = result.get('floor-1');
   if (closed) {
-    const met = closed.msgsPerSec >= 5e6;
-    console.log(`target >= 5 M msg/s (ring 1P+1C, closed loop): ${fmtRate(closed.msgsPerSec)}: target ${met ? 'met' : 'NOT met'}`);
+    const evidence = stampOnly
+      ? `; evidence: stamping alone (one thread, no transport) runs at ${fmtRate(stampOnly.msgsPerSec)}${stampOnly.msgsPerSec < 10e6 ? ', below the target: one producer that stamps every message cannot reach it here' : ''}`
+      : ' (add floor to --only for the stamping-alone evidence)';
+    console.log(`target closed loop 1P+1C >= 10 M msg/s, every latency recorded: measured ${fmtRate(closed.msgsPerSec)}: ${verdict(closed.msgsPerSec >= 10e6)}${evidence}`);
+  }
+  const cli = result.get('cli');
+  if (closed && cli) {
+    const gap = 1 - cli.msgsPerSec / closed.msgsPerSec;
+    console.log(`target CLI tps within 10% of the closed loop above: CLI ${fmtRate(cli.msgsPerSec)} vs ${fmtRate(closed.msgsPerSec)} (${(100 * gap).toFixed(1)}% below): ${verdict(gap <= 0.1)}`);
   }
   const fixed = result.get('rate');
   if (fixed?.latency) {
-    const met = fixed.latency.p99 < 50 && fixed.msgsPerSec >= 0.99e6;
-    console.log(`target p99 < 50 µs at 1 M msg/s (open loop): p99 ${fmtUs(fixed.latency.p99)} µs at ${fmtRate(fixed.msgsPerSec)}: target ${met ? 'met' : 'NOT met'}`);
+    const kept = fixed.msgsPerSec >= 0.99e6;
+    const floor = noise ? noiseP99FloorUs(noise, 2) : undefined;
+    const evidence = floor === undefined ? ' (add noise to --only for the noise floor)' : `; evidence: scheduling noise alone, on 2 threads (producer and consumer) losing the CPU as the measured one did, leaves a p99 floor of ${floor} µs`;
+    for (const [target, label] of [[50, 'target'], [20, 'moonshot']] as const) {
+      console.log(`${label} p99 < ${target} µs at 1 M msg/s (open loop): measured p99 ${fmtUs(fixed.latency.p99)} µs at ${fmtRate(fixed.msgsPerSec)}: ${verdict(kept && fixed.latency.p99 < target)}${evidence}`);
+    }
   }
 }
+
+const verdict = (met: boolean): string => (met ? 'MET' : 'NOT MET');
 
 main().catch((err: unknown) => {
   console.error(err);

@@ -22,6 +22,7 @@
  * wind-down never waits on a sleeper, and honours a deadline (receive's maxWaitMs).
  */
 import { monoNs } from '../../core/clock.ts';
+import { spinPause } from '../../core/spin.ts';
 import type { RunControl } from '../../core/contract.ts';
 
 export const WAIT_MODES = ['spin', 'yield', 'block'] as const;
@@ -38,7 +39,11 @@ export const SPIN_MIN_NS = 2_000;
 /** Longest sleep before re-checking stop and deadline. */
 export const PARK_SLICE_MS = 5;
 const YIELD_NAP_MS = 0.02;
-/** Polls between two clock reads (a read costs ~150 ns, a poll a few ns). */
+/**
+ * Polls between two clock reads (a read costs ~150 ns, a poll a few ns plus a pause).
+ * Each clock read also allocates (a BigInt), so a spinning side that read the clock
+ * often filled its young generation and paused for a scavenge dozens of times a second.
+ */
 const POLLS_PER_CHECK = 64;
 
 /** A condition one side waits for, and the word the other side notifies when it may hold. */
@@ -91,7 +96,10 @@ export class Waiter {
 
   private poll(p: Parking, untilNs: number, spinEndNs: number): boolean {
     for (;;) {
-      for (let i = 0; i < POLLS_PER_CHECK; i++) if (p.ready()) return true;
+      for (let i = 0; i < POLLS_PER_CHECK; i++) {
+        if (p.ready()) return true;
+        spinPause();
+      }
       if (this.control.stopping()) return false;
       const now = monoNs();
       if (now >= untilNs) return p.ready();

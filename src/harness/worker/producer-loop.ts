@@ -15,6 +15,7 @@
  * was handed over is the send delay.
  */
 import { monoNs } from '../../core/clock.ts';
+import { spinPause } from '../../core/spin.ts';
 import type { OutboundBatch, Producer } from '../../core/contract.ts';
 import { encodeTemplate, stampBatch } from '../../core/envelope.ts';
 import { LatencyRecorder } from '../../core/histogram.ts';
@@ -116,18 +117,41 @@ class SendAccount {
 }
 
 /**
- * Waits until this producer's next message is due, without busy-waiting: the broker
- * under test needs the CPU more than we need a punctual wake-up. An asynchronous system
- * sleeps in setTimeout (1 ms resolution; its I/O must go on meanwhile); a synchronous
- * one in Atomics.wait on the run state, which a stop also ends. Waking late costs no
- * accuracy: whatever came due meanwhile goes out in one batch, each message stamped
- * with its own intended time, so the delay shows in the send-delay histogram.
+ * Waits until this producer's next message is due, without busy-waiting where it can:
+ * the broker under test needs the CPU more than we need a punctual wake-up. An
+ * asynchronous system sleeps in setTimeout (1 ms resolution; its I/O must go on
+ * meanwhile). A synchronous one sleeps in setTimeout while the gap is long, then in
+ * waitUntilDue. Waking late costs no accuracy: whatever came due meanwhile goes out in
+ * one batch, each message stamped with its own intended time, so the delay shows in
+ * the send-delay histogram.
  */
-async function awaitDue(control: Control, gapNs: number, async: boolean): Promise<void> {
+async function awaitDue(control: Control, dueNs: number, async: boolean): Promise<void> {
+  const gapNs = dueNs - monoNs();
+  if (async) await sleep(gapNs > 2e6 ? Math.ceil(gapNs / 1e6) : 1);
   // a synchronous system wakes from a long sleep ~1 ms early and waits out the rest precisely
-  if (gapNs > 2e6) await sleep(async ? Math.ceil(gapNs / 1e6) : Math.floor(gapNs / 1e6) - 1);
-  else if (async) await sleep(1);
-  else control.waitWhile(control.runState, gapNs / 1e6);
+  else if (gapNs > 2e6) await sleep(Math.floor(gapNs / 1e6) - 1);
+  else waitUntilDue(control, dueNs);
+}
+
+/**
+ * How much earlier than due a synchronous producer wakes from Atomics.wait, to spin the
+ * rest. A timed Atomics.wait returns ~50-100 µs after its timeout here (the kernel's
+ * timer slack plus the wake-up), so sleeping the whole gap made every message after a
+ * wait that much late: at 1 M msg/s the gap is 1 µs and each "wait" slept ~60 µs.
+ */
+export const WAKE_EARLY_NS = 100_000;
+const SPIN_PAUSES = 64;
+
+/**
+ * Blocks until the clock reaches `dueNs` (or the run stops): Atomics.wait on the run
+ * state (which a stop ends) until WAKE_EARLY_NS before, then a spin.
+ */
+export function waitUntilDue(control: Control, dueNs: number): void {
+  const sleepNs = dueNs - monoNs() - WAKE_EARLY_NS;
+  if (sleepNs > 0) control.waitWhile(control.runState, sleepNs / 1e6);
+  // A clock read costs ~150 ns and allocates a BigInt: read it every SPIN_PAUSES pauses
+  // (a few µs), or the young generation fills and its scavenges pause the producer.
+  while (monoNs() < dueNs && !control.stopping()) for (let i = 0; i < SPIN_PAUSES; i++) spinPause();
 }
 
 export async function runProducer(
@@ -205,6 +229,7 @@ type MutableBatch = { -readonly [K in keyof OutboundBatch]: OutboundBatch[K] };
 class SendLoop {
   private readonly staging: Uint8Array;
   private readonly intended: Float64Array;
+  private readonly views: Array<Uint8Array | undefined> = [];
   private readonly batch: MutableBatch;
   private seq = 0;
   private sawAsync = false;
@@ -250,10 +275,11 @@ class SendLoop {
       if (this.schedule && this.seq >= this.intendedTotal) break;
       const n = this.schedule ? this.stampDue(this.schedule, now) : this.stampNow(now);
       if (n === 0) {
-        await awaitDue(this.control, this.schedule!.intendedNs(this.seq) - now, this.sawAsync);
+        await awaitDue(this.control, this.schedule!.intendedNs(this.seq), this.sawAsync);
         continue;
       }
-      await this.handOver(n, now);
+      const pending = this.handOver(n, now);
+      if (pending) await pending;
       if (this.nextRetryNs > 0 && now >= this.nextRetryNs) await this.retry(retryEveryNs);
       this.control.setCounter(slot, COUNTER_SENT, this.seq);
     }
@@ -279,10 +305,15 @@ class SendLoop {
     return n;
   }
 
-  /** `stampedNs`: closed loop's send time, read once per batch (no second clock read) */
-  private async handOver(n: number, stampedNs: number): Promise<void> {
+  /**
+   * `stampedNs`: closed loop's send time, read once per batch (no second clock read).
+   * Returns the system's promise, if any: not async itself, so that a synchronous
+   * system's hand-over allocates nothing (a promise per batch kept the young generation
+   * filling, and its scavenges paused the producer).
+   */
+  private handOver(n: number, stampedNs: number): void | Promise<void> {
     const b = this.batch;
-    b.bytes = n === this.load.batchSize ? this.staging : this.staging.subarray(0, n * this.load.messageSize);
+    b.bytes = this.view(n);
     b.count = n;
     b.firstSeq = this.seq;
     // Count as sent before handing over: a synchronous system acks inside send().
@@ -291,10 +322,17 @@ class SendLoop {
     if (this.schedule) this.account.handedOver(monoNs(), n, this.intended);
     else this.account.handedOver(stampedNs, n, null);
     const pending = this.producer.send(b);
-    if (pending) {
-      this.sawAsync = true;
-      await pending;
-    }
+    if (!pending) return undefined;
+    this.sawAsync = true;
+    return pending;
+  }
+
+  /** The staging buffer's first n messages, one view per n made once. */
+  private view(n: number): Uint8Array {
+    if (n === this.load.batchSize) return this.staging;
+    let v = this.views[n];
+    if (!v) this.views[n] = v = this.staging.subarray(0, n * this.load.messageSize);
+    return v;
   }
 
   /**
