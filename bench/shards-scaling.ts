@@ -60,9 +60,17 @@ interface Row {
   findings: string[];
 }
 
+/**
+ * The common start, well ahead: on a 2-core machine busy with other jobs a child took 12 s
+ * to open its workers (16:32 UTC, 2026-12-02), past --processes' own lead of 4 s + 1.5 s × N,
+ * and a shard whose start has passed fails. The wait is before the warm-up: it costs time,
+ * not figures.
+ */
+const startAt = (shards: number): string => new Date(Date.now() + 20_000 + 5_000 * shards).toISOString();
+
 function runOnce(server: NativeNats, shards: number, out: string): Row {
   const url = server.urls()[0]!;
-  const argv = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--producers', '6', '--consumers', '6', '--duration', duration, '--warmup', '3s', '--processes', String(shards), '--out', out];
+  const argv = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--producers', '6', '--consumers', '6', '--duration', duration, '--warmup', '3s', '--processes', String(shards), '--start-at', startAt(shards), '--out', out];
   const cpu0 = brokerCpu(server);
   const t0 = Date.now();
   const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
