@@ -8,9 +8,10 @@
 import type { DeliveryCounts, LatencyErrors, RunResources, RunResult, ScheduleResult, SystemResult } from '../../core/result.ts';
 import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../ledger.ts';
 import { expandLedger } from '../shard-ledger.ts';
-import { heldNote, latencyProblems, statusOf } from '../verdict.ts';
+import { heldNote, lateAckNote, latencyProblems, statusOf } from '../verdict.ts';
 import { scheduleProblems } from '../schedule.ts';
 import { withCrossCheck } from '../cross-check.ts';
+import { mergedConfig } from './config.ts';
 import { mergeKind } from './histograms.ts';
 import { mergeIntervals } from './intervals.ts';
 import { checkShards, type ShardInput, type ShardOf } from './refuse.ts';
@@ -20,22 +21,28 @@ export { MIN_OVERLAP } from './refuse.ts';
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
-/** The delivery verdict of the whole run, from every shard's ledgers together. */
-function deliveryOf(shards: ShardOf[]): { counts: DeliveryCounts; problems: string[] } {
+/**
+ * The delivery verdict of the whole run, from every shard's ledgers together: `problems`
+ * decide the status, `notes` stand beside them (as a single process's judge has them).
+ */
+function deliveryOf(shards: ShardOf[]): { counts: DeliveryCounts; problems: string[]; notes: string[] } {
   const producers: ProducerLedgerSnapshot[] = [];
   const consumers: ConsumerLedgerSnapshot[] = [];
   const discards: Array<{ entries: number; reasons: string[] }> = [];
+  const publishMissed = new Map<number, number>();
   for (const x of shards) {
     const parts = expandLedger(x.system.ledger);
     producers.push(...parts.producers);
     consumers.push(...parts.consumers);
     discards.push(...(parts.discards ?? []));
+    for (const [id, n] of parts.publishMissed ?? []) publishMissed.set(id, n);
   }
   const verdict = reconcile(producers, consumers, discards);
   const held = shards.map((x) => x.system.delivery.undeliveredAtDeadline).filter((v): v is number => v !== undefined);
   const counts: DeliveryCounts = { ...verdict.counts, ...(held.length > 0 ? { undeliveredAtDeadline: sum(held) } : {}) };
-  const note = heldNote(counts);
-  return { counts, problems: note ? [...verdict.problems, note] : verdict.problems };
+  // the findings a single process's judge adds beside the ledger's, from the united ledgers
+  const notes = [heldNote(counts), lateAckNote(sum([...publishMissed.values()]))].filter((n): n is string => n !== undefined);
+  return { counts, problems: verdict.problems, notes };
 }
 
 /** Each shard's broker judged its own stream; the whole run agrees when every shard's does. */
@@ -157,12 +164,12 @@ function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number })
     })),
     params.intervalMs,
   );
-  const problems = [...delivery.problems, ...(schedule ? scheduleProblems(schedule) : []), ...latencyProblems(latencyErrors)];
+  const problems = [...delivery.problems, ...delivery.notes, ...(schedule ? scheduleProblems(schedule) : []), ...latencyProblems(latencyErrors)];
   const status = withCrossCheck(statusOf(delivery.problems.length === 0, undefined, undefined), broker);
   const resources = resourcesOf(shards, throughput.receivedInWindow);
   return {
     system: first.system.system,
-    config: { ...first.system.config, shards: shards.length },
+    config: mergedConfig(shards),
     capabilities: first.system.capabilities,
     status,
     ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
