@@ -66,15 +66,16 @@ interface Row {
  * and a shard whose start has passed fails. The wait is before the warm-up: it costs time,
  * not figures.
  */
-const startAt = (shards: number): string => new Date(Date.now() + 20_000 + 5_000 * shards).toISOString();
+const leadMs = (shards: number): number => 20_000 + 5_000 * shards;
 
 function runOnce(server: NativeNats, shards: number, out: string): Row {
   const url = server.urls()[0]!;
-  const argv = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--producers', '6', '--consumers', '6', '--duration', duration, '--warmup', '3s', '--processes', String(shards), '--start-at', startAt(shards), '--out', out];
-  const cpu0 = brokerCpu(server);
   const t0 = Date.now();
+  const argv = ['--import', 'tsx', 'bench/bench.ts', '--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--producers', '6', '--consumers', '6', '--duration', duration, '--warmup', '3s', '--processes', String(shards), '--start-at', new Date(t0 + leadMs(shards)).toISOString(), '--out', out];
+  const cpu0 = brokerCpu(server);
   const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  const wallSec = (Date.now() - t0) / 1000;
+  // from the common start: the lead before it is the broker idling
+  const wallSec = (Date.now() - t0 - leadMs(shards)) / 1000;
   const file = /merged \d+ shards: (.+)$/m.exec(r.stdout)?.[1]?.trim();
   if (!file) throw new Error(`--processes ${shards}: no merged result (exit ${r.status})\n${r.stderr}`);
   const res = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult;
@@ -85,7 +86,7 @@ function runOnce(server: NativeNats, shards: number, out: string): Row {
     msgsPerSec: s.throughput.msgsPerSec,
     p99Us: s.latency.e2e.p99,
     loadCpuPerSec: (s.resources?.window?.cpuSec ?? NaN) / windowSec,
-    // the broker's CPU over the whole bench call (start-up, warm-up and drain included), per second of it
+    // the broker's CPU over the bench call, per second from the common start to its end (warm-up and drain included)
     brokerCpuPerSec: (brokerCpu(server) - cpu0) / wallSec,
     findings: findingsOf(s, r.status),
   };
