@@ -19,7 +19,7 @@ import { killShardsSync, runLocalShards, stopWithParent } from '../src/harness/l
 import { mergeShards } from '../src/checks/merge/index.ts';
 import { ProgressLine, summaryTable } from '../src/report/render/console.ts';
 import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/io/files.ts';
-import { loadShardInputs } from '../src/report/io/shard-files.ts';
+import { loadShardInputs, writeMergedFiles } from '../src/report/io/shard-files.ts';
 import type { RunResult } from '../src/core/result.ts';
 
 let receivedSignal: NodeJS.Signals | undefined;
@@ -100,8 +100,8 @@ async function main(argv: string[]): Promise<number> {
   return finish(flags, base, result);
 }
 
-function finish(flags: BenchFlags, base: string, result: RunResult, what = 'result'): number {
-  const files = writeResultFiles(base, result);
+function finish(flags: BenchFlags, base: string, result: RunResult, what = 'result', write = writeResultFiles): number {
+  const files = write(base, result);
   const out = flags.json ? process.stderr : process.stdout;
   out.write(summaryTable(result, out) + '\n\n');
   out.write(`${what}: ${path.relative(process.cwd(), files.json)}\n`);
@@ -145,9 +145,9 @@ async function runProcesses(flags: BenchFlags, argv: string[], whole: Scenario):
   process.on('SIGTERM', onSignal);
   process.stderr.write(`busbench: ${count} shards start at ${startAt}\n`);
   const files = await runLocalShards({ count, startAt, argv, outDir: `${base}.shards`, signal: aborter.signal, log: (l) => process.stderr.write(`${l}\n`) });
-  const merged = mergeShards(loadShardInputs(files));
-  merged.cells = summarizeCells(merged.systems);
-  return finish(flags, base, merged, `merged ${count} shards`);
+  const run = mergeShards(loadShardInputs(files));
+  run.result.cells = summarizeCells(run.result.systems);
+  return finish(flags, base, run.result, `merged ${count} shards`, (b) => writeMergedFiles(b, run));
 }
 
 main(process.argv.slice(2)).then(
