@@ -40,6 +40,26 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** processes whose command line names `dir`: the shards and brokers a run under it started */
+function processesUnder(dir: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+async function noneUnder(dir: string): Promise<number[]> {
+  for (let i = 0; i < 150 && processesUnder(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return processesUnder(dir);
+}
+
 /** the shards' streams still on the broker: a shard that stopped cleanly deleted its own */
 async function shardStreams(): Promise<string[]> {
   const nc = await connect({ servers: url });
@@ -55,7 +75,10 @@ async function shardStreams(): Promise<string[]> {
 let server: NativeNats;
 let url = '';
 // 3000 msg/s for 1 s warm-up + 2 s: 9000 intended, 3000 per shard, none split by rounding
-const load = (): string[] => ['--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--rate', '3000', '--producers', '3', '--consumers', '3', '--duration', '2s', '--warmup', '1s', '--drain-timeout', '5s'];
+const shape = ['--rate', '3000', '--producers', '3', '--consumers', '3', '--duration', '2s', '--warmup', '1s', '--drain-timeout', '5s'];
+const load = (): string[] => ['--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, ...shape];
+/** the same run with busbench's own broker (--brokers native, the default) */
+const nativeLoad = (): string[] => ['--scenario', 'tps', '--systems', 'nats', ...shape];
 
 beforeAll(async () => {
   server = new NativeNats({ dir: tmp() });
@@ -236,14 +259,48 @@ describe('three shards against one nats-server', () => {
   });
 });
 
+describe('--processes with --brokers native', () => {
+  it('starts one nats-server the shards share, names it in the merged result, and stops it after', () => {
+    const out = tmp();
+    const r = cli('bench/bench.ts', [...nativeLoad(), '--processes', '3', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/shared nats broker for the shards at nats:\/\/127\.0\.0\.1:\d+/);
+    const m = read(jsonIn(out)[0]!);
+    const s = m.systems[0]!;
+    expect(s.status).toBe('ok');
+    expect(m.merged?.shards).toBe(3);
+    expect(s.delivery.sent).toBe(9000);
+    expect(s.delivery.received).toBe(9000);
+    expect(s.delivery.lost).toBe(0);
+    expect(s.config.broker).toMatchObject({ system: 'nats', mode: 'native', sharedBy: 'the shards of --processes' });
+    // every shard attached to that one broker
+    const shardsDir = path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.shards'))!);
+    const urls = [0, 1, 2].map((i) => (read(jsonIn(path.join(shardsDir, `shard-${i}`))[0]!).systems[0]!.config.broker as { urls: string[] }).urls);
+    expect(urls).toEqual([0, 1, 2].map(() => (s.config.broker as { urls: string[] }).urls));
+    expect(processesUnder(out)).toEqual([]);
+    expect(fs.existsSync(path.join(shardsDir, 'broker', 'data'))).toBe(false);
+  }, 180_000);
+
+  it('refuses a system that cannot share one native broker (pulsar), one line, exit 2, nothing written', () => {
+    const out = tmp();
+    const r = cli('bench/bench.ts', ['--scenario', 'tps', '--systems', 'pulsar', ...shape, '--processes', '3', '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--processes 3 --brokers native: pulsar cannot share one native broker .*--brokers external/);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+});
+
 describe.each([
-  ['SIGINT', 130, 'Ctrl-C (to the terminal\'s process group) stops every shard process cleanly'],
-  ['SIGKILL', null, 'a parent killed -9 leaves no orphan: each shard sees its parent gone and stops'],
-] as const)('--processes, %s of the parent', (signal, exitCode, what) => {
+  ['SIGINT', 130, 'external', 'Ctrl-C (to the terminal\'s process group) stops every shard process cleanly'],
+  ['SIGKILL', null, 'external', 'a parent killed -9 leaves no orphan: each shard sees its parent gone and stops'],
+  ['SIGINT', 130, 'native', 'Ctrl-C stops every shard process, then the shared nats-server'],
+] as const)('--processes, %s of the parent (%s broker)', (signal, exitCode, brokers, what) => {
   it(`${what}; nothing is written, no stream is left on the broker`, async () => {
     const out = tmp();
+    const args = brokers === 'native' ? nativeLoad() : load();
     // a group of its own, as a shell gives a foreground job: Ctrl-C goes to the whole group
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench.ts', ...load(), '--duration', '60s', '--processes', '3', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench.ts', ...args, '--duration', '60s', '--processes', '3', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -254,12 +311,15 @@ describe.each([
     const startAt = Date.parse(/start at (\S+)/.exec(stderr)![1]!);
     await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now()) + 1500));
     expect(pids().filter(alive)).toHaveLength(3);
-    expect(await shardStreams()).toHaveLength(3);
+    // the shards and, with a native broker, the nats-server started for them (the parent aside)
+    expect(processesUnder(out).filter((p) => p !== child.pid)).toHaveLength(brokers === 'native' ? 4 : 3);
+    if (brokers === 'external') expect(await shardStreams()).toHaveLength(3);
     process.kill(signal === 'SIGINT' ? -child.pid! : child.pid!, signal);
     expect(await exited).toBe(exitCode);
     for (let i = 0; i < 150 && pids().some(alive); i++) await new Promise((r) => setTimeout(r, 100));
     expect(pids().filter(alive)).toEqual([]);
+    expect(await noneUnder(out)).toEqual([]);
     expect(jsonIn(out)).toEqual([]);
-    expect(await shardStreams()).toEqual([]);
+    if (brokers === 'external') expect(await shardStreams()).toEqual([]);
   }, 120_000);
 });
