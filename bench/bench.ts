@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadAdapter, requireBrokerUrls, systemNames } from '../src/adapters/registry.ts';
-import type { SystemAdapter } from '../src/core/contract.ts';
+import type { SharedBroker, SystemAdapter } from '../src/core/contract.ts';
 import { BusbenchError, UsageError, exitCodeFor } from '../src/core/errors.ts';
 import { killAllBrokersSync, reapOrphans } from '../src/brokers/common/processes.ts';
 import { applyFlags, helpText, parseFlags, type BenchFlags } from '../src/scenario/flags.ts';
@@ -15,11 +15,11 @@ import { checkSystems, loadScenario, scenarioNames, type Scenario } from '../src
 import { checkShardable, shardScenario } from '../src/scenario/shard.ts';
 import { summarizeCells } from '../src/scenario/matrix.ts';
 import { planCells, runScenario, type PlannedCell, type ScenarioRun } from '../src/harness/run-scenario.ts';
-import { killShardsSync, runLocalShards, stopWithParent } from '../src/harness/local-shards.ts';
+import { killShardsSync, runLocalShards, sharedBrokerArgv, stopWithParent } from '../src/harness/local-shards.ts';
 import { mergeShards } from '../src/checks/merge/index.ts';
 import { ProgressLine, summaryTable } from '../src/report/render/console.ts';
 import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/io/files.ts';
-import { loadShardInputs } from '../src/report/io/shard-files.ts';
+import { loadShardInputs, writeMergedFiles } from '../src/report/io/shard-files.ts';
 import type { RunResult } from '../src/core/result.ts';
 
 let receivedSignal: NodeJS.Signals | undefined;
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
   }
   requireBrokerUrls(adapters.values(), flags.brokers, flags.urls);
 
-  if (flags.processes) return runProcesses(flags, argv, whole);
+  if (flags.processes) return runProcesses(flags, argv, whole, sharedBrokerOf(flags, adapters, cells));
   for (const r of reapOrphans()) process.stderr.write(`busbench: stopped a broker left by an earlier run: ${r}\n`);
 
   const aborter = new AbortController();
@@ -100,8 +100,8 @@ async function main(argv: string[]): Promise<number> {
   return finish(flags, base, result);
 }
 
-function finish(flags: BenchFlags, base: string, result: RunResult, what = 'result'): number {
-  const files = writeResultFiles(base, result);
+function finish(flags: BenchFlags, base: string, result: RunResult, what = 'result', write = writeResultFiles): number {
+  const files = write(base, result);
   const out = flags.json ? process.stderr : process.stdout;
   out.write(summaryTable(result, out) + '\n\n');
   out.write(`${what}: ${path.relative(process.cwd(), files.json)}\n`);
@@ -111,7 +111,7 @@ function finish(flags: BenchFlags, base: string, result: RunResult, what = 'resu
 
 /** --shard i/N: this process's part of the run, refused before anything starts if it cannot be one. */
 function shardOf(flags: BenchFlags, whole: Scenario): ScenarioRun['shard'] {
-  if (flags.processes) checkShardable(whole, flags.processes, flags.brokers, `--processes ${flags.processes}`);
+  if (flags.processes) checkShardable(whole, flags.processes, flags.brokers, `--processes ${flags.processes}`, true);
   if (!flags.shard || !flags.startAt) return undefined;
   const { index, count } = flags.shard;
   checkShardable(whole, count, flags.brokers, `--shard ${index}/${count}`);
@@ -124,10 +124,37 @@ function shardOf(flags: BenchFlags, whole: Scenario): ScenarioRun['shard'] {
  */
 const startDelayMs = (n: number): number => 4000 + 1500 * n;
 
+/** What starts the one native broker --processes' shards share, refused before anything starts if the system has none. */
+interface SharedBrokerPlan {
+  system: string;
+  start(dir: string): Promise<SharedBroker>;
+}
+
+function sharedBrokerOf(flags: BenchFlags, adapters: Map<string, SystemAdapter>, cells: Map<string, PlannedCell[]>): SharedBrokerPlan | undefined {
+  if (flags.brokers !== 'native') return undefined;
+  const [system, adapter] = [...adapters][0]!;
+  const start = adapter.startSharedBroker?.bind(adapter);
+  if (!start) throw new UsageError(`--processes ${flags.processes} --brokers native: ${system} cannot share one native broker between shard processes (nats can); use --brokers external --url ${system}=<url>`);
+  const options = cells.get(system)![0]!.options;
+  return { system, start: (dir) => start(options, { dir, log: (l) => process.stderr.write(`${l}\n`) }) };
+}
+
+/** The shards against one native broker started here for them, stopped when they are done (or interrupted). */
+async function withSharedBroker<T>(plan: SharedBrokerPlan | undefined, dir: string, argv: string[], run: (argv: string[], broker?: SharedBroker) => Promise<T>): Promise<T> {
+  if (!plan) return run(argv);
+  for (const r of reapOrphans()) process.stderr.write(`busbench: stopped a broker left by an earlier run: ${r}\n`);
+  const broker = await plan.start(dir);
+  process.stderr.write(`busbench: shared ${plan.system} broker for the shards at ${broker.url}\n`);
+  try {
+    return await run(sharedBrokerArgv(argv, plan.system, broker.url), broker);
+  } finally {
+    await broker.stop();
+  }
+}
+
 /** --processes N: N local shards at one start time, merged into one result like any other. */
-async function runProcesses(flags: BenchFlags, argv: string[], whole: Scenario): Promise<number> {
+async function runProcesses(flags: BenchFlags, argv: string[], whole: Scenario, shared: SharedBrokerPlan | undefined): Promise<number> {
   const count = flags.processes!;
-  const startAt = flags.startAt?.text ?? new Date(Date.now() + startDelayMs(count)).toISOString();
   fs.mkdirSync(flags.out, { recursive: true });
   const base = uniqueBase(flags.out, timestampForFile(new Date()), whole.name);
   const aborter = new AbortController();
@@ -136,18 +163,27 @@ async function runProcesses(flags: BenchFlags, argv: string[], whole: Scenario):
     receivedSignal = sig;
     if (++interrupts > 1) {
       killShardsSync();
+      killAllBrokersSync();
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
-    process.stderr.write(`\nbusbench: ${sig}: stopping the ${count} shards (again to force)\n`);
+    process.stderr.write(`\nbusbench: ${sig}: stopping the ${count} shards${shared ? ', then their broker' : ''} (again to force)\n`);
     aborter.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.stderr.write(`busbench: ${count} shards start at ${startAt}\n`);
-  const files = await runLocalShards({ count, startAt, argv, outDir: `${base}.shards`, signal: aborter.signal, log: (l) => process.stderr.write(`${l}\n`) });
-  const merged = mergeShards(loadShardInputs(files));
-  merged.cells = summarizeCells(merged.systems);
-  return finish(flags, base, merged, `merged ${count} shards`);
+  const { files, broker } = await withSharedBroker(shared, `${base}.shards/broker`, argv, async (childArgs, b) => {
+    if (aborter.signal.aborted) throw new BusbenchError('INTERRUPTED', 'interrupted');
+    // counted from now: a broker started first does not eat into the children's lead
+    const startAt = flags.startAt?.text ?? new Date(Date.now() + startDelayMs(count)).toISOString();
+    process.stderr.write(`busbench: ${count} shards start at ${startAt}\n`);
+    const log = (l: string): void => void process.stderr.write(`${l}\n`);
+    return { files: await runLocalShards({ count, startAt, argv: childArgs, outDir: `${base}.shards`, signal: aborter.signal, log }), broker: b?.describe() };
+  });
+  const run = mergeShards(loadShardInputs(files));
+  // the shards attached to it as to an external broker: the result names what it was
+  if (broker) run.result.systems[0]!.config.broker = broker;
+  run.result.cells = summarizeCells(run.result.systems);
+  return finish(flags, base, run.result, `merged ${count} shards`, (b) => writeMergedFiles(b, run));
 }
 
 main(process.argv.slice(2)).then(

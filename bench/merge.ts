@@ -13,8 +13,8 @@ import { mergeShards } from '../src/checks/merge/index.ts';
 import { summarizeCells } from '../src/scenario/matrix.ts';
 import { parseArgs, usageText, type FlagSpec } from '../src/report/io/args.ts';
 import { runCli } from '../src/report/io/cli.ts';
-import { timestampForFile, uniqueBase, writeResultFiles } from '../src/report/io/files.ts';
-import { loadShardInputs } from '../src/report/io/shard-files.ts';
+import { timestampForFile, uniqueBase } from '../src/report/io/files.ts';
+import { loadShardInputs, writeMergedFiles } from '../src/report/io/shard-files.ts';
 import { summaryTable } from '../src/report/render/console.ts';
 
 const FLAGS: FlagSpec[] = [
@@ -38,11 +38,12 @@ function main(argv: string[]): number {
     if (err instanceof BusbenchError && err.code === 'RESULT') throw new UsageError(err.message);
     throw err;
   }
-  const merged = mergeShards(inputs);
+  const run = mergeShards(inputs);
+  const merged = run.result;
   merged.cells = summarizeCells(merged.systems);
   const outDir = args.values.get('out') ?? 'results';
   fs.mkdirSync(outDir, { recursive: true });
-  const files = writeResultFiles(uniqueBase(outDir, timestampForFile(new Date()), `${merged.scenario}-merged`), merged);
+  const files = writeMergedFiles(uniqueBase(outDir, timestampForFile(new Date()), `${merged.scenario}-merged`), run);
   const out = args.booleans.has('json') ? process.stderr : process.stdout;
   out.write(summaryTable(merged, out) + '\n\n');
   out.write(`merged ${inputs.length} shards: ${path.relative(process.cwd(), files.json)}\n`);

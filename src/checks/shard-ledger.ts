@@ -21,6 +21,8 @@ export interface LedgerParts {
   applied?: ApplyLedgerSnapshot;
   record?: string;
   faultCounts?: FaultCounts;
+  /** acks too late to be timed, by producer id (none: absent or 0) */
+  publishMissed?: ReadonlyMap<number, number>;
 }
 
 /** What a shard writes: its ledgers with ids offset into the whole run's. */
@@ -37,6 +39,7 @@ export function compactLedger(parts: LedgerParts, producerIdFrom: number, consum
       doubleAcks: p.doubleAcks,
       resent: p.resent,
       failureReasons: p.failureReasons,
+      ...(parts.publishMissed?.get(p.producerId) ? { publishMissed: parts.publishMissed.get(p.producerId)! } : {}),
     })),
     consumers: parts.consumers.map((c) => ({
       consumerId: c.consumerId + consumerIdFrom,
@@ -91,5 +94,6 @@ export function expandLedger(l: ShardLedger): LedgerParts {
       : {}),
     ...(l.record ? { record: l.record } : {}),
     ...(l.faultCounts ? { faultCounts: l.faultCounts } : {}),
+    ...(l.producers.some((p) => p.publishMissed) ? { publishMissed: new Map(l.producers.filter((p) => p.publishMissed).map((p) => [p.producerId, p.publishMissed!])) } : {}),
   };
 }

@@ -55,6 +55,15 @@ export function faultsOf(eo: ExactlyOncePlan, c: FaultCounts, brokerKillPlanned:
   return out;
 }
 
+/**
+ * Acks that came after their send time had left the producer's ring of send times (at
+ * least 65,536 and 4 × max-in-flight sends later): acknowledged and counted in the
+ * ledger, but missing from the publish latency histogram, whose tail they would be.
+ */
+export function lateAckNote(missed: number): string | undefined {
+  return missed > 0 ? `${missed} acks came too late to be timed` : undefined;
+}
+
 /** The broker's count is a number, not a set: it bounds how many losses are unproven. */
 export function heldNote(d: DeliveryCounts): string | undefined {
   const held = d.undeliveredAtDeadline ?? 0;

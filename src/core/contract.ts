@@ -248,6 +248,24 @@ export interface SystemAdapter<Options extends ErasedOptions = ErasedOptions, Wo
   checkRun?(options: Options, run: RunShape, where: string): void;
   /** Starts or attaches to the broker and creates what the run needs. */
   open(ctx: OpenContext<Options>): Promise<SystemSession<WorkerInit>>;
+  /**
+   * Optional: one broker started natively for several busbench processes to share
+   * (`--processes N --brokers native`): the parent starts it, each shard attaches to its
+   * URL as to an external broker, the parent stops it after. Absent: the system cannot
+   * be shared so (its broker is not one process a URL reaches), and --processes needs
+   * --brokers external.
+   */
+  startSharedBroker?(options: Options, ctx: { dir: string; log(line: string): void }): Promise<SharedBroker>;
+}
+
+/** A native broker the shards of one --processes run share (SystemAdapter.startSharedBroker). */
+export interface SharedBroker {
+  /** what each shard is given as --url <system>=<url> */
+  url: string;
+  /** what ran, for the merged result's config (version, topology, where it came from) */
+  describe(): Record<string, unknown>;
+  /** stops it and removes its data; idempotent */
+  stop(): Promise<void>;
 }
 
 export interface SystemSession<WorkerInit extends Cloneable = Cloneable> {

@@ -43,6 +43,8 @@ export interface CompactProducerLedger {
   doubleAcks: number;
   resent: number;
   failureReasons: string[];
+  /** acks that came too late to be timed (judge's lateAckNote); absent when none */
+  publishMissed?: number;
 }
 
 export interface CompactConsumerLedger {

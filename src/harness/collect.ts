@@ -21,6 +21,8 @@ export interface ProducerTotals {
   reports: ProducerLedgerSnapshot[];
   publish: LatencyRecorder;
   publishMissed: number;
+  /** publishMissed by producer id: a shard's ledger carries it, so a merge counts it per producer */
+  publishMissedBy: Map<number, number>;
   sched: ScheduleTotals;
 }
 
@@ -55,7 +57,7 @@ export function stageName(stage: number, stages: number): string {
 }
 
 export async function collectProducers(run: RunContext): Promise<ProducerTotals> {
-  const t: ProducerTotals = { reports: [], publish: new LatencyRecorder(), publishMissed: 0, sched: { intended: 0, sent: 0, sentInWindow: 0, sendDelay: new LatencyRecorder() } };
+  const t: ProducerTotals = { reports: [], publish: new LatencyRecorder(), publishMissed: 0, publishMissedBy: new Map(), sched: { intended: 0, sent: 0, sentInWindow: 0, sendDelay: new LatencyRecorder() } };
   for (const w of run.workers.filter((x) => x.role === 'producer')) {
     // a failed producer: the run fails later, with the count of what was never sent
     const m = await w.done.catch((e: unknown) => {
@@ -66,6 +68,7 @@ export async function collectProducers(run: RunContext): Promise<ProducerTotals>
     t.reports.push(m.ledger);
     t.publish.add(LatencyRecorder.fromSparse(m.publish));
     t.publishMissed += m.publishMissed;
+    if (m.publishMissed > 0) t.publishMissedBy.set(m.ledger.producerId, m.publishMissed);
     t.sched.sendDelay.add(LatencyRecorder.fromSparse(m.sendDelay));
     t.sched.intended += m.intended;
     t.sched.sent += m.ledger.sent;

@@ -11,7 +11,7 @@ import { judgeDurability, promisedAcross, type DurabilityFinding } from '../chec
 import type { FaultRecord } from './fault-schedule.ts';
 import { judgeExactlyOnce, type ExactlyOnceFinding, type FaultCounts } from '../checks/exactly-once.ts';
 import { crossCheck, withCrossCheck } from '../checks/cross-check.ts';
-import { faultsOf, heldNote, latencyProblems, mechanismOf, statusOf } from '../checks/verdict.ts';
+import { faultsOf, heldNote, lateAckNote, latencyProblems, mechanismOf, statusOf } from '../checks/verdict.ts';
 import { COUNTER_RECOVERED_NS, type Control } from './control.ts';
 import { judgeSchedule, scheduleProblems, type ScheduleStats } from '../checks/schedule.ts';
 import type { ConsumerTotals, ProducerTotals } from './collect.ts';
@@ -145,7 +145,8 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
   const note = heldNote(verdict.counts);
   if (note) problems.push(note);
   if (faultRecord?.serviceProblem) problems.push(faultRecord.serviceProblem);
-  if (p.publishMissed > 0) problems.push(`${p.publishMissed} acks came too late to be timed`);
+  const late = lateAckNote(p.publishMissed);
+  if (late) problems.push(late);
   if (schedule) problems.push(...scheduleProblems(schedule));
   if (backlog) problems.push(...backlog.problems);
   problems.push(...latencyProblems(latencyErrors));

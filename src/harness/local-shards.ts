@@ -21,13 +21,13 @@ export function killShardsSync(): void {
 const PARENT_ONLY = ['processes', 'out', 'start-at', 'json', 'shard'];
 const BOOLEAN = new Set(['json', 'help']);
 
-/** `argv` without the parent's own flags, in either --flag value or --flag=value form. */
-export function childArgv(argv: readonly string[]): string[] {
+/** `argv` without the parent's own flags (and `drop`'s), in either --flag value or --flag=value form. */
+export function childArgv(argv: readonly string[], drop: readonly string[] = []): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const name = a.startsWith('--') ? a.slice(2).split('=')[0]! : '';
-    if (!PARENT_ONLY.includes(name)) {
+    if (!PARENT_ONLY.includes(name) && !drop.includes(name)) {
       out.push(a);
       continue;
     }
@@ -102,6 +102,14 @@ export async function runLocalShards(plan: LocalShardsPlan): Promise<string[]> {
     plan.signal.removeEventListener('abort', forward);
     killShardsSync();
   }
+}
+
+/**
+ * The shards' command line against a broker the parent started for them: each attaches
+ * to it as to an external one (the parent's --brokers and --url replaced).
+ */
+export function sharedBrokerArgv(argv: readonly string[], system: string, url: string): string[] {
+  return [...childArgv(argv, ['brokers', 'url']), '--brokers', 'external', '--url', `${system}=${url}`];
 }
 
 /** In a child: the parent gone (its IPC channel closed) is an interrupt. */

@@ -78,6 +78,6 @@ export function shardSection(run: RunContext, p: ProducerTotals, c: ConsumerTota
     windowEndEpochMs: epochOf(measureEndNs),
     startLateMs: anchor.lateMs,
   };
-  const ledger = compactLedger({ producers: p.reports, consumers: c.reports, discards: c.discarded }, shard.producerIdFrom, shard.consumerIdFrom);
+  const ledger = compactLedger({ producers: p.reports, consumers: c.reports, discards: c.discarded, publishMissed: p.publishMissedBy }, shard.producerIdFrom, shard.consumerIdFrom);
   return { shard, ledger };
 }

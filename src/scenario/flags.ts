@@ -75,7 +75,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
   { name: 'shard', value: '<i/N>', help: 'run shard i of N (0-based) of the scenario: 1/N of its producers, consumers and rate; needs --start-at and --brokers external', apply: (f, v) => (f.shard = shardFlag(v)) },
   { name: 'start-at', value: '<ISO time>', help: 'the common start of every shard on the wall clock, e.g. 2026-12-02T07:30:00Z (at most 1 h ahead)', apply: (f, v) => (f.startAt = { text: v, epochMs: startAtFlag(v) }) },
-  { name: 'processes', value: '<n>', help: 'run n local shards (child processes, one start time) and merge their results; needs --brokers external', apply: (f, v) => (f.processes = processesFlag(v)) },
+  { name: 'processes', value: '<n>', help: 'run n local shards (child processes, one start time) and merge their results; against --brokers external, or one native broker (nats) the shards share', apply: (f, v) => (f.processes = processesFlag(v)) },
   { name: 'out', value: '<dir>', help: 'where result files go (default results/)', apply: (f, v) => (f.out = outFlag(v)) },
   { name: 'json', help: 'print the result document to stdout', apply: (f) => (f.json = true) },
   { name: 'help', help: 'show this help', apply: (f) => (f.help = true) },

@@ -50,13 +50,17 @@ export function startAtFlag(v: string, nowMs = Date.now()): number {
  * A shard runs one measured run whose window the others share: one system, one rate that
  * needs no probe or search, no matrix, no repetition, no fault (external brokers cannot
  * be killed), not the exactly-once scenario (its accounts are keyed by producer ids, which
- * a shard numbers from 0), and producers and consumers that N divides.
+ * a shard numbers from 0), and producers and consumers that N divides. Its broker is
+ * external; `local` (--processes) may also start one native broker the shards share
+ * (whether the system can is the adapter's to say: SystemAdapter.startSharedBroker).
  */
-export function checkShardable(s: Scenario, count: number, brokers: string, flag: string): void {
+export function checkShardable(s: Scenario, count: number, brokers: string, flag: string, local = false): void {
   const refuse = (what: string): never => {
     throw new UsageError(`${flag}: ${what}`);
   };
-  if (brokers !== 'external') refuse(`needs --brokers external (every shard connects to the same broker), got --brokers ${brokers}`);
+  if (brokers !== 'external' && !(local && brokers === 'native')) {
+    refuse(`needs --brokers external${local ? ' or native' : ''} (every shard connects to the same broker), got --brokers ${brokers}`);
+  }
   if (s.systems.length !== 1) refuse(`runs one system, the scenario has ${s.systems.join(', ')}; pick one with --systems`);
   if (s.rates.length !== 1) refuse(`runs one rate, the scenario has ${s.rates.length}; pick one with --rate`);
   const kind = s.rates[0]!.kind;

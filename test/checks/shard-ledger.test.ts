@@ -53,6 +53,13 @@ describe('compactLedger / expandLedger', () => {
     expect(again.problems.join('\n')).toContain('producer 4: 2 lost, e.g. seq 17, 950');
   });
 
+  it('carries each producer’s acks too late to be timed, by whole-run producer id', () => {
+    const [a, b] = [new ProducerLedger(0), new ProducerLedger(1)];
+    const compact = compactLedger({ producers: [a.snapshot(), b.snapshot()], consumers: [], publishMissed: new Map([[1, 9]]) }, 4, 0);
+    expect(compact.producers.map((p) => p.publishMissed)).toEqual([undefined, 9]);
+    expect(expandLedger(JSON.parse(JSON.stringify(compact))).publishMissed).toEqual(new Map([[5, 9]]));
+  });
+
   it('a verdict taken first leaves the consumers’ snapshots as they were (a shard writes them after it)', () => {
     const p = new ProducerLedger(0);
     p.sent = 256;

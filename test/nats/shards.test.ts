@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NativeNats } from '../../src/brokers/nats/native.ts';
-import { decodeHdr, encodeHdr, newHdr } from '../../src/core/histogram.ts';
+import { decodeHdr, encodeHdr, newHdr, summarize } from '../../src/core/histogram.ts';
+import { hlogStartEpochMs, readHlog, type IntervalHistograms } from '../../src/checks/merge/intervals.ts';
 import type { RunResult } from '../../src/core/result.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -39,6 +40,26 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** processes whose command line names `dir`: the shards and brokers a run under it started */
+function processesUnder(dir: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+async function noneUnder(dir: string): Promise<number[]> {
+  for (let i = 0; i < 150 && processesUnder(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return processesUnder(dir);
+}
+
 /** the shards' streams still on the broker: a shard that stopped cleanly deleted its own */
 async function shardStreams(): Promise<string[]> {
   const nc = await connect({ servers: url });
@@ -54,7 +75,10 @@ async function shardStreams(): Promise<string[]> {
 let server: NativeNats;
 let url = '';
 // 3000 msg/s for 1 s warm-up + 2 s: 9000 intended, 3000 per shard, none split by rounding
-const load = (): string[] => ['--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, '--rate', '3000', '--producers', '3', '--consumers', '3', '--duration', '2s', '--warmup', '1s', '--drain-timeout', '5s'];
+const shape = ['--rate', '3000', '--producers', '3', '--consumers', '3', '--duration', '2s', '--warmup', '1s', '--drain-timeout', '5s'];
+const load = (): string[] => ['--scenario', 'tps', '--systems', 'nats', '--brokers', 'external', '--url', `nats=${url}`, ...shape];
+/** the same run with busbench's own broker (--brokers native, the default) */
+const nativeLoad = (): string[] => ['--scenario', 'tps', '--systems', 'nats', ...shape];
 
 beforeAll(async () => {
   server = new NativeNats({ dir: tmp() });
@@ -71,6 +95,7 @@ describe('three shards against one nats-server', () => {
   let single: RunResult;
   let singleFile: string;
   let merged: RunResult;
+  let mergedFile: string;
   let shardFiles: string[];
 
   beforeAll(() => {
@@ -82,7 +107,8 @@ describe('three shards against one nats-server', () => {
     const b = tmp();
     const three = cli('bench/bench.ts', [...load(), '--processes', '3', '--out', b]);
     expect(three.code, three.stderr).toBe(0);
-    merged = read(jsonIn(b)[0]!);
+    mergedFile = jsonIn(b)[0]!;
+    merged = read(mergedFile);
     const shardsDir = fs.readdirSync(b).find((f) => f.endsWith('.shards'))!;
     shardFiles = [0, 1, 2].flatMap((i) => jsonIn(path.join(b, shardsDir, `shard-${i}`)));
   }, 240_000);
@@ -107,6 +133,17 @@ describe('three shards against one nats-server', () => {
     expect(shards.map((x) => x.delivery.sent)).toEqual([3000, 3000, 3000]);
   });
 
+  it('the merged config names every shard’s stream and the shard files it came from', () => {
+    const shards = shardFiles.map(read).map((r) => r.systems[0]!);
+    const config = merged.systems[0]!.config;
+    expect(config.stream).toEqual(shards.map((x) => x.config.stream));
+    expect(config.subject).toEqual(shards.map((x) => x.config.subject));
+    expect(config.mergedFrom).toEqual(shardFiles);
+    expect(config.shards).toBe(3);
+    // what every shard shared stays one value
+    expect(config.serverVersion).toBe(shards[0]!.config.serverVersion);
+  });
+
   it('the merged histograms are the bucket sums of the shards’', () => {
     const shards = shardFiles.map(read).map((r) => r.systems[0]!);
     for (const kind of ['e2e', 'publish', 'sendDelay'] as const) {
@@ -118,6 +155,31 @@ describe('three shards against one nats-server', () => {
     expect(merged.systems[0]!.latency.e2e.count).toBe(6000);
   });
 
+  it('the merged result has an interval log beside it: the shards’ interval histograms summed', () => {
+    const logOf = (file: string): IntervalHistograms => {
+      const r = read(file);
+      expect(r.systems[0]!.intervalLog, file).toMatch(/\.hlog$/);
+      return readHlog(fs.readFileSync(path.join(path.dirname(file), r.systems[0]!.intervalLog!), 'utf8'), r.parameters.warmupMs);
+    };
+    const total = (log: IntervalHistograms, tag: string): number => [...(log.get(tag)?.values() ?? [])].reduce((n, x) => n + x.h.totalCount, 0);
+    const mine = logOf(mergedFile);
+    const shards = shardFiles.map(logOf);
+    // the kinds a run logs per interval (publish latency has no interval log)
+    for (const tag of ['e2e', 'send-delay']) {
+      expect(total(mine, tag), tag).toBeGreaterThan(0);
+      expect(total(mine, tag), tag).toBe(shards.reduce((n, l) => n + total(l, tag), 0));
+    }
+    // the merged intervals' percentiles are the log's, as a single process's are its own log's
+    const rows = merged.systems[0]!.intervals.filter((r) => r.received > 0);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.p99, `interval ${r.tMs}`).toBe(summarize(mine.get('e2e')!.get(r.tMs)!.h).p99);
+    // and it is timed as the earliest shard's log is, from that shard's interval 0
+    const text = (file: string): string => fs.readFileSync(path.join(path.dirname(file), read(file).systems[0]!.intervalLog!), 'utf8');
+    const windows = shardFiles.map((f) => read(f).systems[0]!.shard!.windowStartEpochMs);
+    const earliest = shardFiles[windows.indexOf(Math.min(...windows))]!;
+    expect(hlogStartEpochMs(text(mergedFile))).toBe(hlogStartEpochMs(text(earliest)));
+  });
+
   it('npm run merge on the shard files gives the same result; report, compare and gate read it', () => {
     const out = tmp();
     const r = cli('bench/merge.ts', [...shardFiles, '--out', out]);
@@ -125,14 +187,17 @@ describe('three shards against one nats-server', () => {
     const again = read(jsonIn(out)[0]!);
     expect(again.systems[0]!.delivery).toEqual(merged.systems[0]!.delivery);
     expect(again.systems[0]!.histograms.e2e).toBe(merged.systems[0]!.histograms.e2e);
+    expect(again.systems[0]!.intervals).toEqual(merged.systems[0]!.intervals);
+    expect(fs.readFileSync(path.join(out, again.systems[0]!.intervalLog!), 'utf8')).toContain('Tag=e2e,');
     const file = jsonIn(out)[0]!;
     const rep = cli('bench/report.ts', [file, '--out', path.join(out, 'r.html')]);
     expect(rep.code, rep.stderr).toBe(0);
     const cmp = cli('bench/compare.ts', [singleFile, file]);
     expect(cmp.code, cmp.stderr).toBe(0);
     expect(cmp.stdout).toContain('nats');
-    // one run a side cannot reach significance, so the gate passes on health alone: a merged result is healthy
-    const gate = cli('bench/gate.ts', ['--baseline', singleFile, '--current', file, '--metric', 'p99', '--max-regression', '10%']);
+    // merged results on both sides, equal: no timing enters the verdict (a single process's
+    // p99 against the shards' differs by what the machine's load did to each)
+    const gate = cli('bench/gate.ts', ['--baseline', mergedFile, '--current', file, '--metric', 'p99', '--max-regression', '10%']);
     expect(gate.code, gate.stdout + gate.stderr).toBe(0);
   });
 
@@ -153,6 +218,16 @@ describe('three shards against one nats-server', () => {
     expect(r.stderr).toMatch(message);
     expect(fs.readdirSync(out)).toEqual([]);
   }
+
+  it('acks too late to be timed are counted per producer from the merged ledgers, not lost in the merge', () => {
+    const late = (i: number, n: number): string => altered(i, (r) => (r.systems[0]!.ledger!.producers[0]!.publishMissed = n));
+    const out = tmp();
+    const r = cli('bench/merge.ts', [late(0, 5), shardFiles[1]!, late(2, 7), '--out', out]);
+    const m = read(jsonIn(out)[0]!).systems[0]!;
+    expect(m.error ?? '', r.stderr).toContain('12 acks came too late to be timed');
+    // a finding beside the counts, as a single process has it: the delivery stays clean
+    expect(m.status).toBe('ok');
+  });
 
   it('refuses shards of different scenarios', () => {
     refused([shardFiles[0]!, altered(1, (r) => (r.scenario = 'latency')), shardFiles[2]!], /a different run from .*: scenario "latency" vs "tps"/);
@@ -184,14 +259,48 @@ describe('three shards against one nats-server', () => {
   });
 });
 
+describe('--processes with --brokers native', () => {
+  it('starts one nats-server the shards share, names it in the merged result, and stops it after', () => {
+    const out = tmp();
+    const r = cli('bench/bench.ts', [...nativeLoad(), '--processes', '3', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/shared nats broker for the shards at nats:\/\/127\.0\.0\.1:\d+/);
+    const m = read(jsonIn(out)[0]!);
+    const s = m.systems[0]!;
+    expect(s.status).toBe('ok');
+    expect(m.merged?.shards).toBe(3);
+    expect(s.delivery.sent).toBe(9000);
+    expect(s.delivery.received).toBe(9000);
+    expect(s.delivery.lost).toBe(0);
+    expect(s.config.broker).toMatchObject({ system: 'nats', mode: 'native', sharedBy: 'the shards of --processes' });
+    // every shard attached to that one broker
+    const shardsDir = path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.shards'))!);
+    const urls = [0, 1, 2].map((i) => (read(jsonIn(path.join(shardsDir, `shard-${i}`))[0]!).systems[0]!.config.broker as { urls: string[] }).urls);
+    expect(urls).toEqual([0, 1, 2].map(() => (s.config.broker as { urls: string[] }).urls));
+    expect(processesUnder(out)).toEqual([]);
+    expect(fs.existsSync(path.join(shardsDir, 'broker', 'data'))).toBe(false);
+  }, 180_000);
+
+  it('refuses a system that cannot share one native broker (pulsar), one line, exit 2, nothing written', () => {
+    const out = tmp();
+    const r = cli('bench/bench.ts', ['--scenario', 'tps', '--systems', 'pulsar', ...shape, '--processes', '3', '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--processes 3 --brokers native: pulsar cannot share one native broker .*--brokers external/);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+});
+
 describe.each([
-  ['SIGINT', 130, 'Ctrl-C (to the terminal\'s process group) stops every shard process cleanly'],
-  ['SIGKILL', null, 'a parent killed -9 leaves no orphan: each shard sees its parent gone and stops'],
-] as const)('--processes, %s of the parent', (signal, exitCode, what) => {
+  ['SIGINT', 130, 'external', 'Ctrl-C (to the terminal\'s process group) stops every shard process cleanly'],
+  ['SIGKILL', null, 'external', 'a parent killed -9 leaves no orphan: each shard sees its parent gone and stops'],
+  ['SIGINT', 130, 'native', 'Ctrl-C stops every shard process, then the shared nats-server'],
+] as const)('--processes, %s of the parent (%s broker)', (signal, exitCode, brokers, what) => {
   it(`${what}; nothing is written, no stream is left on the broker`, async () => {
     const out = tmp();
+    const args = brokers === 'native' ? nativeLoad() : load();
     // a group of its own, as a shell gives a foreground job: Ctrl-C goes to the whole group
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench.ts', ...load(), '--duration', '60s', '--processes', '3', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench.ts', ...args, '--duration', '60s', '--processes', '3', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -202,12 +311,15 @@ describe.each([
     const startAt = Date.parse(/start at (\S+)/.exec(stderr)![1]!);
     await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now()) + 1500));
     expect(pids().filter(alive)).toHaveLength(3);
-    expect(await shardStreams()).toHaveLength(3);
+    // the shards and, with a native broker, the nats-server started for them (the parent aside)
+    expect(processesUnder(out).filter((p) => p !== child.pid)).toHaveLength(brokers === 'native' ? 4 : 3);
+    if (brokers === 'external') expect(await shardStreams()).toHaveLength(3);
     process.kill(signal === 'SIGINT' ? -child.pid! : child.pid!, signal);
     expect(await exited).toBe(exitCode);
     for (let i = 0; i < 150 && pids().some(alive); i++) await new Promise((r) => setTimeout(r, 100));
     expect(pids().filter(alive)).toEqual([]);
+    expect(await noneUnder(out)).toEqual([]);
     expect(jsonIn(out)).toEqual([]);
-    expect(await shardStreams()).toEqual([]);
+    if (brokers === 'external') expect(await shardStreams()).toEqual([]);
   }, 120_000);
 });

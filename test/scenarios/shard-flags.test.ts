@@ -37,6 +37,9 @@ describe('shard flags', () => {
     const ok = scenario(['--systems', 'nats', '--producers', '4', '--consumers', '2']);
     expect(() => checkShardable(ok, 2, 'external', '--shard 0/2')).not.toThrow();
     expect(() => checkShardable(ok, 2, 'native', '--shard 0/2')).toThrow(/--shard 0\/2: needs --brokers external/);
+    // --processes may start one native broker its shards share; compose runs none to share
+    expect(() => checkShardable(ok, 2, 'native', '--processes 2', true)).not.toThrow();
+    expect(() => checkShardable(ok, 2, 'compose', '--processes 2', true)).toThrow(/--processes 2: needs --brokers external or native .*, got --brokers compose/);
     expect(() => checkShardable(ok, 4, 'external', '--shard 0/4')).toThrow(/consumers 2 is not a multiple of 4 shards/);
     expect(() => checkShardable(ok, 3, 'external', '--processes 3')).toThrow(/--processes 3: producers 4 is not a multiple of 3/);
     expect(() => checkShardable(scenario([]), 1, 'external', '--shard 0/1')).toThrow(/runs one system/);

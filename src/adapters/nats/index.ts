@@ -3,7 +3,10 @@
  * harness starts (native), docker compose runs, or the user runs (external). Core NATS
  * (`mode: core`) is the secondary mode: plain pub/sub, no stream, nothing acknowledged.
  */
-import type { Capabilities, DurabilityLevel, SystemAdapter } from '../../core/contract.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Capabilities, DurabilityLevel, SharedBroker, SystemAdapter } from '../../core/contract.ts';
+import { natsDeployment } from '../../brokers/nats/deployment.ts';
 import { checkRun, parseNatsOptions, type NatsOptions } from './options.ts';
 import type { NatsWorkerInit } from './init.ts';
 import { openSession } from './session.ts';
@@ -42,4 +45,27 @@ export const adapter: SystemAdapter<NatsOptions, NatsWorkerInit> = {
   checkRun,
 
   open: openSession,
+  startSharedBroker,
 };
+
+/**
+ * One nats-server (or the 3-node cluster) with the scenario's own settings, for the shards
+ * of --processes: every shard's run has its own stream on it, as on an external server.
+ */
+async function startSharedBroker(o: NatsOptions, ctx: { dir: string; log(line: string): void }): Promise<SharedBroker> {
+  const deployment = natsDeployment('native', { dir: ctx.dir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log });
+  try {
+    await deployment.start();
+  } catch (e) {
+    await deployment.stop();
+    throw e;
+  }
+  return {
+    url: deployment.urls().join(','),
+    describe: () => ({ ...deployment.describe(), sharedBy: 'the shards of --processes' }),
+    stop: async () => {
+      await deployment.stop();
+      fs.rmSync(path.join(ctx.dir, 'data'), { recursive: true, force: true });
+    },
+  };
+}

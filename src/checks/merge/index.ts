@@ -5,14 +5,15 @@
  * recomputed from the merged ledgers (a shard's own status says nothing of the whole).
  * Pure: the CLI reads the files and writes the result.
  */
-import type { DeliveryCounts, LatencyErrors, RunResources, RunResult, ScheduleResult, SystemResult } from '../../core/result.ts';
+import type { DeliveryCounts, IntervalStats, LatencyErrors, RunResources, RunResult, ScheduleResult, SystemResult } from '../../core/result.ts';
 import { reconcile, type ConsumerLedgerSnapshot, type ProducerLedgerSnapshot } from '../ledger.ts';
 import { expandLedger } from '../shard-ledger.ts';
-import { heldNote, latencyProblems, statusOf } from '../verdict.ts';
+import { heldNote, lateAckNote, latencyProblems, statusOf } from '../verdict.ts';
 import { scheduleProblems } from '../schedule.ts';
 import { withCrossCheck } from '../cross-check.ts';
+import { mergedConfig } from './config.ts';
 import { mergeKind } from './histograms.ts';
-import { mergeIntervals } from './intervals.ts';
+import { hlogStartEpochMs, mergeIntervals, type IntervalHistograms } from './intervals.ts';
 import { checkShards, type ShardInput, type ShardOf } from './refuse.ts';
 
 export type { ShardInput };
@@ -20,22 +21,28 @@ export { MIN_OVERLAP } from './refuse.ts';
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
-/** The delivery verdict of the whole run, from every shard's ledgers together. */
-function deliveryOf(shards: ShardOf[]): { counts: DeliveryCounts; problems: string[] } {
+/**
+ * The delivery verdict of the whole run, from every shard's ledgers together: `problems`
+ * decide the status, `notes` stand beside them (as a single process's judge has them).
+ */
+function deliveryOf(shards: ShardOf[]): { counts: DeliveryCounts; problems: string[]; notes: string[] } {
   const producers: ProducerLedgerSnapshot[] = [];
   const consumers: ConsumerLedgerSnapshot[] = [];
   const discards: Array<{ entries: number; reasons: string[] }> = [];
+  const publishMissed = new Map<number, number>();
   for (const x of shards) {
     const parts = expandLedger(x.system.ledger);
     producers.push(...parts.producers);
     consumers.push(...parts.consumers);
     discards.push(...(parts.discards ?? []));
+    for (const [id, n] of parts.publishMissed ?? []) publishMissed.set(id, n);
   }
   const verdict = reconcile(producers, consumers, discards);
   const held = shards.map((x) => x.system.delivery.undeliveredAtDeadline).filter((v): v is number => v !== undefined);
   const counts: DeliveryCounts = { ...verdict.counts, ...(held.length > 0 ? { undeliveredAtDeadline: sum(held) } : {}) };
-  const note = heldNote(counts);
-  return { counts, problems: note ? [...verdict.problems, note] : verdict.problems };
+  // the findings a single process's judge adds beside the ledger's, from the united ledgers
+  const notes = [heldNote(counts), lateAckNote(sum([...publishMissed.values()]))].filter((n): n is string => n !== undefined);
+  return { counts, problems: verdict.problems, notes };
 }
 
 /** Each shard's broker judged its own stream; the whole run agrees when every shard's does. */
@@ -138,17 +145,14 @@ function throughputOf(shards: ShardOf[], messageSize: number, windowMs: number):
   };
 }
 
-function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number }): SystemResult {
-  const first = shards[0]!;
-  const params = first.result.parameters;
-  const delivery = deliveryOf(shards);
-  const { latency, histograms } = latenciesOf(shards);
-  const schedule = scheduleOf(shards, latency.sendDelay && latency.sendDelay.count > 0 ? latency.sendDelay.p99 : null);
-  const latencyErrors = latencyErrorsOf(shards);
-  const broker = brokerOf(shards);
-  const throughput = throughputOf(shards, params.messageSize, window.endMs - window.startMs);
+/**
+ * The shards' intervals on one grid, and their summed histograms as the merged run's
+ * interval log, timed from the earliest shard's log start (the others' lines are shifted
+ * by their whole intervals after it).
+ */
+function intervalsOf(shards: ShardOf[], params: RunResult['parameters']): { intervals: IntervalStats[]; intervalLog?: MergedIntervalLog } {
   const earliest = Math.min(...shards.map((x) => x.system.shard.windowStartEpochMs));
-  const intervals = mergeIntervals(
+  const merged = mergeIntervals(
     shards.map((x) => ({
       intervals: x.system.intervals,
       offset: Math.round((x.system.shard.windowStartEpochMs - earliest) / params.intervalMs),
@@ -157,12 +161,28 @@ function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number })
     })),
     params.intervalMs,
   );
-  const problems = [...delivery.problems, ...(schedule ? scheduleProblems(schedule) : []), ...latencyProblems(latencyErrors)];
+  if (merged.histograms.size === 0) return { intervals: merged.rows };
+  const first = shards.find((x) => x.system.shard.windowStartEpochMs === earliest)!;
+  const startEpochMs = (first.hlog !== undefined ? hlogStartEpochMs(first.hlog) : undefined) ?? earliest - params.warmupMs;
+  return { intervals: merged.rows, intervalLog: { startEpochMs, warmupMs: params.warmupMs, histograms: merged.histograms } };
+}
+
+function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number }): { system: SystemResult; intervalLog?: MergedIntervalLog } {
+  const first = shards[0]!;
+  const params = first.result.parameters;
+  const delivery = deliveryOf(shards);
+  const { latency, histograms } = latenciesOf(shards);
+  const schedule = scheduleOf(shards, latency.sendDelay && latency.sendDelay.count > 0 ? latency.sendDelay.p99 : null);
+  const latencyErrors = latencyErrorsOf(shards);
+  const broker = brokerOf(shards);
+  const throughput = throughputOf(shards, params.messageSize, window.endMs - window.startMs);
+  const { intervals, intervalLog } = intervalsOf(shards, params);
+  const problems = [...delivery.problems, ...delivery.notes, ...(schedule ? scheduleProblems(schedule) : []), ...latencyProblems(latencyErrors)];
   const status = withCrossCheck(statusOf(delivery.problems.length === 0, undefined, undefined), broker);
   const resources = resourcesOf(shards, throughput.receivedInWindow);
-  return {
+  const system: SystemResult = {
     system: first.system.system,
-    config: { ...first.system.config, shards: shards.length },
+    config: mergedConfig(shards),
     capabilities: first.system.capabilities,
     status,
     ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
@@ -177,15 +197,30 @@ function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number })
     peakRssBytes: resources.busbench.peakRssBytes,
     resources,
   };
+  return { system, ...(intervalLog ? { intervalLog } : {}) };
+}
+
+/** The merged run's interval log, for the CLI to write beside its result (report/io/shard-files.ts). */
+export interface MergedIntervalLog {
+  /** wall-clock time its timestamps count from: the earliest shard's interval 0 (warm-up) start */
+  startEpochMs: number;
+  warmupMs: number;
+  histograms: IntervalHistograms;
+}
+
+export interface MergedRun {
+  result: RunResult;
+  /** absent when a shard's interval log was not found beside its result */
+  intervalLog?: MergedIntervalLog;
 }
 
 /** One result from the shards of one run, or the one-line refusal (UsageError, exit 2). */
-export function mergeShards(inputs: ShardInput[]): RunResult {
+export function mergeShards(inputs: ShardInput[]): MergedRun {
   const { shards, window } = checkShards(inputs);
   const first = shards[0]!.result;
   const hosts = [...new Set(shards.map((x) => x.result.environment.hostname))];
-  const system = systemOf(shards, window);
-  return {
+  const { system, intervalLog } = systemOf(shards, window);
+  const result: RunResult = {
     schema: first.schema,
     scenario: first.scenario,
     scenarioFile: first.scenarioFile,
@@ -206,4 +241,5 @@ export function mergeShards(inputs: ShardInput[]): RunResult {
       maxStartLateMs: Math.max(...shards.map((x) => x.system.shard.startLateMs)),
     },
   };
+  return { result, ...(intervalLog ? { intervalLog } : {}) };
 }
