@@ -70,14 +70,14 @@ describe('NativePulsar.serviceProblem', () => {
 describe('clusterServiceProblem', () => {
   // broker-3 of a kill-majority run (2026-12-02 16:30 UTC): it took over broker-1's topic
   // while bookie-1 and bookie-2 were down, and could not recover its open ledger until
-  // they were back; the topic loaded at 16:31:02, the cluster was ready again at 16:31:52
+  // they were back (registered at 16:30:56 and 16:31:00.3); the topic loaded at 16:31:02
   const OUTAGE = [
     '2026-12-02T16:30:53,580+0000 [BookKeeperClientWorker-OrderedExecutor-1-0] ERROR org.apache.bookkeeper.client.ReadLastConfirmedOp - While readLastConfirmed ledger: 15 did not hear success responses from all quorums, QuorumCoverage(e:3,w:3,a:2) = [-8, -8, 0]',
     '2026-12-02T16:30:53,592+0000 [BookKeeperClientWorker-OrderedExecutor-0-0] ERROR org.apache.bookkeeper.mledger.impl.ManagedLedgerImpl - [busbench/2026-12-02T162835Z-cluster-faults-pulsar-0/persistent/messages] Failed to open ledger 15: Error while recovering ledger',
     '2026-12-02T16:31:02,205+0000 [BookKeeperClientWorker-OrderedExecutor-0-0] INFO  org.apache.bookkeeper.mledger.impl.ManagedLedgerFactoryImpl - [busbench/2026-12-02T162835Z-cluster-faults-pulsar-0/persistent/messages] Successfully initialize managed ledger',
   ].join('\n');
 
-  it('judges each node by its log from where it stood when the cluster was ready again, not by the outage before', () => {
+  it('judges each node by its log from where it stood when the bookies were back, not by the outage before', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-cluster-recovery-'));
     try {
       const logFile = path.join(dir, 'broker-3.log');
@@ -87,7 +87,7 @@ describe('clusterServiceProblem', () => {
       expect(clusterServiceProblem([{ name: 'broker-3', logFile, from: restoredFrom }])).toBeUndefined();
       // the node's whole log, as it was judged before: the outage read as a lost ledger
       expect(clusterServiceProblem([{ name: 'broker-3', logFile, from: 0 }])).toMatch(/^service not restored: ledger 15 could not be recovered \(.*Failed to open ledger 15.*\) \[broker-3\]$/);
-      // a ledger still lost once the cluster is back fails again on the next load: reported
+      // a ledger still lost once the bookies are back fails on the next load: reported
       fs.appendFileSync(logFile, `${ML}\n`);
       expect(clusterServiceProblem([{ name: 'broker-1', logFile: path.join(dir, 'none.log'), from: 0 }, { name: 'broker-3', logFile, from: restoredFrom }])).toMatch(/ledger 5 could not be recovered .*\[broker-3\]$/);
     } finally {

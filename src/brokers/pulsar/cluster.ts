@@ -89,7 +89,7 @@ interface Component {
   confFile: string;
   logFile: string;
   logStart: number;
-  /** where the log stood when the cluster was last ready again after a restart: serviceProblem reads from here */
+  /** where the log stood when a restart had its ZooKeeper and bookies back: serviceProblem reads from here */
   restoredFrom: number;
   proc?: BrokerProcess;
 }
@@ -261,7 +261,7 @@ export class NativePulsarCluster implements PulsarDeployment {
     return this.components.map((c) => `[pulsar ${c.name}]\n${tailLines(c.logFile, lines)}`).join('\n');
   }
 
-  /** The first node whose log since the cluster was ready again says a ledger could not be recovered (clusterServiceProblem). */
+  /** The first node whose log since the bookies were back says a ledger could not be recovered (clusterServiceProblem). */
   serviceProblem(): string | undefined {
     return clusterServiceProblem(this.components.map((c) => ({ name: c.name, logFile: c.logFile, from: Math.max(c.logStart, c.restoredFrom) })));
   }
@@ -301,14 +301,14 @@ export class NativePulsarCluster implements PulsarDeployment {
           for (const c of group.slice(lead.length)) this.spawn(c);
           await this.awaitRole(role, group);
         });
+        // ZooKeeper and the bookies are back: what the brokers failed to recover before was the outage
+        if (!first && role === 'bookie') for (const c of this.components) c.restoredFrom = fileSize(c.logFile);
       }
       await this.step('probe', () => this.awaitService());
     } catch (err) {
       await Promise.all(this.components.map((c) => killComponent(c)));
       throw err;
     }
-    // what the nodes logged while the cluster was down is not the verdict on the service
-    if (!first) for (const c of this.components) c.restoredFrom = fileSize(c.logFile);
     const ms = Date.now() - t0;
     this.startupMs.push(ms);
     const steps = Object.entries(this.steps).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
@@ -492,13 +492,15 @@ export class NativePulsarCluster implements PulsarDeployment {
 }
 
 /**
- * "service not restored" from the nodes' logs since the cluster was ready again after the
- * restart, or undefined. While a majority of the bookies is down a broker that runs on
- * takes over the killed brokers' topics and cannot recover their open ledgers ("While
- * readLastConfirmed ledger: 15 did not hear success responses from all quorums", then
- * "Failed to open ledger 15"), every half second until the bookies are back: that is
- * the outage, not a lost ledger, and the topic loads once they are. A ledger that stays
- * lost fails again on every later load, after the cluster is ready, and is reported.
+ * "service not restored" from the nodes' logs since the restart had ZooKeeper and every
+ * bookie back (each node's `from`), or undefined. While a majority of the bookies is down
+ * a broker that runs on takes over the killed brokers' topics and cannot recover their
+ * open ledgers ("While readLastConfirmed ledger: 15 did not hear success responses from
+ * all quorums", then "Failed to open ledger 15"), every half second until the bookies are
+ * back: that is the outage, not a lost ledger, and the topic loads once they are. A
+ * ledger that stays lost fails on the loads after that: the restarted brokers' first ones
+ * come while the cluster is not yet ready (a client's reconnect), so the judgement starts
+ * at the bookies, not at the cluster's readiness.
  */
 export function clusterServiceProblem(logs: ReadonlyArray<{ name: string; logFile: string; from: number }>): string | undefined {
   for (const { name, logFile, from } of logs) {
