@@ -125,7 +125,12 @@ export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
   log(line: string): void;
 }
 
-export type FaultKind = { type: 'kill'; target?: FaultTarget } | { type: 'power-loss'; mode: PowerLossMode };
+/**
+ * A power loss's target is the machines that lose power: every node by default; one node
+ * or a majority only where the deployment puts each node's data on a layer of its own
+ * (the Pulsar cluster), so the other nodes run on, as other machines would.
+ */
+export type FaultKind = { type: 'kill'; target?: FaultTarget } | { type: 'power-loss'; mode: PowerLossMode; target?: FaultTarget };
 
 /**
  * Which broker processes a kill takes: every one (the default); a majority (on a cluster
@@ -195,8 +200,9 @@ export interface FaultInjector {
   kill(target?: FaultTarget): Promise<void>;
   /**
    * Present where the broker's data lies on the power-loss layer (the run asked for a
-   * power-loss fault): SIGKILL of every broker process, then the layer drops what no
-   * fsync covered. restart() then starts the broker on what is left.
+   * power-loss fault): SIGKILL of the fault's target (every broker process unless it names
+   * nodes), then the layer drops what no fsync covered on them. restart() then starts
+   * them on what is left.
    */
   powerLoss?(mode: PowerLossMode): Promise<PowerCut>;
   /**

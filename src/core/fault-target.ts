@@ -21,9 +21,9 @@ export function targetText(t: FaultTarget): string {
   return typeof t === 'string' ? t : t.node;
 }
 
-/** The kill's target; 'all' for a power loss, which cuts every node, and for a kill that names none. */
+/** The fault's target: what a kill takes, or what a power loss cuts; 'all' when it names none. */
 export function targetOf(kind: FaultKind | undefined): FaultTarget {
-  return kind?.type === 'kill' ? (kind.target ?? 'all') : 'all';
+  return kind?.target ?? 'all';
 }
 
 /**
@@ -46,11 +46,15 @@ export function nodesOf(target: FaultTarget, nodes: readonly string[]): string[]
 /**
  * Refuses a kill target `nodes` does not allow: a name not among them, or a majority
  * where no role has three nodes. `single` says what runs instead (e.g. "the standalone
- * is one JVM"), for the message.
+ * is one JVM"), for the message. A power loss of fewer than all nodes needs each node's
+ * data on a layer of its own: `nodePowerLoss` says the deployment does that.
  */
-export function refuseFaultTarget(run: RunShape, where: string, nodes: readonly string[], single: string): void {
+export function refuseFaultTarget(run: RunShape, where: string, nodes: readonly string[], single: string, nodePowerLoss = false): void {
   const target = targetOf(run.fault);
   if (target === 'all') return;
+  if (run.fault?.type === 'power-loss' && !nodePowerLoss) {
+    throw new ConfigError(where, 'fault.kill', 'all with fault.type power-loss here (only pulsar.topology cluster puts each node\'s data on a power-loss layer of its own)', targetText(target));
+  }
   const names = nodes.length > 1 ? `all, majority or one of ${nodes.join(', ')}` : `all (${single})`;
   if (target === 'majority') {
     if (nodes.length < 3) throw new ConfigError(where, 'fault.kill', names, 'majority');

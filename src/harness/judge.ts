@@ -8,7 +8,7 @@ import type { BacklogResult, DeliveryCounts, PartitionsResult, SystemResult } fr
 import { judgeBacklog, type BacklogPhases } from '../checks/backlog-drain.ts';
 import { reconcile } from '../checks/ledger.ts';
 import { judgeDurability, promisedAcross, type DurabilityFinding } from '../checks/durability.ts';
-import type { FaultRecord } from './fault-schedule.ts';
+import { DEFAULT_RESTART_WAIT_MS, type FaultRecord } from './fault-schedule.ts';
 import { judgeExactlyOnce, type ExactlyOnceFinding, type FaultCounts } from '../checks/exactly-once.ts';
 import { crossCheck, withCrossCheck } from '../checks/cross-check.ts';
 import { faultsOf, heldNote, lateAckNote, latencyProblems, mechanismOf, statusOf } from '../checks/verdict.ts';
@@ -108,7 +108,8 @@ function latencyErrorsOf(p: ProducerTotals, c: ConsumerTotals): Verdict['latency
 /** The fault as injected, with the broker's own word on a service that did not come back. */
 async function faultOutcome(run: RunContext, clock: RunClock): Promise<FaultRecord | undefined> {
   if (!clock.faultRun) return undefined;
-  const record = await clock.faultRun;
+  // the drain is over: the restart gets a bounded wait more, not the deployment's whole start deadline
+  const record = await clock.faultRun.settled(run.spec.fault?.restartWaitMs ?? DEFAULT_RESTART_WAIT_MS);
   const problem = record.injected ? run.session.faults?.serviceProblem?.() : undefined;
   return problem ? { ...record, serviceProblem: problem } : record;
 }

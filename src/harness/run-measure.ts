@@ -6,7 +6,7 @@
 import { monoNs } from '../core/clock.ts';
 import { ResourceMeter } from '../core/resources.ts';
 import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, STATE_DRAINING } from './control.ts';
-import { injectFault, type FaultRecord } from './fault-schedule.ts';
+import { injectFault, type FaultRun } from './fault-schedule.ts';
 import type { RunContext } from './run-context.ts';
 import type { Progress } from './runner.ts';
 import { runProfile } from './schedule.ts';
@@ -18,7 +18,7 @@ export interface RunClock {
   /** the measured window's end as planned; a failure or an interrupt may end it sooner */
   plannedEndNs: number;
   /** the broker kill and restart under way, if the run has a fault */
-  faultRun?: Promise<FaultRecord>;
+  faultRun?: FaultRun;
   /** samples counters and resources, and reports progress */
   tick(phase: Progress['phase']): { sent: number; received: number };
 }

@@ -74,6 +74,8 @@ export interface FaultPlan {
   downtimeMs: number;
   /** kill -9 (the default), or a power loss: kill -9 and the unsynced writes dropped */
   kind: FaultKind;
+  /** ms the run waits, once its drain is over, for the restart to finish (fault.restartWait; the harness's default 30 s) */
+  restartWaitMs?: number;
 }
 
 export type Guarantee = 'exactly-once' | 'at-least-once';
@@ -180,7 +182,7 @@ function nonNegative(file: string, field: string, v: unknown): number {
   return v;
 }
 
-const FAULT_KEYS = ['type', 'at', 'downtime', 'mode', 'kill'];
+const FAULT_KEYS = ['type', 'at', 'downtime', 'mode', 'kill', 'restartWait'];
 const FAULT_TYPES = ['kill', 'power-loss'] as const;
 
 function faultPlan(file: string, v: unknown): FaultPlan {
@@ -189,9 +191,15 @@ function faultPlan(file: string, v: unknown): FaultPlan {
   for (const key of Object.keys(f)) if (!FAULT_KEYS.includes(key)) throw new ConfigError(file, `fault.${key}`, `one of the fields ${FAULT_KEYS.join(', ')}`, key);
   const type = f.type === undefined ? 'kill' : oneOf(file, 'fault.type', f.type, FAULT_TYPES);
   if (type === 'kill' && f.mode !== undefined) throw new ConfigError(file, 'fault.mode', 'no mode with fault.type kill (mode belongs to type power-loss)', f.mode);
-  const target = f.kill === undefined ? undefined : killTarget(file, type, f.kill);
-  const kind: FaultKind = type === 'kill' ? { type, ...(target ? { target } : {}) } : { type, mode: f.mode === undefined ? 'lose-unsynced' : oneOf(file, 'fault.mode', f.mode, POWER_LOSS_MODES) };
-  return { atMs: duration(file, 'fault.at', f.at, 0), downtimeMs: duration(file, 'fault.downtime', f.downtime ?? 0, 0), kind };
+  const target = f.kill === undefined ? undefined : killTarget(file, f.kill);
+  const aim = target ? { target } : {};
+  const kind: FaultKind = type === 'kill' ? { type, ...aim } : { type, mode: f.mode === undefined ? 'lose-unsynced' : oneOf(file, 'fault.mode', f.mode, POWER_LOSS_MODES), ...aim };
+  return {
+    atMs: duration(file, 'fault.at', f.at, 0),
+    downtimeMs: duration(file, 'fault.downtime', f.downtime ?? 0, 0),
+    kind,
+    ...(f.restartWait === undefined ? {} : { restartWaitMs: duration(file, 'fault.restartWait', f.restartWait, 1000) }),
+  };
 }
 
 const EXACTLY_ONCE_KEYS = ['guarantee', 'stages', 'retryEvery', 'crashEvery', 'consumer', 'accounts'];

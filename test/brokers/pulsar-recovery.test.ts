@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findRecoveryFailure, serviceNotRestored } from '../../src/brokers/pulsar/recovery.ts';
 import { pulsarDeployment } from '../../src/brokers/pulsar/deployment.ts';
+import { clusterServiceProblem } from '../../src/brokers/pulsar/cluster.ts';
 
 const TS = '2026-12-01T21:14:03,512+0000';
 const ML = `${TS} [BookKeeperClientWorker-OrderedExecutor-0-0] ERROR org.apache.bookkeeper.mledger.impl.ManagedLedgerImpl - [busbench/t1/persistent/messages] Failed to open ledger 5: Error while recovering ledger`;
@@ -60,6 +61,35 @@ describe('NativePulsar.serviceProblem', () => {
       fs.mkdirSync(path.join(dir, 'logs'));
       fs.writeFileSync(path.join(dir, 'logs', 'pulsar.log'), `${NOISE}\n${ML}\n`);
       expect(broker.serviceProblem()).toMatch(/^service not restored: ledger 5 could not be recovered \(.*Failed to open ledger 5/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('clusterServiceProblem', () => {
+  // broker-3 of a kill-majority run (2026-12-02 16:30 UTC): it took over broker-1's topic
+  // while bookie-1 and bookie-2 were down, and could not recover its open ledger until
+  // they were back (registered at 16:30:56 and 16:31:00.3); the topic loaded at 16:31:02
+  const OUTAGE = [
+    '2026-12-02T16:30:53,580+0000 [BookKeeperClientWorker-OrderedExecutor-1-0] ERROR org.apache.bookkeeper.client.ReadLastConfirmedOp - While readLastConfirmed ledger: 15 did not hear success responses from all quorums, QuorumCoverage(e:3,w:3,a:2) = [-8, -8, 0]',
+    '2026-12-02T16:30:53,592+0000 [BookKeeperClientWorker-OrderedExecutor-0-0] ERROR org.apache.bookkeeper.mledger.impl.ManagedLedgerImpl - [busbench/2026-12-02T162835Z-cluster-faults-pulsar-0/persistent/messages] Failed to open ledger 15: Error while recovering ledger',
+    '2026-12-02T16:31:02,205+0000 [BookKeeperClientWorker-OrderedExecutor-0-0] INFO  org.apache.bookkeeper.mledger.impl.ManagedLedgerFactoryImpl - [busbench/2026-12-02T162835Z-cluster-faults-pulsar-0/persistent/messages] Successfully initialize managed ledger',
+  ].join('\n');
+
+  it('judges each node by its log from where it stood when the bookies were back, not by the outage before', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'busbench-cluster-recovery-'));
+    try {
+      const logFile = path.join(dir, 'broker-3.log');
+      fs.writeFileSync(logFile, `${OUTAGE}\n`);
+      const restoredFrom = fs.statSync(logFile).size;
+      fs.appendFileSync(logFile, `${NOISE}\n`);
+      expect(clusterServiceProblem([{ name: 'broker-3', logFile, from: restoredFrom }])).toBeUndefined();
+      // the node's whole log, as it was judged before: the outage read as a lost ledger
+      expect(clusterServiceProblem([{ name: 'broker-3', logFile, from: 0 }])).toMatch(/^service not restored: ledger 15 could not be recovered \(.*Failed to open ledger 15.*\) \[broker-3\]$/);
+      // a ledger still lost once the bookies are back fails on the next load: reported
+      fs.appendFileSync(logFile, `${ML}\n`);
+      expect(clusterServiceProblem([{ name: 'broker-1', logFile: path.join(dir, 'none.log'), from: 0 }, { name: 'broker-3', logFile, from: restoredFrom }])).toMatch(/ledger 5 could not be recovered .*\[broker-3\]$/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

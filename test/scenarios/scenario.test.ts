@@ -71,7 +71,8 @@ describe('scenario files', () => {
     expect(fault({ type: 'kill', kill: 'all', at: '2s' })?.kind).toEqual({ type: 'kill', target: 'all' });
     expect(() => fault({ kill: 'bookie-0', at: '2s' })).toThrow('scenarios/x.yaml: fault.kill: expected all, majority, or one node: nats-<n>, zk-<n>, bookie-<n>, broker-<n> (e.g. bookie-1), got "bookie-0"');
     expect(() => fault({ kill: 2, at: '2s' })).toThrow(/fault\.kill: expected all, majority, or one node/);
-    expect(() => fault({ type: 'power-loss', kill: 'nats-2', at: '2s' })).toThrow(/fault\.kill: expected no kill target with fault\.type power-loss \(a power cut takes every node\)/);
+    // a power loss of one node: the system decides whether it can (test/scenarios/one-node-power-loss.test.ts)
+    expect(fault({ type: 'power-loss', kill: 'nats-2', at: '2s' })?.kind).toEqual({ type: 'power-loss', mode: 'lose-unsynced', target: { node: 'nats-2' } });
   });
 
   it('reads rate: sustainable and its search, and refuses bad search settings by name', () => {

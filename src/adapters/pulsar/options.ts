@@ -272,7 +272,7 @@ export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
     throw new ConfigError(where, 'pulsar.topology', `"standalone" with --brokers ${run.brokers} (busbench runs the cluster itself only with --brokers native; docker-compose.yml has one under its cluster profile, started by hand)`, o.topology);
   }
   const nodes = o.topology === 'cluster' ? clusterNodeNames() : [];
-  refuseFaultTarget(run, where, nodes, 'the standalone is one JVM; pulsar.topology cluster runs zk-1..3, bookie-1..3, broker-1..3');
+  refuseFaultTarget(run, where, nodes, 'the standalone is one JVM; pulsar.topology cluster runs zk-1..3, bookie-1..3, broker-1..3', o.topology === 'cluster');
   if (o.adminUrl && run.brokers !== 'external') {
     throw new ConfigError(where, 'pulsar.adminUrl', `nothing with --brokers ${run.brokers} (busbench knows where its own broker listens)`, o.adminUrl);
   }

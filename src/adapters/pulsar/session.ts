@@ -7,6 +7,7 @@ import { powerLossLayer } from '../../brokers/common/power-loss.ts';
 import path from 'node:path';
 import type { BrokerCounts, FaultInjector, OpenContext, SystemSession } from '../../core/contract.ts';
 import { BusbenchError, UsageError } from '../../core/errors.ts';
+import { targetOf } from '../../core/fault-target.ts';
 import { NO_KEYS } from '../../core/keys.ts';
 import { PulsarAdmin } from '../../brokers/pulsar/admin.ts';
 import { pulsarDeployment, type PulsarDeployment } from '../../brokers/pulsar/deployment.ts';
@@ -257,7 +258,8 @@ interface Deployed {
 /** What the native cluster gets from the run's options (pure, like nativeDeployOptions). */
 export function clusterDeployOptions(ctx: PulsarOpenContext, o: PulsarOptions): PulsarClusterOptions {
   const { log: _log, ...same } = nativeDeployOptions(ctx, o);
-  return { ...same, log: ctx.log, replication: { ensembleSize: o.ensembleSize, writeQuorum: o.writeQuorum, ackQuorum: o.ackQuorum }, probe: writeAndRead };
+  const cut = ctx.fault?.type === 'power-loss' ? { powerLossTarget: targetOf(ctx.fault) } : {};
+  return { ...same, log: ctx.log, replication: { ensembleSize: o.ensembleSize, writeQuorum: o.writeQuorum, ackQuorum: o.ackQuorum }, probe: writeAndRead, ...cut };
 }
 
 function deploy(ctx: PulsarOpenContext, o: PulsarOptions): Deployed {

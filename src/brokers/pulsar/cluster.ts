@@ -20,7 +20,7 @@ import type { FaultKind, FaultTarget, PowerCut, PowerLossMode } from '../../core
 import { BrokerError, BusbenchError } from '../../core/errors.ts';
 import { nodesOf, targetOf, targetText } from '../../core/fault-target.ts';
 import type { BrokerDescription } from '../broker.ts';
-import { LossyDataDir, type LayerOptions } from '../common/power-loss.ts';
+import { LossyDataDir, LossyDataDirs, type LayerOptions } from '../common/power-loss.ts';
 import { canConnect, freePort, waitUntil } from '../common/ports.ts';
 import { fileSize, readFrom, spawnBroker, tailOfFile, type BrokerProcess } from '../common/processes.ts';
 import { PulsarAdmin, notReadyReason } from './admin.ts';
@@ -74,6 +74,11 @@ export interface PulsarClusterOptions {
   stopGraceMs?: number;
   /** put data/ (every node's) on the power-loss layer, for powerLoss() */
   powerLoss?: LayerOptions | undefined;
+  /**
+   * which nodes lose power (default all: one layer over data/); one node or a majority:
+   * each of those nodes' data/<node> on a layer of its own, the others on plain disk
+   */
+  powerLossTarget?: FaultTarget | undefined;
 }
 
 interface Component {
@@ -84,6 +89,8 @@ interface Component {
   confFile: string;
   logFile: string;
   logStart: number;
+  /** where the log stood when a restart had its ZooKeeper and bookies back: serviceProblem reads from here */
+  restoredFrom: number;
   proc?: BrokerProcess;
 }
 
@@ -107,10 +114,24 @@ export class NativePulsarCluster implements PulsarDeployment {
   private ports: ClusterPorts | undefined;
   private components: Component[] = [];
   private deadline = 0;
-  private readonly layer: LossyDataDir | undefined;
+  /** set by stop(): a restart still under way (the run stopped waiting for it) starts nothing more */
+  private stopping = false;
+  private readonly layer: LossyDataDirs | undefined;
 
   constructor(private readonly opts: PulsarClusterOptions) {
-    this.layer = opts.powerLoss ? new LossyDataDir(path.join(opts.dir, 'data'), opts.powerLoss, opts.log) : undefined;
+    this.layer = opts.powerLoss ? this.layers(opts.powerLoss) : undefined;
+  }
+
+  private get powerLossTarget(): FaultTarget {
+    return this.opts.powerLossTarget ?? 'all';
+  }
+
+  /** data/ on one layer when every node loses power, else each target node's folder on its own. */
+  private layers(options: LayerOptions): LossyDataDirs {
+    const data = path.join(this.opts.dir, 'data');
+    const target = this.powerLossTarget;
+    if (target === 'all') return new LossyDataDirs([{ name: '', dir: new LossyDataDir(data, options, this.opts.log) }]);
+    return new LossyDataDirs(nodesOf(target, this.nodeNames()).map((name) => ({ name, dir: new LossyDataDir(path.join(data, name), options, this.opts.log) })));
   }
 
   private get replication(): Replication {
@@ -141,8 +162,12 @@ export class NativePulsarCluster implements PulsarDeployment {
 
   /** The planned fault in words, for the result (FaultInjector.fault). */
   faultText(kind: FaultKind | undefined): string {
-    if (kind?.type === 'power-loss') return `power loss (${kind.mode}) of the whole cluster: kill -9 of all 9 JVMs, then every write no fsync covered is dropped from every node's data, restart on what is left`;
     const target = targetOf(kind);
+    if (kind?.type === 'power-loss') {
+      if (target === 'all') return `power loss (${kind.mode}) of the whole cluster: kill -9 of all 9 JVMs, then every write no fsync covered is dropped from every node's data, restart on what is left`;
+      const names = nodesOf(target, this.nodeNames());
+      return `power loss (${kind.mode}) of ${names.join(', ')}: kill -9 of ${names.length === 1 ? 'that JVM' : 'those JVMs'}, then every write no fsync covered is dropped from ${names.length === 1 ? 'its' : 'their'} data while the other ${this.nodeNames().length - names.length} JVMs run on, restart on what is left`;
+    }
     if (target === 'all') return 'kill -9 of all 9 JVMs (ZooKeeper, bookies, brokers), restart on the same data (page cache survives)';
     const names = nodesOf(target, this.nodeNames());
     return `kill -9 of ${names.join(', ')}${target === 'majority' ? ' (a majority of every role)' : ''} while the other ${this.nodeNames().length - names.length} JVMs run on, restart of ${names.length === 1 ? 'it' : 'them'} on the same data`;
@@ -175,12 +200,13 @@ export class NativePulsarCluster implements PulsarDeployment {
       installMs: this.installMs,
       startupMs: [...this.startupMs],
       startupSteps: { ...this.steps },
-      ...(this.layer ? { dataLayer: `power-loss layer over ${this.layer.backing}` } : {}),
+      ...(this.layer ? { dataLayer: `power-loss layer over ${this.layer.describe()}` } : {}),
     };
   }
 
   async start(): Promise<void> {
     if (this.components.some((c) => c.proc?.running)) return;
+    this.stopping = false;
     const log = this.opts.log ?? (() => undefined);
     const t0 = Date.now();
     this.install ??= await ensurePulsar(log, { version: this.opts.version, javaHome: this.opts.javaHome });
@@ -193,6 +219,7 @@ export class NativePulsarCluster implements PulsarDeployment {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.stopAll();
     await this.layer?.unmount();
   }
@@ -212,10 +239,10 @@ export class NativePulsarCluster implements PulsarDeployment {
     return this.layer ? this.layer.stats() : {};
   }
 
-  /** SIGKILL of all nine JVMs, then the layer drops what no fsync covered on any node. */
+  /** SIGKILL of the target's JVMs (all nine by default), then the layers drop what no fsync covered on them. */
   async powerLoss(mode: PowerLossMode): Promise<PowerCut> {
     if (!this.layer) throw new BusbenchError('BROKER', 'pulsar cluster: power loss asked of a cluster whose data is not on the power-loss layer');
-    await this.kill('all');
+    await this.kill(this.powerLossTarget);
     return this.layer.cut(mode);
   }
 
@@ -234,13 +261,9 @@ export class NativePulsarCluster implements PulsarDeployment {
     return this.components.map((c) => `[pulsar ${c.name}]\n${tailLines(c.logFile, lines)}`).join('\n');
   }
 
-  /** The first node whose log since its last start says a ledger could not be recovered. */
+  /** The first node whose log since the bookies were back says a ledger could not be recovered (clusterServiceProblem). */
   serviceProblem(): string | undefined {
-    for (const c of this.components) {
-      const problem = serviceNotRestored(readFrom(c.logFile, c.logStart));
-      if (problem) return `${problem} [${c.name}]`;
-    }
-    return undefined;
+    return clusterServiceProblem(this.components.map((c) => ({ name: c.name, logFile: c.logFile, from: Math.max(c.logStart, c.restoredFrom) })));
   }
 
   private started(): ClusterPorts {
@@ -278,6 +301,8 @@ export class NativePulsarCluster implements PulsarDeployment {
           for (const c of group.slice(lead.length)) this.spawn(c);
           await this.awaitRole(role, group);
         });
+        // ZooKeeper and the bookies are back: what the brokers failed to recover before was the outage
+        if (!first && role === 'bookie') for (const c of this.components) c.restoredFrom = fileSize(c.logFile);
       }
       await this.step('probe', () => this.awaitService());
     } catch (err) {
@@ -304,6 +329,7 @@ export class NativePulsarCluster implements PulsarDeployment {
   private async awaitRole(role: Role, group: Component[]): Promise<void> {
     const why = new Map<string, string>();
     const check = async (c: Component): Promise<boolean> => {
+      this.refuseIfStopping();
       if (!c.proc?.running) throw new BrokerError(`pulsar ${c.name} exited with code ${String(await c.proc?.exited)} while starting (${c.logFile})`, tailLines(c.logFile, 30));
       if (c.role === 'bookie' && BOOKIE_NOT_REGISTERED.test(readFrom(c.logFile, c.logStart))) {
         await this.respawnBookie(c);
@@ -354,6 +380,7 @@ export class NativePulsarCluster implements PulsarDeployment {
     let reason = '';
     const ok = await waitUntil(
       async () => {
+        this.refuseIfStopping();
         for (const [i, admin] of admins.entries()) {
           const n = await registeredBookies(admin);
           if (n < CLUSTER_SIZE) {
@@ -393,7 +420,12 @@ export class NativePulsarCluster implements PulsarDeployment {
     fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
   }
 
+  private refuseIfStopping(): void {
+    if (this.stopping) throw new BrokerError('pulsar cluster: stopped while nodes were starting');
+  }
+
   private spawn(c: Component): void {
+    this.refuseIfStopping();
     c.logStart = fileSize(c.logFile);
     c.proc = spawnBroker({
       name: `pulsar-${c.name}`,
@@ -454,9 +486,28 @@ export class NativePulsarCluster implements PulsarDeployment {
       const confFile = path.join(dir, 'conf', `${name}.conf`);
       fs.writeFileSync(confFile, mergeProperties(shipped[role], settings));
       const existing = this.components.find((c) => c.name === name);
-      return { name, role, index, confFile, logFile: path.join(dir, 'logs', `${name}.log`), logStart: 0, ...(existing?.proc ? { proc: existing.proc } : {}) };
+      return { name, role, index, confFile, logFile: path.join(dir, 'logs', `${name}.log`), logStart: 0, restoredFrom: 0, ...(existing?.proc ? { proc: existing.proc } : {}) };
     });
   }
+}
+
+/**
+ * "service not restored" from the nodes' logs since the restart had ZooKeeper and every
+ * bookie back (each node's `from`), or undefined. While a majority of the bookies is down
+ * a broker that runs on takes over the killed brokers' topics and cannot recover their
+ * open ledgers ("While readLastConfirmed ledger: 15 did not hear success responses from
+ * all quorums", then "Failed to open ledger 15"), every half second until the bookies are
+ * back: that is the outage, not a lost ledger, and the topic loads once they are. A
+ * ledger that stays lost fails on the loads after that: the restarted brokers' first ones
+ * come while the cluster is not yet ready (a client's reconnect), so the judgement starts
+ * at the bookies, not at the cluster's readiness.
+ */
+export function clusterServiceProblem(logs: ReadonlyArray<{ name: string; logFile: string; from: number }>): string | undefined {
+  for (const { name, logFile, from } of logs) {
+    const problem = serviceNotRestored(readFrom(logFile, from));
+    if (problem) return `${problem} [${name}]`;
+  }
+  return undefined;
 }
 
 /** Twenty-four free ports, no two alike. */

@@ -33,7 +33,10 @@ function verdictOf(s: SystemResult, d: Finding, paint: Paint): string {
   } else verdict = 'kept';
   const behindDuplicate = Number(d.lostBehindDuplicate ?? 0);
   if (behindDuplicate > 0) verdict = `${verdict}; ${paint(d.promiseKept === true ? 33 : 31, `${behindDuplicate} lost behind a duplicate answer`)}`;
-  if (typeof d.serviceProblem === 'string') return `${verdict}; ${paint(31, d.serviceProblem)}`;
+  if (typeof d.serviceProblem === 'string') verdict = `${verdict}; ${paint(31, d.serviceProblem)}`;
+  // a restart the run stopped waiting for (fault.restartWait), or one that failed
+  if (d.injected === true && typeof d.error === 'string') return `${verdict}; ${paint(31, d.error)}`;
+  if (typeof d.serviceProblem === 'string') return verdict;
   return d.injected === true && d.rtoMs === null ? `${verdict}; ${paint(31, 'not restored before the run ended')}` : verdict;
 }
 
@@ -45,7 +48,7 @@ function droppedOf(d: Finding): string {
 }
 
 const KILL_NOTE = 'A killed process leaves its writes in the OS page cache: kill -9 shows what a process crash does, not what a power loss or OS crash would do to data never fsynced (fault type power-loss does).';
-const POWER_NOTE = 'A power loss: every broker process got SIGKILL and the filesystem layer under its data dropped every write no fsync covered ("dropped"); the broker restarted on what was left.';
+const POWER_NOTE = 'A power loss: every broker process that lost power (all of them, unless fault.kill named nodes) got SIGKILL and the filesystem layer under its data dropped every write no fsync covered ("dropped"); it restarted on what was left.';
 
 export function durabilityTable(systems: SystemResult[], paint: Paint): string | undefined {
   const runs = systems.filter((s) => s.durability);
