@@ -100,7 +100,7 @@ export interface Noise {
   seconds: number;
   /** every gap longer than NOISE_MIN_GAP_NS between two consecutive clock reads that no GC of the thread explains, ns */
   gaps: number[];
-  /** the thread's own collections meanwhile (the clock read allocates), and the gaps they explain */
+  /** the thread's own collections meanwhile (the loop allocates a little), and the gaps they explain */
   gcCount: number;
   gcMs: number;
   gcGaps: number;

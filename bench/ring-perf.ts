@@ -28,7 +28,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { measureClockCost } from '../src/core/clock.ts';
+import { calibration, measureClockCost } from '../src/core/clock.ts';
 import { floorFigures, fmtRate, fmtUs, memcpyFigure, noiseLine, noiseP99FloorUs, schedulingNoise, SIZE, WARMUP_MS, type Figure, type Noise } from './ring-perf-figures.ts';
 import { machineTicks } from './ring-perf-probe.ts';
 import { HAS_ATOMICS_PAUSE } from '../src/core/spin.ts';
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const clock = measureClockCost();
   console.log(`ring-perf: ${SIZE}-byte messages, ${seconds} s per figure after ${WARMUP_MS} ms warm-up, harness batch ${batch}, ${repeat} round(s)`);
   console.log(`node ${process.version}, Atomics.pause ${HAS_ATOMICS_PAUSE ? 'used in spin loops' : typeof (Atomics as { pause?: unknown }).pause === 'function' ? 'turned off (BUSBENCH_ATOMICS_PAUSE=off)' : 'absent (spin loops poll without it)'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} CPUs`);
-  console.log(`clock: monoNs() costs ${clock.nsPerCall.toFixed(0)} ns per call, resolution ${clock.resolutionNs} ns\n`);
+  console.log(`clock: monoNs() costs ${clock.nsPerCall.toFixed(0)} ns per call, resolution ${clock.resolutionNs} ns, within ${calibration.errorNs.toFixed(0)} ns of CLOCK_MONOTONIC (performance.now() + calibrated origin)\n`);
 
   // Rounds go over every figure in turn, so the figures compared share the machine's moods.
   const plans = plan(seconds, batch, want, profile);

@@ -37,6 +37,13 @@ interface Piece {
   count: number;
 }
 
+/** What a piece is looked up by: a time (ns from the run's start) or a message count. */
+const BY_TIME = 0;
+const BY_COUNT = 1;
+type Axis = typeof BY_TIME | typeof BY_COUNT;
+const startOf = (p: Piece, axis: Axis): number => (axis === BY_TIME ? p.t0Ns : p.n0);
+const lengthOf = (p: Piece, axis: Axis): number => (axis === BY_TIME ? p.lenNs : p.count);
+
 export class RateProfile {
   private readonly pieces: Piece[] = [];
   private hint = 0;
@@ -62,14 +69,14 @@ export class RateProfile {
   /** N(t): messages intended in [0, tNs) as a real number (the schedule's integral) */
   countAt(tNs: number): number {
     if (tNs <= 0) return 0;
-    const p = this.pieceAt((q) => tNs < q.t0Ns + q.lenNs, (q) => tNs < q.t0Ns);
+    const p = this.pieceAt(tNs, BY_TIME);
     const tau = (tNs - p.t0Ns) / 1e9;
     return p.n0 + p.rate * tau + (p.slope * tau * tau) / 2;
   }
 
   /** N⁻¹(j): the intended time of message j, ns from the run's start */
   timeOfNs(j: number): number {
-    const p = this.pieceAt((q) => j < q.n0 + q.count, (q) => j < q.n0);
+    const p = this.pieceAt(j, BY_COUNT);
     const d = j - p.n0;
     // constant rate: the product keeps the rounding of the plain j/R schedule
     if (p.slope === 0) return p.t0Ns + d * (1e9 / p.rate);
@@ -80,7 +87,7 @@ export class RateProfile {
 
   /** the offered rate at tNs, msg/s */
   rateAt(tNs: number): number {
-    const p = this.pieceAt((q) => tNs < q.t0Ns + q.lenNs, (q) => tNs < q.t0Ns);
+    const p = this.pieceAt(tNs, BY_TIME);
     return p.rate + (p.slope * Math.max(0, tNs - p.t0Ns)) / 1e9;
   }
 
@@ -97,11 +104,13 @@ export class RateProfile {
    * The piece that `inside` accepts, searched from the last one used: the producers ask in
    * increasing order, so this is one or two comparisons per message.
    */
-  private pieceAt(inside: (p: Piece) => boolean, before: (p: Piece) => boolean): Piece {
-    let i = Math.min(this.hint, this.pieces.length - 1);
-    while (i > 0 && before(this.pieces[i]!)) i--;
-    while (i < this.pieces.length - 1 && !inside(this.pieces[i]!)) i++;
+  private pieceAt(x: number, axis: Axis): Piece {
+    const pieces = this.pieces;
+    let i = Math.min(this.hint, pieces.length - 1);
+    // no predicate closures: this runs per message, and a closure per call fed the young generation
+    while (i > 0 && x < startOf(pieces[i]!, axis)) i--;
+    while (i < pieces.length - 1 && !(x < startOf(pieces[i]!, axis) + lengthOf(pieces[i]!, axis))) i++;
     this.hint = i;
-    return this.pieces[i]!;
+    return pieces[i]!;
   }
 }

@@ -30,12 +30,12 @@ export class Schedule {
 
   /** how many of this producer's messages are intended at or before `nowNs` */
   dueBy(nowNs: number): number {
-    return this.countWhile((k) => this.intendedNs(k) <= nowNs, this.estimate(nowNs));
+    return this.countWhile(nowNs, true);
   }
 
   /** how many of this producer's messages are intended before `endNs` */
   countBefore(endNs: number): number {
-    return this.countWhile((k) => this.intendedNs(k) < endNs, this.estimate(endNs));
+    return this.countWhile(endNs, false);
   }
 
   private estimate(tNs: number): number {
@@ -43,14 +43,20 @@ export class Schedule {
   }
 
   /**
-   * The first k for which `holds` fails, from an estimate off by at most one or two: the
-   * answer agrees with intendedNs's rounding by construction.
+   * The first k intended after `tNs` (at or after it unless `inclusive`), from an estimate
+   * off by at most one or two: the answer agrees with intendedNs's rounding by
+   * construction. No predicate closure: dueBy runs once per send.
    */
-  private countWhile(holds: (k: number) => boolean, estimate: number): number {
-    let k = Math.max(0, estimate);
-    while (k > 0 && !holds(k - 1)) k--;
-    while (holds(k)) k++;
+  private countWhile(tNs: number, inclusive: boolean): number {
+    let k = Math.max(0, this.estimate(tNs));
+    while (k > 0 && !this.intendedBy(k - 1, tNs, inclusive)) k--;
+    while (this.intendedBy(k, tNs, inclusive)) k++;
     return k;
+  }
+
+  private intendedBy(k: number, tNs: number, inclusive: boolean): boolean {
+    const t = this.intendedNs(k);
+    return inclusive ? t <= tNs : t < tNs;
   }
 }
 

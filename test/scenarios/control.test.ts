@@ -20,6 +20,27 @@ describe('control timeline', () => {
     expect(c.faultNs()).toBe(9_000_000_001);
   });
 
+  it('shows every later write to a reader that already read (and cached) the timeline', () => {
+    const writer = Control.create(1);
+    const reader = new Control(writer.buffers);
+    writer.setTimeline({ startNs: 1e9, measureStartNs: 2e9, measureEndNs: 3e9 });
+    const first = reader.timeline();
+    expect(first).toEqual({ startNs: 1e9, measureStartNs: 2e9, measureEndNs: 3e9 });
+    expect(reader.timeline()).toBe(first); // unchanged: the same snapshot, nothing decoded again
+    expect(reader.faultNs()).toBe(0);
+    writer.endMeasurementNow(2.5e9);
+    writer.markFault(2.2e9);
+    expect(reader.timeline().measureEndNs).toBe(2.5e9);
+    expect(reader.faultNs()).toBe(2.2e9);
+    expect(first.measureEndNs).toBe(3e9); // a snapshot taken before stays as it was
+    writer.pauseConsumersFrom(2e9);
+    expect(reader.consumersPaused(2.1e9)).toBe(true);
+    writer.resumeConsumers(2.3e9);
+    expect([reader.consumersPaused(2.4e9), reader.resumedNs()]).toEqual([false, 2.3e9]);
+    writer.closeWindowAsPlanned(2.4e9);
+    expect([reader.windowClosedAsPlanned(), reader.timeline().measureEndNs]).toEqual([true, 2.4e9]);
+  });
+
   it('is seen whole by a thread that polls it', async () => {
     const c = Control.create(1);
     // the reader polls startNs and, once set, reports the rest as it reads it
