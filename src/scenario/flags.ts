@@ -68,7 +68,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
   { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar and nats)', apply: (f, v) => (f.keys = keysFlag(v)) },
   { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
-  { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
+  { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each, ring lane sets (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
   { name: 'backlog', value: '<size|count>', help: 'build a backlog with consumers paused, then measure its drain: a size (1GB, 512MiB) or messages (100k)', apply: (f, v) => (f.backlog = backlogFlag(v)) },
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
