@@ -123,7 +123,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
 
 export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<NatsWorkerInit>> {
   const o = ctx.options;
-  checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}) });
+  checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}), ...(ctx.topics ? { topics: ctx.topics } : {}) });
   const routing = routingOf(ctx.partitions, ctx.keys);
   const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats, powerLoss: powerLossLayer(ctx) });
   let nc: NatsConnection | undefined;

@@ -14,6 +14,7 @@
  * producer (as one topic's lanes always went: lane % consumers).
  */
 import { BusbenchError } from '../../core/errors.ts';
+import { topicOfProducer, unspreadTopics } from '../../core/topics.ts';
 
 /** What the numbering depends on; a type so that it structured-clones in a worker init. */
 export type LaneShape = {
@@ -52,7 +53,7 @@ export function partitionOfLane(s: LaneShape, lane: number): number {
 /** The consumer (within its stage) that reads partition `partition`'s lane of producer `origin`. */
 export function consumerOfLane(s: LaneShape, partition: number, origin: number): number {
   const n = topicsOf(s);
-  const t = origin % n;
+  const t = topicOfProducer(origin, n);
   const readers = inClass(s.consumers, n, t);
   const within = partitionsOf(s) > 1 ? partition : Math.floor(origin / n);
   return t + (within % readers) * n;
@@ -74,8 +75,8 @@ export function lanesOf(s: LaneShape, consumerId: number, stage: number): number
 export function unreadableShape(s: LaneShape): string | undefined {
   const n = topicsOf(s);
   const p = partitionsOf(s);
-  if (s.producers < n) return `${s.producers} producers for ${n} topics; producer i writes topic i mod ${n}, so every topic needs a producer`;
-  if (s.consumers < n) return `${s.consumers} consumers for ${n} topics; consumer c reads topic c mod ${n}, so every topic needs a consumer`;
+  const unspread = unspreadTopics(s.producers, s.consumers, n);
+  if (unspread) return unspread;
   for (let t = 0; t < n; t++) {
     const readers = inClass(s.consumers, n, t);
     const splits = p > 1 ? p : inClass(s.producers, n, t);

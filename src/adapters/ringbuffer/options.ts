@@ -96,6 +96,7 @@ export function checkRun(o: RingOptions, run: RunShape, where: string): void {
   // A stage's forwarder would have to route as the producers did; nothing checks that yet.
   if (run.stages > 1 && run.keys && run.keys.distribution !== 'none') throw new ConfigError(where, 'keys', 'none with pipeline stages on ringbuffer', run.keys.distribution);
   if (run.stages > 1 && (run.partitions ?? 1) > 1) throw new ConfigError(where, 'partitions', '1 with pipeline stages on ringbuffer', run.partitions);
+  if (run.stages > 1 && (run.topics ?? 1) > 1) throw new ConfigError(where, 'topics', '1 with pipeline stages on ringbuffer', run.topics);
   // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
   const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);
   if (needs > o.capacity) {

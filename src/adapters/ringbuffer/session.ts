@@ -46,13 +46,14 @@ export async function openSession(ctx: OpenContext<RingOptions>): Promise<System
   const options = ctx.options;
   const stages = ctx.stages ?? 1;
   const partitions = ctx.partitions?.count ?? 1;
-  checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), partitions }, 'ringbuffer options');
+  checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), partitions, ...(ctx.topics ? { topics: ctx.topics } : {}) }, 'ringbuffer options');
   if (ctx.producers < 1 || ctx.consumers < 1) {
     throw new BusbenchError('CONFIG', `ringbuffer: needs at least one producer and one consumer (got ${ctx.producers} producers, ${ctx.consumers} consumers)`);
   }
   // Refused here, not in checkRun: a lane shape no consumer set can read (more consumers
   // than producers, say) is a run that fails (the system's result says so and why), as
   // the CLI's tests expect.
-  const shape = checkedShape({ producers: ctx.producers, consumers: ctx.consumers, stages, ...(partitions > 1 ? { partitions } : {}) });
+  const topics = ctx.topics ?? 1;
+  const shape = checkedShape({ producers: ctx.producers, consumers: ctx.consumers, stages, ...(partitions > 1 ? { partitions } : {}), ...(topics > 1 ? { topics } : {}) });
   return options.process === 'child' ? ChildRingSession.open(ctx, options, shape) : new InlineRingSession(ctx, options, shape);
 }

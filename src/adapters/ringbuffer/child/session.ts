@@ -9,6 +9,7 @@ import type { BrokerCounts, FaultInjector, OpenContext, PowerCut, PowerLossMode,
 import { LossyDataDir, powerLossLayer } from '../../../brokers/common/power-loss.ts';
 import { routedShape, shapeConfig, type RingInit } from '../init.ts';
 import { laneCount, lanesPerStage, type LaneShape } from '../lanes.ts';
+import { topicOfProducer } from '../../../core/topics.ts';
 import type { RingOptions } from '../options.ts';
 import { RingServerProcess } from './server-process.ts';
 import { ReplicaPair } from './replica-pair.ts';
@@ -132,6 +133,10 @@ export class ChildRingSession implements SystemSession<RingInit> {
     // A partition's lane set is producers consecutive lanes (lanes.ts).
     const partitions = this.shape.partitions ?? 1;
     const ofPartition = (p: number): typeof stats => first.slice(p * this.ctx.producers, (p + 1) * this.ctx.producers);
+    // A topic's lanes are its producers' (producer i writes topic i mod topics), in every partition.
+    const topics = this.shape.topics ?? 1;
+    const ofTopic = (t: number): typeof stats => first.filter((_, lane) => topicOfProducer(lane % this.ctx.producers, topics) === t);
+    const counted = (lanes: typeof stats): { stored?: number; delivered: number } => ({ ...(comparable ? { stored: sum((s) => s.appended, lanes) } : {}), delivered: sum((s) => s.committed, lanes) });
     // A memory-only server restarted empty: its count covers only the time since.
     // Two replicas: the survivor (or the restarted primary's catch-up source) held every lane since the start.
     const comparable = this.options.journal === 'fsync' || this.restarts === 0 || (this.options.replicas === 2 && this.ctx.fault?.type !== 'power-loss');
@@ -140,9 +145,8 @@ export class ChildRingSession implements SystemSession<RingInit> {
       ...(comparable ? { stored: sum((s) => s.appended) } : {}),
       delivered: sum((s) => s.committed),
       detail: { backlog: sum((s) => s.appended - s.committed) },
-      ...(partitions > 1
-        ? { perPartition: Array.from({ length: partitions }, (_, p) => ({ ...(comparable ? { stored: sum((s) => s.appended, ofPartition(p)) } : {}), delivered: sum((s) => s.committed, ofPartition(p)) })) }
-        : {}),
+      ...(partitions > 1 ? { perPartition: Array.from({ length: partitions }, (_, p) => counted(ofPartition(p))) } : {}),
+      ...(topics > 1 ? { perTopic: Array.from({ length: topics }, (_, t) => counted(ofTopic(t))) } : {}),
     };
   }
 
