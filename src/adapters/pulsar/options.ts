@@ -268,7 +268,7 @@ export function topicPartitions(o: PulsarOptions, workload: number | undefined):
  * again for callers that skip the plan.
  */
 export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
-  refuseTopics(run.topics, where, 'pulsar', 'topics: applies to ringbuffer so far');
+  refuseTopics(run.topics, where, 'pulsar', 'topics: applies to ringbuffer and nats so far');
   resolveSubscriptionType(o, run.consumers, where);
   if (o.topology === 'cluster' && run.brokers !== 'native') {
     throw new ConfigError(where, 'pulsar.topology', `"standalone" with --brokers ${run.brokers} (busbench runs the cluster itself only with --brokers native; docker-compose.yml has one under its cluster profile, started by hand)`, o.topology);
