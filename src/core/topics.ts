@@ -32,7 +32,14 @@ export function unspreadTopics(producers: number, consumers: number, topics: num
   return undefined;
 }
 
-/** A system that cannot spread a run over topics yet refuses more than one before the run (exit 2). */
-export function refuseTopics(topics: number | undefined, where: string, system: string, why: string): void {
-  if ((topics ?? 1) > 1) throw new ConfigError(where, 'topics', `1 for ${system} (${why})`, topics);
+/**
+ * Topics are stage 0's (a pipeline stage forwards to one stream or topic), and every topic
+ * needs a producer and a consumer: refused before the run (exit 2) otherwise.
+ */
+export function refuseTopicShape(run: { producers: number; consumers: number; stages: number; topics?: number }, where: string, system: string): void {
+  const topics = run.topics ?? 1;
+  if (topics <= 1) return;
+  if (run.stages > 1) throw new ConfigError(where, 'topics', `1 with pipeline stages on ${system} (a stage forwards to one stream)`, topics);
+  const why = unspreadTopics(run.producers, run.consumers, topics);
+  if (why) throw new ConfigError(where, 'topics', `at most as many topics as producers and consumers (${why})`, topics);
 }

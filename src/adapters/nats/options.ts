@@ -5,7 +5,7 @@ import { natsNodeNames } from '../../brokers/nats/native.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { BusbenchError, ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
-import { unspreadTopics } from '../../core/topics.ts';
+import { refuseTopicShape } from '../../core/topics.ts';
 
 export type NatsOptions = {
   /** jetstream (stream, acks) or core NATS (plain pub/sub: no persistence, no acks) */
@@ -140,15 +140,6 @@ function refuseRouting(o: NatsOptions, run: RunShape, where: string): void {
   if (partitions > 1 && o.ackPolicy === 'all') throw new ConfigError(where, 'nats.ackPolicy', '"explicit" or "none" with partitions above 1 (an ack of "all" covers one durable, and a consumer reads several)', o.ackPolicy);
 }
 
-/** Topics are streams of stage 0 (a stage forwards to one stream), each with a producer and a consumer. */
-function refuseTopicShape(run: RunShape, where: string): void {
-  const topics = run.topics ?? 1;
-  if (topics <= 1) return;
-  if (run.stages > 1) throw new ConfigError(where, 'topics', '1 with pipeline stages on nats (a stage forwards to one stream)', topics);
-  const why = unspreadTopics(run.producers, run.consumers, topics);
-  if (why) throw new ConfigError(where, 'topics', `at most as many topics as producers and consumers (${why})`, topics);
-}
-
 /**
  * Settings that the chosen deployment cannot honour are refused, not ignored. The harness
  * asks before anything starts (exit 2); open() asks again for callers that skip the plan.
@@ -156,7 +147,7 @@ function refuseTopicShape(run: RunShape, where: string): void {
 export function checkRun(o: NatsOptions, run: RunShape, where = 'nats options'): void {
   refusePowerLoss(run, where);
   refuseRouting(o, run, where);
-  refuseTopicShape(run, where);
+  refuseTopicShape(run, where, 'nats');
   const nodes = run.brokers === 'native' ? natsNodeNames(o.topology) : [];
   refuseFaultTarget(run, where, nodes, run.brokers !== 'native' ? `busbench kills single nodes only of servers it runs, --brokers native` : 'one server; nats.topology cluster3 runs nats-1..3');
   if (o.syncInterval !== 'default' && run.brokers !== 'native') {

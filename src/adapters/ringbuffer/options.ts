@@ -6,6 +6,7 @@ import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
 import { refuseFaultTarget } from '../../core/fault-target.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { refuseTopicShape } from '../../core/topics.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
 import { frameBytes, MAX_CAPACITY, MIN_CAPACITY } from './layout.ts';
 import { WAIT_MODES, type WaitMode } from './waiting.ts';
@@ -96,7 +97,7 @@ export function checkRun(o: RingOptions, run: RunShape, where: string): void {
   // A stage's forwarder would have to route as the producers did; nothing checks that yet.
   if (run.stages > 1 && run.keys && run.keys.distribution !== 'none') throw new ConfigError(where, 'keys', 'none with pipeline stages on ringbuffer', run.keys.distribution);
   if (run.stages > 1 && (run.partitions ?? 1) > 1) throw new ConfigError(where, 'partitions', '1 with pipeline stages on ringbuffer', run.partitions);
-  if (run.stages > 1 && (run.topics ?? 1) > 1) throw new ConfigError(where, 'topics', '1 with pipeline stages on ringbuffer', run.topics);
+  refuseTopicShape(run, where, 'ringbuffer');
   // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
   const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);
   if (needs > o.capacity) {
