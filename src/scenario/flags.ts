@@ -68,7 +68,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'drain-timeout', value: '<time>', help: 'how long to wait for stragglers after the measured phase', apply: (f, v) => (f.drainTimeout = durationFlag('drain-timeout', v, 100)) },
   { name: 'interval', value: '<time>', help: 'statistics interval (progress, soak time series)', apply: (f, v) => (f.interval = durationFlag('interval', v, 100)) },
   { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
-  { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar and nats)', apply: (f, v) => (f.keys = keysFlag(v)) },
+  { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (routes it to a partition; pulsar keys, nats subject tokens)', apply: (f, v) => (f.keys = keysFlag(v)) },
   { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
   { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each, ring lane sets (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
   { name: 'topics', value: '<n>', help: 'streams the run is spread over, producer p writing and consumer c reading topic p (c) mod n: NATS streams, Pulsar topics, ring lane sets (default 1)', apply: (f, v) => (f.topics = topicsFlag(v)) },
