@@ -17,7 +17,7 @@ function addRun(into: Float64Array, router: PartitionRouter, start: number, coun
 }
 
 /** Distinct messages received per producer, over every consumer. */
-function receivedPerProducer(consumers: readonly ConsumerLedgerSnapshot[]): Map<number, SeqSet> {
+export function receivedPerProducer(consumers: readonly ConsumerLedgerSnapshot[]): Map<number, SeqSet> {
   const out = new Map<number, SeqSet>();
   for (const c of consumers) {
     for (const p of c.perProducer) {
@@ -57,22 +57,30 @@ export interface PartitionCheckContext {
   duplicated: number;
 }
 
-/** One partition's broker counts against the ledger's: stored within [acked, sent], delivered = received without duplicates. */
-function partitionDisagreement(c: PartitionCounts, b: { stored?: number; delivered?: number }, duplicated: number): string | undefined {
-  if (b.stored !== undefined && (b.stored < c.acked || b.stored > c.sent)) return `partition ${c.partition}: broker stored ${b.stored}, outside [acked ${c.acked}, sent ${c.sent}]`;
+/**
+ * One partition's (or topic's: `what` names it) broker counts against the ledger's:
+ * stored within [acked, sent], delivered = received without duplicates.
+ */
+export function domainDisagreement(what: string, c: { sent: number; acked: number; received: number }, b: { stored?: number; delivered?: number }, duplicated: number): string | undefined {
+  if (b.stored !== undefined && (b.stored < c.acked || b.stored > c.sent)) return `${what}: broker stored ${b.stored}, outside [acked ${c.acked}, sent ${c.sent}]`;
   if (b.delivered === undefined) return undefined;
   if (b.delivered < c.received || (duplicated === 0 && b.delivered > c.received)) {
-    return `partition ${c.partition}: broker delivered ${b.delivered}, ${duplicated === 0 ? 'not' : 'fewer than'} the ${c.received} distinct messages received`;
+    return `${what}: broker delivered ${b.delivered}, ${duplicated === 0 ? 'not' : 'fewer than'} the ${c.received} distinct messages received`;
   }
   return undefined;
+}
+
+/** A domain's counts with the broker's own beside them, where it has them. */
+export function withBrokerCounts<T extends object>(c: T, b: { stored?: number; delivered?: number }): T & { brokerStored?: number; brokerDelivered?: number } {
+  return { ...c, ...(b.stored !== undefined ? { brokerStored: b.stored } : {}), ...(b.delivered !== undefined ? { brokerDelivered: b.delivered } : {}) };
 }
 
 export function checkPartitions(counts: PartitionCounts[], broker: BrokerCounts | undefined, ctx: PartitionCheckContext): PartitionsResult {
   const per = broker?.perPartition;
   if (!per || per.length !== counts.length) return { counts, agrees: null, note: per ? `the broker counted ${per.length} partitions, the run has ${counts.length}` : 'the broker reported no per-partition count' };
-  const withBroker = counts.map((c, i) => ({ ...c, ...(per[i]!.stored !== undefined ? { brokerStored: per[i]!.stored } : {}), ...(per[i]!.delivered !== undefined ? { brokerDelivered: per[i]!.delivered } : {}) }));
+  const withBroker = counts.map((c, i) => withBrokerCounts(c, per[i]!));
   if (ctx.unjudgeable) return { counts: withBroker, agrees: null, note: `per-partition broker counts not judged: ${ctx.unjudgeable}` };
-  const wrong = counts.map((c, i) => partitionDisagreement(c, per[i]!, ctx.duplicated)).filter((x): x is string => x !== undefined);
+  const wrong = counts.map((c, i) => domainDisagreement(`partition ${c.partition}`, c, per[i]!, ctx.duplicated)).filter((x): x is string => x !== undefined);
   return { counts: withBroker, agrees: wrong.length === 0, note: wrong.length === 0 ? `every partition's broker counts agree with the ledger (${broker!.source})` : wrong.join('; ') };
 }
 

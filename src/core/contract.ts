@@ -102,6 +102,12 @@ export interface OpenContext<Options extends ErasedOptions = ErasedOptions> {
    * as src/core/partitions.ts says; systems that cannot partition refuse it in checkRun
    */
   partitions?: PartitionPlan;
+  /**
+   * streams, topics or lane sets (a workload field; absent = 1): producer p writes topic
+   * p mod topics, consumer c reads topic c mod topics (src/core/topics.ts); systems that
+   * cannot refuse more than 1 in checkRun
+   */
+  topics?: number;
   /** who runs the brokers: the harness (native), docker compose, or the user (external) */
   brokers: 'native' | 'compose' | 'external';
   /** broker URLs for `external` mode, by system name */
@@ -156,6 +162,8 @@ export interface RunShape {
   keys?: KeyPlan;
   /** the workload's partitions; absent = 1 */
   partitions?: number;
+  /** the workload's topics; absent = 1 */
+  topics?: number;
   /**
    * a backlog the run builds with its consumers paused (src/scenario/backlog.ts): a system
    * whose configured limits cannot hold it refuses the run
@@ -175,6 +183,8 @@ export interface BrokerCounts {
   detail?: Record<string, number>;
   /** per partition (index = partition), where the broker counts per partition and the run has more than one */
   perPartition?: Array<{ stored?: number; delivered?: number }>;
+  /** per topic (index = topic), where the broker counts per topic and the run has more than one */
+  perTopic?: Array<{ stored?: number; delivered?: number }>;
 }
 
 /** 'lose-unsynced': every file back to its last fsynced contents; 'torn': see PowerCut. */

@@ -44,6 +44,8 @@ export interface RunParameters {
   keys?: KeyPlan;
   /** ordering domains the messages were spread over; absent = 1 */
   partitions?: number;
+  /** streams, topics or lane sets producers and consumers were spread over; absent = 1 */
+  topics?: number;
   /** the injected fault, if the scenario has one */
   fault?: { atMs: number; downtimeMs: number };
   /** the exactly-once scenario's plan: guarantees compared, stages, injected faults */
@@ -111,6 +113,29 @@ export interface PartitionCounts {
   /** the broker's own counts for this partition, where it keeps them */
   brokerStored?: number;
   brokerDelivered?: number;
+}
+
+/** One topic's share of a run (src/checks/topic-counts.ts). */
+export interface TopicCounts {
+  topic: number;
+  sent: number;
+  acked: number;
+  /** distinct messages received; over the topics, received − duplicated */
+  received: number;
+  /** acknowledged messages of the topic never received */
+  ackedLost: number;
+  /** the broker's own counts for this topic, where it keeps them */
+  brokerStored?: number;
+  brokerDelivered?: number;
+}
+
+export interface TopicsResult {
+  counts: TopicCounts[];
+  /** the counts add up to the run's totals and no topic lost an acknowledged message */
+  consistent: boolean;
+  /** every topic's broker counts within the ledger's bounds; null where not reported or not judged */
+  agrees: boolean | null;
+  note: string;
 }
 
 export interface PartitionsResult {
@@ -357,6 +382,8 @@ export interface SystemResult {
   broker?: BrokerCounts & { agrees: boolean | null; note?: string };
   /** per-partition counts, with more than one partition */
   partitions?: PartitionsResult;
+  /** per-topic counts, with more than one topic */
+  topics?: TopicsResult;
   intervals: IntervalStats[];
   histograms: { e2e: string; publish: string; redelivery?: string; sendDelay?: string; unit: 'ns' };
   /** fixed-rate runs only */

@@ -33,6 +33,7 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
     delivery: v.delivery,
     ...(v.broker ? { broker: v.broker } : {}),
     ...(v.partitions ? { partitions: v.partitions } : {}),
+    ...(v.topics ? { topics: v.topics } : {}),
     intervals: intervals.stats('e2e', ms, me, 'send-delay'),
     histograms: {
       e2e: encodeHdr(c.e2e.toHdr()),

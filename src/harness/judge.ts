@@ -4,7 +4,7 @@
  * asks the broker for its own counts.
  */
 import type { BrokerCounts } from '../core/contract.ts';
-import type { BacklogResult, DeliveryCounts, PartitionsResult, SystemResult } from '../core/result.ts';
+import type { BacklogResult, DeliveryCounts, PartitionsResult, SystemResult, TopicsResult } from '../core/result.ts';
 import { judgeBacklog, type BacklogPhases } from '../checks/backlog-drain.ts';
 import { reconcile } from '../checks/ledger.ts';
 import { judgeDurability, promisedAcross, type DurabilityFinding } from '../checks/durability.ts';
@@ -19,7 +19,8 @@ import type { RunContext } from './run-context.ts';
 import type { RunClock } from './run-measure.ts';
 import type { RunLoad, RunSpec } from './runner.ts';
 import { runProfile } from './schedule.ts';
-import { checkPartitions, countPerPartition } from '../checks/partition-counts.ts';
+import { checkPartitions, countPerPartition, type PartitionCheckContext } from '../checks/partition-counts.ts';
+import { checkTopics, countPerTopic } from '../checks/topic-counts.ts';
 import { NO_KEYS } from '../core/keys.ts';
 import { partitionPlanOf } from './run-context.ts';
 
@@ -32,6 +33,7 @@ export interface Verdict {
   exactlyOnce?: ExactlyOnceFinding;
   schedule?: ScheduleStats;
   partitions?: PartitionsResult;
+  topics?: TopicsResult;
   backlog?: Omit<BacklogResult, 'drainLatency'>;
   latencyErrors: NonNullable<SystemResult['latencyErrors']>;
 }
@@ -92,9 +94,21 @@ function partitionsOf(run: RunContext, p: ProducerTotals, c: ConsumerTotals, bro
   const count = run.session.partitions ?? run.spec.load.partitions ?? 1;
   if (count <= 1) return undefined;
   const counts = countPerPartition(p.reports, c.reports, partitionPlanOf(run.spec, count), run.spec.load.keys ?? NO_KEYS);
+  return checkPartitions(counts, broker, domainContext(run, c, delivery, faultCounts, restarted));
+}
+
+/** Why per-domain broker counts cannot be held to the ledger's (the totals' own reasons), and the duplicates. */
+function domainContext(run: RunContext, c: ConsumerTotals, delivery: DeliveryCounts, faultCounts: FaultCounts, restarted: boolean): PartitionCheckContext {
   const crashes = c.crashes + c.stages.reduce((n, r) => n + r.crashes, 0);
   const why = (run.spec.exactlyOnce?.stages ?? 1) > 1 ? 'pipeline stages' : restarted ? 'the broker restarted' : crashes > 0 ? 'consumers reconnected' : faultCounts.resent > 0 ? 'messages were re-sent' : undefined;
-  return checkPartitions(counts, broker, { duplicated: delivery.duplicated, ...(why ? { unjudgeable: why } : {}) });
+  return { duplicated: delivery.duplicated, ...(why ? { unjudgeable: why } : {}) };
+}
+
+/** With more than one topic: the ledgers' counts per topic, checked against the run's totals and the broker's. */
+function topicsOf(run: RunContext, p: ProducerTotals, c: ConsumerTotals, broker: Verdict['broker'], delivery: DeliveryCounts, faultCounts: FaultCounts, restarted: boolean): TopicsResult | undefined {
+  const count = run.spec.load.topics ?? 1;
+  if (count <= 1) return undefined;
+  return checkTopics(countPerTopic(p.reports, c.reports, count), delivery, broker, domainContext(run, c, delivery, faultCounts, restarted));
 }
 
 function latencyErrorsOf(p: ProducerTotals, c: ConsumerTotals): Verdict['latencyErrors'] {
@@ -138,6 +152,7 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
   const faultCounts = faultCountsOf(run, p, c, faultRecord !== undefined);
   const broker = await brokerCrossCheck(run, verdict.counts, c, faultCounts, faultRecord);
   const partitions = partitionsOf(run, p, c, broker, verdict.counts, faultCounts, faultRecord !== undefined);
+  const topics = topicsOf(run, p, c, broker, verdict.counts, faultCounts, faultRecord !== undefined);
   const exactlyOnce = exactlyOnceOf(run, p, c, faultCounts, clock);
   const schedule = spec.ratePerSec > 0 ? scheduleVerdict(spec, p, run.control) : undefined;
   const backlog = phases ? judgeBacklog(phases) : undefined;
@@ -152,9 +167,10 @@ export async function judge(run: RunContext, clock: RunClock, p: ProducerTotals,
   if (backlog) problems.push(...backlog.problems);
   problems.push(...latencyProblems(latencyErrors));
   if (partitions?.agrees === false) problems.push(`broker disagrees per partition: ${partitions.note}`);
+  if (topics && (!topics.consistent || topics.agrees === false)) problems.push(`per-topic counts: ${topics.note}`);
   // Under a fault, losses and duplicates are findings; only a broken promise fails the run.
   const crossChecked = withCrossCheck(statusOf(verdict.problems.length === 0, durability, exactlyOnce), broker);
   // a backlog never built or never drained is not a figure to quote as a drain rate
-  const status = crossChecked === 'ok' && (partitions?.agrees === false || (backlog !== undefined && backlog.problems.length > 0)) ? 'warning' : crossChecked;
-  return { status, problems, delivery: verdict.counts, latencyErrors, ...(backlog ? { backlog: backlog.result } : {}), ...(broker ? { broker } : {}), ...(partitions ? { partitions } : {}), ...(durability ? { durability } : {}), ...(exactlyOnce ? { exactlyOnce } : {}), ...(schedule ? { schedule } : {}) };
+  const status = crossChecked === 'ok' && (partitions?.agrees === false || topics?.agrees === false || topics?.consistent === false || (backlog !== undefined && backlog.problems.length > 0)) ? 'warning' : crossChecked;
+  return { status, problems, delivery: verdict.counts, latencyErrors, ...(backlog ? { backlog: backlog.result } : {}), ...(broker ? { broker } : {}), ...(partitions ? { partitions } : {}), ...(topics ? { topics } : {}), ...(durability ? { durability } : {}), ...(exactlyOnce ? { exactlyOnce } : {}), ...(schedule ? { schedule } : {}) };
 }

@@ -79,6 +79,7 @@ function openSession(spec: RunSpec, log: (line: string) => void): Promise<System
     maxInFlight: spec.load.maxInFlight,
     ...(spec.load.keys ? { keys: spec.load.keys } : {}),
     ...(spec.load.partitions ? { partitions: partitionPlanOf(spec) } : {}),
+    ...(spec.load.topics && spec.load.topics > 1 ? { topics: spec.load.topics } : {}),
     brokers: spec.brokers,
     externalUrls: spec.externalUrls,
     options: spec.options,

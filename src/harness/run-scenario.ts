@@ -50,6 +50,7 @@ export function planCells(system: string, adapter: SystemAdapter, s: Scenario, b
     brokers,
     keys: s.keys,
     ...(s.partitions > 1 ? { partitions: s.partitions } : {}),
+    ...(s.topics > 1 ? { topics: s.topics } : {}),
     ...(s.fault ? { fault: s.fault.kind } : {}),
     ...(s.backlog ? { backlog: backlogTarget(s.backlog, s.messageSize) } : {}),
   };
@@ -84,6 +85,7 @@ export function loadOf(s: Scenario): RunLoad {
     // absent without keys, so a keyless run's parameters read as before the field existed
     ...(s.keys.distribution !== 'none' ? { keys: s.keys } : {}),
     ...(s.partitions > 1 ? { partitions: s.partitions } : {}),
+    ...(s.topics > 1 ? { topics: s.topics } : {}),
   };
 }
 

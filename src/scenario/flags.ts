@@ -8,6 +8,7 @@ import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
 import { keyPlan, parseDurationMs, parseRate, type Scenario } from './scenario.ts';
 import { scheduleFlag } from './rate-schedule.ts';
 import { partitionsFlag } from './partitions.ts';
+import { topicsFlag } from './topics.ts';
 import { backlogFlag, type BacklogPlan } from './backlog.ts';
 import { processesFlag, shardFlag, startAtFlag } from './shard.ts';
 import { scheduleLengthMs } from '../core/rate-profile.ts';
@@ -30,6 +31,7 @@ export interface BenchFlags {
   keys?: KeyDistribution;
   keySpace?: number;
   partitions?: number;
+  topics?: number;
   backlog?: BacklogPlan;
   out: string;
   json: boolean;
@@ -66,9 +68,10 @@ export const FLAGS: BenchFlag[] = [
   { name: 'drain-timeout', value: '<time>', help: 'how long to wait for stragglers after the measured phase', apply: (f, v) => (f.drainTimeout = durationFlag('drain-timeout', v, 100)) },
   { name: 'interval', value: '<time>', help: 'statistics interval (progress, soak time series)', apply: (f, v) => (f.interval = durationFlag('interval', v, 100)) },
   { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
-  { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (pulsar and nats)', apply: (f, v) => (f.keys = keysFlag(v)) },
+  { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (routes it to a partition; pulsar keys, nats subject tokens)', apply: (f, v) => (f.keys = keysFlag(v)) },
   { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
-  { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
+  { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each, ring lane sets (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
+  { name: 'topics', value: '<n>', help: 'streams the run is spread over, producer p writing and consumer c reading topic p (c) mod n: NATS streams, Pulsar topics, ring lane sets (default 1)', apply: (f, v) => (f.topics = topicsFlag(v)) },
   { name: 'backlog', value: '<size|count>', help: 'build a backlog with consumers paused, then measure its drain: a size (1GB, 512MiB) or messages (100k)', apply: (f, v) => (f.backlog = backlogFlag(v)) },
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
@@ -209,6 +212,7 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
     workUs: f.workUs ?? s.workUs,
     keys: keysOf(s, f),
     partitions: f.partitions ?? s.partitions,
+    topics: f.topics ?? s.topics,
     systemOptions,
     ...(f.backlog || s.backlog ? { backlog: f.backlog ?? s.backlog } : {}),
   };

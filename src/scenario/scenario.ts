@@ -16,6 +16,7 @@ import { checkScheduleFits, describeSchedule, parseMsgsPerSec, scheduleOf } from
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE, MAX_PRODUCER_ID } from '../core/envelope.ts';
 import type { SustainablePlan } from '../checks/sustainable.ts';
 import { partitionsField } from './partitions.ts';
+import { checkTopicsSpread, topicsField } from './topics.ts';
 import { backlogPlan, checkBacklogRates, type BacklogPlan } from './backlog.ts';
 import { DEFAULT_KEY_SPACE, KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyPlan } from '../core/keys.ts';
 
@@ -52,6 +53,8 @@ export interface Scenario {
   keys: KeyPlan;
   /** ordering domains the messages are spread over (`partitions`, src/core/partitions.ts); 1 = none */
   partitions: number;
+  /** streams, topics or lane sets producers and consumers are spread over (`topics`, src/core/topics.ts); 1 = the run's one */
+  topics: number;
   systems: string[];
   /** each system's own section, raw; adapters validate them */
   systemOptions: Record<string, unknown>;
@@ -119,6 +122,7 @@ const GENERAL_KEYS = [
   'keys',
   'keySpace',
   'partitions',
+  'topics',
   'systems',
   'matrix',
   'repeat',
@@ -341,6 +345,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     workUs: nonNegative(file, 'workUs', raw.workUs ?? 0),
     keys: keyPlan(file, raw.keys, raw.keySpace),
     partitions: partitionsField(file, raw.partitions),
+    topics: topicsField(file, raw.topics),
     systems,
     systemOptions,
     matrix: matrix(file, raw.matrix ?? {}, knownSystems),
@@ -369,6 +374,7 @@ export function checkSystems(s: Scenario, knownSystems: string[]): void {
   // consumers would each need to see the other's, which this scenario does not model.
   if (s.exactlyOnce && s.consumers !== 1) throw new ConfigError(s.file, 'consumers', '1 when the scenario has exactlyOnce (one consuming worker per stage)', s.consumers);
   if (s.backlog) checkBacklogRates(s.file, s.rates);
+  checkTopicsSpread(s.file, s);
   if (s.backlog && (s.fault || s.exactlyOnce)) throw new ConfigError(s.file, 'backlog', `no backlog with ${s.fault ? 'fault' : 'exactlyOnce'} (one experiment per run)`, s.backlog.target);
   const schedule = scheduleOfRates(s.rates);
   if (schedule) checkScheduleFits(s.file, schedule, s.durationMs, s.intervalMs);

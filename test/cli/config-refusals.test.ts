@@ -47,10 +47,10 @@ describe('bench CLI config refusals', () => {
     ['pulsar', ['--set', 'pulsar.tokenFile=/nonexistent/token'], /pulsar\.tokenFile: expected a readable file holding one token/],
     ['nats', ['--keys', 'round-robin', '--set', 'nats.mode=core'], /tps\.yaml: keys: expected none with nats\.mode core \(partitions and keys are subjects of a JetStream stream.*got "round-robin"/],
     ['nats', ['--partitions', '4', '--set', 'nats.ackPolicy=all'], /tps\.yaml: nats\.ackPolicy: expected "explicit" or "none" with partitions above 1 .*got "all"/],
-    ['ringbuffer', ['--keys', 'random', '--key-space', '8'], /tps\.yaml: keys: expected none for ringbuffer \(keys: applies to pulsar and nats so far\), got "random"/],
-    ['ringbuffer', ['--partitions', '2'], /tps\.yaml: partitions: expected 1 for ringbuffer \(partitions: applies to pulsar and nats so far\), got 2/],
     ['pulsar', ['--partitions', '4', '--set', 'pulsar.partitions=3'], /tps\.yaml: pulsar\.partitions: expected 4 or unset \(the workload's partitions: 4 sets the topic's partitions\), got 3/],
     ['pulsar', ['--partitions', '0'], /--partitions 0: expected an integer from 1 to 256/],
+    ['ringbuffer', ['--topics', '0'], /--topics 0: expected an integer from 1 to 64/],
+    ['ringbuffer', ['--topics', '3', '--producers', '3', '--consumers', '2'], /tps\.yaml: topics: expected at most as many topics as producers and consumers \(2 consumers for 3 topics: consumer c reads topic c mod 3.*got 3/],
     ['pulsar', ['--key-space', '8'], /--key-space 8: needs --keys round-robin or random \(the scenario has no keys\)/],
   ])('%s with %j: one line, exit 2, nothing written', (system, args, pattern) => {
     expectRefusal(bench(['--systems', system, ...args]), pattern);

@@ -7,7 +7,7 @@ import type { OutboundBatch, RunControl } from '../../src/core/contract.ts';
 import type { RingInit } from '../../src/adapters/ringbuffer/init.ts';
 import { encodeTemplate, looksLikeEnvelope, readProducer, readSeq, stamp } from '../../src/core/envelope.ts';
 import { workerSide } from '../../src/adapters/ringbuffer/worker.ts';
-import { lanesOf } from '../../src/adapters/ringbuffer/init.ts';
+import { lanesOf } from '../../src/adapters/ringbuffer/lanes.ts';
 import { rng } from './helpers.ts';
 
 export interface ThreadJob {
@@ -69,7 +69,7 @@ async function consume(): Promise<ConsumerReport> {
     messageSize: job.size,
     control,
   });
-  const mine = lanesOf(job.id, job.consumers, job.producers);
+  const mine = lanesOf({ producers: job.producers, consumers: job.consumers, stages: 1 }, job.id, 0);
   const next = new Map(mine.map((p) => [p, 0]));
   const report: ConsumerReport = { received: Object.fromEntries(mine.map((p) => [p, 0])), problems: [] };
   const expected = mine.length * job.perProducer;

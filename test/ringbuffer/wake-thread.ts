@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openLane } from '../../src/adapters/ringbuffer/layout.ts';
+import { BatchRouter } from '../../src/adapters/ringbuffer/routing.ts';
 import { RingConsumer } from '../../src/adapters/ringbuffer/consumer.ts';
 import { laneTarget, RingProducer } from '../../src/adapters/ringbuffer/producer.ts';
 import type { WaitStats } from '../../src/adapters/ringbuffer/waiting.ts';
@@ -34,7 +35,7 @@ if (job.role === 'consumer') {
   let acked = 0;
   const acks = { acked: (_s: number, n: number) => (acked += n), failed: () => undefined, unknown: () => undefined, duplicate: () => undefined };
   const target = laneTarget(lane, bell, 0);
-  const producer = new RingProducer(() => target, 'block', NEVER_STOP, acks, false, job.sliceMs);
+  const producer = new RingProducer(() => target, new BatchRouter(undefined), 'block', NEVER_STOP, acks, false, job.sliceMs);
   // 20 messages of 100 bytes in a 1 KiB lane: 10 fit, then it parks until the reader commits.
   producer.send({ bytes: batchBytes(0, 20, 100), size: 100, count: 20, producerId: 0, firstSeq: 0 });
   report = { count: acked, stats: producer.waiter.stats };

@@ -67,8 +67,9 @@ describe('which systems take keys', () => {
   const shape = (keys: RunShape['keys']): RunShape => ({ producers: 1, consumers: 1, messageSize: 512, stages: 1, brokers: 'native', ...(keys ? { keys } : {}) });
   const on = { distribution: 'round-robin' as const, space: 10 };
 
-  it('the ring refuses them before the run, pulsar and nats (JetStream) take them', () => {
-    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).toThrow(/x.yaml: keys: expected none for ringbuffer \(keys: applies to pulsar and nats so far\), got "round-robin"/);
+  it('every system takes them, but the ring and nats not with pipeline stages', () => {
+    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).not.toThrow();
+    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), { ...shape(on), stages: 2 }, 'x.yaml')).toThrow(/x.yaml: keys: expected none with pipeline stages on ringbuffer, got "round-robin"/);
     expect(() => pulsar.checkRun!(pulsar.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).not.toThrow();
     expect(() => nats.checkRun!(nats.parseOptions(undefined, 'x.yaml'), shape(on), 'x.yaml')).not.toThrow();
     expect(() => nats.checkRun!(nats.parseOptions({ mode: 'core' }, 'x.yaml'), shape(on), 'x.yaml')).toThrow(/x.yaml: keys: expected none with nats.mode core \(partitions and keys are subjects of a JetStream stream/);

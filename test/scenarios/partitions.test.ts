@@ -63,11 +63,13 @@ describe('partitions in a scenario file and on the command line', () => {
 describe('which systems take partitions', () => {
   const shape = (partitions: number, extra: Partial<RunShape> = {}): RunShape => ({ producers: 2, consumers: 2, messageSize: 512, stages: 1, brokers: 'native', partitions, ...extra });
 
-  it('pulsar and nats take them; the ring refuses more than 1', () => {
+  it('every system takes them; the ring not with pipeline stages', () => {
     expect(() => pulsar.checkRun!(pulsar.parseOptions(undefined, 'x.yaml'), shape(4), 'x.yaml')).not.toThrow();
     expect(() => nats.checkRun!(nats.parseOptions(undefined, 'x.yaml'), shape(4), 'x.yaml')).not.toThrow();
     expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(1), 'x.yaml')).not.toThrow();
-    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(2), 'x.yaml')).toThrow(new ConfigError('x.yaml', 'partitions', '1 for ringbuffer (partitions: applies to pulsar and nats so far)', 2));
+    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(4), 'x.yaml')).not.toThrow();
+    expect(() => ring.checkRun!(ring.parseOptions({ process: 'child' }, 'x.yaml'), shape(4), 'x.yaml')).not.toThrow();
+    expect(() => ring.checkRun!(ring.parseOptions(undefined, 'x.yaml'), shape(2, { stages: 2 }), 'x.yaml')).toThrow(new ConfigError('x.yaml', 'partitions', '1 with pipeline stages on ringbuffer', 2));
   });
 
   it('nats refuses them in core mode, with pipeline stages, and with ackPolicy all', () => {

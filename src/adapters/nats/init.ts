@@ -10,4 +10,6 @@ export type NatsWorkerInit = {
   options: NatsOptions;
   /** partitions or keys: stage 0's subjects and durables (partitions.ts); absent = one subject, one durable */
   routing?: NatsRouting;
+  /** with more than one topic, stage 0's stream per topic (stream.ts topicStreamNames); stages[0] is topic 0's */
+  topics?: RunStream[];
 };

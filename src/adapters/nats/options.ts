@@ -5,6 +5,7 @@ import { natsNodeNames } from '../../brokers/nats/native.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { BusbenchError, ConfigError } from '../../core/errors.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
+import { refuseTopicShape } from '../../core/topics.ts';
 
 export type NatsOptions = {
   /** jetstream (stream, acks) or core NATS (plain pub/sub: no persistence, no acks) */
@@ -146,6 +147,7 @@ function refuseRouting(o: NatsOptions, run: RunShape, where: string): void {
 export function checkRun(o: NatsOptions, run: RunShape, where = 'nats options'): void {
   refusePowerLoss(run, where);
   refuseRouting(o, run, where);
+  refuseTopicShape(run, where, 'nats');
   const nodes = run.brokers === 'native' ? natsNodeNames(o.topology) : [];
   refuseFaultTarget(run, where, nodes, run.brokers !== 'native' ? `busbench kills single nodes only of servers it runs, --brokers native` : 'one server; nats.topology cluster3 runs nats-1..3');
   if (o.syncInterval !== 'default' && run.brokers !== 'native') {

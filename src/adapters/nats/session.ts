@@ -14,7 +14,7 @@ import { versionAtLeast } from '../../brokers/nats/install.ts';
 import { checkRun, type NatsOptions } from './options.ts';
 import type { NatsWorkerInit } from './init.ts';
 import { awaitReachable, closeConnection, connectNats } from './connection.ts';
-import { createRunStream, durables, partitionedCounts, pipelineCounts, runStreamNames, withRetry, type RunStream } from './stream.ts';
+import { createRunStream, durables, partitionedCounts, pipelineCounts, runStreamNames, topicCounts, topicStreamNames, withRetry, type RunStream } from './stream.ts';
 import { routingOf, type NatsRouting } from './partitions.ts';
 
 type NatsOpenContext = OpenContext<NatsOptions>;
@@ -38,10 +38,11 @@ function faultName(ctx: NatsOpenContext, o: NatsOptions): string {
   return `kill -9 of ${who}${where}, restart on the same store directory (page cache survives)`;
 }
 
-async function openJetStream(nc: NatsConnection, stages: RunStream[], o: NatsOptions, routing: NatsRouting | undefined): Promise<JetStreamManager> {
+async function openJetStream(nc: NatsConnection, stages: RunStream[], topics: RunStream[], o: NatsOptions, routing: NatsRouting | undefined): Promise<JetStreamManager> {
   const jsm = await withRetry('reaching JetStream', () => jetstreamManager(nc, { timeout: 5_000 }));
-  // partitions and keys are stage 0's only (checkRun refuses them with stages)
-  for (const [s, names] of stages.entries()) await createRunStream(jsm, names, o, s === 0 ? routing : undefined);
+  // partitions, keys and topics are stage 0's only (checkRun refuses them with stages)
+  for (const names of topics) await createRunStream(jsm, names, o, routing);
+  for (const names of stages.slice(1)) await createRunStream(jsm, names, o);
   return jsm;
 }
 
@@ -59,11 +60,13 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager | undefined,
     private readonly stages: RunStream[],
+    /** stage 0's stream per topic; [stages[0]] with one topic */
+    private readonly topics: RunStream[],
     o: NatsOptions,
     private readonly routing?: NatsRouting,
   ) {
     const names = stages[0]!;
-    this.workerInit = { servers: deployment.urls(), stages, options: o, ...(routing ? { routing } : {}) };
+    this.workerInit = { servers: deployment.urls(), stages, options: o, ...(routing ? { routing } : {}), ...(topics.length > 1 ? { topics } : {}) };
     if (routing && routing.plan.count > 1) this.partitions = routing.plan.count;
     this.config = {
       broker: deployment.describe(),
@@ -71,6 +74,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
       ...(jsm ? names : { subject: names.subject }),
       ...(routing ? { subjects: `${names.subject}.p<partition>${routing.keys.distribution === 'none' ? '' : '.<key>'}`, durables: durables(names, routing).map((d) => d.durable) } : {}),
       ...(stages.length > 1 ? { stages: stages.map((s) => (jsm ? s.stream : s.subject)) } : {}),
+      ...(topics.length > 1 ? { topics: topics.map((t) => (jsm ? t.stream : t.subject)) } : {}),
       ...o,
     };
     this.faults = {
@@ -89,12 +93,15 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
 
   async undelivered(): Promise<number> {
     if (!this.jsm) return 0;
-    const last = this.stages[this.stages.length - 1]!;
+    // the last stage's stream, or with one stage every topic's
+    const last = this.stages.length === 1 ? this.topics : [this.stages[this.stages.length - 1]!];
     let held = 0;
     // one quick answer or none: the drain asks again a second later
-    for (const { durable } of durables(last, this.stages.length === 1 ? this.routing : undefined)) {
-      const ci = await this.jsm.consumers.info(last.stream, durable);
-      held += ci.num_pending + ci.num_ack_pending;
+    for (const names of last) {
+      for (const { durable } of durables(names, this.stages.length === 1 ? this.routing : undefined)) {
+        const ci = await this.jsm.consumers.info(names.stream, durable);
+        held += ci.num_pending + ci.num_ack_pending;
+      }
     }
     return held;
   }
@@ -102,7 +109,8 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
   async brokerCounts(): Promise<BrokerCounts> {
     if (!this.jsm) return { source: 'core NATS keeps no counts' };
     await awaitReachable(this.nc);
-    const counts = this.routing ? await partitionedCounts(this.jsm, this.stages[0]!, this.routing) : await pipelineCounts(this.jsm, this.stages);
+    const counts =
+      this.topics.length > 1 ? await topicCounts(this.jsm, this.topics, this.routing) : this.routing ? await partitionedCounts(this.jsm, this.stages[0]!, this.routing) : await pipelineCounts(this.jsm, this.stages);
     const layer = await this.deployment.dataLayerStats?.().catch(() => ({}));
     return layer && Object.keys(layer).length > 0 ? { ...counts, detail: { ...counts.detail, ...layer } } : counts;
   }
@@ -115,7 +123,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
       () => true,
       () => false,
     );
-    if (this.jsm && reachable) for (const s of this.stages) await this.jsm.streams.delete(s.stream).catch(() => false);
+    if (this.jsm && reachable) for (const s of new Set([...this.topics, ...this.stages])) await this.jsm.streams.delete(s.stream).catch(() => false);
     await closeConnection(this.nc);
     if (this.ctx.brokers !== 'external') await this.deployment.stop();
   }
@@ -123,7 +131,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
 
 export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<NatsWorkerInit>> {
   const o = ctx.options;
-  checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}) });
+  checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}), ...(ctx.topics ? { topics: ctx.topics } : {}) });
   const routing = routingOf(ctx.partitions, ctx.keys);
   const deployment = natsDeployment(ctx.brokers, { dir: ctx.runDir, topology: o.topology, syncInterval: o.syncInterval, log: ctx.log, externalUrl: ctx.externalUrls.nats, powerLoss: powerLossLayer(ctx) });
   let nc: NatsConnection | undefined;
@@ -131,9 +139,11 @@ export async function openSession(ctx: NatsOpenContext): Promise<SystemSession<N
     await deployment.start();
     nc = await connectNats(deployment.urls(), 'busbench-admin');
     refuseForServer(o, nc.info?.version);
-    const stages = Array.from({ length: ctx.stages ?? 1 }, (_, s) => runStreamNames(ctx.runId, s));
-    const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, o, routing) : undefined;
-    return new NatsSession(ctx, deployment, nc, jsm, stages, o, routing);
+    const topics = topicStreamNames(ctx.runId, ctx.topics ?? 1);
+    // stage 0 is topic 0's stream (topics come without stages)
+    const stages = Array.from({ length: ctx.stages ?? 1 }, (_, s) => (s === 0 ? topics[0]! : runStreamNames(ctx.runId, s)));
+    const jsm = o.mode === 'jetstream' ? await openJetStream(nc, stages, topics, o, routing) : undefined;
+    return new NatsSession(ctx, deployment, nc, jsm, stages, topics, o, routing);
   } catch (err) {
     if (nc) await closeConnection(nc);
     if (ctx.brokers !== 'external') await deployment.stop().catch(() => undefined);

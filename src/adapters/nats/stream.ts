@@ -18,6 +18,17 @@ export function runStreamNames(runId: string, stage = 0): RunStream {
   return { stream: `busbench_${id}_s${stage}`, subject: `busbench.${id}.stage${stage}`, durable: 'busbench' };
 }
 
+/**
+ * The streams of a run over several topics (`topics: N`), one per topic: stream
+ * busbench_<run>_t<i>, subject busbench.<run>.t<i>.orders. One topic keeps the run's
+ * single stream and its name.
+ */
+export function topicStreamNames(runId: string, topics: number): RunStream[] {
+  if (topics <= 1) return [runStreamNames(runId)];
+  const id = runId.replace(/[^\w-]/g, '_');
+  return Array.from({ length: topics }, (_, t) => ({ stream: `busbench_${id}_t${t}`, subject: `busbench.${id}.t${t}.orders`, durable: 'busbench' }));
+}
+
 const ACK_POLICY = { explicit: AckPolicy.Explicit, all: AckPolicy.All, none: AckPolicy.None } as const;
 
 const TRANSIENT = /timeout|no responders|503|not available|no suitable peers|leader|insufficient resources|disconnect/i;
@@ -103,6 +114,27 @@ export async function partitionedCounts(jsm: JetStreamManager, names: RunStream,
       redelivered: sum((ci) => ci.num_redelivered),
       replicas: 1 + (si.cluster?.replicas?.length ?? 0),
     },
+  };
+}
+
+/**
+ * A run over several topics: each topic stream's counts (partitioned or not), summed as
+ * the run's, and per topic; with partitions, partition p's counts summed over the topics.
+ */
+export async function topicCounts(jsm: JetStreamManager, streams: RunStream[], r: NatsRouting | undefined): Promise<BrokerCounts> {
+  const per: BrokerCounts[] = [];
+  for (const names of streams) per.push(r ? await partitionedCounts(jsm, names, r) : await streamCounts(jsm, names));
+  const sum = (f: (c: BrokerCounts) => number | undefined): number => per.reduce((t, c) => t + (f(c) ?? 0), 0);
+  const detail: Record<string, number> = {};
+  for (const c of per) for (const [k, v] of Object.entries(c.detail ?? {})) if (!['firstSeq', 'lastSeq', 'ackFloor', 'replicas'].includes(k)) detail[k] = (detail[k] ?? 0) + v;
+  const n = r?.plan.count ?? 1;
+  return {
+    source: `${per[0]!.source}, of each of the ${streams.length} topic streams`,
+    stored: sum((c) => c.stored),
+    delivered: sum((c) => c.delivered),
+    perTopic: per.map((c) => ({ stored: c.stored ?? 0, delivered: c.delivered ?? 0 })),
+    ...(n > 1 ? { perPartition: Array.from({ length: n }, (_, p) => ({ stored: sum((c) => c.perPartition?.[p]?.stored), delivered: sum((c) => c.perPartition?.[p]?.delivered) })) } : {}),
+    detail: { ...detail, replicas: per[0]!.detail?.replicas ?? 1 },
   };
 }
 

@@ -19,6 +19,8 @@ export type PulsarInit = {
   topic: string;
   /** the topic of every pipeline stage; [0] is the run's topic */
   stageTopics: string[];
+  /** with `topics: N` (N > 1), stage 0's topic per workload topic; forTopic() picks a worker's */
+  topics?: string[];
   /** the stage `topic` belongs to */
   stage: number;
   partitions: number;
@@ -97,6 +99,12 @@ export const consumerTopics = partitionTopics;
  */
 export function producerName(init: PulsarInit, producerId: number): string {
   return init.stage === 0 ? `busbench-${init.runId}-p${producerId}` : `busbench-${init.runId}-s${init.stage}-p${producerId}`;
+}
+
+/** The init with stage 0 on workload topic `t` (producer p writes topic p mod N, consumer c reads c mod N). */
+export function forTopic(init: PulsarInit, t: number): PulsarInit {
+  const topic = init.topics?.[t];
+  return topic === undefined ? init : { ...init, topic, stageTopics: [topic, ...init.stageTopics.slice(1)] };
 }
 
 /** The init narrowed to one pipeline stage's topic. */

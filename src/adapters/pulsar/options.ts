@@ -11,6 +11,7 @@ import { isConfValue, settingProblem, type ConfValue } from '../../brokers/pulsa
 import { COMPRESSIONS, type CompressionName } from './wire/compression.ts';
 import { CLUSTER_SIZE, DEFAULT_REPLICATION, clusterNodeNames, replicationProblem } from '../../brokers/pulsar/cluster-config.ts';
 import { refuseFaultTarget } from '../../core/fault-target.ts';
+import { refuseTopicShape } from '../../core/topics.ts';
 
 export type OnOff = 'on' | 'off';
 export type SubscriptionType = 'auto' | 'exclusive' | 'shared' | 'failover' | 'key_shared';
@@ -267,6 +268,7 @@ export function topicPartitions(o: PulsarOptions, workload: number | undefined):
  * again for callers that skip the plan.
  */
 export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
+  refuseTopicShape(run, where, 'pulsar');
   resolveSubscriptionType(o, run.consumers, where);
   if (o.topology === 'cluster' && run.brokers !== 'native') {
     throw new ConfigError(where, 'pulsar.topology', `"standalone" with --brokers ${run.brokers} (busbench runs the cluster itself only with --brokers native; docker-compose.yml has one under its cluster profile, started by hand)`, o.topology);

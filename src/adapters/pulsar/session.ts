@@ -28,16 +28,26 @@ type PulsarOpenContext = OpenContext<PulsarOptions>;
 /** The run's namespace and topics: taken down again by close(), or by open() failing half-way. */
 class RunTopics {
   readonly namespace: string;
+  /** stage 0's topic (topic 0's with `topics: N`) */
   readonly topic: string;
   /** pipeline stages after the first get a topic each, in the same namespace (same dedup policy) */
   readonly stageTopics: string[];
+  /** stage 0's topic per workload topic: <topic>-t<i>, or the run's one topic */
+  readonly workloadTopics: string[];
   private admin: PulsarAdmin | undefined;
   private created = false;
 
-  constructor(runId: string, stages: number) {
+  constructor(runId: string, stages: number, topics: number) {
     this.namespace = `${TENANT}/${runId}`;
-    this.topic = `persistent://${this.namespace}/messages`;
-    this.stageTopics = Array.from({ length: stages }, (_, s) => (s === 0 ? this.topic : `${this.topic}-stage${s}`));
+    const base = `persistent://${this.namespace}/messages`;
+    this.workloadTopics = topics > 1 ? Array.from({ length: topics }, (_, t) => `${base}-t${t}`) : [base];
+    this.topic = this.workloadTopics[0]!;
+    this.stageTopics = Array.from({ length: stages }, (_, s) => (s === 0 ? this.topic : `${base}-stage${s}`));
+  }
+
+  /** Every topic of the run, once each. */
+  all(): string[] {
+    return [...new Set([...this.workloadTopics, ...this.stageTopics])];
   }
 
   async create(admin: PulsarAdmin, o: PulsarOptions, partitions: number): Promise<void> {
@@ -49,7 +59,7 @@ class RunTopics {
     // them (after a restart or a ledger rollover), and the read-back would count only
     // what is left. The data goes when close() deletes the topic.
     if (o.readBack === 'on') await admin.call('POST', `/admin/v2/namespaces/${this.namespace}/retention`, { retentionTimeInMinutes: -1, retentionSizeInMB: -1 });
-    for (const t of this.stageTopics) {
+    for (const t of this.all()) {
       await admin.createTopic(t, partitions);
       await admin.createSubscription(t, SUBSCRIPTION, 'earliest');
     }
@@ -59,7 +69,7 @@ class RunTopics {
     const admin = this.admin;
     if (!admin || !this.created) return;
     this.created = false;
-    for (const t of this.stageTopics) await admin.deleteTopic(t, { force: true }).catch((e: Error) => log(`pulsar: could not delete ${t}: ${e.message}`));
+    for (const t of this.all()) await admin.deleteTopic(t, { force: true }).catch((e: Error) => log(`pulsar: could not delete ${t}: ${e.message}`));
     // Not forced: brokers refuse that unless forceDeleteNamespaceAllowed; the topic is gone already.
     await admin.deleteNamespace(this.namespace).catch((e: Error) => log(`pulsar: could not delete namespace ${this.namespace}: ${e.message}`));
   }
@@ -74,6 +84,7 @@ function workerInitOf(ctx: PulsarOpenContext, deployment: PulsarDeployment, topi
     runId: ctx.runId,
     topic: topics.topic,
     stageTopics: topics.stageTopics,
+    ...(topics.workloadTopics.length > 1 ? { topics: topics.workloadTopics } : {}),
     stage: 0,
     partitions: topicPartitions(o, ctx.partitions?.count),
     // the harness's plan (a producer batch per partition without keys); without one, a Pulsar batch
@@ -131,6 +142,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
       broker: description,
       client: 'busbench wire client (src/adapters/pulsar/wire), protocol v19',
       topic: topics.topic,
+      ...(topics.workloadTopics.length > 1 ? { topics: topics.workloadTopics } : {}),
       // what the topic has: the workload's partitions, or pulsar.partitions (0: not partitioned)
       partitions: this.workerInit.partitions,
       subscription: SUBSCRIPTION,
@@ -155,10 +167,10 @@ export class PulsarSession implements SystemSession<PulsarInit> {
 
   static async open(ctx: PulsarOpenContext): Promise<PulsarSession> {
     const o = ctx.options;
-    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}) }, 'pulsar options');
+    checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}), ...(ctx.topics ? { topics: ctx.topics } : {}) }, 'pulsar options');
     const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
     const { deployment, owned, serviceProblem } = deploy(ctx, o);
-    const topics = new RunTopics(ctx.runId, ctx.stages ?? 1);
+    const topics = new RunTopics(ctx.runId, ctx.stages ?? 1, ctx.topics ?? 1);
     try {
       await deployment.start();
       const admin = new PulsarAdmin(deployment.adminUrl(), undefined, tokenOf(o));
@@ -174,9 +186,14 @@ export class PulsarSession implements SystemSession<PulsarInit> {
   }
 
   async undelivered(): Promise<number> {
-    const stats = await this.admin.topicStats(this.topics.stageTopics[this.topics.stageTopics.length - 1]!);
-    const sub = stats.subscriptions[SUBSCRIPTION];
-    return sub ? sub.msgBacklog + sub.unackedMessages : 0;
+    // the last stage's topic, or with one stage every workload topic
+    const last = this.topics.stageTopics.length === 1 ? this.topics.workloadTopics : [this.topics.stageTopics[this.topics.stageTopics.length - 1]!];
+    let held = 0;
+    for (const t of last) {
+      const sub = (await this.admin.topicStats(t)).subscriptions[SUBSCRIPTION];
+      held += sub ? sub.msgBacklog + sub.unackedMessages : 0;
+    }
+    return held;
   }
 
   /** What each later pipeline stage's topic holds (committed messages only: a reader never gets those of an aborted transaction), to compare with stage 0. */
@@ -190,7 +207,35 @@ export class PulsarSession implements SystemSession<PulsarInit> {
     return stages;
   }
 
+  /**
+   * A run over several topics: each topic's read-back (or, with pulsar.readBack off, what
+   * it took in) and its subscription's deliveries, summed as the run's and per topic;
+   * with partitions, partition p's counters summed over the topics.
+   */
+  private async multiTopicCounts(): Promise<BrokerCounts> {
+    const init = this.workerInit;
+    const per: Array<{ stored?: number; delivered: number; msgIn: number; partitions?: Array<{ stored: number; delivered: number }> }> = [];
+    for (const topic of this.topics.workloadTopics) {
+      const stats = await this.admin.topicStats(topic);
+      const back = this.ctx.options.readBack === 'on' ? await readBack(connectOf(init), consumerTopics({ ...init, topic }), `busbench-read-back-${Date.now()}`, READ_BACK_TIMEOUT_MS) : undefined;
+      const partitions = this.partitions ? (await this.admin.partitionCounters(topic, SUBSCRIPTION)).map((c) => ({ stored: c.msgInCounter, delivered: c.subscriptionMsgOutCounter })) : undefined;
+      per.push({ ...(back?.messages !== undefined ? { stored: back.messages } : {}), delivered: stats.subscriptions[SUBSCRIPTION]?.msgOutCounter ?? 0, msgIn: stats.msgInCounter, ...(partitions ? { partitions } : {}) });
+    }
+    const sum = (f: (c: (typeof per)[number]) => number): number => per.reduce((t, c) => t + f(c), 0);
+    const allStored = per.every((c) => c.stored !== undefined);
+    return {
+      source: `pulsar: each of the ${per.length} topics' ${allStored ? 'read-back (stored)' : 'admin stats (no stored count)'} and subscription msgOutCounter (delivered)`,
+      ...(allStored ? { stored: sum((c) => c.stored!) } : {}),
+      delivered: sum((c) => c.delivered),
+      // a clean run's counters: what each topic took in (read back, or msgInCounter), and delivered to its subscription
+      perTopic: per.map((c) => ({ stored: c.stored ?? c.msgIn, delivered: c.delivered })),
+      ...(this.partitions ? { perPartition: Array.from({ length: this.partitions }, (_, p) => ({ stored: sum((c) => c.partitions![p]!.stored), delivered: sum((c) => c.partitions![p]!.delivered) })) } : {}),
+      detail: { msgInCounter: sum((c) => c.msgIn), brokerRestarts: this.restarts },
+    };
+  }
+
   async brokerCounts(): Promise<BrokerCounts> {
+    if (this.topics.workloadTopics.length > 1) return this.multiTopicCounts();
     const init = this.workerInit;
     const stats = await this.admin.topicStats(this.topics.topic);
     const sub = stats.subscriptions[SUBSCRIPTION];

@@ -6,12 +6,14 @@
 import type { AckSink, Consumer, ConsumerSpec, Forwarder, Producer, ProducerSpec, WorkerSide } from '../../core/contract.ts';
 import { newClient, openConsumer } from './consumer.ts';
 import { TransactionalForwarder } from './forwarder.ts';
-import { atStage, checkedInit, type PulsarInit } from './init.ts';
+import { atStage, checkedInit, forTopic, type PulsarInit } from './init.ts';
+import { topicOfConsumer, topicOfProducer } from '../../core/topics.ts';
 import { PulsarProducer } from './producer.ts';
 
 export const workerSide: WorkerSide<PulsarInit> = {
   async createProducer(raw: PulsarInit, spec: ProducerSpec, acks: AckSink): Promise<Producer> {
-    const init = atStage(checkedInit(raw), spec.stage);
+    const checked = checkedInit(raw);
+    const init = atStage(forTopic(checked, topicOfProducer(spec.producerId, checked.topics?.length ?? 1)), spec.stage);
     const client = newClient(init);
     const producer = new PulsarProducer(client, init, spec, acks);
     try {
@@ -25,7 +27,8 @@ export const workerSide: WorkerSide<PulsarInit> = {
   },
 
   createConsumer(raw: PulsarInit, spec: ConsumerSpec): Promise<Consumer> {
-    return openConsumer(atStage(checkedInit(raw), spec.stage), spec.consumerId);
+    const init = checkedInit(raw);
+    return openConsumer(atStage(forTopic(init, topicOfConsumer(spec.consumerId, init.topics?.length ?? 1)), spec.stage), spec.consumerId);
   },
 
   createForwarder(raw: PulsarInit, spec: ConsumerSpec): Promise<Forwarder> {

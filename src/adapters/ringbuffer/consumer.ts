@@ -1,5 +1,5 @@
 /**
- * A consumer serving one or more lanes (lane % consumers === its id), round-robin: each
+ * A consumer serving one or more lanes (lanes.ts says which), round-robin: each
  * receive starts at the lane after the one served last, so a busy lane cannot starve
  * the others. A batch comes from a single lane, so its messages share one buffer.
  */
@@ -42,9 +42,10 @@ export class RingConsumer implements Consumer {
   readonly waiter: Waiter;
   private next = 0;
 
-  constructor(lanes: Lane[], bell: Int32Array, bellIndex: number, wait: WaitMode, control: RunControl, sliceMs?: number) {
+  /** `partitions`: each lane's partition, where the run has more than one */
+  constructor(lanes: Lane[], bell: Int32Array, bellIndex: number, wait: WaitMode, control: RunControl, sliceMs?: number, partitions?: readonly number[]) {
     if (lanes.length === 0) throw new BusbenchError('ADAPTER', 'ringbuffer: a consumer needs at least one lane');
-    this.readers = lanes.map((l) => new LaneReader(l));
+    this.readers = lanes.map((l, i) => new LaneReader(l, partitions?.[i]));
     this.parking = new DataParking(this.readers, lanes, bell, bellIndex);
     this.waiter = new Waiter(wait, control, sliceMs);
   }

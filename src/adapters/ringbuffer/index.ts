@@ -17,8 +17,10 @@
  * index that a claim-then-fill ring needs so the consumer does not read a claimed but
  * unfilled slot. Per-producer order follows from the structure. The cost: consumer c
  * serves lanes l with l % consumers === c, so there cannot be more consumers than
- * producers, and one lane is never shared by two consumers. The child mode keeps the
- * same lanes and assignment, so the two modes differ only in where the lanes live.
+ * producers, and one lane is never shared by two consumers. With partitions or topics
+ * each producer has a lane per partition and consumers split partitions and topics
+ * instead (lanes.ts). The child mode keeps the same lanes and assignment, so the two
+ * modes differ only in where the lanes live.
  */
 import type { Capabilities, SystemAdapter } from '../../core/contract.ts';
 import { checkRun, parseRingOptions, type RingOptions } from './options.ts';

@@ -28,6 +28,8 @@ export class LaneBatch implements DeliveryBatch {
   offsets = new Int32Array(0);
   lengths = new Int32Array(0);
   scratch = new Uint8Array(0);
+  /** with partitions: the partition every message of the batch came through (its ordering domain) */
+  lane?: (i: number) => number;
 
   constructor(
     readonly reader: LaneReader,
@@ -75,10 +77,15 @@ export class LaneReader {
   private size = 0;
   private cachedTail: number;
 
-  constructor(private readonly lane: Lane) {
+  constructor(
+    private readonly lane: Lane,
+    /** the lane's partition, where the run has more than one */
+    partition?: number,
+  ) {
     this.cursor = Atomics.load(lane.words, lane.at.head);
     this.cachedTail = this.cursor;
     this.batch = new LaneBatch(this, lane.data);
+    if (partition !== undefined) this.batch.lane = () => partition;
   }
 
   /** Whether a read would return something. */

@@ -4,9 +4,9 @@
  */
 import { refusePowerLoss } from '../../brokers/common/power-loss.ts';
 import { refuseFaultTarget } from '../../core/fault-target.ts';
-import { refuseKeys } from '../../core/keys.ts';
 import type { RunShape } from '../../core/contract.ts';
 import { ConfigError } from '../../core/errors.ts';
+import { refuseTopicShape } from '../../core/topics.ts';
 import { SectionReader, sectionOf } from '../../core/options.ts';
 import { frameBytes, MAX_CAPACITY, MIN_CAPACITY } from './layout.ts';
 import { WAIT_MODES, type WaitMode } from './waiting.ts';
@@ -93,9 +93,11 @@ export function checkRun(o: RingOptions, run: RunShape, where: string): void {
   }
   refusePowerLoss(run, where);
   refuseFaultTarget(run, where, [], 'the ring server is one process');
-  refuseKeys(run.keys, where, 'ringbuffer');
-  if ((run.partitions ?? 1) > 1) throw new ConfigError(where, 'partitions', '1 for ringbuffer (partitions: applies to pulsar and nats so far)', run.partitions);
   if (!Number.isInteger(run.stages) || run.stages < 1) throw new ConfigError(where, 'stages', 'a whole number of pipeline stages, at least 1', run.stages);
+  // A stage's forwarder would have to route as the producers did; nothing checks that yet.
+  if (run.stages > 1 && run.keys && run.keys.distribution !== 'none') throw new ConfigError(where, 'keys', 'none with pipeline stages on ringbuffer', run.keys.distribution);
+  if (run.stages > 1 && (run.partitions ?? 1) > 1) throw new ConfigError(where, 'partitions', '1 with pipeline stages on ringbuffer', run.partitions);
+  refuseTopicShape(run, where, 'ringbuffer');
   // An inline lane holds each message with its frame header; the ring server's lanes count payload bytes.
   const needs = o.process === 'child' ? run.messageSize : frameBytes(run.messageSize);
   if (needs > o.capacity) {

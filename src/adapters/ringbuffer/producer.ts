@@ -1,7 +1,8 @@
 /**
- * An inline producer. At stage 0 it writes its own lane; at a later stage it is the
- * stage's forwarder and writes the lane of each batch's origin producer (the stage has
- * one forwarder, so each lane still has a single writer). `send` returns once the whole
+ * An inline producer. At stage 0 it writes its own lanes (one per partition, each
+ * message to its partition's); at a later stage it is the stage's forwarder and writes
+ * the lanes of each batch's origin producer (the stage has one forwarder, so each lane
+ * still has a single writer). `send` returns once the whole
  * batch is in the ring, which is what "acked" means for a memory-only system, so acks are
  * reported inside it.
  *
@@ -13,6 +14,7 @@ import type { AckSink, OutboundBatch, Producer, RunControl } from '../../core/co
 import type { Lane } from './layout.ts';
 import { LaneWriter, RoomParking } from './lane-writer.ts';
 import { Waiter, type WaitMode } from './waiting.ts';
+import type { BatchRouter } from './routing.ts';
 import { BusbenchError } from '../../core/errors.ts';
 
 /** The writing end of one lane, and the room to wait in when it is full. */
@@ -31,8 +33,9 @@ export class RingProducer implements Producer {
   readonly waiter: Waiter;
 
   constructor(
-    /** the lane for a batch of origin producer `producerId`, or an error naming why there is none */
-    private readonly target: (producerId: number) => LaneTarget,
+    /** the lane of origin producer `producerId` in `partition`, or an error naming why there is none */
+    private readonly target: (producerId: number, partition: number) => LaneTarget,
+    private readonly router: BatchRouter,
     wait: WaitMode,
     control: RunControl,
     private readonly acks: AckSink,
@@ -43,8 +46,16 @@ export class RingProducer implements Producer {
   }
 
   send(batch: OutboundBatch): void {
-    const { bytes, size, count, firstSeq } = batch;
-    const { writer, room } = this.target(batch.producerId);
+    const runs = this.router.runs(batch.producerId, batch.firstSeq, batch.count);
+    for (let r = 0; r < runs.length; r += 3) {
+      if (!this.sendRun(batch, this.target(batch.producerId, runs[r]!), runs[r + 1]!, runs[r + 2]!)) return;
+    }
+  }
+
+  /** Messages from..from+count-1 of the batch into one lane; false if the run stopped first (the rest of the batch failed). */
+  private sendRun(batch: OutboundBatch, { writer, room }: LaneTarget, from: number, count: number): boolean {
+    const { bytes, size } = batch;
+    const firstSeq = batch.firstSeq + from;
     if (!writer.fitsAtAll(size)) {
       throw new BusbenchError('ADAPTER', `ringbuffer: a ${size}-byte message does not fit in a lane (raise ringbuffer.capacity)`);
     }
@@ -55,7 +66,7 @@ export class RingProducer implements Producer {
       if (done > 0) this.acks.acked(firstSeq, done);
     }
     while (done < count) {
-      const n = writer.write(bytes, done, size, count - done, firstSeq + done);
+      const n = writer.write(bytes, from + done, size, count - done, firstSeq + done);
       if (n > 0) {
         this.acks.acked(firstSeq + done, n);
         done += n;
@@ -63,10 +74,11 @@ export class RingProducer implements Producer {
       }
       room.payload = size;
       if (!this.waiter.until(room, Number.POSITIVE_INFINITY)) {
-        this.acks.failed(firstSeq + done, count - done, 'run stopped');
-        return;
+        this.acks.failed(firstSeq + done, batch.firstSeq + batch.count - firstSeq - done, 'run stopped');
+        return false;
       }
     }
+    return true;
   }
 
   /** Everything `send` accepted is already in the ring and acknowledged. */

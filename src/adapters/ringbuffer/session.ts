@@ -6,7 +6,8 @@
 import type { OpenContext, SystemSession } from '../../core/contract.ts';
 import { BusbenchError } from '../../core/errors.ts';
 import { createDoorbells, createLane } from './layout.ts';
-import type { RingInit } from './init.ts';
+import { routedShape, shapeConfig, type RingInit } from './init.ts';
+import { checkedShape, laneCount, type LaneShape } from './lanes.ts';
 import { checkRun, type RingOptions } from './options.ts';
 import { ChildRingSession } from './child/session.ts';
 
@@ -14,21 +15,20 @@ export class InlineRingSession implements SystemSession<RingInit> {
   readonly workerInit: RingInit;
   readonly config: Record<string, unknown>;
 
-  constructor(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number) {
+  constructor(ctx: OpenContext<RingOptions>, options: RingOptions, shape: LaneShape) {
     const padded = options.padding === 'on';
-    const lanes = Array.from({ length: ctx.producers * stages }, () => createLane(options.capacity, padded));
+    const stages = shape.stages;
+    const lanes = Array.from({ length: laneCount(shape) }, () => createLane(options.capacity, padded));
     this.workerInit = {
       mode: 'inline',
       lanes,
       doorbells: createDoorbells(ctx.consumers * stages),
-      producers: ctx.producers,
-      consumers: ctx.consumers,
-      stages,
+      ...routedShape(ctx, shape),
       padded,
       wait: options.wait,
       dedup: options.dedup === 'on',
     };
-    this.config = { process: 'inline', capacity: options.capacity, padding: options.padding, wait: options.wait, dedup: options.dedup, lanes: ctx.producers * stages, ...(stages > 1 ? { stages } : {}) };
+    this.config = { process: 'inline', capacity: options.capacity, padding: options.padding, wait: options.wait, dedup: options.dedup, lanes: lanes.length, ...(stages > 1 ? { stages } : {}), ...shapeConfig(shape) };
   }
 
   /** The lanes live in busbench's own memory and threads: no process of their own to measure. */
@@ -45,18 +45,15 @@ export class InlineRingSession implements SystemSession<RingInit> {
 export async function openSession(ctx: OpenContext<RingOptions>): Promise<SystemSession<RingInit>> {
   const options = ctx.options;
   const stages = ctx.stages ?? 1;
-  checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}) }, 'ringbuffer options');
+  const partitions = ctx.partitions?.count ?? 1;
+  checkRun(options, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), partitions, ...(ctx.topics ? { topics: ctx.topics } : {}) }, 'ringbuffer options');
   if (ctx.producers < 1 || ctx.consumers < 1) {
     throw new BusbenchError('CONFIG', `ringbuffer: needs at least one producer and one consumer (got ${ctx.producers} producers, ${ctx.consumers} consumers)`);
   }
-  // Refused here, not in checkRun: more consumers than producers is a run that fails
-  // (the system's result says so and why), as the CLI's tests expect.
-  if (ctx.consumers > ctx.producers) {
-    throw new BusbenchError(
-      'CONFIG',
-      `ringbuffer: ${ctx.consumers} consumers for ${ctx.producers} producers; each producer has one lane and a lane has one consumer, ` +
-        'so consumers must not outnumber producers',
-    );
-  }
-  return options.process === 'child' ? ChildRingSession.open(ctx, options, stages) : new InlineRingSession(ctx, options, stages);
+  // Refused here, not in checkRun: a lane shape no consumer set can read (more consumers
+  // than producers, say) is a run that fails (the system's result says so and why), as
+  // the CLI's tests expect.
+  const topics = ctx.topics ?? 1;
+  const shape = checkedShape({ producers: ctx.producers, consumers: ctx.consumers, stages, ...(partitions > 1 ? { partitions } : {}), ...(topics > 1 ? { topics } : {}) });
+  return options.process === 'child' ? ChildRingSession.open(ctx, options, shape) : new InlineRingSession(ctx, options, shape);
 }

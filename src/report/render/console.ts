@@ -3,6 +3,7 @@
  * stderr) and the comparison table at the end.
  */
 import { describePartitions } from '../../checks/partition-counts.ts';
+import { describeTopics } from '../../checks/topic-counts.ts';
 import type { RunResult, ScheduleStep, SearchOutcome, SystemResult } from '../../core/result.ts';
 import type { Progress } from '../../core/progress.ts';
 import { colorEnabled, formatTable } from './table.ts';
@@ -72,6 +73,7 @@ export function summaryTable(result: RunResult, stream: NodeJS.WriteStream): str
     if (held > 0) notes.push(paint(stream, 33, `${s.system}: drain deadline reached with ${held} messages still held by the broker: up to ${Math.min(held, s.delivery.lost)} of the ${s.delivery.lost} lost are undelivered at deadline, not proven lost`));
     if (s.broker) notes.push(`${s.system}: broker cross-check (${s.broker.source}): ${s.broker.agrees === false ? paint(stream, 31, s.broker.note ?? 'disagrees') : (s.broker.note ?? 'n/a')}`);
     if (s.partitions) notes.push(`${s.system}: ${s.partitions.agrees === false ? paint(stream, 31, describePartitions(s.partitions)) : describePartitions(s.partitions)}`);
+    if (s.topics) notes.push(`${s.system}: ${s.topics.agrees === false || !s.topics.consistent ? paint(stream, 31, describeTopics(s.topics)) : describeTopics(s.topics)}`);
     if (s.latency.publish.count > 0) notes.push(`${s.system}: publish→ack p50 ${formatUs(s.latency.publish.p50)}, p99 ${formatUs(s.latency.publish.p99)}, max ${formatUs(s.latency.publish.max)}`);
     notes.push(...scheduleNotes(s, stream));
     if (s.sustainable) notes.push(...sustainableNotes(s.sustainable, stream).map((l) => `${s.system}: ${l}`));

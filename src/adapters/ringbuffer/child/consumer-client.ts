@@ -1,6 +1,6 @@
 /**
- * A consumer talking to the ring server: it subscribes to its lanes (lane % consumers
- * === its id, within its stage) with a credit of messages, buffers what arrives, and
+ * A consumer talking to the ring server: it subscribes to its lanes (lanes.ts says
+ * which, within its stage) with a credit of messages, buffers what arrives, and
  * grants as much credit again as each receive hands out.
  *
  * Connection lost: what was buffered is dropped (the server delivers it again from the
@@ -9,7 +9,8 @@
  * come again. close() never commits anything.
  */
 import { EMPTY_BATCH, type Consumer, type ConsumerSpec, type DeliveryBatch } from '../../../core/contract.ts';
-import { clientPorts, laneIndex, lanesOf, stageOf, type ChildInit } from '../init.ts';
+import { clientPorts, shapeOf, stageOf, type ChildInit } from '../init.ts';
+import { lanesOf, partitionOfLane } from '../lanes.ts';
 import { ChildBatch, type Received } from './delivery.ts';
 import { Link } from './link.ts';
 import { decodeDeliver, encodeCommit, encodeCredit, encodeSubscribe, FRAME, FRAME_SLACK } from './protocol.ts';
@@ -24,7 +25,7 @@ export class ChildConsumer implements Consumer {
   private readonly lanes: number[];
   private readonly credit: number;
   private queue: Received[] = [];
-  private readonly batch = new ChildBatch();
+  private readonly batch: ChildBatch;
 
   constructor(
     init: ChildInit,
@@ -37,7 +38,10 @@ export class ChildConsumer implements Consumer {
           `but the ring was opened for ${init.producers} and ${init.consumers}`,
       );
     }
-    this.lanes = lanesOf(spec.consumerId, init.consumers, init.producers).map((l) => laneIndex(stage, l, init.producers));
+    const shape = shapeOf(init);
+    this.lanes = lanesOf(shape, spec.consumerId, stage);
+    // With partitions a producer's messages are in order within a partition only: each message names its partition.
+    this.batch = new ChildBatch(init.routing ? (lane) => partitionOfLane(shape, lane) : undefined);
     if (this.lanes.length === 0) throw new BusbenchError('ADAPTER', `ringbuffer: consumer ${spec.consumerId} of ${spec.consumers} has no lane (${init.producers} producers)`);
     this.credit = Math.max(64, Math.min(4096, Math.floor(CREDIT_BYTES / Math.max(1, spec.messageSize))));
     this.link = new Link(init.host, clientPorts(init), init.capacity + FRAME_SLACK, {

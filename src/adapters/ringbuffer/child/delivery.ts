@@ -17,8 +17,16 @@ export class ChildBatch implements DeliveryBatch {
   private bufs: Buffer[] = [];
   private offs: number[] = [];
   private lens: number[] = [];
+  private from: number[] = [];
   /** lane -> offset after the last message of that lane in this batch */
   readonly commits = new Map<number, number>();
+  /** with partitions: the partition message i came through (its ordering domain) */
+  readonly lane?: (i: number) => number;
+
+  /** `partitionOf`: a server lane's partition, where the run has more than one */
+  constructor(partitionOf?: (lane: number) => number) {
+    if (partitionOf) this.lane = (i) => partitionOf(this.from[i]!);
+  }
 
   buffer(i: number): Uint8Array {
     return this.bufs[i]!;
@@ -38,6 +46,7 @@ export class ChildBatch implements DeliveryBatch {
     this.bufs.length = 0;
     this.offs.length = 0;
     this.lens.length = 0;
+    this.from.length = 0;
     this.commits.clear();
     this.generation = generation;
     while (this.count < max && queue.length > 0) {
@@ -47,6 +56,7 @@ export class ChildBatch implements DeliveryBatch {
         this.bufs.push(d.body);
         this.offs.push(d.start + (d.taken + i) * d.size);
         this.lens.push(d.size);
+        if (this.lane) this.from.push(d.lane);
       }
       d.taken += n;
       this.count += n;

@@ -14,10 +14,14 @@
  *     reports what is still unanswered as unknown. send waits for the reconnect; if the
  *     run stops meanwhile, the rest of the batch is reported failed, since it never left.
  *   - A stage > 0 producer forwards other producers' messages: each batch goes to the
- *     lane of its origin producer.
+ *     lanes of its origin producer.
+ *   - With partitions, each run of a batch's messages that share a partition goes to
+ *     that partition's lane (routing.ts).
  */
 import type { AckSink, OutboundBatch, Producer, ProducerSpec } from '../../../core/contract.ts';
-import { clientPorts, laneIndex, stageOf, type ChildInit } from '../init.ts';
+import { clientPorts, shapeOf, stageOf, type ChildInit } from '../init.ts';
+import { laneIndex, type LaneShape } from '../lanes.ts';
+import { BatchRouter } from '../routing.ts';
 import { Link } from './link.ts';
 import { ACK_FAILED, decodeAck, encodePublish, FRAME, FRAME_SLACK } from './protocol.ts';
 import { BusbenchError } from '../../../core/errors.ts';
@@ -37,6 +41,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r)
 export class ChildProducer implements Producer {
   private readonly link: Link;
   private readonly stage: number;
+  private readonly shape: LaneShape;
+  private readonly router: BatchRouter;
   private readonly pending = new Map<number, Pending>();
   private inFlight = 0;
   private nextReq = 1;
@@ -47,6 +53,8 @@ export class ChildProducer implements Producer {
     private readonly acks: AckSink,
   ) {
     this.stage = stageOf(spec, init.stages, `producer ${spec.producerId}`);
+    this.shape = shapeOf(init);
+    this.router = new BatchRouter(init.routing);
     // Acks only come back, so anything large is corrupt.
     this.link = new Link(init.host, clientPorts(init), FRAME_SLACK, {
       onOpen: () => this.resend(),
@@ -67,27 +75,38 @@ export class ChildProducer implements Producer {
   }
 
   async send(batch: OutboundBatch): Promise<void> {
-    const { bytes, size, count, firstSeq, producerId } = batch;
-    const lane = this.laneFor(producerId);
+    // copied: the router reuses its array, and the sends below wait
+    const runs = [...this.router.runs(batch.producerId, batch.firstSeq, batch.count)];
+    for (let r = 0; r < runs.length; r += 3) {
+      if (!(await this.sendRun(batch, this.laneFor(batch.producerId, runs[r]!), runs[r + 1]!, runs[r + 2]!))) return;
+    }
+    // One event-loop turn per batch, so acks are read (and timed) as they come rather
+    // than only once the window is full.
+    await yieldToEventLoop();
+  }
+
+  /** Messages from..from+count-1 of the batch to one lane, in parts; false if the run stopped first (the rest of the batch failed). */
+  private async sendRun(batch: OutboundBatch, lane: number, from: number, count: number): Promise<boolean> {
+    const { bytes, size } = batch;
+    const firstSeq = batch.firstSeq + from;
     const partMax = Math.max(1, Math.min(this.spec.maxInFlight, size === 0 ? count : Math.floor(this.init.capacity / size)));
     let done = 0;
     while (done < count) {
       const n = Math.min(partMax, count - done);
       if (!(await this.room(n))) {
-        this.acks.failed(firstSeq + done, count - done, 'run stopped while the ring server was unreachable or its lane full');
-        return;
+        this.acks.failed(firstSeq + done, batch.firstSeq + batch.count - firstSeq - done, 'run stopped while the ring server was unreachable or its lane full');
+        return false;
       }
       const req = this.nextReq;
       this.nextReq = this.nextReq === 0xffffffff ? 1 : this.nextReq + 1;
-      const frame = encodePublish(req, lane, firstSeq + done, n, size, bytes.subarray(done * size, (done + n) * size));
+      const at = from + done;
+      const frame = encodePublish(req, lane, firstSeq + done, n, size, bytes.subarray(at * size, (at + n) * size));
       this.link.write(frame);
       this.pending.set(req, { seq: firstSeq + done, count: n, frame });
       this.inFlight += n;
       done += n;
     }
-    // One event-loop turn per batch, so acks are read (and timed) as they come rather
-    // than only once the window is full.
-    await yieldToEventLoop();
+    return true;
   }
 
   async flush(timeoutMs: number): Promise<void> {
@@ -102,14 +121,14 @@ export class ChildProducer implements Producer {
     this.link.close();
   }
 
-  private laneFor(origin: number): number {
+  private laneFor(origin: number, partition: number): number {
     if (this.stage === 0 && origin !== this.spec.producerId) {
       throw new BusbenchError('ADAPTER', `ringbuffer: producer ${this.spec.producerId} sent a batch of producer ${origin}; only a stage > 0 producer forwards other producers' messages`);
     }
     if (!Number.isInteger(origin) || origin < 0 || origin >= this.init.producers) {
       throw new BusbenchError('ADAPTER', `ringbuffer: no lane for producer ${origin} (${this.init.producers} producers)`);
     }
-    return laneIndex(this.stage, origin, this.init.producers);
+    return laneIndex(this.shape, this.stage, partition, origin);
   }
 
   /** Waits until `n` more messages may be in flight on a live connection; false if the run stops first. */

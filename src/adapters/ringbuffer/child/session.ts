@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BrokerCounts, FaultInjector, OpenContext, PowerCut, PowerLossMode, SystemSession } from '../../../core/contract.ts';
 import { LossyDataDir, powerLossLayer } from '../../../brokers/common/power-loss.ts';
-import type { RingInit } from '../init.ts';
+import { routedShape, shapeConfig, type RingInit } from '../init.ts';
+import { laneCount, lanesPerStage, type LaneShape } from '../lanes.ts';
+import { topicOfProducer } from '../../../core/topics.ts';
 import type { RingOptions } from '../options.ts';
 import { RingServerProcess } from './server-process.ts';
 import { ReplicaPair } from './replica-pair.ts';
@@ -49,13 +51,14 @@ export class ChildRingSession implements SystemSession<RingInit> {
     private readonly options: RingOptions,
     private readonly server: RingServers,
     private readonly dataDir: string,
-    stages: number,
+    private readonly shape: LaneShape,
     private readonly layer: LossyDataDir | undefined,
   ) {
     const { host, port } = server.address;
-    const lanes = ctx.producers * stages;
+    const stages = shape.stages;
+    const lanes = laneCount(shape);
     const ports = server instanceof ReplicaPair ? { ports: server.clientPorts } : {};
-    this.workerInit = { mode: 'child', host, port, ...ports, producers: ctx.producers, consumers: ctx.consumers, stages, capacity: options.capacity };
+    this.workerInit = { mode: 'child', host, port, ...ports, ...routedShape(ctx, shape), capacity: options.capacity };
     this.config = {
       process: 'child',
       journal: options.journal,
@@ -63,6 +66,7 @@ export class ChildRingSession implements SystemSession<RingInit> {
       capacity: options.capacity,
       lanes,
       ...(stages > 1 ? { stages } : {}),
+      ...shapeConfig(shape),
       ...(options.replicas === 2 ? { replicas: 2, killReplica: options.killReplica ?? 'primary' } : {}),
       server: {
         address: (ports.ports ?? [port]).map((p) => `${host}:${p}`).join(' '),
@@ -90,14 +94,14 @@ export class ChildRingSession implements SystemSession<RingInit> {
     };
   }
 
-  static async open(ctx: OpenContext<RingOptions>, options: RingOptions, stages: number): Promise<ChildRingSession> {
+  static async open(ctx: OpenContext<RingOptions>, options: RingOptions, shape: LaneShape): Promise<ChildRingSession> {
     const dataDir = path.join(ctx.runDir, 'data', 'ringbuffer');
     const onLayer = powerLossLayer(ctx);
     const layer = onLayer ? new LossyDataDir(dataDir, onLayer, ctx.log) : undefined;
     // A run starts empty; only a restart within the run reads the journal back.
     for (const d of [dataDir, `${dataDir}.backing`]) fs.rmSync(d, { recursive: true, force: true });
     await layer?.mount();
-    const settings = { lanes: ctx.producers * stages, capacity: options.capacity, journal: options.journal, dedup: options.dedup === 'on' };
+    const settings = { lanes: laneCount(shape), capacity: options.capacity, journal: options.journal, dedup: options.dedup === 'on' };
     const logs = path.join(ctx.runDir, 'logs');
     const server: RingServers & { start(): Promise<void> } =
       options.replicas === 2
@@ -110,7 +114,7 @@ export class ChildRingSession implements SystemSession<RingInit> {
       await layer?.unmount();
       throw err;
     }
-    return new ChildRingSession(ctx, options, server, dataDir, stages, layer);
+    return new ChildRingSession(ctx, options, server, dataDir, shape, layer);
   }
 
   processes(): Array<{ name: string; pid: number }> {
@@ -124,8 +128,15 @@ export class ChildRingSession implements SystemSession<RingInit> {
       throw crash ?? err;
     });
     // Stage 0 holds what the harness's producers sent, comparable with their ledger.
-    const first = stats.slice(0, this.ctx.producers);
-    const sum = (f: (s: (typeof stats)[number]) => number): number => first.reduce((n, s) => n + f(s), 0);
+    const first = stats.slice(0, lanesPerStage(this.shape));
+    const sum = (f: (s: (typeof stats)[number]) => number, lanes = first): number => lanes.reduce((n, s) => n + f(s), 0);
+    // A partition's lane set is producers consecutive lanes (lanes.ts).
+    const partitions = this.shape.partitions ?? 1;
+    const ofPartition = (p: number): typeof stats => first.slice(p * this.ctx.producers, (p + 1) * this.ctx.producers);
+    // A topic's lanes are its producers' (producer i writes topic i mod topics), in every partition.
+    const topics = this.shape.topics ?? 1;
+    const ofTopic = (t: number): typeof stats => first.filter((_, lane) => topicOfProducer(lane % this.ctx.producers, topics) === t);
+    const counted = (lanes: typeof stats): { stored?: number; delivered: number } => ({ ...(comparable ? { stored: sum((s) => s.appended, lanes) } : {}), delivered: sum((s) => s.committed, lanes) });
     // A memory-only server restarted empty: its count covers only the time since.
     // Two replicas: the survivor (or the restarted primary's catch-up source) held every lane since the start.
     const comparable = this.options.journal === 'fsync' || this.restarts === 0 || (this.options.replicas === 2 && this.ctx.fault?.type !== 'power-loss');
@@ -134,6 +145,8 @@ export class ChildRingSession implements SystemSession<RingInit> {
       ...(comparable ? { stored: sum((s) => s.appended) } : {}),
       delivered: sum((s) => s.committed),
       detail: { backlog: sum((s) => s.appended - s.committed) },
+      ...(partitions > 1 ? { perPartition: Array.from({ length: partitions }, (_, p) => counted(ofPartition(p))) } : {}),
+      ...(topics > 1 ? { perTopic: Array.from({ length: topics }, (_, t) => counted(ofTopic(t))) } : {}),
     };
   }
 
