@@ -84,6 +84,7 @@ export function loadOf(s: Scenario): RunLoad {
     // absent without keys, so a keyless run's parameters read as before the field existed
     ...(s.keys.distribution !== 'none' ? { keys: s.keys } : {}),
     ...(s.partitions > 1 ? { partitions: s.partitions } : {}),
+    ...(s.payload ? { payload: s.payload } : {}),
   };
 }
 
