@@ -166,6 +166,8 @@ export async function runProducer(
 ): Promise<ProducerOutcome> {
   const ledger = new ProducerLedger(producerId);
   const producer = await createProducer(ledger);
+  // built before ready: 8 MiB of bodies takes a while, and the schedule starts at the timeline
+  const pool = load.payload ? buildPool(load.payload, producerId, load.batchSize, load.payload.file ? readPayloadFile(load.payload.file) : []) : undefined;
   const sendTimes = new SendTimes(Math.max(load.maxInFlight, load.batchSize));
   const timing = { windowStart: 0, windowEnd: 0, publishMissed: 0, publish: new LatencyRecorder() };
   ledger.onAck = (seq, count) => timeAcks(control, slot, sendTimes, timing, seq, count);
@@ -179,7 +181,7 @@ export async function runProducer(
   const account = new SendAccount(startNs, measureStartNs, measureEndNs, load.intervalMs * 1e6, onInterval);
   const profile = load.ratePerSec > 0 ? new RateProfile(load.ratePerSec * load.producers, measureStartNs - startNs, load.rateSegments) : undefined;
   const schedule = profile ? new Schedule(startNs, profile, load.producers, producerId) : undefined;
-  const loop = new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, schedule ? schedule.countBefore(measureEndNs) : 0);
+  const loop = new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, schedule ? schedule.countBefore(measureEndNs) : 0, pool);
   await loop.run(slot);
   account.flush();
   await producer.flush(load.drainTimeoutMs);
@@ -236,8 +238,7 @@ class SendLoop {
   private sawAsync = false;
   private kept: OutboundBatch | undefined;
   private nextRetryNs = 0;
-  /** with a payload: the pool of whole messages the run cycles through, stamped in place; pos is the next one */
-  private readonly pool: PayloadPool | undefined;
+  /** with a payload: the next message of the pool */
   private pos = 0;
 
   constructor(
@@ -250,13 +251,13 @@ class SendLoop {
     private readonly schedule: Schedule | undefined,
     /** the schedule's messages before the window's end; a planned early end lowers it */
     public intendedTotal: number,
+    /** with a payload: the pool of whole messages the run cycles through, stamped in place */
+    private readonly pool?: PayloadPool,
   ) {
     const size = load.messageSize;
     this.intended = new Float64Array(load.batchSize);
-    const payload = load.payload;
-    if (payload) {
-      this.pool = buildPool(payload, ledger.producerId, load.batchSize, payload.file ? readPayloadFile(payload.file) : []);
-      this.staging = this.pool.bytes;
+    if (pool) {
+      this.staging = pool.bytes;
       this.batch = { bytes: this.staging, size, count: 0, producerId: ledger.producerId, firstSeq: 0 };
       return;
     }
