@@ -94,6 +94,9 @@ export interface ConsumerLedgerSnapshot {
   deliveries: number;
   /** payloads that were not our envelope */
   malformed: number;
+  /** payload runs: bodies checked against their envelope's checksum, and those that failed (absent: none checked) */
+  checksummed?: number;
+  corrupted?: number;
 }
 
 /** The consumer's half: one record per message received. */
@@ -103,6 +106,8 @@ export class ConsumerLedger {
   /** distinct (producer, seq) seen by this consumer */
   unique = 0;
   malformed = 0;
+  checksummed = 0;
+  corrupted = 0;
 
   constructor(readonly consumerId: number) {}
 
@@ -139,7 +144,8 @@ export class ConsumerLedger {
     this.streams.forEach((s, producerId) => {
       if (s) perProducer.push({ producerId, received: s.received.snapshot(), duplicates: s.duplicates, outOfOrder: s.outOfOrder });
     });
-    return { consumerId: this.consumerId, perProducer, deliveries: this.deliveries, malformed: this.malformed };
+    const sums = this.checksummed > 0 ? { checksummed: this.checksummed, corrupted: this.corrupted } : {};
+    return { consumerId: this.consumerId, perProducer, deliveries: this.deliveries, malformed: this.malformed, ...sums };
   }
 }
 
@@ -219,9 +225,13 @@ export function reconcile(producers: ProducerLedgerSnapshot[], consumers: Consum
   let outOfOrder = 0;
   let deliveries = 0;
   let malformed = 0;
+  let checksummed = 0;
+  let corrupted = 0;
   for (const c of consumers) {
     deliveries += c.deliveries;
     malformed += c.malformed;
+    checksummed += c.checksummed ?? 0;
+    corrupted += c.corrupted ?? 0;
     for (const p of c.perProducer) {
       duplicated += p.duplicates;
       redelivered += p.duplicates;
@@ -261,6 +271,11 @@ export function reconcile(producers: ProducerLedgerSnapshot[], consumers: Consum
   if (duplicated > 0) problems.push(`${duplicated} duplicate deliveries${redelivered < duplicated ? ` (${duplicated - redelivered} at a second consumer)` : ''}`);
   if (outOfOrder > 0) problems.push(`${outOfOrder} messages out of order within a producer`);
   if (malformed > 0) problems.push(`${malformed} payloads were not busbench messages`);
+  if (checksummed > 0) {
+    counts.checksummed = checksummed;
+    counts.corrupted = corrupted;
+    if (corrupted > 0) problems.push(`${corrupted} of ${checksummed} checked messages arrived corrupted (the body no longer matches the checksum its envelope carries)`);
+  }
   if (discards.length > 0) {
     const d = discardProblem(discards);
     counts.discardedEntries = d.entries;

@@ -46,6 +46,7 @@ export function compactLedger(parts: LedgerParts, producerIdFrom: number, consum
       perProducer: c.perProducer.map((x) => ({ producerId: pid(x.producerId), received: ranges(x.received), duplicates: x.duplicates, outOfOrder: x.outOfOrder })),
       deliveries: c.deliveries,
       malformed: c.malformed,
+      ...(c.checksummed !== undefined ? { checksummed: c.checksummed, corrupted: c.corrupted ?? 0 } : {}),
     })),
     ...(parts.discards && parts.discards.length > 0 ? { discards: parts.discards.map((d) => ({ entries: d.entries, reasons: [...d.reasons] })) } : {}),
     ...(parts.applied ? { applied: compactApplied(parts.applied, pid) } : {}),
@@ -81,6 +82,7 @@ export function expandLedger(l: ShardLedger): LedgerParts {
       perProducer: c.perProducer.map((x) => ({ producerId: x.producerId, received: snapshotOf(x.received), duplicates: x.duplicates, outOfOrder: x.outOfOrder })),
       deliveries: c.deliveries,
       malformed: c.malformed,
+      ...(c.checksummed !== undefined ? { checksummed: c.checksummed, corrupted: c.corrupted ?? 0 } : {}),
     })),
     ...(l.discards ? { discards: l.discards } : {}),
     ...(l.applied

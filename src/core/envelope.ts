@@ -14,6 +14,8 @@ const FIELDS = {
   sentNs: 19,
   timestamp: 13,
   qty: 3,
+  // the body's checksum (payload runs; 0 otherwise): 32 bits unsigned, 10 digits
+  sum: 10,
 } as const;
 
 const ZEROS = (n: number): string => '0'.repeat(n);
@@ -28,6 +30,7 @@ const HEADER =
   `"timestamp":${SPACES(FIELDS.timestamp)},` +
   `"symbol":"BTC-USDT","side":"buy","price":64250.50,` +
   `"qty":${SPACES(FIELDS.qty)},` +
+  `"sum":${SPACES(FIELDS.sum)},` +
   `"pad":"`;
 const TRAILER = '"}';
 
@@ -45,7 +48,13 @@ export const OFFSETS = {
   sentNs: offsetAfter('"sent_ns":'),
   timestamp: offsetAfter('"timestamp":'),
   qty: offsetAfter('"qty":'),
+  sum: offsetAfter('"sum":'),
 } as const;
+
+/** Where the body starts: everything before is the envelope busbench stamps and reads. */
+export const BODY_OFFSET = HEADER.length;
+/** What closes a message after its body. */
+export const TRAILER_BYTES = new TextEncoder().encode(TRAILER);
 
 export const MIN_MESSAGE_SIZE = HEADER.length + TRAILER.length;
 export const MAX_MESSAGE_SIZE = 1 << 20;
@@ -128,7 +137,44 @@ export function encodeTemplate(size: number, producerId: number): Uint8Array {
   const buf = new TextEncoder().encode(text);
   writeInt(buf, OFFSETS.traceProducer, FIELDS.producer, producerId, ZERO);
   writeInt(buf, OFFSETS.producer, FIELDS.producer, producerId, SPACE);
+  writeInt(buf, OFFSETS.sum, FIELDS.sum, 0, SPACE);
   return buf;
+}
+
+/** The envelope alone (producer stamped, no body, no trailer): a payload pool puts bodies after it. */
+export function encodeHeader(producerId: number): Uint8Array {
+  return encodeTemplate(MIN_MESSAGE_SIZE, producerId).slice(0, BODY_OFFSET);
+}
+
+/**
+ * A cheap checksum of bytes [from, to), a 32-bit word at a time (little-endian, the tail
+ * bytewise), seeded with the length. Each step (xor the word, multiply by an odd constant,
+ * xorshift) is a bijection of the state, so any change confined to one word (a flipped
+ * byte, a bit) always changes the result, and a length change does too.
+ */
+export function bodyChecksum(buf: Uint8Array, from: number, to: number): number {
+  let h = (0x811c9dc5 ^ (to - from)) | 0;
+  const end4 = from + ((to - from) & ~3);
+  let i = from;
+  for (; i < end4; i += 4) {
+    h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), 0x01000193);
+    h ^= h >>> 15;
+  }
+  for (; i < to; i++) {
+    h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h ^= h >>> 15;
+  }
+  return h >>> 0;
+}
+
+/** Writes the checksum of the message's body [BODY_OFFSET, length) into its envelope. */
+export function sealBody(buf: Uint8Array, off: number, length: number): void {
+  writeInt(buf, off + OFFSETS.sum, FIELDS.sum, bodyChecksum(buf, off + BODY_OFFSET, off + length), SPACE);
+}
+
+/** Whether the message's body still matches the checksum its envelope carries. */
+export function bodyIntact(buf: Uint8Array, off: number, length: number): boolean {
+  return readInt(buf, off + OFFSETS.sum, FIELDS.sum) === bodyChecksum(buf, off + BODY_OFFSET, off + length);
 }
 
 /**
@@ -167,6 +213,23 @@ export function stampBatch(buf: Uint8Array, size: number, count: number, firstSe
     if (shared) copyBytes(buf, OFFSETS.sentNs, off + OFFSETS.sentNs, FIELDS.sentNs);
     else writeInt(buf, off + OFFSETS.sentNs, FIELDS.sentNs, sentNs[i]!, SPACE);
     copyBytes(buf, OFFSETS.timestamp, off + OFFSETS.timestamp, FIELDS.timestamp);
+  }
+}
+
+/**
+ * stampBatch for messages of varying size: message k (first <= k < first+count) starts at
+ * offsets[k] of `buf` (a payload pool, stamped in place).
+ */
+export function stampAt(buf: Uint8Array, offsets: Uint32Array, first: number, count: number, firstSeq: number, sentNs: number | Float64Array, wallMs: number): void {
+  const shared = typeof sentNs === 'number';
+  const base = offsets[first]!;
+  stamp(buf, base, firstSeq, shared ? sentNs : sentNs[0]!, wallMs);
+  for (let i = 1; i < count; i++) {
+    const off = offsets[first + i]!;
+    stampSeq(buf, off, firstSeq + i);
+    if (shared) copyBytes(buf, base + OFFSETS.sentNs, off + OFFSETS.sentNs, FIELDS.sentNs);
+    else writeInt(buf, off + OFFSETS.sentNs, FIELDS.sentNs, sentNs[i]!, SPACE);
+    copyBytes(buf, base + OFFSETS.timestamp, off + OFFSETS.timestamp, FIELDS.timestamp);
   }
 }
 

@@ -5,6 +5,7 @@
  * nanosecond values.
  */
 import type { KeyPlan } from './keys.ts';
+import type { PayloadPlan } from './payload.ts';
 import type { Capabilities, BrokerCounts } from './contract.ts';
 import type { LatencySummary } from './histogram.ts';
 import type { ShardInfo, ShardLedger } from './shard.ts';
@@ -34,7 +35,10 @@ export interface RunParameters {
   drainTimeoutMs: number;
   producers: number;
   consumers: number;
+  /** with a payload: the largest message it makes */
   messageSize: number;
+  /** what the bytes after the envelope were (absent: the order message padded to messageSize) */
+  payload?: PayloadPlan;
   maxInFlight: number;
   batchSize: number;
   intervalMs: number;
@@ -101,6 +105,13 @@ export interface DeliveryCounts {
    * Absent where the system's consumer cannot discard, and in older files.
    */
   discardedEntries?: number;
+  /**
+   * payload runs: messages whose body a consumer checked against the checksum in its
+   * envelope (payload.verify), and of those, the ones that did not match. Absent without a
+   * payload, with verify off, and in older files.
+   */
+  checksummed?: number;
+  corrupted?: number;
 }
 
 /** One partition's share of a run (src/checks/partition-counts.ts). */
@@ -371,7 +382,11 @@ export interface SystemResult {
    * measured window; msgsPerSec is made of it. repeatsInWindow: repeat deliveries in the
    * window, counted there only.
    */
-  throughput: { msgsPerSec: number; bytesPerSec: number; measuredMs: number; receivedInWindow: number; repeatsInWindow?: number };
+  /**
+   * bytesPerSec: msgsPerSec × messageSize, or with a payload the bytes received; messageBytes
+   * (payload runs only): bytes per second of the first deliveries in the window, from their actual sizes
+   */
+  throughput: { msgsPerSec: number; bytesPerSec: number; messageBytes?: number; measuredMs: number; receivedInWindow: number; repeatsInWindow?: number };
   /**
    * e2e: first deliveries; redelivery: repeat deliveries (both of messages sent in the window);
    * sendDelay: intended send time → handed to the system's producer (fixed rate only)

@@ -52,6 +52,8 @@ export interface CompactConsumerLedger {
   perProducer: Array<{ producerId: number; received: SeqRanges; duplicates: number; outOfOrder: number }>;
   deliveries: number;
   malformed: number;
+  checksummed?: number;
+  corrupted?: number;
 }
 
 export interface CompactApplyLedger {

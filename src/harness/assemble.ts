@@ -16,6 +16,8 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
   const { measureStartNs: ms, measureEndNs: me } = run.control.timeline();
   const measuredMs = Math.max(1, (me - ms) / 1e6);
   const msgsPerSec = c.receivedInWindow / (measuredMs / 1000);
+  // a payload's sizes vary: its bytes are counted as they arrived, not as count × messageSize (its largest)
+  const messageBytes = spec.load.payload ? c.bytesInWindow / (measuredMs / 1000) : undefined;
   const { schedule, exactlyOnce } = v;
   const intervalLog = intervals.finish();
   const steps = spec.rateSchedule?.kind === 'steps' ? intervals.stepStats(ms, me, 'send-delay').map((st) => ({ ...st, reached: stepReached(st) })) : [];
@@ -28,7 +30,14 @@ export function assemble(run: RunContext, p: ProducerTotals, c: ConsumerTotals, 
     capabilities: run.capabilities,
     status: v.status,
     ...(problems.length > 0 ? { error: problems.join('; ') } : {}),
-    throughput: { msgsPerSec, bytesPerSec: msgsPerSec * spec.load.messageSize, measuredMs, receivedInWindow: c.receivedInWindow, repeatsInWindow: c.repeatsInWindow },
+    throughput: {
+      msgsPerSec,
+      bytesPerSec: messageBytes ?? msgsPerSec * spec.load.messageSize,
+      ...(messageBytes !== undefined ? { messageBytes } : {}),
+      measuredMs,
+      receivedInWindow: c.receivedInWindow,
+      repeatsInWindow: c.repeatsInWindow,
+    },
     latency: { e2e: c.e2e.summary(), publish: p.publish.summary(), redelivery: c.redelivery.summary(), ...(schedule ? { sendDelay: p.sched.sendDelay.summary() } : {}) },
     delivery: v.delivery,
     ...(v.broker ? { broker: v.broker } : {}),

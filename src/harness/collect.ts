@@ -38,6 +38,7 @@ export interface ConsumerTotals {
   e2e: LatencyRecorder;
   redelivery: LatencyRecorder;
   receivedInWindow: number;
+  bytesInWindow: number;
   repeatsInWindow: number;
   crashes: number;
   /** first deliveries received in a backlog drain phase */
@@ -78,7 +79,7 @@ export async function collectProducers(run: RunContext): Promise<ProducerTotals>
 }
 
 export async function collectConsumers(run: RunContext): Promise<ConsumerTotals> {
-  const t: ConsumerTotals = { reports: [], e2e: new LatencyRecorder(), redelivery: new LatencyRecorder(), receivedInWindow: 0, repeatsInWindow: 0, crashes: 0, drainPhase: new LatencyRecorder(), record: '', stages: [], discarded: [] };
+  const t: ConsumerTotals = { reports: [], e2e: new LatencyRecorder(), redelivery: new LatencyRecorder(), receivedInWindow: 0, bytesInWindow: 0, repeatsInWindow: 0, crashes: 0, drainPhase: new LatencyRecorder(), record: '', stages: [], discarded: [] };
   for (const w of run.workers.filter((x) => x.role !== 'producer')) {
     const m = await withTimeout(w.done, STOP_GRACE_MS, `${run.spec.system} ${w.role} ${w.id} stopping`);
     if (m.type === 'forwarder-done') t.stages.push({ stage: stageName(m.stage, run.spec.exactlyOnce?.stages ?? 1), forwarded: m.forwarded, crashes: m.crashes, aborted: m.aborted });
@@ -88,6 +89,7 @@ export async function collectConsumers(run: RunContext): Promise<ConsumerTotals>
     t.e2e.add(LatencyRecorder.fromSparse(m.e2e));
     t.redelivery.add(LatencyRecorder.fromSparse(m.redelivery));
     t.receivedInWindow += m.receivedInWindow;
+    t.bytesInWindow += m.bytesInWindow;
     t.repeatsInWindow += m.repeatsInWindow;
     t.crashes += m.crashes;
     if (m.drainPhase) t.drainPhase.add(LatencyRecorder.fromSparse(m.drainPhase));

@@ -1,6 +1,7 @@
 /** Messages between the runner and its worker threads (structured-cloned). */
 import type { Cloneable, DiscardedEntries } from '../core/contract.ts';
 import type { KeyPlan } from '../core/keys.ts';
+import type { PayloadPlan } from '../core/payload.ts';
 import type { SparseHistogram } from '../core/histogram.ts';
 import type { RateSegment } from '../core/rate-profile.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
@@ -26,6 +27,8 @@ export interface LoadSettings {
   consumers: number;
   /** consumers check order per key when messages carry keys */
   keys: KeyPlan;
+  /** producers send pool messages of this plan, consumers verify their bodies (absent: the padded order message) */
+  payload?: PayloadPlan;
 }
 
 /** What a consuming worker of the exactly-once scenario needs. */
@@ -86,6 +89,8 @@ export type FromWorker =
       /** repeat deliveries (same message again, at this or another consumer) */
       redelivery: SparseHistogram;
       receivedInWindow: number;
+      /** the bytes of those first deliveries */
+      bytesInWindow: number;
       repeatsInWindow: number;
       crashes: number;
       /** first deliveries received in a backlog drain phase; absent when there were none */

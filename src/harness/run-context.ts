@@ -60,6 +60,7 @@ function workerLoadOf(spec: RunSpec): LoadSettings {
     producers: l.producers,
     consumers: l.consumers,
     keys: l.keys ?? NO_KEYS,
+    ...(l.payload ? { payload: l.payload } : {}),
   };
 }
 

@@ -86,6 +86,7 @@ export function loadOf(s: Scenario): RunLoad {
     ...(s.keys.distribution !== 'none' ? { keys: s.keys } : {}),
     ...(s.partitions > 1 ? { partitions: s.partitions } : {}),
     ...(s.topics > 1 ? { topics: s.topics } : {}),
+    ...(s.payload ? { payload: s.payload } : {}),
   };
 }
 

@@ -30,7 +30,7 @@ export { stageName } from './collect.ts';
  */
 export type RunLoad = Pick<
   RunParameters,
-  'durationMs' | 'warmupMs' | 'drainTimeoutMs' | 'producers' | 'consumers' | 'messageSize' | 'maxInFlight' | 'batchSize' | 'intervalMs' | 'workUs' | 'keys' | 'partitions' | 'topics'
+  'durationMs' | 'warmupMs' | 'drainTimeoutMs' | 'producers' | 'consumers' | 'messageSize' | 'maxInFlight' | 'batchSize' | 'intervalMs' | 'workUs' | 'keys' | 'partitions' | 'topics' | 'payload'
 >;
 
 /** One run: the choices that differ between the runs of a scenario, and the scenario's load. */

@@ -10,6 +10,7 @@ import { scheduleFlag } from './rate-schedule.ts';
 import { partitionsFlag } from './partitions.ts';
 import { topicsFlag } from './topics.ts';
 import { backlogFlag, type BacklogPlan } from './backlog.ts';
+import { PAYLOAD_FLAGS, PAYLOAD_KEYS, payloadFromFlags, payloadMessageSize } from './payload.ts';
 import { processesFlag, shardFlag, startAtFlag } from './shard.ts';
 import { scheduleLengthMs } from '../core/rate-profile.ts';
 import { KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyDistribution, type KeyPlan } from '../core/keys.ts';
@@ -33,6 +34,8 @@ export interface BenchFlags {
   partitions?: number;
   topics?: number;
   backlog?: BacklogPlan;
+  /** --payload-* values as given, by payload field; validated with the scenario's payload in applyFlags */
+  payload: Partial<Record<(typeof PAYLOAD_KEYS)[number], string>>;
   out: string;
   json: boolean;
   help: boolean;
@@ -73,6 +76,7 @@ export const FLAGS: BenchFlag[] = [
   { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each, ring lane sets (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
   { name: 'topics', value: '<n>', help: 'streams the run is spread over, producer p writing and consumer c reading topic p (c) mod n: NATS streams, Pulsar topics, ring lane sets (default 1)', apply: (f, v) => (f.topics = topicsFlag(v)) },
   { name: 'backlog', value: '<size|count>', help: 'build a backlog with consumers paused, then measure its drain: a size (1GB, 512MiB) or messages (100k)', apply: (f, v) => (f.backlog = backlogFlag(v)) },
+  ...PAYLOAD_KEYS.map((key): BenchFlag => ({ name: PAYLOAD_FLAGS[key].flag, value: PAYLOAD_FLAGS[key].value, help: PAYLOAD_FLAGS[key].help, apply: (f, v) => (f.payload[key] = v) })),
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },
   { name: 'url', value: '<system=url>', repeatable: true, help: 'broker URL for --brokers external, e.g. nats=nats://127.0.0.1:4222 (repeatable)', apply: urlFlag },
   { name: 'set', value: '<system.key=value>', repeatable: true, help: 'override a system option, e.g. nats.storage=memory (repeatable)', apply: setFlag },
@@ -174,7 +178,7 @@ function scalar(v: string): unknown {
 }
 
 export function parseFlags(argv: string[], knownSystems: string[]): BenchFlags {
-  const flags: BenchFlags = { out: 'results', json: false, help: false, brokers: 'native', urls: {}, sets: [] };
+  const flags: BenchFlags = { out: 'results', json: false, help: false, brokers: 'native', urls: {}, sets: [], payload: {} };
   // Bench takes flags only; an empty value reaches its flag, whose message names what it needs.
   for (const item of readArgv(argv, FLAGS, { positional: false, emptyValues: true })) {
     if ('flag' in item) item.flag.apply(flags, item.value ?? '', knownSystems);
@@ -195,6 +199,7 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
     section[key] = value;
     systemOptions[system] = section;
   }
+  const payload = payloadFromFlags(s.payload, f.payload, f.size);
   return {
     ...s,
     systems: f.systems ?? s.systems,
@@ -206,7 +211,8 @@ export function applyFlags(s: Scenario, f: BenchFlags): Scenario {
     rates: f.rate ? [f.rate] : s.rates,
     producers: f.producers ?? s.producers,
     consumers: f.consumers ?? s.consumers,
-    messageSize: f.size ?? s.messageSize,
+    messageSize: payload ? (payload === s.payload ? s.messageSize : payloadMessageSize(payload)) : (f.size ?? s.messageSize),
+    ...(payload ? { payload } : {}),
     batchSize: f.batch ?? s.batchSize,
     maxInFlight: f.inFlight ?? s.maxInFlight,
     workUs: f.workUs ?? s.workUs,

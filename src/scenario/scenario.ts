@@ -18,6 +18,8 @@ import type { SustainablePlan } from '../checks/sustainable.ts';
 import { partitionsField } from './partitions.ts';
 import { checkTopicsSpread, topicsField } from './topics.ts';
 import { backlogPlan, checkBacklogRates, type BacklogPlan } from './backlog.ts';
+import { payloadField, payloadMessageSize } from './payload.ts';
+import type { PayloadPlan } from '../core/payload.ts';
 import { DEFAULT_KEY_SPACE, KEY_DISTRIBUTIONS, MAX_KEY_SPACE, NO_KEYS, type KeyPlan } from '../core/keys.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios');
@@ -44,7 +46,10 @@ export interface Scenario {
   sustainable: SustainablePlan;
   producers: number;
   consumers: number;
+  /** every message's size; with a payload, the largest message it makes (what size limits must hold) */
   messageSize: number;
+  /** what the bytes after the envelope are (src/core/payload.ts); absent: the order message padded to messageSize */
+  payload?: PayloadPlan;
   maxInFlight: number;
   batchSize: number;
   /** simulated handler work per message in consumers (busy wait), microseconds */
@@ -116,6 +121,7 @@ const GENERAL_KEYS = [
   'producers',
   'consumers',
   'messageSize',
+  'payload',
   'maxInFlight',
   'batchSize',
   'workUs',
@@ -325,6 +331,7 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
 
   const systemOptions: Record<string, unknown> = {};
   for (const s of knownSystems) if (raw[s] !== undefined) systemOptions[s] = raw[s];
+  const payload = payloadField(file, raw);
 
   return {
     name,
@@ -339,7 +346,8 @@ export function validateScenario(doc: unknown, file: string, knownSystems: strin
     sustainable: sustainablePlan(file, raw.sustainable ?? {}),
     producers: integer(file, 'producers', raw.producers ?? 1, { min: 1, max: Math.min(64, MAX_PRODUCER_ID + 1) }),
     consumers: integer(file, 'consumers', raw.consumers ?? 1, { min: 1, max: 64 }),
-    messageSize: integer(file, 'messageSize', raw.messageSize ?? 512, { min: MIN_MESSAGE_SIZE, max: MAX_MESSAGE_SIZE }),
+    messageSize: payload ? payloadMessageSize(payload) : integer(file, 'messageSize', raw.messageSize ?? 512, { min: MIN_MESSAGE_SIZE, max: MAX_MESSAGE_SIZE }),
+    ...(payload ? { payload } : {}),
     maxInFlight: integer(file, 'maxInFlight', raw.maxInFlight ?? 1000, { min: 1, max: 1_000_000 }),
     batchSize: integer(file, 'batchSize', raw.batchSize ?? 128, { min: 1, max: 65_536 }),
     workUs: nonNegative(file, 'workUs', raw.workUs ?? 0),
@@ -375,6 +383,9 @@ export function checkSystems(s: Scenario, knownSystems: string[]): void {
   if (s.exactlyOnce && s.consumers !== 1) throw new ConfigError(s.file, 'consumers', '1 when the scenario has exactlyOnce (one consuming worker per stage)', s.consumers);
   if (s.backlog) checkBacklogRates(s.file, s.rates);
   checkTopicsSpread(s.file, s);
+  if (s.backlog && s.payload && s.payload.size?.kind !== 'fixed' && !('messages' in s.backlog.target)) {
+    throw new ConfigError(s.file, 'backlog.size', 'a count of messages (backlog.messages, --backlog 100k) with a payload of varying size (a size in bytes is counted in messages of one size)', s.backlog.target);
+  }
   if (s.backlog && (s.fault || s.exactlyOnce)) throw new ConfigError(s.file, 'backlog', `no backlog with ${s.fault ? 'fault' : 'exactlyOnce'} (one experiment per run)`, s.backlog.target);
   const schedule = scheduleOfRates(s.rates);
   if (schedule) checkScheduleFits(s.file, schedule, s.durationMs, s.intervalMs);

@@ -17,7 +17,8 @@
 import { monoNs } from '../../core/clock.ts';
 import type { Consumer, DeliveryBatch, DiscardedEntries } from '../../core/contract.ts';
 import { keyIndex, type KeyPlan } from '../../core/keys.ts';
-import { looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../../core/envelope.ts';
+import { bodyIntact, looksLikeEnvelope, readProducer, readQty, readSentNs, readSeq } from '../../core/envelope.ts';
+import { verifies, type PayloadVerify } from '../../core/payload.ts';
 import { LatencyRecorder } from '../../core/histogram.ts';
 import { ConsumerLedger } from '../../checks/ledger.ts';
 import { FirstSeen } from '../../checks/first-seen.ts';
@@ -34,6 +35,8 @@ export interface ConsumerOutcome {
   redelivery: LatencyRecorder;
   /** first deliveries received in the measured window */
   receivedInWindow: number;
+  /** their bytes */
+  bytesInWindow: number;
   /** repeat deliveries received in the measured window (not in receivedInWindow) */
   repeatsInWindow: number;
   crashes: number;
@@ -105,6 +108,7 @@ class Tally {
   drainToNs = 0;
   intervalReceived = 0;
   receivedInWindow = 0;
+  bytesInWindow = 0;
   repeatsInWindow = 0;
   /** this consumer's share of the union across consumers: what the drain adds up */
   first = 0;
@@ -116,7 +120,7 @@ class Tally {
     private readonly shared: FirstSeen | undefined,
   ) {}
 
-  add(producerId: number, seq: number, lane: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean, now: number): void {
+  add(producerId: number, seq: number, lane: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean, now: number, bytes: number): void {
     const first = this.ledger.record(producerId, seq, lane) && (this.shared === undefined || this.shared.mark(producerId, seq));
     if (!first) {
       if (sentInWindow) this.redelivery.record(latency);
@@ -125,7 +129,10 @@ class Tally {
     }
     this.first++;
     this.intervalReceived++;
-    if (receivedInWindow) this.receivedInWindow++;
+    if (receivedInWindow) {
+      this.receivedInWindow++;
+      this.bytesInWindow += bytes;
+    }
     this.interval.record(latency);
     if (now >= this.drainFromNs && now < this.drainToNs) this.drainPhase.record(latency);
     if (!sentInWindow) return;
@@ -188,6 +195,8 @@ interface BatchTaker {
   workNs: number;
   apply: ApplyContext | undefined;
   keys: KeyPlan;
+  /** payload runs: which bodies to check against their checksum; undefined without a payload */
+  verify: PayloadVerify | undefined;
 }
 
 /**
@@ -200,7 +209,7 @@ function laneOf(batch: DeliveryBatch, i: number, keys: KeyPlan, producerId: numb
 }
 
 /** One delivered batch into the tally (and the state, in the exactly-once scenario). */
-function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply, keys }: BatchTaker): void {
+function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply, keys, verify }: BatchTaker): void {
   const measureEndNs = control.timeline().measureEndNs;
   const faultNs = control.faultNs();
   const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
@@ -212,14 +221,19 @@ function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureSt
   for (let i = 0; i < n; i++) {
     const buf = batch.buffer(i);
     const off = batch.offset(i);
-    if (!looksLikeEnvelope(buf, off, batch.length(i))) {
+    const length = batch.length(i);
+    if (!looksLikeEnvelope(buf, off, length)) {
       ledger.malformed++;
       continue;
     }
     const producerId = readProducer(buf, off);
     const seq = readSeq(buf, off);
     const sentNs = readSentNs(buf, off);
-    tally.add(producerId, seq, laneOf(batch, i, keys, producerId, seq), now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow, now);
+    if (verify !== undefined && verifies(verify, seq)) {
+      ledger.checksummed++;
+      if (!bodyIntact(buf, off, length)) ledger.corrupted++;
+    }
+    tally.add(producerId, seq, laneOf(batch, i, keys, producerId, seq), now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow, now, length);
     // every delivery is applied: the exactly-once check judges what a repeat does to the state
     apply?.state.apply(producerId, seq, readQty(buf, off));
     if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
@@ -251,7 +265,8 @@ export async function runConsumer(
   const intervals = new IntervalCutter(new IntervalGrid(startNs, measureStartNs, intervalNs), tally, onInterval);
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
-  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply, keys: load.keys };
+  const verify = load.payload && load.payload.verify !== 'off' ? load.payload.verify : undefined;
+  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply, keys: load.keys, verify };
   const discards = new Discards();
 
   const pause = new PauseState(control);
@@ -287,6 +302,6 @@ export async function runConsumer(
   control.setCounter(slot, COUNTER_RECEIVED_UNIQUE, tally.first);
   await consumer.close();
   discards.add(consumer);
-  const { e2e, redelivery, receivedInWindow, repeatsInWindow, drainPhase } = tally;
-  return { ledger, e2e, redelivery, receivedInWindow, repeatsInWindow, crashes, discarded: discards.result(), drainPhase };
+  const { e2e, redelivery, receivedInWindow, bytesInWindow, repeatsInWindow, drainPhase } = tally;
+  return { ledger, e2e, redelivery, receivedInWindow, bytesInWindow, repeatsInWindow, crashes, discarded: discards.result(), drainPhase };
 }

@@ -79,14 +79,16 @@ export class ProducingForwarder implements Forwarder {
   private async publish(batch: DeliveryBatch): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       this.acks.reset();
-      // An OutboundBatch is one producer's consecutive sequences, and a forwarder carries
-      // many origin producers: send the batch as such runs, back to back, then wait once.
+      // An OutboundBatch is one producer's consecutive sequences of one size, and a forwarder
+      // carries many origin producers: send the batch as such runs, back to back, then wait once.
       let i = 0;
       while (i < batch.count) {
         const producerId = readProducer(batch.buffer(i), batch.offset(i));
         const firstSeq = readSeq(batch.buffer(i), batch.offset(i));
         let j = i + 1;
-        while (j < batch.count && readProducer(batch.buffer(j), batch.offset(j)) === producerId && readSeq(batch.buffer(j), batch.offset(j)) === firstSeq + (j - i)) j++;
+        // an OutboundBatch has one message size too: a payload of varying sizes cuts runs at each change
+        const size = batch.length(i);
+        while (j < batch.count && batch.length(j) === size && readProducer(batch.buffer(j), batch.offset(j)) === producerId && readSeq(batch.buffer(j), batch.offset(j)) === firstSeq + (j - i)) j++;
         await this.sendRun(batch, i, j, producerId, firstSeq);
         i = j;
       }

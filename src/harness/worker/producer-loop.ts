@@ -17,7 +17,8 @@
 import { monoNs } from '../../core/clock.ts';
 import { spinPause } from '../../core/spin.ts';
 import type { OutboundBatch, Producer } from '../../core/contract.ts';
-import { encodeTemplate, stampBatch } from '../../core/envelope.ts';
+import { encodeTemplate, stampAt, stampBatch } from '../../core/envelope.ts';
+import { buildPool, readPayloadFile, type PayloadPool } from '../../core/payload.ts';
 import { LatencyRecorder } from '../../core/histogram.ts';
 import { RateProfile } from '../../core/rate-profile.ts';
 import { ProducerLedger } from '../../checks/ledger.ts';
@@ -164,6 +165,8 @@ export async function runProducer(
 ): Promise<ProducerOutcome> {
   const ledger = new ProducerLedger(producerId);
   const producer = await createProducer(ledger);
+  // built before ready: 8 MiB of bodies takes a while, and the schedule starts at the timeline
+  const pool = load.payload ? buildPool(load.payload, producerId, load.batchSize, load.payload.file ? readPayloadFile(load.payload.file) : []) : undefined;
   const sendTimes = new SendTimes(Math.max(load.maxInFlight, load.batchSize));
   const timing = { windowStart: 0, windowEnd: 0, publishMissed: 0, publish: new LatencyRecorder() };
   ledger.onAck = (seq, count) => timeAcks(control, slot, sendTimes, timing, seq, count);
@@ -177,7 +180,7 @@ export async function runProducer(
   const account = new SendAccount(startNs, measureStartNs, measureEndNs, load.intervalMs * 1e6, onInterval);
   const profile = load.ratePerSec > 0 ? new RateProfile(load.ratePerSec * load.producers, measureStartNs - startNs, load.rateSegments) : undefined;
   const schedule = profile ? new Schedule(startNs, profile, load.producers, producerId) : undefined;
-  const loop = new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, schedule ? schedule.countBefore(measureEndNs) : 0);
+  const loop = new SendLoop(producer, ledger, control, load, sendTimes, account, schedule, schedule ? schedule.countBefore(measureEndNs) : 0, pool);
   await loop.run(slot);
   account.flush();
   await producer.flush(load.drainTimeoutMs);
@@ -234,6 +237,8 @@ class SendLoop {
   private sawAsync = false;
   private kept: OutboundBatch | undefined;
   private nextRetryNs = 0;
+  /** with a payload: the next message of the pool */
+  private pos = 0;
 
   constructor(
     private readonly producer: Producer,
@@ -245,12 +250,19 @@ class SendLoop {
     private readonly schedule: Schedule | undefined,
     /** the schedule's messages before the window's end; a planned early end lowers it */
     public intendedTotal: number,
+    /** with a payload: the pool of whole messages the run cycles through, stamped in place */
+    private readonly pool?: PayloadPool,
   ) {
     const size = load.messageSize;
+    this.intended = new Float64Array(load.batchSize);
+    if (pool) {
+      this.staging = pool.bytes;
+      this.batch = { bytes: this.staging, size, count: 0, producerId: ledger.producerId, firstSeq: 0 };
+      return;
+    }
     this.staging = new Uint8Array(size * load.batchSize);
     const template = encodeTemplate(size, ledger.producerId);
     for (let i = 0; i < load.batchSize; i++) this.staging.set(template, i * size);
-    this.intended = new Float64Array(load.batchSize);
     this.batch = { bytes: this.staging, size, count: 0, producerId: ledger.producerId, firstSeq: 0 };
   }
 
@@ -287,20 +299,24 @@ class SendLoop {
 
   /** Stamps what is due by `now` (at most a batch) with the intended times; 0 when nothing is. */
   private stampDue(schedule: Schedule, now: number): number {
-    const n = Math.min(schedule.dueBy(now), this.intendedTotal, this.seq + this.load.batchSize) - this.seq;
+    let n = Math.min(schedule.dueBy(now), this.intendedTotal, this.seq + this.load.batchSize) - this.seq;
     if (n <= 0) return 0;
+    // a batch never wraps around the pool's end: the rest goes in the next one
+    if (this.pool) n = Math.min(n, this.pool.count - this.pos);
     for (let i = 0; i < n; i++) {
       this.intended[i] = schedule.intendedNs(this.seq + i);
       this.sendTimes.set(this.seq + i, this.intended[i]!);
     }
-    stampBatch(this.staging, this.load.messageSize, n, this.seq, this.intended, Date.now());
+    if (this.pool) stampAt(this.staging, this.pool.offsets, this.pos, n, this.seq, this.intended, Date.now());
+    else stampBatch(this.staging, this.load.messageSize, n, this.seq, this.intended, Date.now());
     return n;
   }
 
   private stampNow(now: number): number {
-    const n = this.load.batchSize;
+    const n = this.pool ? Math.min(this.load.batchSize, this.pool.count - this.pos) : this.load.batchSize;
     for (let i = 0; i < n; i++) this.sendTimes.set(this.seq + i, now);
-    stampBatch(this.staging, this.load.messageSize, n, this.seq, now, Date.now());
+    if (this.pool) stampAt(this.staging, this.pool.offsets, this.pos, n, this.seq, now, Date.now());
+    else stampBatch(this.staging, this.load.messageSize, n, this.seq, now, Date.now());
     return n;
   }
 
@@ -311,19 +327,50 @@ class SendLoop {
    * filling, and its scavenges paused the producer).
    */
   private handOver(n: number, stampedNs: number): void | Promise<void> {
-    const b = this.batch;
-    b.bytes = this.view(n);
-    b.count = n;
-    b.firstSeq = this.seq;
+    const firstSeq = this.seq;
     // Count as sent before handing over: a synchronous system acks inside send().
     this.seq += n;
     this.ledger.sent = this.seq;
     if (this.schedule) this.account.handedOver(monoNs(), n, this.intended);
     else this.account.handedOver(stampedNs, n, null);
+    if (this.pool) {
+      const start = this.pos;
+      this.pos = start + n === this.pool.count ? 0 : start + n;
+      return this.sendRuns(this.pool, start, start + n, firstSeq);
+    }
+    const b = this.batch;
+    b.bytes = this.view(n);
+    b.count = n;
+    b.firstSeq = firstSeq;
     const pending = this.producer.send(b);
     if (!pending) return undefined;
     this.sawAsync = true;
     return pending;
+  }
+
+  /**
+   * Pool messages [k, end) as batches of equal-size messages (an OutboundBatch has one
+   * size), one after another: a fixed payload size is one send, a range about one per message.
+   */
+  private sendRuns(pool: PayloadPool, k: number, end: number, firstSeq: number): void | Promise<void> {
+    const b = this.batch;
+    let seq = firstSeq;
+    while (k < end) {
+      const j = Math.min(pool.runEnd[k]!, end);
+      b.bytes = pool.bytes.subarray(pool.offsets[k]!, pool.offsets[j]!);
+      b.size = pool.offsets[k + 1]! - pool.offsets[k]!;
+      b.count = j - k;
+      b.firstSeq = seq;
+      seq += j - k;
+      k = j;
+      const pending = this.producer.send(b);
+      if (pending) {
+        this.sawAsync = true;
+        const next = k;
+        const nextSeq = seq;
+        return pending.then(() => this.sendRuns(pool, next, end, nextSeq));
+      }
+    }
   }
 
   /** The staging buffer's first n messages, one view per n made once. */

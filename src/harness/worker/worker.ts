@@ -92,6 +92,7 @@ async function runConsumerRole(side: ErasedWorkerSide, control: Control, consume
     e2e: out.e2e.toSparse(),
     redelivery: out.redelivery.toSparse(),
     receivedInWindow: out.receivedInWindow,
+    bytesInWindow: out.bytesInWindow,
     repeatsInWindow: out.repeatsInWindow,
     crashes: out.crashes,
     ...(out.drainPhase.total > 0 ? { drainPhase: out.drainPhase.toSparse() } : {}),
