@@ -53,8 +53,11 @@ export function calibrate(samples = 2000): ClockCalibration {
 export const calibration: ClockCalibration = calibrate();
 const ORIGIN_NS = calibration.originNs;
 
+// Whole nanoseconds, as the BigInt read gave: the timeline is stored as integers
+// (BigInt64 words) and interval edges are compared against it, so a fractional read put
+// an edge a fraction of a ns off and made the first interval after the window "measure".
 export function monoNs(): number {
-  return performance.now() * 1e6 + ORIGIN_NS;
+  return Math.round(performance.now() * 1e6 + ORIGIN_NS);
 }
 
 export interface ClockCost {

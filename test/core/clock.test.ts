@@ -24,6 +24,15 @@ describe('monoNs', () => {
     }
   });
 
+  it('reads whole nanoseconds, as the timeline words store them', () => {
+    // interval edges are compared against the timeline's integer words: a fractional read
+    // shifted an edge and gave the run an extra "measure" interval after its window
+    for (let i = 0; i < 10_000; i++) {
+      const t = monoNs();
+      if (!Number.isInteger(t)) expect.fail(`monoNs() returned ${t}`);
+    }
+  });
+
   it('never goes backwards', () => {
     let prev = monoNs();
     let backwards = 0;
