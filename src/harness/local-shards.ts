@@ -81,7 +81,13 @@ function runChild(plan: LocalShardsPlan, index: number): Promise<string> {
 
 /** Runs every shard to its end; the result files in shard order. */
 export async function runLocalShards(plan: LocalShardsPlan): Promise<string[]> {
+  // Once only: a child signalled twice exits at once, without deleting its stream. The
+  // first child to stop after an abort rejects its run, which calls forward() again while
+  // the others are still closing (a stream left on the broker under load, 2026-12-02 CI).
+  let forwarded = false;
   const forward = (): void => {
+    if (forwarded) return;
+    forwarded = true;
     for (const c of children) c.kill('SIGTERM');
   };
   plan.signal.addEventListener('abort', forward);
