@@ -7,8 +7,8 @@ import { UsageError } from '../core/errors.ts';
 import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from '../core/envelope.ts';
 import { keyPlan, parseDurationMs, parseRate, type Scenario } from './scenario.ts';
 import { scheduleFlag } from './rate-schedule.ts';
-import { partitionsFlag } from './partitions.ts';
-import { topicsFlag } from './topics.ts';
+import { MAX_PARTITIONS } from '../core/partitions.ts';
+import { MAX_TOPICS } from '../core/topics.ts';
 import { backlogFlag, type BacklogPlan } from './backlog.ts';
 import { PAYLOAD_FLAGS, PAYLOAD_KEYS, payloadFromFlags, payloadMessageSize } from './payload.ts';
 import { processesFlag, shardFlag, startAtFlag } from './shard.ts';
@@ -73,8 +73,8 @@ export const FLAGS: BenchFlag[] = [
   { name: 'work-us', value: '<µs>', help: 'simulated handler work per message in consumers (busy wait)', apply: (f, v) => (f.workUs = workUsFlag(v)) },
   { name: 'keys', value: '<none|round-robin|random>', help: 'the key each message carries (routes it to a partition; pulsar keys, nats subject tokens)', apply: (f, v) => (f.keys = keysFlag(v)) },
   { name: 'key-space', value: '<n>', help: 'distinct keys with --keys round-robin|random (default 1000)', apply: (f, v) => (f.keySpace = positiveInt('key-space', v, MAX_KEY_SPACE)) },
-  { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each, ring lane sets (default 1)', apply: (f, v) => (f.partitions = partitionsFlag(v)) },
-  { name: 'topics', value: '<n>', help: 'streams the run is spread over, producer p writing and consumer c reading topic p (c) mod n: NATS streams, Pulsar topics, ring lane sets (default 1)', apply: (f, v) => (f.topics = topicsFlag(v)) },
+  { name: 'partitions', value: '<n>', help: 'ordering domains the messages are spread over: Pulsar partitions, NATS subjects with a consumer each, ring lane sets (default 1)', apply: (f, v) => (f.partitions = positiveInt('partitions', v, MAX_PARTITIONS)) },
+  { name: 'topics', value: '<n>', help: 'streams the run is spread over, producer p writing and consumer c reading topic p (c) mod n: NATS streams, Pulsar topics, ring lane sets (default 1)', apply: (f, v) => (f.topics = positiveInt('topics', v, MAX_TOPICS)) },
   { name: 'backlog', value: '<size|count>', help: 'build a backlog with consumers paused, then measure its drain: a size (1GB, 512MiB) or messages (100k)', apply: (f, v) => (f.backlog = backlogFlag(v)) },
   ...PAYLOAD_KEYS.map((key): BenchFlag => ({ name: PAYLOAD_FLAGS[key].flag, value: PAYLOAD_FLAGS[key].value, help: PAYLOAD_FLAGS[key].help, apply: (f, v) => (f.payload[key] = v) })),
   { name: 'brokers', value: '<native|compose|external>', help: 'who runs the brokers (default native: busbench starts them)', apply: (f, v) => (f.brokers = brokersFlag(v)) },

@@ -3,7 +3,6 @@
  * over, the same meaning on every system (src/core/partitions.ts says which message goes
  * where). Systems that cannot partition yet refuse more than 1 in their checkRun.
  */
-import { UsageError } from '../core/errors.ts';
 import { integer } from '../core/options.ts';
 import { MAX_PARTITIONS } from '../core/partitions.ts';
 
@@ -13,9 +12,3 @@ export function partitionsField(file: string, v: unknown): number {
   return integer(file, 'partitions', v, { min: 1, max: MAX_PARTITIONS });
 }
 
-/** The command-line flag. */
-export function partitionsFlag(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > MAX_PARTITIONS) throw new UsageError(`--partitions ${v}: expected an integer from 1 to ${MAX_PARTITIONS}`);
-  return n;
-}

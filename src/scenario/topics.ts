@@ -3,7 +3,7 @@
  * consumers are spread over, the same meaning on every system (src/core/topics.ts says
  * who writes and reads which).
  */
-import { ConfigError, UsageError } from '../core/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { integer } from '../core/options.ts';
 import { MAX_TOPICS, unspreadTopics } from '../core/topics.ts';
 
@@ -13,12 +13,6 @@ export function topicsField(file: string, v: unknown): number {
   return integer(file, 'topics', v, { min: 1, max: MAX_TOPICS });
 }
 
-/** The command-line flag. */
-export function topicsFlag(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > MAX_TOPICS) throw new UsageError(`--topics ${v}: expected an integer from 1 to ${MAX_TOPICS}`);
-  return n;
-}
 
 /** After the flags: every topic has a producer and a consumer. */
 export function checkTopicsSpread(file: string, s: { topics: number; producers: number; consumers: number }): void {
