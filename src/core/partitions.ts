@@ -49,4 +49,25 @@ export class PartitionRouter {
     if (p < 0) p = this.keyPartitions[k] = keyPartition(keyText(k), n);
     return p;
   }
+
+  /**
+   * The runs of consecutive sequences firstSeq.. firstSeq+count-1 that share a partition,
+   * in order, as flat triples (partition, offset of the run's first message, messages)
+   * written into `out` (cleared first, so a caller can reuse one array per batch).
+   */
+  runs(firstSeq: number, count: number, out: number[]): number[] {
+    out.length = 0;
+    if (count <= 0) return out;
+    let from = 0;
+    let p = this.partition(firstSeq);
+    for (let i = 1; i < count; i++) {
+      const q = this.partition(firstSeq + i);
+      if (q === p) continue;
+      out.push(p, from, i - from);
+      from = i;
+      p = q;
+    }
+    out.push(p, from, count - from);
+    return out;
+  }
 }

@@ -99,6 +99,17 @@ describe('the partition of a message', () => {
     expect(new PartitionRouter({ count: 1, chunk: 3 }, NO_KEYS, 5).partition(1234)).toBe(0);
   });
 
+  it('splits a batch into runs of consecutive messages that share a partition, covering it in order', () => {
+    const out: number[] = [];
+    expect(new PartitionRouter({ count: 4, chunk: 3 }, NO_KEYS, 0).runs(2, 8, out)).toEqual([0, 0, 1, 1, 1, 3, 2, 4, 3, 3, 7, 1]);
+    expect(new PartitionRouter({ count: 4, chunk: 3 }, NO_KEYS, 0).runs(0, 0, out)).toEqual([]);
+    const keyed = new PartitionRouter({ count: 4, chunk: 128 }, { distribution: 'random', space: 50 }, 2);
+    const runs = keyed.runs(100, 64, out);
+    const flat: number[] = [];
+    for (let r = 0; r < runs.length; r += 3) for (let i = 0; i < runs[r + 2]!; i++) flat.push(runs[r]!, runs[r + 1]! + i);
+    expect(flat).toEqual(Array.from({ length: 64 }, (_, i) => [keyed.partition(100 + i), i]).flat());
+  });
+
   it("with keys: the key's Murmur3 hash modulo the partitions (Pulsar's key routing), the same for every producer", () => {
     const keys: KeyPlan = { distribution: 'random', space: 50 };
     for (const producer of [0, 3]) {

@@ -25,6 +25,8 @@ import type { Producer as WireProducer } from './wire/index.ts';
 export class PartitionRoute {
   private readonly waiters: (() => void)[] = [];
   private readonly keyNames: string[] = [];
+  /** reused by every batch's partition runs */
+  private readonly runs: number[] = [];
   private readonly router: PartitionRouter;
 
   constructor(
@@ -67,13 +69,11 @@ export class PartitionRoute {
 
   /** Runs of consecutive sequences that share a partition go to its producer together. */
   private sendRoundRobin(bytes: Uint8Array, size: number, count: number, firstSeq: number): void {
-    let i = 0;
-    while (i < count) {
-      const partition = this.router.partition(firstSeq + i);
-      let m = 1;
-      while (i + m < count && this.router.partition(firstSeq + i + m) === partition) m++;
-      this.producers[partition]!.sendMessages(bytes.subarray(i * size, (i + m) * size), size, m, firstSeq + i);
-      i += m;
+    const runs = this.router.runs(firstSeq, count, this.runs);
+    for (let r = 0; r < runs.length; r += 3) {
+      const i = runs[r + 1]!;
+      const m = runs[r + 2]!;
+      this.producers[runs[r]!]!.sendMessages(bytes.subarray(i * size, (i + m) * size), size, m, firstSeq + i);
     }
   }
 

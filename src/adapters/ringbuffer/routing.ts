@@ -27,24 +27,10 @@ export class BatchRouter {
    * the next call.
    */
   runs(origin: number, firstSeq: number, count: number): readonly number[] {
-    const out = this.out;
-    out.length = 0;
-    if (!this.routing) {
-      out.push(0, 0, count);
-      return out;
-    }
-    const router = this.routerOf(origin);
-    let from = 0;
-    let p = router.partition(firstSeq);
-    for (let i = 1; i < count; i++) {
-      const q = router.partition(firstSeq + i);
-      if (q === p) continue;
-      out.push(p, from, i - from);
-      from = i;
-      p = q;
-    }
-    out.push(p, from, count - from);
-    return out;
+    if (this.routing) return this.routerOf(origin).runs(firstSeq, count, this.out);
+    this.out.length = 0;
+    this.out.push(0, 0, count);
+    return this.out;
   }
 
   private routerOf(origin: number): PartitionRouter {
