@@ -49,11 +49,18 @@ describe('broker cross-check', { timeout: 60_000 }, () => {
     const r = await runOnce(spec({ lagMs: 400 }, { load: { consumers: 2 } }));
     const measured = r.intervals.filter((iv) => iv.phase === 'measure');
     expect(measured.length).toBeGreaterThan(0);
-    // ~2000 while the producer keeps its rate; a loaded machine's stalled producer lowers
-    // an interval's backlog (less handed over), so one interval at the lag's level is the
-    // claim, and none may be empty while 400 ms of messages are on their way
-    for (const iv of measured) expect(iv.backlog).toBeGreaterThan(0);
-    expect(Math.max(...measured.map((iv) => iv.backlog!))).toBeGreaterThan(1000);
+    // ~2000 (400 ms at 5000 msg/s) while the producer keeps its rate. A loaded machine's
+    // stalled producer hands over less, which lowers the backlog of the intervals after
+    // the stall: the lower bound holds where the producer kept its rate over the lag (this
+    // interval and the one before handed over 1250 ± 20%), and such an interval must exist.
+    const kept = (iv: { sent?: number } | undefined): boolean => iv?.sent !== undefined && Math.abs(iv.sent - 1250) <= 250;
+    const steady = r.intervals.filter((iv, i) => iv.phase === 'measure' && kept(iv) && kept(r.intervals[i - 1]));
+    expect(steady.length, JSON.stringify(r.intervals)).toBeGreaterThan(0);
+    for (const iv of steady) expect(iv.backlog).toBeGreaterThan(1000);
+    for (const iv of measured) {
+      expect(iv.backlog).toBeGreaterThan(0);
+      expect(iv.backlog).toBeLessThan(3500);
+    }
     // backlog = everything handed over so far minus first deliveries so far
     let sent = 0;
     let received = 0;
