@@ -11,9 +11,14 @@
  */
 import fs from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
+import { encodeBuckets, valueFromIndex } from './histogram.ts';
 
 /** nanosecond values, max column in milliseconds */
 const MAX_VALUE_UNIT_RATIO = 1e6;
+
+/** The log's time and max columns as hdr-histogram-js's writer formats them: 3 decimals, padded to 5. */
+const columnFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3, minimumFractionDigits: 3, useGrouping: false });
+const column = (v: number): string => columnFormat.format(v).padStart(5);
 
 export class HlogWriter {
   private fd: number | undefined;
@@ -43,6 +48,16 @@ export class HlogWriter {
     h.tag = tag;
     this.writer.outputIntervalHistogram(h, startSec, startSec + lengthSec, MAX_VALUE_UNIT_RATIO);
     h.tag = saved;
+  }
+
+  /**
+   * The same line for a LatencyRecorder's nonzero `buckets` (ascending, no repeats),
+   * encoded straight from its counts (encodeBuckets). The max column is the top
+   * bucket's value, as the replayed histogram's maxValue was.
+   */
+  intervalBuckets(tag: string, startSec: number, lengthSec: number, counts: Float64Array, buckets: readonly number[]): void {
+    const maxNs = buckets.length > 0 ? valueFromIndex(buckets[buckets.length - 1]!) : 0;
+    this.append(`Tag=${tag},${column(startSec)},${column(lengthSec)},${column(maxNs / MAX_VALUE_UNIT_RATIO)},${encodeBuckets(counts, buckets)}\n`);
   }
 
   /** Closes the log where it is (a failed run keeps it under its temporary name). */

@@ -12,8 +12,7 @@
  * interval) and its messages into `received`, so counts stay exact; the interval's
  * percentiles then leave it out, which `late` records.
  */
-import { LatencyRecorder, newHdr, valueFromIndex, type SparseHistogram } from '../core/histogram.ts';
-import type * as hdr from 'hdr-histogram-js';
+import { LatencyRecorder, valueFromIndex, type SparseHistogram } from '../core/histogram.ts';
 import { monoNs } from '../core/clock.ts';
 import { HlogWriter } from '../core/hlog.ts';
 import { IntervalGrid } from './control.ts';
@@ -85,8 +84,8 @@ export interface IntervalSummary {
   late: number;
 }
 
-/** Full histograms of a closing interval (or of one late report), in nanoseconds. */
-export type IntervalSink = (kind: string, index: number, hist: hdr.Histogram) => void;
+/** Full histograms of a closing interval (or of one late report), in nanoseconds: `buckets` its nonzero buckets, ascending. */
+export type IntervalSink = (kind: string, index: number, rec: LatencyRecorder, buckets: readonly number[]) => void;
 
 const FIELDS = 6; // received, count, p50, p99, max, flags (bit 0 incomplete, the rest late << 1)
 const CHUNK_ROWS = 4096;
@@ -150,8 +149,6 @@ export class IntervalReducer {
   private readonly open = new Map<number, Map<string, OpenKind>>();
   private readonly columns = new Map<string, SummaryColumns>();
   private readonly pool: LatencyRecorder[] = [];
-  /** one scratch HdrHistogram for the sink's encoding: no allocation per interval */
-  private readonly scratch = newHdr();
   private newest = -1;
   private latestClosed = -1;
   private allocated = 0;
@@ -253,12 +250,7 @@ export class IntervalReducer {
   /** Sends the full histogram to the sink and returns its summary. */
   private emit(kind: string, index: number, rec: LatencyRecorder, touched: number[]): { p50: number; p99: number; max: number } {
     const buckets = [...new Set(touched)].sort((a, b) => a - b);
-    if (this.sink) {
-      const h = this.scratch;
-      h.reset();
-      for (const i of buckets) h.recordValueWithCount(valueFromIndex(i), rec.counts[i]!);
-      this.sink(kind, index, h);
-    }
+    this.sink?.(kind, index, rec, buckets);
     return quickSummary(rec, buckets);
   }
 }
@@ -308,10 +300,10 @@ export class RunIntervals {
     private readonly intervalMs: number,
     groups: IntervalKind[][],
   ) {
-    const sink: IntervalSink = (kind, index, h) => {
+    const sink: IntervalSink = (kind, index, rec, buckets) => {
       if (!this.grid) return;
       const startNs = this.grid.startOf(index);
-      this.hlog?.interval(kind, (startNs - this.grid.startNs) / 1e9, (this.grid.endNs(index) - startNs) / 1e9, h);
+      this.hlog?.intervalBuckets(kind, (startNs - this.grid.startNs) / 1e9, (this.grid.endNs(index) - startNs) / 1e9, rec.counts, buckets);
     };
     this.reducers = groups.map((kinds) => new IntervalReducer(kinds, sink));
     groups.forEach((kinds, i) => kinds.forEach((k) => this.byKind.set(k.name, this.reducers[i]!)));

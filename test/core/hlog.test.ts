@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
-import { LatencyRecorder } from '../../src/core/histogram.ts';
+import { encodeBuckets, encodeHdr, HIGHEST_TRACKABLE_NS, LatencyRecorder } from '../../src/core/histogram.ts';
+import { HlogWriter } from '../../src/core/hlog.ts';
 import { RunIntervals } from '../../src/harness/intervals.ts';
 import { writeResultFiles } from '../../src/report/io/files.ts';
 import { RESULT_SCHEMA, type RunResult, type SystemResult } from '../../src/core/result.ts';
@@ -83,5 +84,53 @@ describe('interval log (.hlog)', () => {
     expect(readAll(`${base}.nats-test-2.hlog`)).toHaveLength(3);
     const json = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as RunResult;
     expect(json.systems[0]!.intervalLog).toBe(path.basename(`${base}.nats-test-2.hlog`));
+  });
+
+  describe('encoding straight from the recorder (encodeBuckets)', () => {
+    const nonzero = (r: LatencyRecorder): number[] => [...r.counts.keys()].filter((i) => r.counts[i]! !== 0);
+    // a spread like a run's: most values in µs, a tail into seconds, runs of equal values, a clamp
+    const cases: Array<[string, (r: LatencyRecorder) => void]> = [
+      ['empty', () => undefined],
+      ['one value', (r) => r.record(1234)],
+      ['bucket 0 and zero', (r) => r.recordMany(0, 3)],
+      ['a run-like spread', (r) => {
+        let x = 12345;
+        for (let i = 0; i < 20_000; i++) {
+          x = (x * 1103515245 + 12345) % 2147483648;
+          r.record(i % 97 === 0 ? x * 50 : 2000 + (x % 200_000));
+        }
+      }],
+      ['gaps of one empty bucket', (r) => [2048, 2050, 2052, 2056].forEach((v) => r.record(v))],
+      ['huge counts and the top value', (r) => {
+        r.recordMany(5_000, 2 ** 40 + 3);
+        r.recordMany(HIGHEST_TRACKABLE_NS, 7);
+      }],
+    ];
+    for (const [name, fill] of cases) {
+      it(`gives hdr-histogram-js's bytes: ${name}`, () => {
+        const r = new LatencyRecorder();
+        fill(r);
+        const mine = encodeBuckets(r.counts, nonzero(r));
+        expect(mine).toBe(encodeHdr(r.toHdr()));
+        const back = hdr.decodeFromCompressedBase64(mine, 64, false);
+        expect(back.totalCount).toBe(r.total);
+      });
+    }
+
+    it('writes the interval line the replaying writer wrote', () => {
+      const r = new LatencyRecorder();
+      for (let i = 1; i < 5000; i++) r.record(i * 997);
+      const a = path.join(dir, 'buckets-a.hlog');
+      const b = path.join(dir, 'buckets-b.hlog');
+      const wa = new HlogWriter(a, 1_764_000_000_000);
+      const wb = new HlogWriter(b, 1_764_000_000_000);
+      wa.interval('e2e', 12.5, 1, r.toHdr());
+      wb.intervalBuckets('e2e', 12.5, 1, r.counts, nonzero(r));
+      wa.interval('e2e', 0, 0.1, new LatencyRecorder().toHdr());
+      wb.intervalBuckets('e2e', 0, 0.1, new LatencyRecorder().counts, []);
+      wa.close();
+      wb.close();
+      expect(fs.readFileSync(b, 'utf8')).toBe(fs.readFileSync(a, 'utf8'));
+    });
   });
 });

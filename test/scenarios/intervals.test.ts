@@ -89,7 +89,7 @@ describe('IntervalReducer', () => {
 
   it('counts a report that comes after its interval closed, and writes it to the sink', () => {
     const lines: Array<{ index: number; count: number }> = [];
-    const reducer = new IntervalReducer([{ name: 'e2e', expected: 2 }], (_k, index, h) => lines.push({ index, count: h.totalCount }), 2);
+    const reducer = new IntervalReducer([{ name: 'e2e', expected: 2 }], (_k, index, h) => lines.push({ index, count: h.total }), 2);
     const r = (n: number): LatencyRecorder => {
       const x = new LatencyRecorder();
       x.recordMany(1000, n);
