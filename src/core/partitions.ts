@@ -56,18 +56,26 @@ export class PartitionRouter {
    * written into `out` (cleared first, so a caller can reuse one array per batch).
    */
   runs(firstSeq: number, count: number, out: number[]): number[] {
-    out.length = 0;
-    if (count <= 0) return out;
-    let from = 0;
-    let p = this.partition(firstSeq);
-    for (let i = 1; i < count; i++) {
-      const q = this.partition(firstSeq + i);
-      if (q === p) continue;
-      out.push(p, from, i - from);
-      from = i;
-      p = q;
+    // Written in place and cut to length at the end: `out.length = 0` would drop the
+    // backing store and the next write allocate a new one, once per batch.
+    let n = 0;
+    if (count > 0) {
+      let from = 0;
+      let p = this.partition(firstSeq);
+      for (let i = 1; i < count; i++) {
+        const q = this.partition(firstSeq + i);
+        if (q === p) continue;
+        out[n++] = p;
+        out[n++] = from;
+        out[n++] = i - from;
+        from = i;
+        p = q;
+      }
+      out[n++] = p;
+      out[n++] = from;
+      out[n++] = count - from;
     }
-    out.push(p, from, count - from);
+    out.length = n;
     return out;
   }
 }

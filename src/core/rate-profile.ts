@@ -64,6 +64,27 @@ export class RateProfile {
     for (const g of segments) add(g.durationMs * 1e6, g.fromPerSec, g.toPerSec);
     const last = segments.length > 0 ? segments[segments.length - 1]!.toPerSec : initialPerSec;
     this.pieces.push({ t0Ns: t, lenNs: Infinity, n0: n, rate: last, slope: 0, count: Infinity });
+    this.rehearse();
+  }
+
+  /**
+   * Looks up every piece once, by time and by count, forwards and back. A producer asks
+   * for one piece through the warm-up, and the optimizing compiler then has no feedback
+   * for moving to the next one or for a ramp's arithmetic: the first lookup past the
+   * warm-up threw the producer's loop back into the interpreter (src/harness/worker/window.ts
+   * tells that story for the window's own tests).
+   */
+  private rehearse(): void {
+    const last = this.pieces.length - 1;
+    for (const p of this.pieces) {
+      for (const from of [0, last]) {
+        this.hint = from;
+        this.countAt(p.t0Ns + 1);
+        this.hint = from;
+        this.timeOfNs(p.n0 + 0.5);
+      }
+    }
+    this.hint = 0;
   }
 
   /** N(t): messages intended in [0, tNs) as a real number (the schedule's integral) */

@@ -17,6 +17,8 @@ export type RingRouting = {
 export class BatchRouter {
   private readonly routers = new Map<number, PartitionRouter>();
   private readonly out: number[] = [];
+  /** the one run of an unpartitioned batch; its count is set per call, nothing allocated */
+  private readonly whole = [0, 0, 0];
 
   constructor(private readonly routing: RingRouting | undefined) {}
 
@@ -28,9 +30,8 @@ export class BatchRouter {
    */
   runs(origin: number, firstSeq: number, count: number): readonly number[] {
     if (this.routing) return this.routerOf(origin).runs(firstSeq, count, this.out);
-    this.out.length = 0;
-    this.out.push(0, 0, count);
-    return this.out;
+    this.whole[2] = count;
+    return this.whole;
   }
 
   private routerOf(origin: number): PartitionRouter {

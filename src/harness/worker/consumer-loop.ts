@@ -26,6 +26,7 @@ import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, Inte
 import type { LoadSettings } from '../protocol.ts';
 import type { AccountState } from './account-state.ts';
 import { Discards } from './discards.ts';
+import { inside, recorderPair } from './window.ts';
 
 export interface ConsumerOutcome {
   ledger: ConsumerLedger;
@@ -94,16 +95,44 @@ function work(ns: number): void {
 }
 
 /**
+ * Consecutive equal values into a histogram as one recordMany: the messages of a batch
+ * often share a send time, and a record per message (its bucket index computed each
+ * time) was a fifth of a closed-loop consumer's time.
+ */
+class Runs {
+  private value = -1;
+  private count = 0;
+
+  constructor(private readonly hist: LatencyRecorder) {}
+
+  add(v: number): void {
+    if (v === this.value) {
+      this.count++;
+      return;
+    }
+    this.end();
+    this.value = v;
+    this.count = 1;
+  }
+
+  end(): void {
+    if (this.count > 0) this.hist.recordMany(this.value, this.count);
+    this.count = 0;
+    this.value = -1;
+  }
+}
+
+/**
  * Where one consumer's deliveries go: first deliveries into throughput, the interval and
  * e2e; repeats into their own count and histogram.
  */
-class Tally {
+export class Tally {
   readonly e2e = new LatencyRecorder();
   readonly redelivery = new LatencyRecorder();
   readonly interval = new LatencyRecorder();
   /** first deliveries received in a backlog drain */
   readonly drainPhase = new LatencyRecorder();
-  /** the drain's span, [resumedNs, measureEndNs); empty without a backlog */
+  /** the drain's span, [resumedNs, measureEndNs); empty (from = to) without a backlog */
   drainFromNs = 0;
   drainToNs = 0;
   intervalReceived = 0;
@@ -112,46 +141,43 @@ class Tally {
   repeatsInWindow = 0;
   /** this consumer's share of the union across consumers: what the drain adds up */
   first = 0;
-  private runValue = -1;
-  private runCount = 0;
+  /** [runs of messages sent outside the window (thrown away), e2e's runs]: window.ts says why */
+  private readonly e2eRuns = [new Runs(new LatencyRecorder()), new Runs(this.e2e)] as const;
+  private readonly intervalRuns = new Runs(this.interval);
+  private readonly drainPhases = recorderPair(this.drainPhase);
 
   constructor(
     private readonly ledger: ConsumerLedger,
     private readonly shared: FirstSeen | undefined,
   ) {}
 
-  add(producerId: number, seq: number, lane: number, latency: number, sentInWindow: boolean, receivedInWindow: boolean, now: number, bytes: number): void {
+  /** `sentInWindow`, `receivedInWindow`: 1 or 0 (window.ts's inside()) */
+  add(producerId: number, seq: number, lane: number, latency: number, sentInWindow: number, receivedInWindow: number, now: number, bytes: number): void {
     const first = this.ledger.record(producerId, seq, lane) && (this.shared === undefined || this.shared.mark(producerId, seq));
     if (!first) {
       if (sentInWindow) this.redelivery.record(latency);
-      if (receivedInWindow) this.repeatsInWindow++;
+      this.repeatsInWindow += receivedInWindow;
       return;
     }
     this.first++;
     this.intervalReceived++;
-    if (receivedInWindow) {
-      this.receivedInWindow++;
-      this.bytesInWindow += bytes;
-    }
-    this.interval.record(latency);
-    if (now >= this.drainFromNs && now < this.drainToNs) this.drainPhase.record(latency);
-    if (!sentInWindow) return;
-    // Messages of one batch often share a send time: record runs, not single values.
-    if (latency === this.runValue) this.runCount++;
-    else {
-      this.endRun();
-      this.runValue = latency;
-      this.runCount = 1;
-    }
+    // counted and recorded the same way before and inside the window: window.ts says why
+    this.receivedInWindow += receivedInWindow;
+    this.bytesInWindow += receivedInWindow * bytes;
+    this.intervalRuns.add(latency);
+    this.drainPhases[inside(now, this.drainFromNs, this.drainToNs)]!.record(latency);
+    this.e2eRuns[sentInWindow]!.add(latency);
   }
 
+  /** Records the runs still open: at the end of every batch, before any interval closes. */
   endRun(): void {
-    if (this.runCount > 0) this.e2e.recordMany(this.runValue, this.runCount);
-    this.runCount = 0;
-    this.runValue = -1;
+    this.e2eRuns[0].end();
+    this.e2eRuns[1].end();
+    this.intervalRuns.end();
   }
 
   flushInterval(index: number, sink: IntervalSink): void {
+    this.intervalRuns.end();
     sink(index, this.intervalReceived, this.interval);
     this.interval.reset();
     this.intervalReceived = 0;
@@ -213,9 +239,10 @@ function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureSt
   const measureEndNs = control.timeline().measureEndNs;
   const faultNs = control.faultNs();
   const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
-  const inWindow = now >= measureStartNs && now < measureEndNs;
+  const inWindow = inside(now, measureStartNs, measureEndNs);
   const resumedNs = control.resumedNs();
-  tally.drainFromNs = resumedNs > 0 ? resumedNs : Infinity;
+  // without a backlog drain the span is empty
+  tally.drainFromNs = resumedNs > 0 ? Math.min(resumedNs, measureEndNs) : measureEndNs;
   tally.drainToNs = measureEndNs;
   const n = batch.count;
   for (let i = 0; i < n; i++) {
@@ -233,7 +260,7 @@ function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureSt
       ledger.checksummed++;
       if (!bodyIntact(buf, off, length)) ledger.corrupted++;
     }
-    tally.add(producerId, seq, laneOf(batch, i, keys, producerId, seq), now - sentNs, sentNs >= measureStartNs && sentNs < measureEndNs, inWindow, now, length);
+    tally.add(producerId, seq, laneOf(batch, i, keys, producerId, seq), now - sentNs, inside(sentNs, measureStartNs, measureEndNs), inWindow, now, length);
     // every delivery is applied: the exactly-once check judges what a repeat does to the state
     apply?.state.apply(producerId, seq, readQty(buf, off));
     if (awaitingRecovery && sentNs > faultNs) control.setCounter(slot, COUNTER_RECOVERED_NS, now);
