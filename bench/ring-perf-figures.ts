@@ -9,6 +9,13 @@ import { LatencyRecorder, type LatencySummary } from '../src/core/histogram.ts';
 
 export const SIZE = 512;
 export const WARMUP_MS = 500;
+/**
+ * Warm-up of the open-loop figures. At 1 M msg/s the first second runs while V8 still
+ * compiles the loops (the warm-up's own intervals show p99 of 40-100 ms falling to a few
+ * ms over ~1.5 s): a figure of the ring's latency starts after that, as the CLI's
+ * latency scenario does after its warm-up.
+ */
+export const OPEN_LOOP_WARMUP_MS = 2000;
 
 export interface Figure {
   name: string;
@@ -19,6 +26,10 @@ export interface Figure {
   otherLoad?: number;
   /** open loop: where the latency went (ring-perf-probe.ts) */
   breakdown?: string[];
+  /** closed loop: each side's working time per message, its waits for the other side taken out */
+  busyNs?: { producer: number; consumer: number };
+  /** open loop: each worker thread's time off its loop (run queue + its own GC), ms per second of the window */
+  stallMsPerSec?: { producer: number; consumer: number };
 }
 
 export const fmtRate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M/s` : `${(r / 1e3).toFixed(1)} k/s`);

@@ -8,9 +8,22 @@ import type { SystemAdapter, SystemSession } from '../src/core/contract.ts';
 import type { SystemResult } from '../src/core/result.ts';
 import { loadAdapter } from '../src/adapters/registry.ts';
 import { runOnce } from '../src/harness/runner.ts';
-import { fmtUs, SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
-import { breakdownLines, createTailBuffers, watchMain } from './ring-perf-probe.ts';
-import { createStats, STAT_CONSUMER_PARKS, STAT_LOOP_NS, STAT_PRODUCER_PARKS, STAT_SEND_NS, STAT_TIMED, type ProbeInit } from './ring-perf-side.ts';
+import { fmtUs, OPEN_LOOP_WARMUP_MS, SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
+import { breakdownLines, createTailBuffers, stallMsPerSec, watchMain } from './ring-perf-probe.ts';
+import {
+  createStats,
+  STAT_CONSUMER_LOOP_NS,
+  STAT_CONSUMER_PARKS,
+  STAT_CONSUMER_RECEIVE_NS,
+  STAT_CONSUMER_TIMED,
+  STAT_CONSUMER_WAIT_NS,
+  STAT_LOOP_NS,
+  STAT_PRODUCER_PARKS,
+  STAT_PRODUCER_WAIT_NS,
+  STAT_SEND_NS,
+  STAT_TIMED,
+  type ProbeInit,
+} from './ring-perf-side.ts';
 
 const SIDE_MODULE = new URL('./ring-perf-side.ts', import.meta.url).href;
 
@@ -64,7 +77,7 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
     ratePerSec: f.rate,
     load: {
       durationMs: seconds * 1000,
-      warmupMs: WARMUP_MS,
+      warmupMs: f.rate > 0 ? OPEN_LOOP_WARMUP_MS : WARMUP_MS,
       drainTimeoutMs: 10_000,
       intervalMs: 1000,
       producers: 1,
@@ -76,21 +89,54 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
     },
   });
   const mainSide = main();
-  const breakdown = tail ? breakdownLines(tail, result.latency.sendDelay, result.latency.e2e, mainSide) : undefined;
+  const breakdown = tail ? [...breakdownLines(tail, result.latency.sendDelay, result.latency.e2e, mainSide), intervalLine(result)] : undefined;
+  const stall = tail ? stallMsPerSec(tail) : undefined;
+  const stats = new Float64Array(statsBuffer);
+  const busy = split ? busyNs(stats) : undefined;
   return {
     name: f.name,
     msgsPerSec: result.throughput.msgsPerSec,
     latency: result.latency.e2e,
-    note: noteOf(f, result, new Float64Array(statsBuffer), split),
+    note: noteOf(f, result, stats, busy),
     ...(breakdown ? { breakdown } : {}),
+    ...(busy ? { busyNs: busy } : {}),
+    ...(stall ? { stallMsPerSec: stall } : {}),
   };
 }
 
-function noteOf(f: HarnessFigure, r: SystemResult, stats: Float64Array, split: boolean): string {
+/** Each interval's e2e p99 and send-delay p99 (ms), warm-up first: a transient and a steady state look different here. */
+function intervalLine(r: SystemResult): string {
+  const ms = (us: number | undefined): string => (us === undefined ? '-' : (us / 1000).toFixed(2));
+  const cells = r.intervals.filter((i) => i.phase !== 'drain').map((i) => `${i.phase === 'warmup' ? 'w' : 'm'} ${ms(i.p99)}/${ms(i.sendDelayP99)}`);
+  return `  per ${r.intervals.length > 0 ? '1 s ' : ''}interval, p99 e2e/send delay in ms (w: warm-up, m: measured): ${cells.join(' | ')}`;
+}
+
+/**
+ * Each side's working time per message: its share of the loop (harness work and the
+ * system call) minus what it spent waiting for the other side (a full lane, an empty
+ * one). With a core to itself, the slower side would set the rate at 1e9 / its ns.
+ */
+function busyNs(stats: Float64Array): { producer: number; consumer: number } | undefined {
+  const pTimed = stats[STAT_TIMED]!;
+  const cTimed = stats[STAT_CONSUMER_TIMED]!;
+  const pWait = stats[STAT_PRODUCER_WAIT_NS]!;
+  const cWait = stats[STAT_CONSUMER_WAIT_NS]!;
+  if (pTimed <= 0 || cTimed <= 0 || pWait < 0 || cWait < 0) return undefined;
+  return {
+    producer: (stats[STAT_LOOP_NS]! + stats[STAT_SEND_NS]! - pWait) / pTimed,
+    consumer: (stats[STAT_CONSUMER_LOOP_NS]! + stats[STAT_CONSUMER_RECEIVE_NS]! - cWait) / cTimed,
+  };
+}
+
+function noteOf(f: HarnessFigure, r: SystemResult, stats: Float64Array, busy: { producer: number; consumer: number } | undefined): string {
   const c = r.config;
-  const timed = stats[STAT_TIMED]!;
-  const perMsg = (slot: number): string => (stats[slot]! / timed).toFixed(0);
-  const splitNote = split && timed > 0 ? `; producer ns/msg: harness loop ${perMsg(STAT_LOOP_NS)}, send ${perMsg(STAT_SEND_NS)}` : '';
+  const per = (slot: number, timed: number): string => (stats[slot]! / timed).toFixed(0);
+  const p = stats[STAT_TIMED]!;
+  const k = stats[STAT_CONSUMER_TIMED]!;
+  const splitNote = busy
+    ? `; producer ns/msg: harness loop ${per(STAT_LOOP_NS, p)}, send ${per(STAT_SEND_NS, p)} (waiting for room ${per(STAT_PRODUCER_WAIT_NS, p)}), busy ${busy.producer.toFixed(0)}` +
+      `; consumer ns/msg: harness ${per(STAT_CONSUMER_LOOP_NS, k)}, receive ${per(STAT_CONSUMER_RECEIVE_NS, k)} (waiting for data ${per(STAT_CONSUMER_WAIT_NS, k)}), busy ${busy.consumer.toFixed(0)}`
+    : '';
   const parks = (slot: number): string => (stats[slot]! >= 0 ? String(stats[slot]) : '?');
   const parksNote = c.wait === 'block' ? `; parks: consumer ${parks(STAT_CONSUMER_PARKS)}, producer ${parks(STAT_PRODUCER_PARKS)}` : '';
   const d = r.latency.sendDelay;

@@ -210,6 +210,19 @@ const pct = (part: number, whole: number): string => (whole > 0 ? `${((100 * par
 const pcts = (l: LatencySummary | undefined): string => (l && l.count > 0 ? `p50 ${l.p50.toFixed(1)} p99 ${l.p99.toFixed(1)} p99.9 ${l.p999.toFixed(1)} µs` : 'no data');
 
 /** The breakdown's lines for one figure. */
+/** Each worker thread's time off its loop over the window (run queue and its own GC), ms per second. */
+export function stallMsPerSec(b: TailBuffers): { producer: number; consumer: number } | undefined {
+  const t = new Float64Array(b.threads);
+  const of = (i: number): number | undefined => {
+    const o = i * SLOTS;
+    const win = t[o + WINDOW_NS]!;
+    return win > 0 ? ((t[o + RUNQ_NS]! + t[o + GC_TOTAL_US]! * 1e3) / win) * 1e3 : undefined;
+  };
+  const producer = of(PRODUCER);
+  const consumer = of(CONSUMER);
+  return producer === undefined || consumer === undefined ? undefined : { producer, consumer };
+}
+
 export function breakdownLines(b: TailBuffers, slip: LatencySummary | undefined, e2e: LatencySummary, main: MainSide): string[] {
   const t = new Float64Array(b.threads);
   const { transit, wakeup } = transitRecorders(b);

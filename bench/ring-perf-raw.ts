@@ -11,7 +11,7 @@
 import { isMainThread, parentPort, workerData, type MessagePort, type Worker } from 'node:worker_threads';
 import { monoNs } from '../src/core/clock.ts';
 import type { Cloneable, OutboundBatch } from '../src/core/contract.ts';
-import { encodeTemplate, stampBatch } from '../src/core/envelope.ts';
+import { encodeTemplate, readSentNs, stampBatch } from '../src/core/envelope.ts';
 import { spawnTsWorker } from '../src/core/ts-worker.ts';
 import { adapter } from '../src/adapters/ringbuffer/index.ts';
 import { loadWorkerSide } from '../src/adapters/registry.ts';
@@ -38,6 +38,8 @@ interface BareJob extends JobBase {
   kind: 'bare-producer' | 'bare-consumer';
   init: Cloneable;
   batch: number;
+  /** the consumer reads each message's sent_ns (the cache line it sits on, written by the other core) */
+  touch: boolean;
 }
 
 interface PostJob extends JobBase {
@@ -103,6 +105,7 @@ async function bareConsumer(job: BareJob, control: Control): Promise<Done> {
   awaitStart(control);
   const max = Math.max(job.batch, 64);
   let received = 0;
+  let sum = 0;
   while (!control.stopping()) {
     const b = consumer.receive(max, 50);
     if (b instanceof Promise) throw new Error('the ring receives synchronously');
@@ -110,10 +113,12 @@ async function bareConsumer(job: BareJob, control: Control): Promise<Done> {
       if (control.runState === STATE_DRAINING && received >= control.counter(PRODUCER_SLOT, COUNTER_SENT)) break;
       continue;
     }
+    if (job.touch) for (let i = 0; i < b.count; i++) sum += readSentNs(b.buffer(i), b.offset(i));
     consumer.ack(b);
     received += b.count;
     control.setCounter(CONSUMER_SLOT, COUNTER_RECEIVED_UNIQUE, received);
   }
+  if (sum < 0) throw new Error('ring-perf: negative send times');
   return { parks: consumer instanceof RingConsumer ? consumer.waiter.stats.parks : undefined };
 }
 
@@ -252,7 +257,7 @@ async function rawWindow(control: Control, producer: Spawned, consumer: Spawned,
   }
 }
 
-export async function bareRingFigure(name: string, options: Record<string, unknown>, batch: number, seconds: number, profileDir: string | undefined): Promise<Figure> {
+export async function bareRingFigure(name: string, options: Record<string, unknown>, batch: number, seconds: number, profileDir: string | undefined, touch = false): Promise<Figure> {
   const session = await adapter.open({
     runId: 'ring-perf',
     runDir: '/tmp/busbench-ring-perf',
@@ -267,7 +272,7 @@ export async function bareRingFigure(name: string, options: Record<string, unkno
   });
   try {
     const control = Control.create(2);
-    const base = { control: control.buffers, profileDir: profileDir ?? '', init: session.workerInit, batch };
+    const base = { control: control.buffers, profileDir: profileDir ?? '', init: session.workerInit, batch, touch };
     const consumer = spawn({ ...base, kind: 'bare-consumer' });
     const producer = spawn({ ...base, kind: 'bare-producer' });
     const { msgsPerSec, dones } = await rawWindow(control, producer, consumer, seconds);

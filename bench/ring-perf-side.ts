@@ -28,14 +28,22 @@ export const STAT_TIMED = 2;
 /** Atomics.wait calls of wait mode block; -1 where the side is not a ring lane's */
 export const STAT_PRODUCER_PARKS = 3;
 export const STAT_CONSUMER_PARKS = 4;
+/** time each side spent waiting for the other (Waiter.stats.waitedNs); -1 where the side is not a ring lane's */
+export const STAT_PRODUCER_WAIT_NS = 5;
+export const STAT_CONSUMER_WAIT_NS = 6;
+/** the consumer's split: from a receive's return to the next receive (the harness's work on the batch), and inside receive */
+export const STAT_CONSUMER_LOOP_NS = 7;
+export const STAT_CONSUMER_RECEIVE_NS = 8;
+/** messages whose receipt was timed */
+export const STAT_CONSUMER_TIMED = 9;
 /** the ring's worker side as the engine holds it (erased types) */
 const ringSide = await loadWorkerSide('ringbuffer');
-const STATS = 5;
+const STATS = 10;
 
 export interface ProbeInit {
   ring: Cloneable;
   stats: SharedArrayBuffer;
-  /** time the producer's hand-overs: two clock reads per batch, so closed loop only */
+  /** time the producer's hand-overs and the consumer's receives: two clock reads per batch, so closed loop only */
   split: boolean;
   /** write a CPU profile of each worker here ('' = none); workers do not inherit --cpu-prof */
   profileDir: string;
@@ -116,9 +124,53 @@ class SplitProducer implements Producer {
 }
 
 async function closeProbed(side: Producer | Consumer, stats: Float64Array, slot: number, stopProfile: () => Promise<void>): Promise<void> {
-  stats[slot] = side instanceof RingProducer || side instanceof RingConsumer ? side.waiter.stats.parks : -1;
+  const ring = side instanceof RingProducer || side instanceof RingConsumer ? side.waiter.stats : undefined;
+  stats[slot] = ring ? ring.parks : -1;
+  stats[slot === STAT_PRODUCER_PARKS ? STAT_PRODUCER_WAIT_NS : STAT_CONSUMER_WAIT_NS] = ring ? ring.waitedNs : -1;
   await stopProfile();
   await side.close();
+}
+
+/**
+ * Times each receive and the gap since the previous one returned: that gap is the
+ * harness's work on a batch (decode, ledger, histograms, ack), the consumer's share of
+ * what the producer's split calls the harness loop.
+ */
+class SplitConsumer implements Consumer {
+  private lastNs = 0;
+  private loopNs = 0;
+  private receiveNs = 0;
+  private timed = 0;
+
+  constructor(
+    private readonly inner: Consumer,
+    private readonly stats: Float64Array,
+    private readonly stopProfile: () => Promise<void>,
+  ) {}
+
+  receive(max: number, maxWaitMs: number): DeliveryBatch {
+    const t1 = monoNs();
+    const b = this.inner.receive(max, maxWaitMs);
+    if (b instanceof Promise) throw new Error('ring-perf: the ring receives synchronously');
+    const t2 = monoNs();
+    // an empty receive is all waiting; the gap is counted after receives that delivered
+    if (this.lastNs > 0) this.loopNs += t1 - this.lastNs;
+    this.receiveNs += t2 - t1;
+    this.timed += b.count;
+    this.lastNs = b.count > 0 ? t2 : 0;
+    return b;
+  }
+
+  ack(b: DeliveryBatch): void | Promise<void> {
+    return this.inner.ack(b);
+  }
+
+  close(): Promise<void> {
+    this.stats[STAT_CONSUMER_LOOP_NS] = this.loopNs;
+    this.stats[STAT_CONSUMER_RECEIVE_NS] = this.receiveNs;
+    this.stats[STAT_CONSUMER_TIMED] = this.timed;
+    return closeProbed(this.inner, this.stats, STAT_CONSUMER_PARKS, this.stopProfile);
+  }
 }
 
 /** The harness hands its Control to the worker side; the probe reads the window from it. */
@@ -231,6 +283,7 @@ export const workerSide: WorkerSide = {
     const stats = new Float64Array(probe.stats);
     const stopProfile = await startProfile(probe.profileDir, 'consumer');
     const inner = await ringSide.createConsumer(probe.ring, spec);
+    if (probe.split) return new SplitConsumer(inner, stats, stopProfile);
     if (probe.tail) return new TailConsumer(inner, stats, stopProfile, probe.tail, timelineOf(spec.control));
     return {
       receive: (max: number, maxWaitMs: number) => inner.receive(max, maxWaitMs),

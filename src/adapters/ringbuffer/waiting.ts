@@ -67,10 +67,12 @@ export interface WaitStats {
   parks: number;
   /** parks that ended by timeout: with a slice far longer than the wait, a lost wake-up */
   timeouts: number;
+  /** time spent in until(): what this side waited for the other, spin and park alike */
+  waitedNs: number;
 }
 
 export class Waiter {
-  readonly stats: WaitStats = { parks: 0, timeouts: 0 };
+  readonly stats: WaitStats = { parks: 0, timeouts: 0, waitedNs: 0 };
   private readonly nap = new Int32Array(new SharedArrayBuffer(4));
   /** mode block's current spin before parking */
   private spinNs = SPIN_MIN_NS;
@@ -87,11 +89,12 @@ export class Waiter {
    * (Infinity: no deadline). Returns whether the condition holds.
    */
   until(p: Parking, untilNs: number): boolean {
-    if (this.mode !== 'block') return this.poll(p, untilNs, this.mode === 'spin' ? Number.POSITIVE_INFINITY : 0);
     const t0 = monoNs();
-    const ok = this.poll(p, untilNs, t0 + this.spinNs);
+    const block = this.mode === 'block';
+    const ok = this.poll(p, untilNs, block ? t0 + this.spinNs : this.mode === 'spin' ? Number.POSITIVE_INFINITY : 0);
     const waitedNs = monoNs() - t0;
-    this.spinNs = waitedNs <= SPIN_MAX_NS ? Math.min(SPIN_MAX_NS, this.spinNs * 2) : Math.max(SPIN_MIN_NS, this.spinNs / 2);
+    this.stats.waitedNs += waitedNs;
+    if (block) this.spinNs = waitedNs <= SPIN_MAX_NS ? Math.min(SPIN_MAX_NS, this.spinNs * 2) : Math.max(SPIN_MIN_NS, this.spinNs / 2);
     return ok;
   }
 
