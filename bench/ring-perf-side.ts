@@ -82,14 +82,37 @@ export async function startProfile(dir: string, name: string): Promise<() => Pro
 }
 
 /**
+ * One side's split of its time: inside the system's call (send, receive), and the gap
+ * from one call's return to the next call, the harness's own work on a batch.
+ */
+class CallSplit {
+  private lastNs = 0;
+  loopNs = 0;
+  callNs = 0;
+  timed = 0;
+
+  /** Accounts a call that ran from t1 to t2 and handled `count` messages; `gapAfter`: whether the next gap is the harness's work. */
+  add(t1: number, t2: number, count: number, gapAfter: boolean): void {
+    if (this.lastNs > 0) this.loopNs += t1 - this.lastNs;
+    this.callNs += t2 - t1;
+    this.timed += count;
+    this.lastNs = gapAfter ? t2 : 0;
+  }
+
+  write(stats: Float64Array, loopSlot: number, callSlot: number, timedSlot: number): void {
+    stats[loopSlot] = this.loopNs;
+    stats[callSlot] = this.callNs;
+    stats[timedSlot] = this.timed;
+  }
+}
+
+/**
  * Times each hand-over and the gap since the previous one returned: that gap is the
  * harness's loop (stamping, accounting, control), the same work for every system.
  */
 class SplitProducer implements Producer {
-  private lastNs = 0;
-  private loopNs = 0;
-  private sendNs = 0;
-  private timed = 0;
+  private readonly split = new CallSplit();
+  private started = false;
 
   constructor(
     private readonly inner: Producer,
@@ -101,13 +124,10 @@ class SplitProducer implements Producer {
     const t1 = monoNs();
     const pending = this.inner.send(batch);
     const t2 = monoNs();
-    // the first batch has no gap before it: the loop was still starting
-    if (this.lastNs > 0) {
-      this.loopNs += t1 - this.lastNs;
-      this.sendNs += t2 - t1;
-      this.timed += batch.count;
-    }
-    this.lastNs = t2;
+    // the first batch has no gap before it, and is not counted: the loop was still starting
+    if (this.started) this.split.add(t1, t2, batch.count, true);
+    else this.split.add(t2, t2, 0, true);
+    this.started = true;
     return pending;
   }
 
@@ -116,9 +136,7 @@ class SplitProducer implements Producer {
   }
 
   async close(): Promise<void> {
-    this.stats[STAT_LOOP_NS] = this.loopNs;
-    this.stats[STAT_SEND_NS] = this.sendNs;
-    this.stats[STAT_TIMED] = this.timed;
+    this.split.write(this.stats, STAT_LOOP_NS, STAT_SEND_NS, STAT_TIMED);
     return closeProbed(this.inner, this.stats, STAT_PRODUCER_PARKS, this.stopProfile);
   }
 }
@@ -134,13 +152,11 @@ async function closeProbed(side: Producer | Consumer, stats: Float64Array, slot:
 /**
  * Times each receive and the gap since the previous one returned: that gap is the
  * harness's work on a batch (decode, ledger, histograms, ack), the consumer's share of
- * what the producer's split calls the harness loop.
+ * what the producer's split calls the harness loop. An empty receive is all waiting, and
+ * the gap after it is not the harness's work on a batch.
  */
 class SplitConsumer implements Consumer {
-  private lastNs = 0;
-  private loopNs = 0;
-  private receiveNs = 0;
-  private timed = 0;
+  private readonly split = new CallSplit();
 
   constructor(
     private readonly inner: Consumer,
@@ -152,12 +168,7 @@ class SplitConsumer implements Consumer {
     const t1 = monoNs();
     const b = this.inner.receive(max, maxWaitMs);
     if (b instanceof Promise) throw new Error('ring-perf: the ring receives synchronously');
-    const t2 = monoNs();
-    // an empty receive is all waiting; the gap is counted after receives that delivered
-    if (this.lastNs > 0) this.loopNs += t1 - this.lastNs;
-    this.receiveNs += t2 - t1;
-    this.timed += b.count;
-    this.lastNs = b.count > 0 ? t2 : 0;
+    this.split.add(t1, monoNs(), b.count, b.count > 0);
     return b;
   }
 
@@ -166,9 +177,7 @@ class SplitConsumer implements Consumer {
   }
 
   close(): Promise<void> {
-    this.stats[STAT_CONSUMER_LOOP_NS] = this.loopNs;
-    this.stats[STAT_CONSUMER_RECEIVE_NS] = this.receiveNs;
-    this.stats[STAT_CONSUMER_TIMED] = this.timed;
+    this.split.write(this.stats, STAT_CONSUMER_LOOP_NS, STAT_CONSUMER_RECEIVE_NS, STAT_CONSUMER_TIMED);
     return closeProbed(this.inner, this.stats, STAT_CONSUMER_PARKS, this.stopProfile);
   }
 }
