@@ -45,13 +45,15 @@ export interface LocalShardsPlan {
   outDir: string;
   log: (line: string) => void;
   signal: AbortSignal;
+  /** the script each child runs with the shard's flags: this process's own (process.argv[1]) unless a test gives another */
+  entry?: string;
 }
 
 /** One child: its stderr forwarded line by line, its result file named on its stdout. */
 function runChild(plan: LocalShardsPlan, index: number): Promise<string> {
   const out = path.join(plan.outDir, `shard-${index}`);
   fs.mkdirSync(out, { recursive: true });
-  const args = [...process.execArgv, process.argv[1]!, ...childArgv(plan.argv), '--shard', `${index}/${plan.count}`, '--start-at', plan.startAt, '--out', out];
+  const args = [...process.execArgv, plan.entry ?? process.argv[1]!, ...childArgv(plan.argv), '--shard', `${index}/${plan.count}`, '--start-at', plan.startAt, '--out', out];
   // A process group of its own: a terminal's Ctrl-C reaches the parent alone, which passes
   // one SIGTERM on; a child signalled twice would exit at once, leaving its stream on the broker.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
