@@ -38,6 +38,27 @@ describe('envelope', () => {
     expect(encodeTemplate(MIN_MESSAGE_SIZE, 0).length).toBe(MIN_MESSAGE_SIZE);
   });
 
+  it('tells our messages from others: first byte, the colon before sent_ns, and the closing brace unless the run fixes the size', () => {
+    const size = MIN_MESSAGE_SIZE + 30;
+    const m = encodeTemplate(size, 1);
+    stamp(m, 0, 7, 123, 456);
+    expect(looksLikeEnvelope(m, 0, size)).toBe(true);
+    expect(looksLikeEnvelope(m, 0, size, size)).toBe(true);
+    // truncated by one byte: caught by its last byte, with or without a fixed size
+    expect(looksLikeEnvelope(m, 0, size - 1)).toBe(false);
+    expect(looksLikeEnvelope(m, 0, size - 1, size)).toBe(false);
+    // the closing brace overwritten: only the fixed size vouches for it
+    const noBrace = m.slice();
+    noBrace[size - 1] = 0x20;
+    expect(looksLikeEnvelope(noBrace, 0, size)).toBe(false);
+    expect(looksLikeEnvelope(noBrace, 0, size, size)).toBe(true);
+    // a foreign JSON payload of the right size: no colon where sent_ns starts
+    const foreign = new TextEncoder().encode(`{"a":"${'y'.repeat(size - 8)}"}`);
+    expect(foreign.length).toBe(size);
+    expect(looksLikeEnvelope(foreign, 0, size, size)).toBe(false);
+    expect(looksLikeEnvelope(m, 0, MIN_MESSAGE_SIZE - 1, MIN_MESSAGE_SIZE - 1)).toBe(false);
+  });
+
   it('reads back every field width: 1 to 16 digits, against JSON.parse', () => {
     const buf = encodeTemplate(MIN_MESSAGE_SIZE + 20, 98_765);
     for (let digits = 1; digits <= 16; digits++) {

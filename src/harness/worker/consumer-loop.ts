@@ -223,6 +223,8 @@ interface BatchTaker {
   keys: KeyPlan;
   /** payload runs: which bodies to check against their checksum; undefined without a payload */
   verify: PayloadVerify | undefined;
+  /** every message's size where the run has one (no payload pool), else 0 */
+  fixedLength: number;
 }
 
 /**
@@ -235,7 +237,7 @@ function laneOf(batch: DeliveryBatch, i: number, keys: KeyPlan, producerId: numb
 }
 
 /** One delivered batch into the tally (and the state, in the exactly-once scenario). */
-function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply, keys, verify }: BatchTaker): void {
+function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureStartNs, ledger, tally, workNs, apply, keys, verify, fixedLength }: BatchTaker): void {
   const measureEndNs = control.timeline().measureEndNs;
   const faultNs = control.faultNs();
   const awaitingRecovery = faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0;
@@ -249,7 +251,7 @@ function takeBatch(batch: DeliveryBatch, now: number, { control, slot, measureSt
     const buf = batch.buffer(i);
     const off = batch.offset(i);
     const length = batch.length(i);
-    if (!looksLikeEnvelope(buf, off, length)) {
+    if (!looksLikeEnvelope(buf, off, length, fixedLength)) {
       ledger.malformed++;
       continue;
     }
@@ -293,7 +295,7 @@ export async function runConsumer(
   const crashEveryNs = (apply?.crashEveryMs ?? 0) * 1e6;
   let nextCrashNs = crashEveryNs > 0 ? startNs + crashEveryNs : 0;
   const verify = load.payload && load.payload.verify !== 'off' ? load.payload.verify : undefined;
-  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply, keys: load.keys, verify };
+  const taker: BatchTaker = { control, slot, measureStartNs, ledger, tally, workNs, apply, keys: load.keys, verify, fixedLength: load.payload ? 0 : load.messageSize };
   const discards = new Discards();
 
   const pause = new PauseState(control);
