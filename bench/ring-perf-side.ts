@@ -18,6 +18,8 @@ import { RingConsumer } from '../src/adapters/ringbuffer/consumer.ts';
 import { RingProducer } from '../src/adapters/ringbuffer/producer.ts';
 import { readSentNs, readSeq } from '../src/core/envelope.ts';
 import { Control } from '../src/harness/control.ts';
+import { inside, recorderPair, type WindowPair } from '../src/harness/worker/window.ts';
+import type { LatencyRecorder } from '../src/core/histogram.ts';
 import { CONSUMER, HandoverTable, PRODUCER, threadProbe, transitRecorders, type TailBuffers, type ThreadProbe } from './ring-perf-probe.ts';
 
 /** Float64 slots of the probe's stats. */
@@ -226,7 +228,9 @@ class TailProducer implements Producer {
 class TailConsumer implements Consumer {
   private readonly table: HandoverTable;
   private readonly thread: ThreadProbe;
-  private readonly rec: ReturnType<typeof transitRecorders>;
+  /** [outside the window (thrown away), the shared recorder] */
+  private readonly transit: WindowPair<LatencyRecorder>;
+  private readonly wakeup: WindowPair<LatencyRecorder>;
 
   constructor(
     private readonly inner: Consumer,
@@ -237,7 +241,9 @@ class TailConsumer implements Consumer {
   ) {
     this.table = new HandoverTable(tail);
     this.thread = threadProbe(tail, CONSUMER);
-    this.rec = transitRecorders(tail);
+    const rec = transitRecorders(tail);
+    this.transit = recorderPair(rec.transit);
+    this.wakeup = recorderPair(rec.wakeup);
   }
 
   receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch> {
@@ -248,16 +254,15 @@ class TailConsumer implements Consumer {
     const now = monoNs();
     const { measureStartNs, measureEndNs } = this.control.timeline();
     this.thread.tick(now, measureStartNs, measureEndNs);
-    const parked = (waiter?.parks ?? 0) !== parks;
+    const parked = (waiter?.parks ?? 0) !== parks ? 1 : 0;
+    // the same records before and inside the window, to thrown-away recorders outside it (window.ts)
     for (let i = 0; i < b.count; i++) {
       const buf = b.buffer(i);
       const off = b.offset(i);
-      const sent = readSentNs(buf, off);
-      if (sent < measureStartNs || sent >= measureEndNs) continue;
       const handover = this.table.get(readSeq(buf, off));
-      if (handover < 0) continue;
-      this.rec.transit.record(now - handover);
-      if (parked) this.rec.wakeup.record(now - handover);
+      const side = inside(readSentNs(buf, off), measureStartNs, measureEndNs) * (handover >= 0 ? 1 : 0);
+      this.transit[side]!.record(now - handover);
+      this.wakeup[side * parked]!.record(now - handover);
     }
     return b;
   }
