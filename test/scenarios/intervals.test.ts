@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyRecorder } from '../../src/core/histogram.ts';
-import { IntervalReducer, type IntervalReport } from '../../src/harness/intervals.ts';
+import { ascendingUnion, IntervalReducer, type IntervalReport } from '../../src/harness/intervals.ts';
 
 /** mulberry32: a seeded PRNG so every run feeds the same histograms */
 function rng(seed: number): () => number {
@@ -126,5 +126,41 @@ describe('IntervalReducer', () => {
     expect(reducer.summary('send-delay', 0)).toMatchObject({ count: 2, received: 2 });
     expect(reducer.latest('e2e')).toMatchObject({ count: 1 });
     expect(() => reducer.report(report(1, one, 'publish'))).toThrow(/unknown kind "publish"; known: e2e, send-delay/);
+  });
+
+  it('gives the sink each closing interval\'s nonzero buckets once each, ascending, whatever order the reports came in', () => {
+    const next = rng(11);
+    const seen: Array<{ kind: string; buckets: number[]; counts: number[] }> = [];
+    const reducer = new IntervalReducer([{ name: 'e2e', expected: 3 }], (kind, _index, rec, buckets) => {
+      seen.push({ kind, buckets: [...buckets], counts: buckets.map((i) => rec.counts[i]!) });
+    });
+    const parts = [randomRecorder(next, 500), randomRecorder(next, 300), randomRecorder(next, 1)];
+    for (const r of parts) reducer.report(report(0, r));
+    const full = new LatencyRecorder();
+    for (const r of parts) full.add(r);
+    const want = full.toSparse();
+    expect(seen).toEqual([{ kind: 'e2e', buckets: want.idx, counts: want.cnt }]);
+  });
+});
+
+describe('ascendingUnion', () => {
+  it('returns a single ascending list as it is, and merges several without repeats', () => {
+    const one = [1, 5, 9];
+    expect(ascendingUnion([one])).toBe(one);
+    expect(ascendingUnion([[1, 5, 9], [2, 5, 10], []])).toEqual([1, 2, 5, 9, 10]);
+    expect(ascendingUnion([])).toEqual([]);
+  });
+
+  it('sorts lists that do not ascend (a report from elsewhere) instead of trusting them', () => {
+    expect(ascendingUnion([[9, 1, 5]])).toEqual([1, 5, 9]);
+    expect(ascendingUnion([[3, 3, 4], [1]])).toEqual([1, 3, 4]);
+  });
+
+  it('agrees with sorting the Set of every index on random lists', () => {
+    const next = rng(5);
+    for (let round = 0; round < 200; round++) {
+      const lists = Array.from({ length: 1 + Math.floor(next() * 4) }, () => [...new Set(Array.from({ length: Math.floor(next() * 50) }, () => Math.floor(next() * 100)))].sort((a, b) => a - b));
+      expect(ascendingUnion(lists)).toEqual([...new Set(lists.flat())].sort((a, b) => a - b));
+    }
   });
 });
