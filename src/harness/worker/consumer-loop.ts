@@ -26,7 +26,7 @@ import { COUNTER_DELIVERIES, COUNTER_RECEIVED_UNIQUE, COUNTER_RECOVERED_NS, Inte
 import type { LoadSettings } from '../protocol.ts';
 import type { AccountState } from './account-state.ts';
 import { Discards } from './discards.ts';
-import { inside, recorderPair } from './window.ts';
+import { endRuns, inside, Runs, runsPair } from './window.ts';
 
 export interface ConsumerOutcome {
   ledger: ConsumerLedger;
@@ -95,34 +95,6 @@ function work(ns: number): void {
 }
 
 /**
- * Consecutive equal values into a histogram as one recordMany: the messages of a batch
- * often share a send time, and a record per message (its bucket index computed each
- * time) was a fifth of a closed-loop consumer's time.
- */
-class Runs {
-  private value = -1;
-  private count = 0;
-
-  constructor(private readonly hist: LatencyRecorder) {}
-
-  add(v: number): void {
-    if (v === this.value) {
-      this.count++;
-      return;
-    }
-    this.end();
-    this.value = v;
-    this.count = 1;
-  }
-
-  end(): void {
-    if (this.count > 0) this.hist.recordMany(this.value, this.count);
-    this.count = 0;
-    this.value = -1;
-  }
-}
-
-/**
  * Where one consumer's deliveries go: first deliveries into throughput, the interval and
  * e2e; repeats into their own count and histogram.
  */
@@ -142,9 +114,10 @@ export class Tally {
   /** this consumer's share of the union across consumers: what the drain adds up */
   first = 0;
   /** [runs of messages sent outside the window (thrown away), e2e's runs]: window.ts says why */
-  private readonly e2eRuns = [new Runs(new LatencyRecorder()), new Runs(this.e2e)] as const;
+  private readonly e2eRuns = runsPair(this.e2e);
   private readonly intervalRuns = new Runs(this.interval);
-  private readonly drainPhases = recorderPair(this.drainPhase);
+  /** [outside a backlog drain (thrown away), inside it] */
+  private readonly drainRuns = runsPair(this.drainPhase);
 
   constructor(
     private readonly ledger: ConsumerLedger,
@@ -165,14 +138,14 @@ export class Tally {
     this.receivedInWindow += receivedInWindow;
     this.bytesInWindow += receivedInWindow * bytes;
     this.intervalRuns.add(latency);
-    this.drainPhases[inside(now, this.drainFromNs, this.drainToNs)]!.record(latency);
+    this.drainRuns[inside(now, this.drainFromNs, this.drainToNs)]!.add(latency);
     this.e2eRuns[sentInWindow]!.add(latency);
   }
 
   /** Records the runs still open: at the end of every batch, before any interval closes. */
   endRun(): void {
-    this.e2eRuns[0].end();
-    this.e2eRuns[1].end();
+    endRuns(this.e2eRuns);
+    endRuns(this.drainRuns);
     this.intervalRuns.end();
   }
 

@@ -25,7 +25,7 @@ import { ProducerLedger } from '../../checks/ledger.ts';
 import { COUNTER_RECOVERED_NS, COUNTER_SENT, IntervalGrid, type Control } from '../control.ts';
 import type { LoadSettings } from '../protocol.ts';
 import { Schedule } from '../schedule.ts';
-import { inside, recorderPair, type WindowPair } from './window.ts';
+import { endRuns, inside, recorderPair, runsPair, type Runs, type WindowPair } from './window.ts';
 
 /** Send times of recent sequences, to time acks; sized far beyond any in-flight window. */
 export class SendTimes {
@@ -175,7 +175,7 @@ export async function runProducer(
   const pool = load.payload ? buildPool(load.payload, producerId, load.batchSize, load.payload.file ? readPayloadFile(load.payload.file) : []) : undefined;
   const sendTimes = new SendTimes(Math.max(load.maxInFlight, load.batchSize));
   const publish = new LatencyRecorder();
-  const timing: AckTiming = { windowStart: 0, windowEnd: 0, publishMissed: 0, publish: recorderPair(publish) };
+  const timing: AckTiming = { windowStart: 0, windowEnd: 0, publishMissed: 0, publish: runsPair(publish) };
   ledger.onAck = (seq, count) => timeAcks(control, slot, sendTimes, timing, seq, count);
 
   onReady();
@@ -199,8 +199,8 @@ export interface AckTiming {
   windowStart: number;
   windowEnd: number;
   publishMissed: number;
-  /** [acks of messages sent outside the window (thrown away), the publish histogram] */
-  publish: WindowPair<LatencyRecorder>;
+  /** [acks of messages sent outside the window (thrown away), the publish histogram's], in runs */
+  publish: WindowPair<Runs>;
 }
 
 export function timeAcks(control: Control, slot: number, sendTimes: SendTimes, t: AckTiming, seq: number, count: number): void {
@@ -209,27 +209,16 @@ export function timeAcks(control: Control, slot: number, sendTimes: SendTimes, t
   if (faultNs > 0 && control.counter(slot, COUNTER_RECOVERED_NS) === 0 && sendTimes.get(seq + count - 1) > faultNs) {
     control.setCounter(slot, COUNTER_RECOVERED_NS, now);
   }
-  // runs of equal (latency, window side) pairs: the acks of a batch mostly share both
-  let runValue = -1;
-  let runSide = 0;
-  let runCount = 0;
   for (let s = seq; s < seq + count; s++) {
     const sent = sendTimes.get(s);
     if (sent < 0) {
       t.publishMissed++;
       continue;
     }
-    const side = inside(sent, t.windowStart, t.windowEnd);
-    const v = now - sent;
-    if (v === runValue && side === runSide) runCount++;
-    else {
-      if (runCount > 0) t.publish[runSide]!.recordMany(runValue, runCount);
-      runValue = v;
-      runSide = side;
-      runCount = 1;
-    }
+    // the acks of a batch mostly share their latency: runs make them one record each
+    t.publish[inside(sent, t.windowStart, t.windowEnd)]!.add(now - sent);
   }
-  if (runCount > 0) t.publish[runSide]!.recordMany(runValue, runCount);
+  endRuns(t.publish);
 }
 
 type MutableBatch = { -readonly [K in keyof OutboundBatch]: OutboundBatch[K] };
