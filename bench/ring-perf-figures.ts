@@ -120,46 +120,91 @@ export interface Noise {
 }
 
 const NOISE_MIN_GAP_NS = 10e3;
+/** room for 100,000 gaps (1.6 MB): far more than a few seconds of spinning shows */
+const MAX_GAPS = 100_000;
 
 /**
- * How often a spinning thread is not running: gaps between two clock reads longer than
- * 10 µs. No transport can have a tail latency below what its threads lose this way. A
- * gap that overlaps one of the thread's own GC pauses (reported by a PerformanceObserver,
- * on performance.now()'s time line, mapped onto monoNs's) is ours, not the machine's,
- * and counted apart.
+ * Spins until `endNs`, writing every gap longer than NOISE_MIN_GAP_NS between two
+ * consecutive clock reads into `out` as (from, to) pairs; returns how many. The previous
+ * read lives in a Float64Array, not a local: V8 boxes a double carried from one
+ * iteration of a loop to the next when it comes from a call, one HeapNumber per clock
+ * read, and the collections that garbage causes would be measured as noise.
  */
-export async function schedulingNoise(seconds: number, ticks: () => { steal: number; total: number }): Promise<Noise> {
+export function spinGaps(endNs: number, out: Float64Array): number {
+  const prev = new Float64Array(1);
+  prev[0] = monoNs();
+  let n = 0;
+  for (;;) {
+    const now = monoNs();
+    if (now - prev[0]! > NOISE_MIN_GAP_NS && n + 2 <= out.length) {
+      out[n] = prev[0]!;
+      out[n + 1] = now;
+      n += 2;
+    }
+    prev[0] = now;
+    if (now >= endNs) break;
+  }
+  return n / 2;
+}
+
+/** The calling thread's GC pauses from now until stop(), on monoNs's time line. */
+function watchGc(): { stop: () => Promise<Array<[number, number]>> } {
   const gcs: Array<[number, number]> = [];
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
   });
   obs.observe({ entryTypes: ['gc'] });
   const perfToMonoNs = monoNs() - performance.now() * 1e6;
+  return {
+    stop: async () => {
+      await new Promise((r) => setTimeout(r, 50)); // the observer reports asynchronously
+      obs.disconnect();
+      return gcs.map(([a, b]) => [a * 1e6 + perfToMonoNs, b * 1e6 + perfToMonoNs]);
+    },
+  };
+}
+
+/**
+ * What the calling thread loses to the machine while it spins for `seconds`: gaps
+ * between two clock reads longer than 10 µs. No transport can have a tail latency below
+ * what its threads lose this way. A gap that overlaps one of the thread's own GC pauses
+ * (reported by a PerformanceObserver, on performance.now()'s time line, mapped onto
+ * monoNs's) is ours, not the machine's, and counted apart. `warmupNs` of spinning first
+ * lets V8 optimize the loop (its compilation on a helper thread is not the machine's).
+ */
+export async function spinNoise(seconds: number, ticks: () => { steal: number; total: number }, warmupNs = 0): Promise<Noise> {
+  const out = new Float64Array(2 * MAX_GAPS);
+  if (warmupNs > 0) spinGaps(monoNs() + warmupNs, out);
+  const gc = watchGc();
   const t0 = ticks();
-  let prev = monoNs();
-  const end = prev + seconds * 1e9;
-  const found: Array<[number, number]> = [];
-  for (;;) {
-    const now = monoNs();
-    if (now - prev > NOISE_MIN_GAP_NS) found.push([prev, now]);
-    prev = now;
-    if (now >= end) break;
-  }
+  const fromNs = monoNs();
+  const count = spinGaps(fromNs + seconds * 1e9, out);
+  const toNs = monoNs();
   const t1 = ticks();
-  await new Promise((r) => setTimeout(r, 50)); // the observer reports asynchronously
-  obs.disconnect();
   // 20 µs of slack either side: the two time lines agree to about a clock read
-  const pauses = gcs.map(([a, b]) => [a * 1e6 + perfToMonoNs - 20e3, b * 1e6 + perfToMonoNs + 20e3] as const);
-  const ours = ([a, b]: [number, number]): boolean => pauses.some(([x, y]) => a < y && b > x);
-  const gaps = found.filter((g) => !ours(g)).map(([a, b]) => b - a);
+  const pauses = (await gc.stop()).filter(([a, b]) => a < toNs && b > fromNs).map(([a, b]) => [a - 20e3, b + 20e3] as const);
+  const ours = (a: number, b: number): boolean => pauses.some(([x, y]) => a < y && b > x);
+  const gaps: number[] = [];
+  let gcGaps = 0;
+  for (let k = 0; k < count; k++) {
+    const a = out[2 * k]!;
+    const b = out[2 * k + 1]!;
+    if (ours(a, b)) gcGaps++;
+    else gaps.push(b - a);
+  }
   return {
     seconds,
     gaps,
-    gcCount: gcs.length,
-    gcMs: gcs.reduce((acc, [a, b]) => acc + b - a, 0),
-    gcGaps: found.length - gaps.length,
+    gcCount: pauses.length,
+    gcMs: pauses.reduce((acc, [a, b]) => acc + (b - a - 40e3) / 1e6, 0),
+    gcGaps,
     steal: (t1.steal - t0.steal) / Math.max(1, t1.total - t0.total),
   };
+}
+
+/** One spinning thread, the main one, while the other vCPU is free. */
+export function schedulingNoise(seconds: number, ticks: () => { steal: number; total: number }): Promise<Noise> {
+  return spinNoise(seconds, ticks);
 }
 
 /**
@@ -178,6 +223,16 @@ export function noiseShareAbove(n: Noise, xNs: number, threads: number): number 
 export function noiseP99FloorUs(n: Noise, threads: number): number {
   let x = 0;
   while (noiseShareAbove(n, x * 1e3, threads) > 0.01) x++;
+  return x;
+}
+
+/**
+ * The same floor for threads measured together, each with its own noise: a message goes
+ * through all of them, so the shares they delay add up (to first order).
+ */
+export function pairP99FloorUs(noises: Noise[]): number {
+  let x = 0;
+  while (noises.reduce((acc, n) => acc + noiseShareAbove(n, x * 1e3, 1), 0) > 0.01) x++;
   return x;
 }
 

@@ -19,7 +19,8 @@ import { RingConsumer } from '../src/adapters/ringbuffer/consumer.ts';
 import { RingProducer } from '../src/adapters/ringbuffer/producer.ts';
 import { createLane, openLane } from '../src/adapters/ringbuffer/layout.ts';
 import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, Control, STATE_DRAINING, STATE_STOP, type ControlBuffers } from '../src/harness/control.ts';
-import { SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
+import { SIZE, spinNoise, WARMUP_MS, type Figure, type Noise } from './ring-perf-figures.ts';
+import { machineTicks } from './ring-perf-probe.ts';
 import { startProfile } from './ring-perf-side.ts';
 
 /** Counter slots: the producing side's, then the consuming side's. */
@@ -53,12 +54,19 @@ interface IndexJob extends JobBase {
   padded: boolean;
 }
 
-type Job = BareJob | PostJob | IndexJob;
+/** A thread that only reads the clock, so that two of them show what the machine takes from a pair of spinning threads. */
+interface SpinJob extends JobBase {
+  kind: 'spin';
+  seconds: number;
+}
+
+type Job = BareJob | PostJob | IndexJob | SpinJob;
 
 interface Done {
   sent?: number;
   /** times this side went to sleep in Atomics.wait (wait mode block) */
   parks?: number;
+  noise?: Noise;
 }
 
 type FromRaw = 'ready' | { done: Done };
@@ -181,8 +189,18 @@ async function indexSide(job: IndexJob, control: Control): Promise<Done> {
   return { sent: counted };
 }
 
+/** Spins through the warm-up (V8 optimizes the loop), then measures its gaps over the window. */
+async function spinSide(job: SpinJob, control: Control): Promise<Done> {
+  post('ready');
+  awaitStart(control);
+  const { measureStartNs } = control.timeline();
+  return { noise: await spinNoise(job.seconds, machineTicks, measureStartNs - monoNs()) };
+}
+
 function runJob(job: Job, control: Control): Promise<Done> {
   switch (job.kind) {
+    case 'spin':
+      return spinSide(job, control);
     case 'bare-producer':
     case 'bare-consumer':
       return job.kind === 'bare-producer' ? bareProducer(job, control) : bareConsumer(job, control);
@@ -294,6 +312,23 @@ export async function postMessageFigure(seconds: number, profileDir: string | un
   consumer.worker.postMessage({ port: port2 }, [port2]);
   const { msgsPerSec } = await rawWindow(control, producer, consumer, seconds);
   return { name: 'worker postMessage, 512 B payload', msgsPerSec, note: 'MessageChannel between two workers (structured clone)' };
+}
+
+/**
+ * Two worker threads that do nothing but read the clock, no ring, no allocation, while
+ * the main thread sleeps: what a pair of spinning threads loses on this machine whatever
+ * they run, hence the p99 floor under the open loop's producer and consumer.
+ */
+export async function pairNoise(seconds: number): Promise<Noise[]> {
+  const control = Control.create(2);
+  const base = { control: control.buffers, profileDir: '', seconds };
+  const a = spawn({ ...base, kind: 'spin' });
+  const b = spawn({ ...base, kind: 'spin' });
+  const { dones } = await rawWindow(control, a, b, seconds);
+  return dones.map((d) => {
+    if (!d.noise) throw new Error('ring-perf: a spinning thread reported no noise');
+    return d.noise;
+  });
 }
 
 export async function falseSharingFigure(padded: boolean, seconds: number, profileDir: string | undefined): Promise<Figure> {
