@@ -18,6 +18,8 @@ const SUB_BUCKET_HALF_COUNT_MAGNITUDE = 10; // ceil(log2(2 * 10^3)) - 1
 const SUB_BUCKET_HALF_COUNT = 1 << SUB_BUCKET_HALF_COUNT_MAGNITUDE;
 const SUB_BUCKET_MASK = 2 * SUB_BUCKET_HALF_COUNT - 1;
 const TWO_POW_32 = 4294967296;
+/** the largest count toSparse passes as a small integer (V8's are 31 bits) */
+const SMALL_INT = 0x3fffffff;
 
 /** Ten minutes: anything slower is clamped and counted in `clamped`. */
 export const HIGHEST_TRACKABLE_NS = 600e9;
@@ -43,6 +45,25 @@ export function valueFromIndex(index: number): number {
 }
 
 const COUNTS_LENGTH = countsIndex(HIGHEST_TRACKABLE_NS) + 1;
+
+/**
+ * The nonzero buckets of `counts`, ascending, into `idx` and `cnt`. Its own function, so
+ * that the loop V8 compiles while it runs (30,000 buckets) holds nothing but the loop: the
+ * snapshot's other fields, read after it, had no type feedback in that compilation and
+ * deoptimized it at every interval, recompiling it on a core a spinning worker needed.
+ */
+function nonzero(c: Float64Array, idx: number[], cnt: number[]): void {
+  for (let i = 0; i < c.length; i++) {
+    const v = c[i]!;
+    if (v !== 0) {
+      idx.push(i);
+      // A count as a small integer where it is one: a double read from the Float64Array
+      // arrived sometimes as a small integer, sometimes as a heap number, and the runner's
+      // code that adds snapshots deoptimized on every change.
+      cnt.push(v <= SMALL_INT ? v | 0 : v);
+    }
+  }
+}
 
 export class LatencyRecorder {
   readonly counts: Float64Array;
@@ -109,13 +130,7 @@ export class LatencyRecorder {
   toSparse(): SparseHistogram {
     const idx: number[] = [];
     const cnt: number[] = [];
-    const c = this.counts;
-    for (let i = 0; i < c.length; i++) {
-      if (c[i] !== 0) {
-        idx.push(i);
-        cnt.push(c[i]!);
-      }
-    }
+    nonzero(this.counts, idx, cnt);
     return { idx, cnt, clamped: this.clamped, negative: this.negative, minNs: this.minNs, maxNs: this.maxNs };
   }
 
@@ -235,21 +250,33 @@ function putZigZag(out: Uint8Array, pos: number, value: number): number {
  * recordValueWithCount, cost the runner's main thread ~30 ms per interval, CPU taken
  * from the workers it shares two cores with.
  */
-export function encodeBuckets(counts: Float64Array, buckets: readonly number[]): string {
-  const top = buckets.length > 0 ? buckets[buckets.length - 1]! : 0;
-  const raw = new Uint8Array(V2_HEADER_BYTES + 9 * (2 * buckets.length + 1));
-  const view = new DataView(raw.buffer);
-  let pos = V2_HEADER_BYTES;
+/**
+ * The counts in V2's run-length zigzag encoding from `pos`; returns the end, or -1 if the
+ * buckets do not ascend. The loop in a function of its own, like nonzero()'s: compiled
+ * while it runs, it deoptimized at every interval when it shared a body with the header.
+ */
+function putCounts(raw: Uint8Array, from: number, counts: Float64Array, buckets: readonly number[]): number {
+  let pos = from;
   let prev = -1;
-  for (const i of buckets) {
+  for (let k = 0; k < buckets.length; k++) {
+    const i = buckets[k]!;
+    if (i <= prev) return -1;
     const zeros = i - prev - 1;
     if (zeros > 0) pos = putZigZag(raw, pos, zeros === 1 ? 0 : -zeros);
     pos = putZigZag(raw, pos, counts[i]!);
     prev = i;
   }
+  return pos;
+}
+
+export function encodeBuckets(counts: Float64Array, buckets: readonly number[]): string {
+  const raw = new Uint8Array(V2_HEADER_BYTES + 9 * (2 * buckets.length + 1));
+  const view = new DataView(raw.buffer);
+  let pos = V2_HEADER_BYTES;
   // an empty histogram encodes its one count, at index 0
   if (buckets.length === 0) pos = putZigZag(raw, pos, 0);
-  else if (top !== prev) throw new Error('encodeBuckets: buckets must ascend without repeats');
+  else pos = putCounts(raw, pos, counts, buckets);
+  if (pos < 0) throw new Error('encodeBuckets: buckets must ascend without repeats');
   view.setInt32(0, V2_COOKIE);
   view.setInt32(4, pos - V2_HEADER_BYTES);
   view.setInt32(8, 1); // normalizing index offset, as hdr-histogram-js writes it

@@ -163,11 +163,26 @@ function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
 
 /** Adds a worker's sparse snapshot without building a second full-size recorder. */
 export function addSparse(into: LatencyRecorder, s: SparseHistogram, touched?: Array<readonly number[]>): void {
-  for (let k = 0; k < s.idx.length; k++) {
-    into.counts[s.idx[k]!]! += s.cnt[k]!;
-    into.total += s.cnt[k]!;
-  }
+  into.total += addCounts(into.counts, s.idx, s.cnt);
   touched?.push(s.idx);
+  addExtremes(into, s);
+}
+
+/**
+ * The loop apart from the rest, for the reason nonzero() in histogram.ts gives: compiled
+ * while it runs, it stays compiled, whatever kinds of numbers the snapshot's other fields
+ * hold (they change from one worker's report to the next).
+ */
+function addCounts(counts: Float64Array, idx: readonly number[], cnt: readonly number[]): number {
+  let total = 0;
+  for (let k = 0; k < idx.length; k++) {
+    counts[idx[k]!]! += cnt[k]!;
+    total += cnt[k]!;
+  }
+  return total;
+}
+
+function addExtremes(into: LatencyRecorder, s: SparseHistogram): void {
   into.clamped += s.clamped;
   into.negative += s.negative;
   if (s.maxNs !== undefined && s.maxNs > into.maxNs) into.maxNs = s.maxNs;
@@ -294,22 +309,39 @@ export class IntervalReducer {
  */
 function quickSummary(rec: LatencyRecorder, buckets: readonly number[]): { p50: number; p99: number; max: number } {
   if (rec.total === 0) return { p50: 0, p99: 0, max: 0 };
-  const us = (ns: number): number => Math.round(Math.min(ns, rec.maxNs) / 10) / 100;
-  const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
-  const countAt = (pct: number): number => {
-    const fp = (pct / 100) * rec.total;
-    return Math.max(Math.ceil(fp - ulp(fp)), 1);
-  };
-  const want = [countAt(50), countAt(99)];
-  const found: number[] = [];
+  const want50 = countAt(50, rec.total);
+  const want99 = countAt(99, rec.total);
+  let p50 = -1;
+  let p99 = -1;
   let cumulative = 0;
   for (const i of buckets) {
     cumulative += rec.counts[i]!;
     // a bucket's highest equivalent value is just below the next bucket's lowest
-    while (found.length < want.length && cumulative >= want[found.length]!) found.push(valueFromIndex(i + 1) - 1);
-    if (found.length === want.length) break;
+    if (p50 < 0 && cumulative >= want50) p50 = valueFromIndex(i + 1) - 1;
+    if (cumulative >= want99) {
+      p99 = valueFromIndex(i + 1) - 1;
+      break;
+    }
   }
-  return { p50: us(found[0] ?? 0), p99: us(found[1] ?? 0), max: us(rec.maxNs) };
+  const max = rec.maxNs;
+  return { p50: toUs(Math.max(p50, 0), max), p99: toUs(Math.max(p99, 0), max), max: toUs(max, max) };
+}
+
+// Module-level rather than closures made on every call: quickSummary runs on the main
+// thread once per interval and kind, and closures made per call (each wrapped to keep its
+// name) were a deoptimization there at every interval.
+function toUs(ns: number, maxNs: number): number {
+  return Math.round(Math.min(ns, maxNs) / 10) / 100;
+}
+
+function ulp(x: number): number {
+  return Math.pow(2, Math.floor(Math.log2(x)) - 52);
+}
+
+/** The count a percentile needs, as HdrHistogram computes it. */
+function countAt(pct: number, total: number): number {
+  const fp = (pct / 100) * total;
+  return Math.max(Math.ceil(fp - ulp(fp)), 1);
 }
 
 /**
