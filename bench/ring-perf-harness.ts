@@ -9,7 +9,7 @@ import type { SystemResult } from '../src/core/result.ts';
 import { loadAdapter } from '../src/adapters/registry.ts';
 import { runOnce } from '../src/harness/runner.ts';
 import { fmtUs, OPEN_LOOP_WARMUP_MS, SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
-import { breakdownLines, createTailBuffers, stallMsPerSec, watchMain } from './ring-perf-probe.ts';
+import { breakdownLines, createTailBuffers, stallMsPerSec, watchMain, watchWindowThreads } from './ring-perf-probe.ts';
 import {
   createStats,
   STAT_CONSUMER_LOOP_NS,
@@ -64,6 +64,8 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
   // Open loop: where the tail comes from (ring-perf-probe.ts); closed loop's clock reads go to the split.
   const tail = split ? undefined : createTailBuffers();
   const main = watchMain();
+  const warmupMs = f.rate > 0 ? OPEN_LOOP_WARMUP_MS : WARMUP_MS;
+  const others = tail ? watchWindowThreads(warmupMs) : undefined;
   const result = await runOnce({
     system: adapter.name,
     adapter: probed({ stats: statsBuffer, split, profileDir: profileDir ?? '', ...(tail ? { tail } : {}) }),
@@ -77,7 +79,7 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
     ratePerSec: f.rate,
     load: {
       durationMs: seconds * 1000,
-      warmupMs: f.rate > 0 ? OPEN_LOOP_WARMUP_MS : WARMUP_MS,
+      warmupMs,
       drainTimeoutMs: 10_000,
       intervalMs: 1000,
       producers: 1,
@@ -87,9 +89,10 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
       batchSize: f.batch,
       workUs: 0,
     },
-  });
+  }, others ? { onSession: others.onSession } : {});
   const mainSide = main();
-  const breakdown = tail ? [...breakdownLines(tail, result.latency.sendDelay, result.latency.e2e, mainSide), intervalLine(result)] : undefined;
+  const othersLine = others?.line();
+  const breakdown = tail ? [...breakdownLines(tail, result.latency.sendDelay, result.latency.e2e, mainSide), ...(othersLine ? [othersLine] : []), intervalLine(result)] : undefined;
   const stall = tail ? stallMsPerSec(tail) : undefined;
   const stats = new Float64Array(statsBuffer);
   const busy = split ? busyNs(stats) : undefined;

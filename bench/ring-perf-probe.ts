@@ -19,6 +19,7 @@ import v8 from 'node:v8';
 import { LatencyRecorder, valueFromIndex } from '../src/core/histogram.ts';
 import type { LatencySummary } from '../src/core/histogram.ts';
 import { monoNs } from '../src/core/clock.ts';
+import type { RunHooks } from '../src/harness/runner.ts';
 
 /** Float64 slots of one thread's figures. */
 const GC_COUNT = 0;
@@ -74,58 +75,89 @@ export function schedstat(): [number, number] {
  * the window's start (src/harness/worker/window.ts): its constructor runs a throwaway
  * probe through every phase first, and tick() evaluates the same comparisons in each.
  */
+/** times the probe runs its phases before the real run: see rehearse() */
+const REHEARSALS = 32;
+
+const PHASE = 0; // 0 before the window, 1 inside, 2 after
+const DONE = 1;
+const START_NS = 2;
+const START_CPU_NS = 3;
+const START_RUNQ_NS = 4;
+
 export class ThreadProbe {
-  private profiler: v8.GCProfiler | undefined;
-  private at: [number, number] = [0, 0];
-  private startNs = 0;
-  private done = false;
-  /** 0 before the window, 1 inside, 2 after */
-  private phase = 0;
+  /**
+   * The probe's state in numbers, and its GC profiler in a one-slot array: starting the
+   * window then stores into these and changes no object's layout. Fields did (a
+   * profiler where there was none, a start time that outgrew a small integer), and the
+   * loops the probe is inlined into deoptimized at the window's first tick.
+   */
+  private readonly state = new Float64Array(5);
+  private readonly profiler: Array<v8.GCProfiler | undefined> = [undefined];
 
   constructor(
     private readonly slots: Float64Array,
     private readonly base: number,
-    rehearse = true,
-  ) {
-    if (!rehearse) return;
-    const dry = new ThreadProbe(new Float64Array(slots.length), base, false);
-    for (let i = 0; i < 3; i++) for (const t of [1, 2, 3]) dry.tick(t, 2, 3);
+  ) {}
+
+  /**
+   * Runs a throwaway probe through its phases, once per thread before the first real one
+   * is built, often enough that V8 gives enter() and stop() type feedback of their own:
+   * without it the window's first tick deoptimized the loops the probe is inlined into.
+   */
+  static rehearse(): void {
+    if (ThreadProbe.rehearsed) return;
+    ThreadProbe.rehearsed = true;
+    const dry = new ThreadProbe(new Float64Array(SLOTS * 2), 0);
+    for (let i = 0; i < REHEARSALS; i++) {
+      for (const t of [1, 2, 3]) dry.tick(t, 2, 3);
+      dry.state.fill(0); // stop() stopped its profiler: the next round starts another
+      dry.profiler[0] = undefined;
+    }
   }
+
+  private static rehearsed = false;
 
   /** Call often: starts at the window's start and stops at its end. */
   tick(nowNs: number, measureStartNs: number, measureEndNs: number): void {
     const phase = measureStartNs === 0 ? 0 : (nowNs >= measureStartNs ? 1 : 0) + (nowNs >= measureEndNs ? 1 : 0);
-    if (phase !== this.phase) this.enter(phase, nowNs);
+    if (phase !== this.state[PHASE]) this.enter(phase, nowNs);
   }
 
   private enter(phase: number, nowNs: number): void {
-    if (phase >= 1 && !this.profiler && !this.done) {
-      this.profiler = new v8.GCProfiler();
-      this.profiler.start();
-      this.at = schedstat();
-      this.startNs = nowNs;
+    const st = this.state;
+    if (phase >= 1 && this.profiler[0] === undefined && st[DONE] === 0) {
+      const p = new v8.GCProfiler();
+      p.start();
+      this.profiler[0] = p;
+      const [cpu, wait] = schedstat();
+      st[START_NS] = nowNs;
+      st[START_CPU_NS] = cpu;
+      st[START_RUNQ_NS] = wait;
     }
     if (phase === 2) this.stop(nowNs);
-    this.phase = phase;
+    st[PHASE] = phase;
   }
 
   stop(nowNs = monoNs()): void {
-    if (this.done || !this.profiler) return;
-    this.done = true;
-    const gcs = this.profiler.stop()?.statistics ?? [];
+    const st = this.state;
+    const p = this.profiler[0];
+    if (st[DONE] === 1 || p === undefined) return;
+    st[DONE] = 1;
+    const gcs = p.stop()?.statistics ?? [];
     const [cpu, wait] = schedstat();
     const s = this.slots;
     const b = this.base;
     s[b + GC_COUNT] = gcs.length;
     s[b + GC_TOTAL_US] = gcs.reduce((a, g) => a + g.cost, 0);
     s[b + GC_MAX_US] = gcs.reduce((a, g) => Math.max(a, g.cost), 0);
-    s[b + CPU_NS] = cpu - this.at[0];
-    s[b + RUNQ_NS] = wait - this.at[1];
-    s[b + WINDOW_NS] = nowNs - this.startNs;
+    s[b + CPU_NS] = cpu - st[START_CPU_NS]!;
+    s[b + RUNQ_NS] = wait - st[START_RUNQ_NS]!;
+    s[b + WINDOW_NS] = nowNs - st[START_NS]!;
   }
 }
 
 export function threadProbe(buffers: TailBuffers, thread: number): ThreadProbe {
+  ThreadProbe.rehearse();
   return new ThreadProbe(new Float64Array(buffers.threads), thread * SLOTS);
 }
 
@@ -190,6 +222,80 @@ export function mainThreadCpuUs(): number | undefined {
   if (typeof f !== 'function') return undefined;
   const u = f.call(process);
   return u.user + u.system;
+}
+
+/** One thread of this process as /proc tells it: its name, CPU time and how many times it got a CPU. */
+interface ThreadTime {
+  name: string;
+  cpuNs: number;
+  slices: number;
+}
+
+/** Every thread of this process by tid (empty where /proc is not Linux's). */
+export function processThreads(): Map<string, ThreadTime> {
+  const out = new Map<string, ThreadTime>();
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      const [cpu, , slices] = fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      out.set(tid, { name, cpuNs: cpu ?? 0, slices: slices ?? 0 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * What the process's threads other than the two loops ("WorkerThread") took over the
+ * window, by thread name: on 2 vCPUs with both loops spinning, every such slice runs in
+ * the place of one of them, so CPU share and slice length are the stall they cause.
+ */
+export function otherThreadsLine(from: Map<string, ThreadTime>, to: Map<string, ThreadTime>, windowNs: number): string {
+  const byName = new Map<string, { threads: number; cpuNs: number; slices: number }>();
+  for (const [tid, b] of to) {
+    if (b.name === 'WorkerThread') continue;
+    const a = from.get(tid) ?? { name: b.name, cpuNs: 0, slices: 0 };
+    const g = byName.get(b.name) ?? { threads: 0, cpuNs: 0, slices: 0 };
+    g.threads++;
+    g.cpuNs += b.cpuNs - a.cpuNs;
+    g.slices += b.slices - a.slices;
+    byName.set(b.name, g);
+  }
+  const cells = [...byName]
+    .filter(([, g]) => g.cpuNs > 0)
+    .sort((x, y) => y[1].cpuNs - x[1].cpuNs)
+    .map(([name, g]) => `${name}${g.threads > 1 ? ` x${g.threads}` : ''} ${(g.cpuNs / (windowNs / 1e3)).toFixed(1)} ms/s in ${g.slices} slices (mean ${us(g.cpuNs / Math.max(1, g.slices))} µs)`);
+  return `  the process's other threads in the window: ${cells.length > 0 ? cells.join(', ') : 'none ran (or no /proc)'}`;
+}
+
+/** Snapshots the process's threads at the measured window's start and end (main-thread timers). */
+export function watchWindowThreads(warmupMs: number): { onSession: NonNullable<RunHooks['onSession']>; line: () => string | undefined } {
+  let from: Map<string, ThreadTime> | undefined;
+  let to: Map<string, ThreadTime> | undefined;
+  let windowNs = 0;
+  return {
+    onSession: (_session, control) => {
+      const { startNs, measureEndNs } = control.timelineNs();
+      const measureStartNs = startNs + warmupMs * 1e6;
+      const at = (ns: number, f: () => void): void => void setTimeout(f, Math.max(0, (ns - monoNs()) / 1e6)).unref();
+      at(measureStartNs, () => {
+        from = processThreads();
+        windowNs = monoNs();
+      });
+      at(measureEndNs, () => {
+        to = processThreads();
+        windowNs = monoNs() - windowNs;
+      });
+    },
+    line: () => (from && to ? otherThreadsLine(from, to, windowNs) : undefined),
+  };
 }
 
 export interface MainSide {
