@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyRecorder } from '../../src/core/histogram.ts';
 import { ascendingUnion, IntervalReducer, type IntervalReport } from '../../src/harness/intervals.ts';
-
-/** mulberry32: a seeded PRNG so every run feeds the same histograms */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../report/fixtures.ts';
 
 function randomRecorder(next: () => number, n: number): LatencyRecorder {
   const r = new LatencyRecorder();
