@@ -55,7 +55,7 @@ export class HlogWriter {
    * encoded straight from its counts (encodeBuckets). The max column is the top
    * bucket's value, as the replayed histogram's maxValue was.
    */
-  intervalBuckets(tag: string, startSec: number, lengthSec: number, counts: Float64Array, buckets: readonly number[]): void {
+  intervalBuckets(tag: string, startSec: number, lengthSec: number, counts: Float64Array, buckets: ArrayLike<number>): void {
     const maxNs = buckets.length > 0 ? valueFromIndex(buckets[buckets.length - 1]!) : 0;
     this.append(`Tag=${tag},${column(startSec)},${column(lengthSec)},${column(maxNs / MAX_VALUE_UNIT_RATIO)},${encodeBuckets(counts, buckets)}\n`);
   }

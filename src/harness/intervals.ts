@@ -12,7 +12,7 @@
  * interval) and its messages into `received`, so counts stay exact; the interval's
  * percentiles then leave it out, which `late` records.
  */
-import { LatencyRecorder, valueFromIndex, type SparseHistogram } from '../core/histogram.ts';
+import { LatencyRecorder, valueFromIndex, type SparseLike } from '../core/histogram.ts';
 import { monoNs } from '../core/clock.ts';
 import { HlogWriter } from '../core/hlog.ts';
 import { IntervalGrid } from './control.ts';
@@ -34,8 +34,11 @@ class StepAccount {
     readonly endNs: number,
   ) {}
 
-  add(rec: LatencyRecorder, buckets: readonly number[]): void {
-    for (const i of buckets) this.buckets.set(i, (this.buckets.get(i) ?? 0) + rec.counts[i]!);
+  add(rec: LatencyRecorder, buckets: ArrayLike<number>): void {
+    for (let k = 0; k < buckets.length; k++) {
+      const i = buckets[k]!;
+      this.buckets.set(i, (this.buckets.get(i) ?? 0) + rec.counts[i]!);
+    }
     if (rec.total > 0) {
       this.maxNs = Math.max(this.maxNs, rec.maxNs);
       this.minNs = Math.min(this.minNs, rec.minNs);
@@ -68,7 +71,8 @@ export interface IntervalReport {
   kind: string;
   index: number;
   received: number;
-  hist: SparseHistogram;
+  /** a worker's snapshot: PackedSparse from the harness's workers */
+  hist: SparseLike;
 }
 
 /** What is kept of one kind in one interval. Latencies in microseconds, like the result. */
@@ -85,7 +89,7 @@ export interface IntervalSummary {
 }
 
 /** Full histograms of a closing interval (or of one late report), in nanoseconds: `buckets` its nonzero buckets, ascending. */
-export type IntervalSink = (kind: string, index: number, rec: LatencyRecorder, buckets: readonly number[]) => void;
+export type IntervalSink = (kind: string, index: number, rec: LatencyRecorder, buckets: ArrayLike<number>) => void;
 
 const FIELDS = 6; // received, count, p50, p99, max, flags (bit 0 incomplete, the rest late << 1)
 const CHUNK_ROWS = 4096;
@@ -123,7 +127,7 @@ class SummaryColumns {
 interface OpenKind {
   rec: LatencyRecorder;
   /** each report's bucket indices: closing visits their union, not every bucket */
-  touched: Array<readonly number[]>;
+  touched: Array<ArrayLike<number>>;
   received: number;
   reports: number;
 }
@@ -135,19 +139,19 @@ interface OpenKind {
  * milliseconds per interval at 1 M msg/s (15,000 buckets), time it took from a spinning
  * worker on a machine with a core per worker.
  */
-export function ascendingUnion(lists: ReadonlyArray<readonly number[]>): readonly number[] {
-  const ascending = (l: readonly number[]): boolean => {
+export function ascendingUnion(lists: ReadonlyArray<ArrayLike<number>>): ArrayLike<number> {
+  const ascending = (l: ArrayLike<number>): boolean => {
     for (let i = 1; i < l.length; i++) if (!(l[i - 1]! < l[i]!)) return false;
     return true;
   };
   if (lists.length === 1 && ascending(lists[0]!)) return lists[0]!;
-  if (!lists.every(ascending)) return [...new Set(lists.flat())].sort((a, b) => a - b);
-  let out: readonly number[] = [];
+  if (!lists.every(ascending)) return [...new Set(lists.flatMap((l) => Array.from(l)))].sort((a, b) => a - b);
+  let out: ArrayLike<number> = [];
   for (const l of lists) out = mergeAscending(out, l);
   return out;
 }
 
-function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+function mergeAscending(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -162,7 +166,7 @@ function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
 }
 
 /** Adds a worker's sparse snapshot without building a second full-size recorder. */
-export function addSparse(into: LatencyRecorder, s: SparseHistogram, touched?: Array<readonly number[]>): void {
+export function addSparse(into: LatencyRecorder, s: SparseLike, touched?: Array<ArrayLike<number>>): void {
   into.total += addCounts(into.counts, s.idx, s.cnt);
   touched?.push(s.idx);
   addExtremes(into, s);
@@ -173,7 +177,7 @@ export function addSparse(into: LatencyRecorder, s: SparseHistogram, touched?: A
  * while it runs, it stays compiled, whatever kinds of numbers the snapshot's other fields
  * hold (they change from one worker's report to the next).
  */
-function addCounts(counts: Float64Array, idx: readonly number[], cnt: readonly number[]): number {
+function addCounts(counts: Float64Array, idx: ArrayLike<number>, cnt: ArrayLike<number>): number {
   let total = 0;
   for (let k = 0; k < idx.length; k++) {
     counts[idx[k]!]! += cnt[k]!;
@@ -182,7 +186,7 @@ function addCounts(counts: Float64Array, idx: readonly number[], cnt: readonly n
   return total;
 }
 
-function addExtremes(into: LatencyRecorder, s: SparseHistogram): void {
+function addExtremes(into: LatencyRecorder, s: SparseLike): void {
   into.clamped += s.clamped;
   into.negative += s.negative;
   if (s.maxNs !== undefined && s.maxNs > into.maxNs) into.maxNs = s.maxNs;
@@ -190,7 +194,7 @@ function addExtremes(into: LatencyRecorder, s: SparseHistogram): void {
 }
 
 /** Sees each interval's full histogram of a kind as it closes (`buckets`: its nonzero buckets, ascending). */
-export type ClosedHook = (kind: string, index: number, rec: LatencyRecorder, buckets: readonly number[]) => void;
+export type ClosedHook = (kind: string, index: number, rec: LatencyRecorder, buckets: ArrayLike<number>) => void;
 
 export class IntervalReducer {
   onClosed: ClosedHook | undefined;
@@ -296,7 +300,7 @@ export class IntervalReducer {
   }
 
   /** Sends the full histogram to the sink and returns its summary. */
-  private emit(kind: string, index: number, rec: LatencyRecorder, buckets: readonly number[]): { p50: number; p99: number; max: number } {
+  private emit(kind: string, index: number, rec: LatencyRecorder, buckets: ArrayLike<number>): { p50: number; p99: number; max: number } {
     this.sink?.(kind, index, rec, buckets);
     return quickSummary(rec, buckets);
   }
@@ -307,14 +311,15 @@ export class IntervalReducer {
  * top of the bucket holding the percentile's count, capped at the exact max), in one
  * pass over the nonzero buckets instead of several over all of them.
  */
-function quickSummary(rec: LatencyRecorder, buckets: readonly number[]): { p50: number; p99: number; max: number } {
+function quickSummary(rec: LatencyRecorder, buckets: ArrayLike<number>): { p50: number; p99: number; max: number } {
   if (rec.total === 0) return { p50: 0, p99: 0, max: 0 };
   const want50 = countAt(50, rec.total);
   const want99 = countAt(99, rec.total);
   let p50 = -1;
   let p99 = -1;
   let cumulative = 0;
-  for (const i of buckets) {
+  for (let k = 0; k < buckets.length; k++) {
+    const i = buckets[k]!;
     cumulative += rec.counts[i]!;
     // a bucket's highest equivalent value is just below the next bucket's lowest
     if (p50 < 0 && cumulative >= want50) p50 = valueFromIndex(i + 1) - 1;

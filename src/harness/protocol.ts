@@ -2,7 +2,7 @@
 import type { Cloneable, DiscardedEntries } from '../core/contract.ts';
 import type { KeyPlan } from '../core/keys.ts';
 import type { PayloadPlan } from '../core/payload.ts';
-import type { SparseHistogram } from '../core/histogram.ts';
+import type { PackedSparse, SparseHistogram } from '../core/histogram.ts';
 import type { RateSegment } from '../core/rate-profile.ts';
 import type { ConsumerLedgerSnapshot, ProducerLedgerSnapshot } from '../checks/ledger.ts';
 import type { ApplyLedgerSnapshot } from '../checks/apply-ledger.ts';
@@ -65,9 +65,9 @@ export interface WorkerStart {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'interval'; index: number; received: number; hist: SparseHistogram }
+  | { type: 'interval'; index: number; received: number; hist: PackedSparse }
   /** a producer's interval of hand-over time: messages sent, and their send delay (fixed rate) */
-  | { type: 'send-interval'; index: number; sent: number; sendDelay: SparseHistogram }
+  | { type: 'send-interval'; index: number; sent: number; sendDelay: PackedSparse }
   | {
       type: 'producer-done';
       ledger: ProducerLedgerSnapshot;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const WATCHED = /deoptimizing [^<]*<JSFunction (toSparse|nonzero|addSparse|addCounts|addExtremes|quickSummary|encodeBuckets|putCounts|emit|close|report|intervalBuckets) /;
+const WATCHED = /deoptimizing [^<]*<JSFunction (toSparse|toPacked|nonzero|countNonzero|packNonzero|addSparse|addCounts|addExtremes|quickSummary|encodeBuckets|putCounts|emit|close|report|intervalBuckets) /;
 
 function deopts(intervals: number): number {
   const r = spawnSync(process.execPath, ['--trace-deopt', '--import', 'tsx', 'test/fixtures/interval-deopt.ts', String(intervals)], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 26 });

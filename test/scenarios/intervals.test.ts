@@ -122,7 +122,7 @@ describe('IntervalReducer', () => {
     const next = rng(11);
     const seen: Array<{ kind: string; buckets: number[]; counts: number[] }> = [];
     const reducer = new IntervalReducer([{ name: 'e2e', expected: 3 }], (kind, _index, rec, buckets) => {
-      seen.push({ kind, buckets: [...buckets], counts: buckets.map((i) => rec.counts[i]!) });
+      seen.push({ kind, buckets: Array.from(buckets), counts: Array.from(buckets, (i) => rec.counts[i]!) });
     });
     const parts = [randomRecorder(next, 500), randomRecorder(next, 300), randomRecorder(next, 1)];
     for (const r of parts) reducer.report(report(0, r));
@@ -130,6 +130,30 @@ describe('IntervalReducer', () => {
     for (const r of parts) full.add(r);
     const want = full.toSparse();
     expect(seen).toEqual([{ kind: 'e2e', buckets: want.idx, counts: want.cnt }]);
+  });
+});
+
+describe('packed interval snapshots (what workers post)', () => {
+  it('hold what toSparse holds, and reduce to the same summaries and sink buckets', () => {
+    const next = rng(23);
+    const r = randomRecorder(next, 2000);
+    r.recordMany(7_000, 3e9); // a count past a small integer's range
+    const sparse = r.toSparse();
+    const packed = r.toPacked();
+    expect({ idx: Array.from(packed.idx), cnt: Array.from(packed.cnt), clamped: packed.clamped, negative: packed.negative, minNs: packed.minNs, maxNs: packed.maxNs }).toEqual(sparse);
+    const seen: Array<{ buckets: number[]; counts: number[] }> = [];
+    const run = (hist: IntervalReport['hist']): IntervalReducer => {
+      const reducer = new IntervalReducer([{ name: 'e2e', expected: 1 }], (_kind, _index, rec, buckets) => {
+        seen.push({ buckets: Array.from(buckets), counts: Array.from(buckets, (i) => rec.counts[i]!) });
+      });
+      reducer.report({ kind: 'e2e', index: 0, received: r.total, hist });
+      return reducer;
+    };
+    const a = run(sparse).summary('e2e', 0);
+    const b = run(structuredClone(packed)).summary('e2e', 0);
+    expect(b).toEqual(a);
+    expect(a).toMatchObject({ count: r.total });
+    expect(seen[1]).toEqual(seen[0]);
   });
 });
 

@@ -36,7 +36,7 @@ async function runProducerRole(side: ErasedWorkerSide, control: Control): Promis
     load,
     (acks) => side.createProducer(start.init, { producerId: start.id, stage: 0, messageSize: load.messageSize, maxInFlight: load.maxInFlight, control }, acks),
     () => post({ type: 'ready' }),
-    (index, sent, sendDelay) => post({ type: 'send-interval', index, sent, sendDelay: sendDelay.toSparse() }),
+    (index, sent, sendDelay) => post({ type: 'send-interval', index, sent, sendDelay: sendDelay.toPacked() }),
   );
   post({
     type: 'producer-done',
@@ -82,7 +82,7 @@ async function runConsumerRole(side: ErasedWorkerSide, control: Control, consume
     control,
     start.load,
     consumer,
-    (index, received, hist) => post({ type: 'interval', index, received, hist: hist.toSparse() }),
+    (index, received, hist) => post({ type: 'interval', index, received, hist: hist.toPacked() }),
     apply,
     start.firstSeen,
   );
