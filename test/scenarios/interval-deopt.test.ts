@@ -5,7 +5,8 @@
  * after them, and a count that arrived as a small integer one second and as a heap
  * number the next. Each deoptimization is a recompilation on a helper thread, and on two
  * vCPUs with two spinning workers that thread takes one of their cores. Counted by
- * running the fixture for few and for many intervals: the extra intervals must add none.
+ * running the fixture for few and for many intervals: the extra intervals must add none
+ * beyond the compiler's startup jitter.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -21,10 +22,18 @@ function deopts(intervals: number): number {
   return r.stdout.split('\n').filter((l) => WATCHED.test(l)).length;
 }
 
+/**
+ * Where V8's concurrent compiler finishes decides whether a first-interval deoptimization
+ * lands in interval 2 or 5, so a run's count varies by a few (0-4 seen, twice that allowed); what the old
+ * code did grows with the run instead: 35 in 8 intervals, 97 in 24, 82 in 40 (where V8 gave
+ * up re-optimizing some of them).
+ */
+const JITTER = 8;
+
 describe('interval reduction and the optimizing compiler', () => {
-  it('deoptimizes in the first intervals only: 24 intervals add no deoptimization to 8', () => {
+  it('deoptimizes in the first intervals only: 40 intervals add no more than startup jitter to 8', () => {
     const few = deopts(8);
-    const many = deopts(24);
-    expect({ few, many: Math.max(few, many) }).toEqual({ few, many: few });
+    const many = deopts(40);
+    expect(many, `8 intervals: ${few} deoptimizations, 40 intervals: ${many}`).toBeLessThanOrEqual(few + JITTER);
   });
 });
