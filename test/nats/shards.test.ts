@@ -229,6 +229,24 @@ describe('three shards against one nats-server', () => {
     expect(m.status).toBe('ok');
   });
 
+  it('adds the bytes each shard received when a payload distribution sized the messages', () => {
+    // what a shard run with --payload writes: the bytes it received, not rate x nominal size
+    const sized = (i: number, bytesPerSec: number): string =>
+      altered(i, (r) => {
+        const t = r.systems[0]!.throughput;
+        t.messageBytes = t.bytesPerSec = bytesPerSec;
+      });
+    const out = tmp();
+    const r = cli('bench/merge.ts', [sized(0, 100_000), sized(1, 250_000), sized(2, 40_000), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = read(jsonIn(out)[0]!).systems[0]!.throughput;
+    expect(t.messageBytes).toBe(390_000);
+    expect(t.bytesPerSec).toBe(390_000);
+    // without it on every shard, the nominal size stands, as for a single process
+    expect(merged.systems[0]!.throughput.messageBytes).toBeUndefined();
+    expect(merged.systems[0]!.throughput.bytesPerSec).toBe(merged.systems[0]!.throughput.msgsPerSec * merged.parameters.messageSize);
+  });
+
   it('refuses shards of different scenarios', () => {
     refused([shardFiles[0]!, altered(1, (r) => (r.scenario = 'latency')), shardFiles[2]!], /a different run from .*: scenario "latency" vs "tps"/);
     refused([shardFiles[0]!, altered(1, (r) => (r.parameters.messageSize = 1024)), shardFiles[2]!], /a different run from .*: parameters/);

@@ -136,9 +136,14 @@ function latenciesOf(shards: ShardOf[]): { latency: SystemResult['latency']; his
 function throughputOf(shards: ShardOf[], messageSize: number, windowMs: number): SystemResult['throughput'] {
   const msgsPerSec = sum(shards.map((x) => x.system.throughput.msgsPerSec));
   const repeats = shards.map((x) => x.system.throughput.repeatsInWindow);
+  // With a payload distribution each shard counted the bytes it received; the nominal
+  // size times the rate would be a figure no shard measured.
+  const bytes = shards.map((x) => x.system.throughput.messageBytes);
+  const messageBytes = bytes.every((b) => b !== undefined) ? sum(bytes as number[]) : undefined;
   return {
     msgsPerSec,
-    bytesPerSec: msgsPerSec * messageSize,
+    bytesPerSec: messageBytes ?? msgsPerSec * messageSize,
+    ...(messageBytes !== undefined ? { messageBytes } : {}),
     measuredMs: windowMs,
     receivedInWindow: sum(shards.map((x) => x.system.throughput.receivedInWindow)),
     ...(repeats.every((r) => r !== undefined) ? { repeatsInWindow: sum(repeats as number[]) } : {}),
