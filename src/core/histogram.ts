@@ -294,14 +294,6 @@ function putZigZag(out: Uint8Array, pos: number, value: number): number {
 }
 
 /**
- * The compressed base64 encoding of the histogram whose nonzero buckets are `buckets`
- * (ascending, no repeats) of `counts`: byte for byte what encodeHdr gives for the same
- * histogram (test/core/hlog.test.ts compares them), without building an
- * hdr-histogram-js histogram first. That replay, a bucket at a time through its
- * recordValueWithCount, cost the runner's main thread ~30 ms per interval, CPU taken
- * from the workers it shares two cores with.
- */
-/**
  * The counts in V2's run-length zigzag encoding from `pos`; returns the end, or -1 if the
  * buckets do not ascend. The loop in a function of its own, like nonzero()'s: compiled
  * while it runs, it deoptimized at every interval when it shared a body with the header.
@@ -320,9 +312,28 @@ function putCounts(raw: Uint8Array, from: number, counts: Float64Array, buckets:
   return pos;
 }
 
+let scratch = new Uint8Array(0);
+
+/**
+ * The encoder's working buffer, kept between calls: a fresh zero-filled one of the worst
+ * case's size (~200 KB at 12,000 buckets) cost more than the encoding itself.
+ */
+function encodeScratch(bytes: number): Uint8Array {
+  if (scratch.length < bytes) scratch = new Uint8Array(bytes);
+  return scratch;
+}
+
+/**
+ * The compressed base64 encoding of the histogram whose nonzero buckets are `buckets`
+ * (ascending, no repeats) of `counts`: byte for byte what encodeHdr gives for the same
+ * histogram (test/core/hlog.test.ts compares them), without building an
+ * hdr-histogram-js histogram first. That replay, a bucket at a time through its
+ * recordValueWithCount, cost the runner's main thread ~30 ms per interval, CPU taken
+ * from the workers it shares two cores with.
+ */
 export function encodeBuckets(counts: Float64Array, buckets: ArrayLike<number>): string {
-  const raw = new Uint8Array(V2_HEADER_BYTES + 9 * (2 * buckets.length + 1));
-  const view = new DataView(raw.buffer);
+  const raw = encodeScratch(V2_HEADER_BYTES + 9 * (2 * buckets.length + 1));
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   let pos = V2_HEADER_BYTES;
   // an empty histogram encodes its one count, at index 0
   if (buckets.length === 0) pos = putZigZag(raw, pos, 0);

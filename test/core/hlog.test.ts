@@ -117,6 +117,15 @@ describe('interval log (.hlog)', () => {
       });
     }
 
+    it('keeps nothing of a larger histogram in its reused buffer', () => {
+      const big = new LatencyRecorder();
+      for (let i = 1; i < 30_000; i++) big.recordMany(i * 131, i);
+      const small = new LatencyRecorder();
+      small.recordMany(1_500, 2);
+      small.record(7_000_000);
+      for (const r of [big, small, big, new LatencyRecorder()]) expect(encodeBuckets(r.counts, nonzero(r))).toBe(encodeHdr(r.toHdr()));
+    });
+
     it('writes the interval line the replaying writer wrote', () => {
       const r = new LatencyRecorder();
       for (let i = 1; i < 5000; i++) r.record(i * 997);
