@@ -202,11 +202,6 @@ export async function spinNoise(seconds: number, ticks: () => { steal: number; t
   };
 }
 
-/** One spinning thread, the main one, while the other vCPU is free. */
-export function schedulingNoise(seconds: number, ticks: () => { steal: number; total: number }): Promise<Noise> {
-  return spinNoise(seconds, ticks);
-}
-
 /**
  * The share of messages that noise alone delays by more than `xNs`, for messages arriving
  * evenly in time at `threads` threads that each lose the CPU like the measured one: an

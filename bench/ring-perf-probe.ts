@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import v8 from 'node:v8';
 import { LatencyRecorder, valueFromIndex } from '../src/core/histogram.ts';
 import type { LatencySummary } from '../src/core/histogram.ts';
-import { monoNs } from '../src/core/clock.ts';
+import { atMonoNs, monoNs } from '../src/core/clock.ts';
 import type { RunHooks } from '../src/harness/runner.ts';
 
 /** Float64 slots of one thread's figures. */
@@ -284,15 +284,14 @@ export function watchWindowThreads(warmupMs: number): { onSession: NonNullable<R
     onSession: (_session, control) => {
       const { startNs, measureEndNs } = control.timelineNs();
       const measureStartNs = startNs + warmupMs * 1e6;
-      const at = (ns: number, f: () => void): void => void setTimeout(f, Math.max(0, (ns - monoNs()) / 1e6)).unref();
-      at(measureStartNs, () => {
+      atMonoNs(measureStartNs, () => {
         from = processThreads();
         windowNs = monoNs();
-      });
-      at(measureEndNs, () => {
+      }).unref();
+      atMonoNs(measureEndNs, () => {
         to = processThreads();
         windowNs = monoNs() - windowNs;
-      });
+      }).unref();
     },
     line: () => (from && to ? otherThreadsLine(from, to, windowNs) : undefined),
   };

@@ -60,6 +60,11 @@ export function monoNs(): number {
   return Math.round(performance.now() * 1e6 + ORIGIN_NS);
 }
 
+/** A timer that fires when monoNs() reaches `ns` (at once if it has). */
+export function atMonoNs(ns: number, f: () => void): NodeJS.Timeout {
+  return setTimeout(f, Math.max(0, (ns - monoNs()) / 1e6));
+}
+
 export interface ClockCost {
   /** mean cost of one monoNs() call, in nanoseconds */
   nsPerCall: number;

@@ -47,10 +47,11 @@ export function valueFromIndex(index: number): number {
 const COUNTS_LENGTH = countsIndex(HIGHEST_TRACKABLE_NS) + 1;
 
 /**
- * The nonzero buckets of `counts`, ascending, into `idx` and `cnt`. Its own function, so
- * that the loop V8 compiles while it runs (30,000 buckets) holds nothing but the loop: the
- * snapshot's other fields, read after it, had no type feedback in that compilation and
- * deoptimized it at every interval, recompiling it on a core a spinning worker needed.
+ * The nonzero buckets of `counts`, ascending, into `idx` and `cnt`, for toSparse (the
+ * end-of-run snapshots; an interval's report is toPacked). Its own function, so that the
+ * loop V8 compiles while it runs (30,000 buckets) holds nothing but the loop: when it
+ * served every interval's report, the snapshot's fields read after it had no type
+ * feedback in that compilation and deoptimized it at every interval.
  */
 function nonzero(c: Float64Array, idx: number[], cnt: number[]): void {
   for (let i = 0; i < c.length; i++) {
@@ -58,8 +59,8 @@ function nonzero(c: Float64Array, idx: number[], cnt: number[]): void {
     if (v !== 0) {
       idx.push(i);
       // A count as a small integer where it is one: a double read from the Float64Array
-      // arrived sometimes as a small integer, sometimes as a heap number, and the runner's
-      // code that adds snapshots deoptimized on every change.
+      // arrives sometimes as a small integer, sometimes as a heap number, and code that
+      // adds such snapshots (the runner's did, per interval) deoptimizes on every change.
       cnt.push(v <= SMALL_INT ? v | 0 : v);
     }
   }

@@ -3,7 +3,7 @@
  * progress until the producers are done. Both phases are one timeline that every worker
  * reads from shared memory; the main thread only marks time and samples counters.
  */
-import { monoNs } from '../core/clock.ts';
+import { atMonoNs, monoNs } from '../core/clock.ts';
 import { ResourceMeter } from '../core/resources.ts';
 import { COUNTER_RECEIVED_UNIQUE, COUNTER_SENT, STATE_DRAINING } from './control.ts';
 import { injectFault, type FaultRun } from './fault-schedule.ts';
@@ -25,8 +25,7 @@ export interface RunClock {
 
 /** The measured window's CPU marks, taken on time rather than at the next progress tick. */
 function windowMarks(meter: ResourceMeter, measureStartNs: number, measureEndNs: number): NodeJS.Timeout[] {
-  const at = (ns: number, f: () => void): NodeJS.Timeout => setTimeout(f, Math.max(0, (ns - monoNs()) / 1e6));
-  return [at(measureStartNs, () => meter.markWindowStart()), at(measureEndNs, () => meter.markWindowEnd())];
+  return [atMonoNs(measureStartNs, () => meter.markWindowStart()), atMonoNs(measureEndNs, () => meter.markWindowEnd())];
 }
 
 /** Messages handed over and first deliveries so far, all workers together (shared counters). */
