@@ -133,11 +133,21 @@ describe('pulsar options', () => {
 
   it('resolves auto to exclusive for one consumer and shared for several', () => {
     const auto = parsePulsarOptions({}, WHERE);
-    expect(resolveSubscriptionType(auto, 1, WHERE)).toBe('Exclusive');
-    expect(resolveSubscriptionType(auto, 3, WHERE)).toBe('Shared');
-    expect(() => resolveSubscriptionType(parsePulsarOptions({ subscriptionType: 'exclusive' }, WHERE), 2, WHERE)).toThrow(ConfigError);
-    expect(() => resolveSubscriptionType(parsePulsarOptions({ ackMode: 'cumulative' }, WHERE), 2, WHERE)).toThrow(/cumulative|individual/);
-    expect(resolveSubscriptionType(parsePulsarOptions({ subscriptionType: 'failover', ackMode: 'cumulative' }, WHERE), 2, WHERE)).toBe('Failover');
+    expect(resolveSubscriptionType(auto, { consumers: 1 }, WHERE)).toBe('Exclusive');
+    expect(resolveSubscriptionType(auto, { consumers: 3 }, WHERE)).toBe('Shared');
+    expect(() => resolveSubscriptionType(parsePulsarOptions({ subscriptionType: 'exclusive' }, WHERE), { consumers: 2 }, WHERE)).toThrow(ConfigError);
+    expect(() => resolveSubscriptionType(parsePulsarOptions({ ackMode: 'cumulative' }, WHERE), { consumers: 2 }, WHERE)).toThrow(/cumulative|individual/);
+    expect(resolveSubscriptionType(parsePulsarOptions({ subscriptionType: 'failover', ackMode: 'cumulative' }, WHERE), { consumers: 2 }, WHERE)).toBe('Failover');
+  });
+
+  it('counts the consumers of one subscription, not the run’s: every topic has its own', () => {
+    const auto = parsePulsarOptions({}, WHERE);
+    expect(resolveSubscriptionType(auto, { consumers: 3, topics: 3 }, WHERE)).toBe('Exclusive');
+    expect(resolveSubscriptionType(auto, { consumers: 4, topics: 3 }, WHERE)).toBe('Shared'); // topic 0 has two
+    const shape = { producers: 2, consumers: 2, messageSize: 512, stages: 1, brokers: 'native' as const, topics: 2 };
+    expect(() => checkRun(parsePulsarOptions({ ackMode: 'cumulative' }, WHERE), shape, WHERE)).not.toThrow();
+    expect(() => checkRun(parsePulsarOptions({ subscriptionType: 'exclusive' }, WHERE), shape, WHERE)).not.toThrow();
+    expect(() => checkRun(parsePulsarOptions({ subscriptionType: 'exclusive' }, WHERE), { ...shape, consumers: 4 }, WHERE)).toThrow(/2 consumers on a subscription/);
   });
 
   it('promises durability with journal sync and deduplication with dedup', () => {

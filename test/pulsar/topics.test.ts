@@ -18,5 +18,7 @@ describe('pulsar topics through the runner', { timeout: 300_000 }, () => {
     const r = await runOnce(runSpec(adapter, {}, { load: { producers: 3, consumers: 3, topics: 3, durationMs: 3000, batchSize: 16 } }));
     expectTopicsAddUp(r, 3);
     expect(r.config.topics).toEqual([0, 1, 2].map((t) => expect.stringMatching(new RegExp(`/messages-t${t}$`))));
+    // one consumer per topic's subscription: auto is exclusive, as with one topic and one consumer
+    expect(r.config).toMatchObject({ subscriptionType: 'Exclusive' });
   });
 });

@@ -11,7 +11,7 @@ import { isConfValue, settingProblem, type ConfValue } from '../../brokers/pulsa
 import { COMPRESSIONS, type CompressionName } from './wire/compression.ts';
 import { CLUSTER_SIZE, DEFAULT_REPLICATION, clusterNodeNames, replicationProblem } from '../../brokers/pulsar/cluster-config.ts';
 import { refuseFaultTarget } from '../../core/fault-target.ts';
-import { refuseTopicShape } from '../../core/topics.ts';
+import { consumersOfTopic, refuseTopicShape } from '../../core/topics.ts';
 
 export type OnOff = 'on' | 'off';
 export type SubscriptionType = 'auto' | 'exclusive' | 'shared' | 'failover' | 'key_shared';
@@ -246,14 +246,19 @@ function brokerSettings(raw: unknown, where: string): Record<string, ConfValue> 
   return settings;
 }
 
-/** The Pulsar subscription type a run uses, `auto` resolved by the number of consumers. */
-export function resolveSubscriptionType(o: PulsarOptions, consumers: number, where: string): 'Exclusive' | 'Shared' | 'Failover' | 'Key_Shared' {
+/**
+ * The Pulsar subscription type a run uses, `auto` resolved by the consumers one
+ * subscription has: every topic has its own (consumer c reads topic c mod topics), so with
+ * topics: 3 and 3 consumers each subscription has one, and exclusive it can be.
+ */
+export function resolveSubscriptionType(o: PulsarOptions, run: { consumers: number; topics?: number }, where: string): 'Exclusive' | 'Shared' | 'Failover' | 'Key_Shared' {
+  const consumers = consumersOfTopic(0, run.consumers, run.topics ?? 1); // topic 0 has the most
   const t = o.subscriptionType === 'auto' ? (consumers > 1 ? 'shared' : 'exclusive') : o.subscriptionType;
   if (t === 'exclusive' && consumers > 1) {
-    throw new ConfigError(where, 'pulsar.subscriptionType', `shared, key_shared or failover for ${consumers} consumers (an exclusive subscription admits one)`, o.subscriptionType);
+    throw new ConfigError(where, 'pulsar.subscriptionType', `shared, key_shared or failover for ${consumers} consumers on a subscription (an exclusive subscription admits one)`, o.subscriptionType);
   }
   if (o.ackMode === 'cumulative' && (t === 'shared' || t === 'key_shared')) {
-    throw new ConfigError(where, 'pulsar.ackMode', `"individual" with ${consumers} consumers (subscriptionType auto means shared, which allows no cumulative acks; or set subscriptionType: failover)`, o.ackMode);
+    throw new ConfigError(where, 'pulsar.ackMode', `"individual" with ${consumers} consumers on a subscription (subscriptionType auto means shared, which allows no cumulative acks; or set subscriptionType: failover)`, o.ackMode);
   }
   return t === 'exclusive' ? 'Exclusive' : t === 'shared' ? 'Shared' : t === 'failover' ? 'Failover' : 'Key_Shared';
 }
@@ -269,7 +274,7 @@ export function topicPartitions(o: PulsarOptions, workload: number | undefined):
  */
 export function checkRun(o: PulsarOptions, run: RunShape, where: string): void {
   refuseTopicShape(run, where, 'pulsar');
-  resolveSubscriptionType(o, run.consumers, where);
+  resolveSubscriptionType(o, run, where);
   if (o.topology === 'cluster' && run.brokers !== 'native') {
     throw new ConfigError(where, 'pulsar.topology', `"standalone" with --brokers ${run.brokers} (busbench runs the cluster itself only with --brokers native; docker-compose.yml has one under its cluster profile, started by hand)`, o.topology);
   }

@@ -168,7 +168,7 @@ export class PulsarSession implements SystemSession<PulsarInit> {
   static async open(ctx: PulsarOpenContext): Promise<PulsarSession> {
     const o = ctx.options;
     checkRun(o, { producers: ctx.producers, consumers: ctx.consumers, messageSize: ctx.messageSize, stages: ctx.stages ?? 1, brokers: ctx.brokers, ...(ctx.keys ? { keys: ctx.keys } : {}), ...(ctx.partitions ? { partitions: ctx.partitions.count } : {}), ...(ctx.topics ? { topics: ctx.topics } : {}) }, 'pulsar options');
-    const subscriptionType = resolveSubscriptionType(o, ctx.consumers, 'pulsar options');
+    const subscriptionType = resolveSubscriptionType(o, { consumers: ctx.consumers, ...(ctx.topics ? { topics: ctx.topics } : {}) }, 'pulsar options');
     const { deployment, owned, serviceProblem } = deploy(ctx, o);
     const topics = new RunTopics(ctx.runId, ctx.stages ?? 1, ctx.topics ?? 1);
     try {
