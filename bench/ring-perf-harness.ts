@@ -9,7 +9,7 @@ import type { SystemResult } from '../src/core/result.ts';
 import { loadAdapter } from '../src/adapters/registry.ts';
 import { runOnce } from '../src/harness/runner.ts';
 import { fmtUs, OPEN_LOOP_WARMUP_MS, SIZE, WARMUP_MS, type Figure } from './ring-perf-figures.ts';
-import { breakdownLines, createTailBuffers, stallMsPerSec, watchMain, watchWindowThreads } from './ring-perf-probe.ts';
+import { breakdownLines, createTailBuffers, stallLines, stallMsPerSec, summarizeStalls, watchMain, watchWindowThreads } from './ring-perf-probe.ts';
 import {
   createStats,
   STAT_CONSUMER_LOOP_NS,
@@ -57,6 +57,8 @@ function probed(probe: Omit<ProbeInit, 'ring'>): SystemAdapter {
   };
 }
 
+const INTERVAL_MS = 1000;
+
 export async function harnessFigure(f: HarnessFigure, seconds: number, profileDir: string | undefined): Promise<Figure> {
   // Two clock reads per batch split the time; only in closed loop, where batches are full.
   const split = f.rate === 0;
@@ -81,7 +83,7 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
       durationMs: seconds * 1000,
       warmupMs,
       drainTimeoutMs: 10_000,
-      intervalMs: 1000,
+      intervalMs: INTERVAL_MS,
       producers: 1,
       consumers: 1,
       messageSize: SIZE,
@@ -92,7 +94,8 @@ export async function harnessFigure(f: HarnessFigure, seconds: number, profileDi
   }, others ? { onSession: others.onSession } : {});
   const mainSide = main();
   const othersLine = others?.line();
-  const breakdown = tail ? [...breakdownLines(tail, result.latency.sendDelay, result.latency.e2e, mainSide), ...(othersLine ? [othersLine] : []), intervalLine(result)] : undefined;
+  const stalls = tail ? stallLines(summarizeStalls(tail, seconds * 1e9, INTERVAL_MS * 1e6)) : [];
+  const breakdown = tail ? [...breakdownLines(tail, result.latency.sendDelay, result.latency.e2e, mainSide), ...stalls, ...(othersLine ? [othersLine] : []), intervalLine(result)] : undefined;
   const stall = tail ? stallMsPerSec(tail) : undefined;
   const stats = new Float64Array(statsBuffer);
   const busy = split ? busyNs(stats) : undefined;

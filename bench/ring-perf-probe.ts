@@ -11,6 +11,13 @@
  *   run queue  time the OS kept the thread runnable but off a CPU (/proc/thread-self/schedstat)
  *   steal    time the hypervisor ran something else on our vCPUs (/proc/stat), and the
  *            main thread's own CPU (the runner: interval merging, timers)
+ *   stalls   each stretch of 1 ms or more in the window during which a thread's loop did
+ *            not come back: the consumer's inside receive (no data seen: the producer had
+ *            not published, or the consumer slept or lost its CPU while waiting) and
+ *            between receives (the harness's work on a batch, or the CPU lost), the
+ *            producer's inside send and between sends; and how much of it began in the
+ *            first STALL_NEAR_MS after an interval boundary, when every worker cuts its
+ *            interval and the runner reduces the reports
  *
  * Everything here is shared memory, so the harness's typed worker messages stay as they are.
  */
@@ -41,6 +48,8 @@ const COUNTS_BYTES = new LatencyRecorder().counts.byteLength;
 // a type, not an interface: it travels in the worker init, which must be Cloneable
 export type TailBuffers = {
   threads: SharedArrayBuffer;
+  /** per thread: [count, then (start - window start, length, where) per stall]; StallLog */
+  stalls: SharedArrayBuffer;
   handoverNs: SharedArrayBuffer;
   handoverSeq: SharedArrayBuffer;
   transit: SharedArrayBuffer;
@@ -52,6 +61,7 @@ export function createTailBuffers(): TailBuffers {
   new Float64Array(seq).fill(-1);
   return {
     threads: new SharedArrayBuffer(THREADS * SLOTS * 8),
+    stalls: new SharedArrayBuffer(THREADS * STALL_SLOTS * 8),
     handoverNs: new SharedArrayBuffer((TABLE_MASK + 1) * 8),
     handoverSeq: seq,
     transit: new SharedArrayBuffer(COUNTS_BYTES),
@@ -154,6 +164,114 @@ export class ThreadProbe {
     s[b + RUNQ_NS] = wait - st[START_RUNQ_NS]!;
     s[b + WINDOW_NS] = nowNs - st[START_NS]!;
   }
+}
+
+/** A stall is a loop not coming back for this long. */
+export const STALL_MIN_NS = 1e6;
+/** Stalls kept per thread: the log is fixed-size shared memory; the count goes on past it. */
+const STALL_CAP = 4096;
+const STALL_SLOTS = 1 + 3 * STALL_CAP;
+/** where a stall was: inside the side's call into the ring, or between two of them */
+export const INSIDE = 0;
+export const BETWEEN = 1;
+/** A stall starting this soon after an interval boundary counts as the boundary's. */
+export const STALL_NEAR_MS = 30;
+
+/**
+ * The stalls of one thread's loop in the window, in shared memory. note() runs once per
+ * send or receive: two comparisons, and stores only for a stall. Its storing branch is
+ * rehearsed before the first real log, for the reason ThreadProbe is: first taken inside
+ * the window, it would deoptimize the loop it is inlined into, at the moment it matters.
+ */
+export class StallLog {
+  constructor(private readonly log: Float64Array) {}
+
+  /** [fromNs, toNs) without the loop's return, `where` INSIDE or BETWEEN; kept when inside the window and >= STALL_MIN_NS */
+  note(fromNs: number, toNs: number, where: number, measureStartNs: number, measureEndNs: number): void {
+    if (toNs - fromNs < STALL_MIN_NS || fromNs < measureStartNs || toNs > measureEndNs || measureStartNs === 0) return;
+    const l = this.log;
+    const n = l[0]!;
+    l[0] = n + 1;
+    if (n >= STALL_CAP) return;
+    const o = 1 + 3 * n;
+    l[o] = fromNs - measureStartNs;
+    l[o + 1] = toNs - fromNs;
+    l[o + 2] = where;
+  }
+
+  private static rehearsed = false;
+
+  static rehearse(): void {
+    if (StallLog.rehearsed) return;
+    StallLog.rehearsed = true;
+    const dry = new Float64Array(STALL_SLOTS);
+    const log = new StallLog(dry);
+    // times of the size monoNs() gives (doubles, not small integers), or the first real
+    // call deoptimizes note() all the same
+    const t = 1.5e13 + 0.5;
+    for (let i = 0; i < REHEARSALS; i++) {
+      log.note(t + 1e6, t + 3e6, i % 2, t, t + 9e6); // stored
+      log.note(t + 1e6, t + 1.5e6, INSIDE, t, t + 9e6); // too short
+      log.note(t + 1e6, t + 3e6, BETWEEN, t + 2e6, t + 9e6); // before the window
+      log.note(0, t, BETWEEN, 0, 0); // no window yet
+      dry[0] = 0;
+    }
+  }
+}
+
+/** The stall log of `thread` (PRODUCER, CONSUMER) in the shared buffers, rehearsed first. */
+export function stallLog(buffers: TailBuffers, thread: number): StallLog {
+  StallLog.rehearse();
+  return new StallLog(new Float64Array(buffers.stalls, thread * STALL_SLOTS * 8, STALL_SLOTS));
+}
+
+export interface StallSummary {
+  /** stalls per thread and place: ms per second of window, count, longest in ms */
+  producer: { inside: StallFigure; between: StallFigure };
+  consumer: { inside: StallFigure; between: StallFigure };
+  /** ms per second of window of all the stalls above that began within STALL_NEAR_MS after an interval boundary */
+  nearBoundaryMsPerSec: number;
+  totalMsPerSec: number;
+}
+
+export interface StallFigure {
+  msPerSec: number;
+  count: number;
+  longestMs: number;
+}
+
+/** The stall logs of both threads over a window of `windowNs`, intervals of `intervalNs` from the window's start. */
+export function summarizeStalls(buffers: TailBuffers, windowNs: number, intervalNs: number): StallSummary {
+  const buffer = buffers.stalls;
+  const secs = windowNs / 1e9;
+  let near = 0;
+  let total = 0;
+  const thread = (i: number): { inside: StallFigure; between: StallFigure } => {
+    const l = new Float64Array(buffer, i * STALL_SLOTS * 8, STALL_SLOTS);
+    const acc = [0, 1].map(() => ({ ns: 0, count: 0, longest: 0 }));
+    for (let k = 0; k < Math.min(l[0]!, STALL_CAP); k++) {
+      const [from, len, where] = [l[1 + 3 * k]!, l[2 + 3 * k]!, l[3 + 3 * k]!];
+      const a = acc[where]!;
+      a.ns += len;
+      a.count++;
+      a.longest = Math.max(a.longest, len);
+      total += len;
+      if (from % intervalNs < STALL_NEAR_MS * 1e6) near += len;
+    }
+    const fig = (a: { ns: number; count: number; longest: number }): StallFigure => ({ msPerSec: a.ns / 1e6 / secs, count: a.count, longestMs: a.longest / 1e6 });
+    return { inside: fig(acc[INSIDE]!), between: fig(acc[BETWEEN]!) };
+  };
+  const producer = thread(PRODUCER);
+  const consumer = thread(CONSUMER);
+  return { producer, consumer, nearBoundaryMsPerSec: near / 1e6 / secs, totalMsPerSec: total / 1e6 / secs };
+}
+
+export function stallLines(s: StallSummary): string[] {
+  const f = (x: StallFigure): string => `${x.msPerSec.toFixed(1)} ms/s (${x.count}, longest ${x.longestMs.toFixed(1)} ms)`;
+  return [
+    `  stalls >= ${STALL_MIN_NS / 1e6} ms of the loops: consumer inside receive (no data seen) ${f(s.consumer.inside)}, between receives ${f(s.consumer.between)}; producer inside send ${f(s.producer.inside)}, between sends ${f(s.producer.between)}`,
+    `    of them begun within ${STALL_NEAR_MS} ms after an interval boundary (every worker cuts its interval, the runner reduces the reports): ${s.nearBoundaryMsPerSec.toFixed(1)} of ${s.totalMsPerSec.toFixed(1)} ms/s`,
+  ];
 }
 
 export function threadProbe(buffers: TailBuffers, thread: number): ThreadProbe {

@@ -20,7 +20,7 @@ import { readSentNs, readSeq } from '../src/core/envelope.ts';
 import { Control } from '../src/harness/control.ts';
 import { inside, recorderPair, type WindowPair } from '../src/harness/worker/window.ts';
 import type { LatencyRecorder } from '../src/core/histogram.ts';
-import { CONSUMER, HandoverTable, PRODUCER, threadProbe, transitRecorders, type TailBuffers, type ThreadProbe } from './ring-perf-probe.ts';
+import { BETWEEN, CONSUMER, HandoverTable, INSIDE, PRODUCER, stallLog, threadProbe, transitRecorders, type StallLog, type TailBuffers, type ThreadProbe } from './ring-perf-probe.ts';
 
 /** Float64 slots of the probe's stats. */
 export const STAT_LOOP_NS = 0;
@@ -194,6 +194,9 @@ function timelineOf(control: unknown): Control {
 class TailProducer implements Producer {
   private readonly table: HandoverTable;
   private readonly thread: ThreadProbe;
+  private readonly stalls: StallLog;
+  /** when the previous send returned; a Float64Array, for the reason ThreadProbe's state is one */
+  private readonly last = new Float64Array(1);
 
   constructor(
     private readonly inner: Producer,
@@ -204,6 +207,7 @@ class TailProducer implements Producer {
   ) {
     this.table = new HandoverTable(tail);
     this.thread = threadProbe(tail, PRODUCER);
+    this.stalls = stallLog(tail, PRODUCER);
   }
 
   send(batch: OutboundBatch): void | Promise<void> {
@@ -211,7 +215,11 @@ class TailProducer implements Producer {
     this.table.set(batch.firstSeq, batch.count, now);
     const { measureStartNs, measureEndNs } = this.control.timeline();
     this.thread.tick(now, measureStartNs, measureEndNs);
-    return this.inner.send(batch);
+    this.stalls.note(this.last[0]!, now, BETWEEN, measureStartNs, measureEndNs);
+    const r = this.inner.send(batch);
+    if (r instanceof Promise) throw new Error('ring-perf: the ring sends synchronously');
+    this.last[0] = monoNs();
+    this.stalls.note(now, this.last[0], INSIDE, measureStartNs, measureEndNs);
   }
 
   flush(timeoutMs: number): Promise<void> {
@@ -228,6 +236,9 @@ class TailProducer implements Producer {
 class TailConsumer implements Consumer {
   private readonly table: HandoverTable;
   private readonly thread: ThreadProbe;
+  private readonly stalls: StallLog;
+  /** when the previous receive returned */
+  private readonly last = new Float64Array(1);
   /** [outside the window (thrown away), the shared recorder] */
   private readonly transit: WindowPair<LatencyRecorder>;
   private readonly wakeup: WindowPair<LatencyRecorder>;
@@ -241,6 +252,7 @@ class TailConsumer implements Consumer {
   ) {
     this.table = new HandoverTable(tail);
     this.thread = threadProbe(tail, CONSUMER);
+    this.stalls = stallLog(tail, CONSUMER);
     const rec = transitRecorders(tail);
     this.transit = recorderPair(rec.transit);
     this.wakeup = recorderPair(rec.wakeup);
@@ -249,11 +261,15 @@ class TailConsumer implements Consumer {
   receive(max: number, maxWaitMs: number): DeliveryBatch | Promise<DeliveryBatch> {
     const waiter = this.inner instanceof RingConsumer ? this.inner.waiter.stats : undefined;
     const parks = waiter?.parks ?? 0;
+    const before = monoNs();
     const b = this.inner.receive(max, maxWaitMs);
     if (b instanceof Promise) throw new Error('ring-perf: the ring receives synchronously');
     const now = monoNs();
     const { measureStartNs, measureEndNs } = this.control.timeline();
     this.thread.tick(now, measureStartNs, measureEndNs);
+    this.stalls.note(this.last[0]!, before, BETWEEN, measureStartNs, measureEndNs);
+    this.stalls.note(before, now, INSIDE, measureStartNs, measureEndNs);
+    this.last[0] = now;
     const parked = (waiter?.parks ?? 0) !== parks ? 1 : 0;
     // the same records before and inside the window, to thrown-away recorders outside it (window.ts)
     for (let i = 0; i < b.count; i++) {
