@@ -23,6 +23,9 @@ describe('nats topics through the runner', { timeout: 120_000 }, () => {
     expectTopicsAddUp(r, 3);
     const id = spec.runId.replace(/[^\w-]/g, '_');
     expect(r.config.topics).toEqual([0, 1, 2].map((t) => `busbench_${id}_t${t}`));
+    // no single stream named as if it were the run's (it was topic 0's)
+    expect(r.config).not.toHaveProperty('stream');
+    expect(r.config).not.toHaveProperty('durable');
   });
 
   it('2 topics × 2 partitions × 4 producers × 4 consumers with keys: topics and partitions both add up', async () => {

@@ -71,7 +71,8 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
     this.config = {
       broker: deployment.describe(),
       serverVersion: nc.info?.version ?? 'unknown',
-      ...(jsm ? names : { subject: names.subject }),
+      // one stream's names only where the run has one: with topics, `topics` lists them all
+      ...(topics.length > 1 ? {} : jsm ? names : { subject: names.subject }),
       ...(routing ? { subjects: `${names.subject}.p<partition>${routing.keys.distribution === 'none' ? '' : '.<key>'}`, durables: durables(names, routing).map((d) => d.durable) } : {}),
       ...(stages.length > 1 ? { stages: stages.map((s) => (jsm ? s.stream : s.subject)) } : {}),
       ...(topics.length > 1 ? { topics: topics.map((t) => (jsm ? t.stream : t.subject)) } : {}),
