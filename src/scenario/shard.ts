@@ -7,6 +7,7 @@
  */
 import { UsageError } from '../core/errors.ts';
 import type { Scenario } from './scenario.ts';
+import { unspreadTopics } from '../core/topics.ts';
 
 /** a start this far in the past is still taken (the message intended first is sent that late) */
 export const START_GRACE_MS = 1000;
@@ -71,6 +72,9 @@ export function checkShardable(s: Scenario, count: number, brokers: string, flag
   if (s.exactlyOnce) refuse('the exactly-once scenario cannot be sharded yet');
   if (s.producers % count !== 0) refuse(`producers ${s.producers} is not a multiple of ${count} shards`);
   if (s.consumers % count !== 0) refuse(`consumers ${s.consumers} is not a multiple of ${count} shards`);
+  // each shard spreads its own share over the topics: refused here, before any shard starts
+  const unspread = unspreadTopics(s.producers / count, s.consumers / count, s.topics);
+  if (unspread) refuse(`each of ${count} shards spreads its own producers and consumers over all ${s.topics} topics, and a shard has ${unspread}`);
 }
 
 /**

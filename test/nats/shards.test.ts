@@ -299,6 +299,39 @@ describe('--processes with --brokers native', () => {
     expect(fs.existsSync(path.join(shardsDir, 'broker', 'data'))).toBe(false);
   }, 180_000);
 
+  it('spreads topics within each shard, and the merged result adds each topic’s counts up', () => {
+    const out = tmp();
+    const args = ['--scenario', 'tps', '--systems', 'nats', '--rate', '3000', '--producers', '6', '--consumers', '6', '--topics', '3', '--duration', '2s', '--warmup', '1s', '--drain-timeout', '5s'];
+    const r = cli('bench/bench.ts', [...args, '--processes', '2', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = read(jsonIn(out)[0]!).systems[0]!;
+    expect(s.delivery).toMatchObject({ sent: 9000, received: 9000, lost: 0 });
+    // each topic: a producer in each shard at 500 msg/s, for 3 s
+    expect(s.topics?.counts.map((c) => [c.topic, c.sent, c.acked, c.received, c.ackedLost, c.brokerStored])).toEqual([0, 1, 2].map((t) => [t, 3000, 3000, 3000, 0, 3000]));
+    expect(s.topics).toMatchObject({ consistent: true, agrees: true });
+  });
+
+  it('adds each partition’s counts up over the shards', () => {
+    const out = tmp();
+    const args = ['--scenario', 'tps', '--systems', 'nats', '--rate', '3000', '--producers', '2', '--consumers', '2', '--partitions', '2', '--duration', '2s', '--warmup', '1s', '--drain-timeout', '5s'];
+    const r = cli('bench/bench.ts', [...args, '--processes', '2', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = read(jsonIn(out)[0]!).systems[0]!;
+    const counts = s.partitions?.counts ?? [];
+    expect(counts.map((c) => c.partition)).toEqual([0, 1]);
+    for (const k of ['sent', 'acked', 'received', 'brokerStored'] as const) expect(counts.reduce((a, c) => a + (c[k] ?? 0), 0), k).toBe(9000);
+    expect(s.partitions?.agrees).toBe(true);
+  });
+
+  it('refuses topics a shard cannot spread its share over, before any shard starts: one line, exit 2, nothing written', () => {
+    const out = tmp();
+    const r = cli('bench/bench.ts', [...nativeLoad(), '--topics', '3', '--processes', '3', '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--processes 3: each of 3 shards spreads its own producers and consumers over all 3 topics, and a shard has 1 consumer for 3 topics/);
+    expect(fs.readdirSync(out)).toEqual([]);
+  });
+
   it('refuses a system that cannot share one native broker (pulsar), one line, exit 2, nothing written', () => {
     const out = tmp();
     const r = cli('bench/bench.ts', ['--scenario', 'tps', '--systems', 'pulsar', ...shape, '--processes', '3', '--out', out]);

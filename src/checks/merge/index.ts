@@ -15,6 +15,7 @@ import { mergedConfig } from './config.ts';
 import { mergeKind } from './histograms.ts';
 import { hlogStartEpochMs, mergeIntervals, type IntervalHistograms } from './intervals.ts';
 import { checkShards, type ShardInput, type ShardOf } from './refuse.ts';
+import { mergedPartitions, mergedTopics } from './shares.ts';
 
 export type { ShardInput };
 export { MIN_OVERLAP } from './refuse.ts';
@@ -185,6 +186,8 @@ function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number })
   const problems = [...delivery.problems, ...delivery.notes, ...(schedule ? scheduleProblems(schedule) : []), ...latencyProblems(latencyErrors)];
   const status = withCrossCheck(statusOf(delivery.problems.length === 0, undefined, undefined), broker);
   const resources = resourcesOf(shards, throughput.receivedInWindow);
+  const topics = mergedTopics(shards.map((x) => x.system));
+  const partitions = mergedPartitions(shards.map((x) => x.system));
   const system: SystemResult = {
     system: first.system.system,
     config: mergedConfig(shards),
@@ -195,6 +198,8 @@ function systemOf(shards: ShardOf[], window: { startMs: number; endMs: number })
     latency,
     delivery: delivery.counts,
     ...(broker ? { broker } : {}),
+    ...(partitions ? { partitions } : {}),
+    ...(topics ? { topics } : {}),
     intervals,
     histograms,
     ...(schedule ? { schedule } : {}),
