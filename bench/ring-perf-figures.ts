@@ -231,6 +231,15 @@ export function pairP99FloorUs(noises: Noise[]): number {
   return x;
 }
 
+/**
+ * The CPU the threads got, in vCPUs: each thread's time minus its gaps. Two threads
+ * that only read the clock and get well under 2 show a machine that does not give two
+ * busy vCPUs their whole time (a host's quota or its other guests), whatever runs on them.
+ */
+export function cpusGot(noises: Noise[]): number {
+  return noises.reduce((acc, n) => acc + 1 - n.gaps.reduce((a, g) => a + g, 0) / (n.seconds * 1e9), 0);
+}
+
 export function noiseLine(n: Noise): string {
   const lost = n.gaps.filter((g) => g > 50e3);
   const lostNs = lost.reduce((a, g) => a + g, 0);
@@ -239,4 +248,29 @@ export function noiseLine(n: Noise): string {
     `scheduling noise: a spinning thread lost ${((100 * lostNs) / (n.seconds * 1e9)).toFixed(1)}% of ${n.seconds} s in ${lost.length} gaps > 50 µs, the longest ${(longest / 1e3).toFixed(0)} µs ` +
     `(not counting ${n.gcGaps} gaps its own ${n.gcCount} GC pauses, ${n.gcMs.toFixed(1)} ms, explain; hypervisor steal ${(100 * n.steal).toFixed(1)}% of both vCPUs)`
   );
+}
+
+/** Sorts an open-loop figure (it has a breakdown; its throughput is the offered rate) by p99, any other by throughput. */
+const medianKey = (f: Figure): number => (f.breakdown ? (f.latency?.p99 ?? Number.POSITIVE_INFINITY) : f.msgsPerSec);
+
+/** The round whose run is the median one (the lower middle of an even count). */
+export function medianRound(runs: Figure[]): number {
+  const order = runs.map((_, i) => i).sort((a, b) => medianKey(runs[a]!) - medianKey(runs[b]!));
+  return order[Math.floor((order.length - 1) / 2)]!;
+}
+
+export const verdict = (met: boolean): string => (met ? 'MET' : 'NOT MET');
+
+/**
+ * Where the floor puts a target out of reach, the figure this run could have reached
+ * instead: the floor itself, what two threads doing nothing but reading the clock got in
+ * the same round, so that what lies between it and the measurement is the ring's and the
+ * harness's. Every round's pair is shown: a round whose floor lies far above its p99
+ * had its floor measured in a noisier stretch, and says little either way.
+ */
+export function achievableLine(p99Us: number, kept: boolean, floorUs: number, rounds: Figure[], floors: number[]): string {
+  const met = kept && p99Us <= floorUs * 1.1;
+  const each = rounds.length > 1 ? `; per round, p99 / that round's floor: ${rounds.map((f, i) => `${fmtUs(f.latency?.p99)} / ${floors[i]} µs`).join(', ')}` : '';
+  const below = p99Us < floorUs / 2 ? ' (below the floor: the floor\'s seconds were the noisier ones)' : '';
+  return `best achievable in this run: p99 at the two-spinner floor of the same round, ${floorUs} µs (within 10%): measured ${fmtUs(p99Us)} µs, ${(p99Us / floorUs).toFixed(1)}x the floor${below}: ${verdict(met)}${each}`;
 }

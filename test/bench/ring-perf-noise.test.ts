@@ -1,7 +1,7 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { monoNs } from '../../src/core/clock.ts';
-import { noiseP99FloorUs, pairP99FloorUs, spinGaps, type Noise } from '../../bench/ring-perf-figures.ts';
+import { achievableLine, cpusGot, medianRound, noiseP99FloorUs, pairP99FloorUs, spinGaps, type Figure, type Noise } from '../../bench/ring-perf-figures.ts';
 
 const noise = (gapsUs: number[], seconds = 1): Noise => ({ seconds, gaps: gapsUs.map((g) => g * 1e3), gcCount: 0, gcMs: 0, gcGaps: 0, steal: 0 });
 
@@ -33,5 +33,31 @@ describe('ring-perf noise floor', () => {
     await new Promise((r) => setTimeout(r, 50));
     obs.disconnect();
     expect(gcs).toBeLessThanOrEqual(1);
+  });
+
+  it('judges the open loop against the floor of its own median round, and shows every round', () => {
+    const open = (p99: number): Figure => ({ name: 'open loop', msgsPerSec: 1e6, latency: { count: 1e6, min: 1, mean: 3, p50: 2, p90: 3, p99, p999: p99 * 2, p9999: p99 * 2, max: p99 * 3 }, breakdown: [] });
+    const rounds = [open(9000), open(200), open(5000)];
+    // median by p99: 5000 µs, the third round, measured next to a floor of 8000 µs
+    expect(medianRound(rounds)).toBe(2);
+    const floors = [100, 150, 8000];
+    const line = achievableLine(5000, true, floors[medianRound(rounds)]!, rounds, floors);
+    expect(line).toContain('8000 µs (within 10%): measured 5000.0 µs, 0.6x the floor: MET');
+    expect(line).toContain('9000.0 / 100 µs, 200.0 / 150 µs, 5000.0 / 8000 µs');
+    // a floor from a quieter stretch (round 1's) would have called the same figure NOT MET
+    expect(achievableLine(5000, true, floors[0]!, rounds, floors)).toContain('NOT MET');
+    // far below its floor: the floor's stretch was the noisy one, and the line says so
+    expect(achievableLine(200, true, 8000, rounds, floors)).toContain('below the floor');
+  });
+
+  it('counts the CPU two threads got from their gaps', () => {
+    // 2 s each: 100 ms lost by one, 20 x 1 ms by the other
+    expect(cpusGot([noise([100_000], 2), noise(Array(20).fill(1000), 2)])).toBeCloseTo(2 - 0.05 - 0.01, 6);
+  });
+
+  it('takes the median round by throughput for a closed-loop figure', () => {
+    const closed = (rate: number): Figure => ({ name: 'closed', msgsPerSec: rate });
+    expect(medianRound([closed(3e6), closed(9e6), closed(5e6)])).toBe(2);
+    expect(medianRound([closed(3e6), closed(9e6)])).toBe(0);
   });
 });
