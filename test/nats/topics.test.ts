@@ -29,8 +29,13 @@ describe('nats topics through the runner', { timeout: 120_000 }, () => {
   });
 
   it('2 topics × 2 partitions × 4 producers × 4 consumers with keys: topics and partitions both add up', async () => {
-    const r = await runOnce(runSpec(adapter, {}, { load: { ...load, producers: 4, consumers: 4, topics: 2, partitions: 2, keys: { distribution: 'random', space: 50 } } }));
+    const spec = runSpec(adapter, {}, { load: { ...load, producers: 4, consumers: 4, topics: 2, partitions: 2, keys: { distribution: 'random', space: 50 } } });
+    const r = await runOnce(spec);
     expectTopicsAddUp(r, 2);
     expectPartitionsAddUp(r, 2);
+    // every topic's subjects, not topic 0's alone; each topic's stream has the same durables
+    const id = spec.runId.replace(/[^\w-]/g, '_');
+    expect(r.config.subjects).toEqual([0, 1].map((t) => `busbench.${id}.t${t}.orders.p<partition>.<key>`));
+    expect(r.config.durables).toEqual(['busbench-p0', 'busbench-p1']);
   });
 });

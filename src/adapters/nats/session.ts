@@ -46,6 +46,15 @@ async function openJetStream(nc: NatsConnection, stages: RunStream[], topics: Ru
   return jsm;
 }
 
+/**
+ * The subjects and durables of a routed run (partitions or keys) for its config: each
+ * topic's stream has the same durables, and its own subjects (with topics, not only topic 0's).
+ */
+function routedConfig(names: RunStream, topics: RunStream[], r: NatsRouting): { subjects: string | string[]; durables: string[] } {
+  const pattern = (subject: string): string => `${subject}.p<partition>${r.keys.distribution === 'none' ? '' : '.<key>'}`;
+  return { subjects: topics.length > 1 ? topics.map((t) => pattern(t.subject)) : pattern(names.subject), durables: durables(names, r).map((d) => d.durable) };
+}
+
 export class NatsSession implements SystemSession<NatsWorkerInit> {
   readonly workerInit: NatsWorkerInit;
   readonly config: Record<string, unknown>;
@@ -73,7 +82,7 @@ export class NatsSession implements SystemSession<NatsWorkerInit> {
       serverVersion: nc.info?.version ?? 'unknown',
       // one stream's names only where the run has one: with topics, `topics` lists them all
       ...(topics.length > 1 ? {} : jsm ? names : { subject: names.subject }),
-      ...(routing ? { subjects: `${names.subject}.p<partition>${routing.keys.distribution === 'none' ? '' : '.<key>'}`, durables: durables(names, routing).map((d) => d.durable) } : {}),
+      ...(routing ? routedConfig(names, topics, routing) : {}),
       ...(stages.length > 1 ? { stages: stages.map((s) => (jsm ? s.stream : s.subject)) } : {}),
       ...(topics.length > 1 ? { topics: topics.map((t) => (jsm ? t.stream : t.subject)) } : {}),
       ...o,
