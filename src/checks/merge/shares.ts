@@ -12,7 +12,13 @@ const BROKER = ['brokerStored', 'brokerDelivered'] as const;
 
 function addShares<T extends Share>(lists: T[][], keyOf: (c: T) => number): T[] {
   const byKey = new Map<number, T[]>();
-  for (const list of lists) for (const c of list) byKey.set(keyOf(c), [...(byKey.get(keyOf(c)) ?? []), c]);
+  for (const list of lists) {
+    for (const c of list) {
+      const parts = byKey.get(keyOf(c));
+      if (parts) parts.push(c);
+      else byKey.set(keyOf(c), [c]);
+    }
+  }
   return [...byKey.keys()]
     .sort((a, b) => a - b)
     .map((k) => {
@@ -31,25 +37,28 @@ function addShares<T extends Share>(lists: T[][], keyOf: (c: T) => number): T[] 
 /** null when any shard's verdict is null (not judged), else whether all are true */
 const allOf = (v: Array<boolean | null>): boolean | null => (v.some((x) => x === null) ? null : v.every((x) => x));
 
-export function mergedTopics(systems: SystemResult[]): TopicsResult | undefined {
-  const each = systems.map((s) => s.topics);
-  if (each.some((t) => t === undefined)) return undefined;
-  const ts = each as TopicsResult[];
+/** Every shard's result, or undefined when any shard has none. */
+function ofEveryShard<R>(each: Array<R | undefined>): R[] | undefined {
+  return each.some((r) => r === undefined) ? undefined : (each as R[]);
+}
+
+/** What topics and partitions merge alike: the counts by key, the agreement, the note. */
+function mergeCounts<T extends Share>(rs: Array<{ counts: T[]; agrees: boolean | null; note: string }>, keyOf: (c: T) => number, what: string): { counts: T[]; agrees: boolean | null; note: string } {
   return {
-    counts: addShares<TopicCounts>(ts.map((t) => t.counts), (c) => c.topic),
-    consistent: ts.every((t) => t.consistent),
-    agrees: allOf(ts.map((t) => t.agrees)),
-    note: `each topic's counts added over the ${ts.length} shards (each ran its own); shard 0: ${ts[0]!.note}`,
+    counts: addShares(rs.map((r) => r.counts), keyOf),
+    agrees: allOf(rs.map((r) => r.agrees)),
+    note: `each ${what}'s counts added over the ${rs.length} shards (each ran its own); shard 0: ${rs[0]!.note}`,
   };
 }
 
+export function mergedTopics(systems: SystemResult[]): TopicsResult | undefined {
+  const ts = ofEveryShard(systems.map((s) => s.topics));
+  if (!ts) return undefined;
+  const m = mergeCounts<TopicCounts>(ts, (c) => c.topic, 'topic');
+  return { counts: m.counts, consistent: ts.every((t) => t.consistent), agrees: m.agrees, note: m.note };
+}
+
 export function mergedPartitions(systems: SystemResult[]): PartitionsResult | undefined {
-  const each = systems.map((s) => s.partitions);
-  if (each.some((p) => p === undefined)) return undefined;
-  const ps = each as PartitionsResult[];
-  return {
-    counts: addShares<PartitionCounts>(ps.map((p) => p.counts), (c) => c.partition),
-    agrees: allOf(ps.map((p) => p.agrees)),
-    note: `each partition's counts added over the ${ps.length} shards (each ran its own); shard 0: ${ps[0]!.note}`,
-  };
+  const ps = ofEveryShard(systems.map((s) => s.partitions));
+  return ps && mergeCounts<PartitionCounts>(ps, (c) => c.partition, 'partition');
 }

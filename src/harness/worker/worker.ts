@@ -29,10 +29,10 @@ const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
 /**
  * An interval report, its snapshot's arrays moved rather than copied: toPacked made them
- * for this message alone, and a moved buffer costs the runner's main thread nothing to
- * receive (a copied one, ~150 KB at 1 M msg/s, half its cost of taking a report in).
+ * for this message alone (in plain ArrayBuffers: shared memory could not be moved), and
+ * a moved buffer costs the runner's main thread nothing to receive (a copied one, ~150 KB
+ * at 1 M msg/s, half its cost of taking a report in).
  */
-// (toPacked's arrays own plain ArrayBuffers, never shared memory, which could not be moved)
 const postMoving = (m: FromWorker, s: PackedSparse): void => port.postMessage(m, [s.idx.buffer as ArrayBuffer, s.cnt.buffer as ArrayBuffer]);
 
 async function runProducerRole(side: ErasedWorkerSide, control: Control): Promise<void> {
