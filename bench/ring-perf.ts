@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { calibration, measureClockCost } from '../src/core/clock.ts';
-import { achievableLine, cpusGot, floorFigures, fmtRate, fmtUs, medianRound, memcpyFigure, verdict, noiseLine, noiseP99FloorUs, OPEN_LOOP_WARMUP_MS, pairP99FloorUs, SIZE, spinNoise, WARMUP_MS, type Figure, type Noise } from './ring-perf-figures.ts';
+import { achievableLine, cpusGot, floorFigures, fmtRate, fmtUs, medianRound, memcpyFigure, noiseLine, noiseP99FloorUs, OPEN_LOOP_WARMUP_MS, pairP99FloorUs, SIZE, spinNoise, verdict, WARMUP_MS, type Figure, type Noise } from './ring-perf-figures.ts';
 import { machineTicks } from './ring-perf-probe.ts';
 import { HAS_ATOMICS_PAUSE } from '../src/core/spin.ts';
 import { harnessFigure } from './ring-perf-harness.ts';
