@@ -34,8 +34,8 @@ export function clockTicksPerSec(): number {
   return ticksPerSec;
 }
 
-/** CPU seconds (user + system) a live process used so far, undefined if it is gone. */
-export function processCpuSec(pid: number): number | undefined {
+/** The fields of /proc/<pid>/stat from field 3 (state) on, undefined if the process is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -43,11 +43,24 @@ export function processCpuSec(pid: number): number | undefined {
     return undefined;
   }
   // The command name may hold spaces and parentheses: fields start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime and stime are fields 14 and 15
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / clockTicksPerSec();
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU seconds (user + system) a live process used so far, undefined if it is gone. */
+export function processCpuSec(pid: number): number | undefined {
+  const f = statFields(pid);
+  // f[0] is field 3 (state); utime and stime are fields 14 and 15
+  return f && (Number(f[11]) + Number(f[12])) / clockTicksPerSec();
+}
+
+/**
+ * CPU seconds (user + system) of the children a live process has waited for (cutime and
+ * cstime, fields 16 and 17: each child's own and that of the children it waited for in
+ * turn), undefined if it is gone. What a child run to its end cost, after it ended.
+ */
+export function waitedChildrenCpuSec(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f && (Number(f[13]) + Number(f[14])) / clockTicksPerSec();
 }
 
 /** VmHWM (peak resident set) of a live process in bytes, undefined if it is gone. */

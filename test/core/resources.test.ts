@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ResourceMeter, clockTicksPerSec, processCpuSec, processPeakRssBytes, processTree, totalPeakRssBytes } from '../../src/core/resources.ts';
+import { ResourceMeter, clockTicksPerSec, processCpuSec, processPeakRssBytes, processTree, totalPeakRssBytes, waitedChildrenCpuSec } from '../../src/core/resources.ts';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -60,10 +60,21 @@ describe('/proc readings of a real process', () => {
     expect(processPeakRssBytes(child.pid!)!).toBeGreaterThanOrEqual(64 * 1024 * 1024);
   });
 
+  it('counts what a child run to its end (and its own child) cost, once waited for', () => {
+    const before = waitedChildrenCpuSec(process.pid)!;
+    // a shell (the child) waits for node (the grandchild), which burns 300 ms of CPU
+    const burn = `const s = process.cpuUsage(); let x = 0; while (process.cpuUsage(s).user + process.cpuUsage(s).system < 300000) x += Math.sqrt(x + 1);`;
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" -e "${burn}"`]);
+    expect(r.status).toBe(0);
+    const spent = waitedChildrenCpuSec(process.pid)! - before;
+    expect(spent).toBeGreaterThanOrEqual(0.3 - 2 / clockTicksPerSec());
+  });
+
   it('gives undefined for a process that is gone', async () => {
     const child = spawn('true');
     await once(child, 'exit');
     expect(processCpuSec(child.pid!)).toBeUndefined();
+    expect(waitedChildrenCpuSec(child.pid!)).toBeUndefined();
     expect(processPeakRssBytes(child.pid!)).toBeUndefined();
   });
 
