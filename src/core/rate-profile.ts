@@ -44,6 +44,9 @@ type Axis = typeof BY_TIME | typeof BY_COUNT;
 const startOf = (p: Piece, axis: Axis): number => (axis === BY_TIME ? p.t0Ns : p.n0);
 const lengthOf = (p: Piece, axis: Axis): number => (axis === BY_TIME ? p.lenNs : p.count);
 
+/** rounds of rehearse(): well past the calls V8 makes before it records feedback */
+const REHEARSALS = 32;
+
 export class RateProfile {
   private readonly pieces: Piece[] = [];
   private hint = 0;
@@ -68,20 +71,25 @@ export class RateProfile {
   }
 
   /**
-   * Looks up every piece once, by time and by count, forwards and back. A producer asks
-   * for one piece through the warm-up, and the optimizing compiler then has no feedback
-   * for moving to the next one or for a ramp's arithmetic: the first lookup past the
-   * warm-up threw the producer's loop back into the interpreter (src/harness/worker/window.ts
-   * tells that story for the window's own tests).
+   * Looks up every piece, by time and by count, forwards and back, REHEARSALS times. A
+   * producer asks for one piece through the warm-up, and the optimizing compiler then has
+   * no feedback for moving to the next one or for a ramp's arithmetic: the first lookup
+   * past the warm-up threw the producer's loop back into the interpreter
+   * (src/harness/worker/window.ts tells that story for the window's own tests). Once was
+   * not enough: V8 gives a function somewhere to record feedback only after its first
+   * calls (8 by default), so a single rehearsal of two pieces recorded nothing and the
+   * window's first message still crossed into the second piece unseen.
    */
   private rehearse(): void {
     const last = this.pieces.length - 1;
-    for (const p of this.pieces) {
-      for (const from of [0, last]) {
-        this.hint = from;
-        this.countAt(p.t0Ns + 1);
-        this.hint = from;
-        this.timeOfNs(p.n0 + 0.5);
+    for (let r = 0; r < REHEARSALS; r++) {
+      for (const p of this.pieces) {
+        for (const from of [0, last]) {
+          this.hint = from;
+          this.countAt(p.t0Ns + 1);
+          this.hint = from;
+          this.timeOfNs(p.n0 + 0.5);
+        }
       }
     }
     this.hint = 0;

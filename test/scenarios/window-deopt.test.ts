@@ -21,6 +21,6 @@ describe('window start and the optimizing compiler', () => {
     expect(out.publish).toBeGreaterThan(0);
     expect(out.e2e).toBeGreaterThan(0);
     expect(out.due).toBeGreaterThan(0);
-    expect({ handedOver: out.handedOver, timeAcks: out.timeAcks, tallyAdd: out.tallyAdd, dueBy: out.dueBy }).toEqual({ handedOver: true, timeAcks: true, tallyAdd: true, dueBy: true });
+    expect({ handedOver: out.handedOver, timeAcks: out.timeAcks, tallyAdd: out.tallyAdd, intendedNs: out.intendedNs }).toEqual({ handedOver: true, timeAcks: true, tallyAdd: true, intendedNs: true });
   });
 });
