@@ -28,39 +28,23 @@ export class Schedule {
     return Math.round(this.startNs + this.profile.timeOfNs(k * this.producers + this.index));
   }
 
-  /** how many of this producer's messages are intended at or before `nowNs` */
-  dueBy(nowNs: number): number {
-    return this.countWhile(nowNs, true);
-  }
-
-  /** how many of this producer's messages are intended before `endNs` */
+  /**
+   * How many of this producer's messages are intended before `endNs`: the first k
+   * intended at or after it, from an estimate off by at most one or two, so the answer
+   * agrees with intendedNs's rounding by construction.
+   */
   countBefore(endNs: number): number {
-    return this.countWhile(endNs, false);
+    let k = Math.max(0, this.estimate(endNs));
+    while (k > 0 && this.intendedNs(k - 1) >= endNs) k--;
+    while (this.intendedNs(k) < endNs) k++;
+    return k;
   }
 
   private estimate(tNs: number): number {
     return Math.ceil((this.profile.countAt(tNs - this.startNs) - this.index) / this.producers);
   }
-
-  /**
-   * The first k intended after `tNs` (at or after it unless `inclusive`), from an estimate
-   * off by at most one or two: the answer agrees with intendedNs's rounding by
-   * construction. No predicate closure: dueBy runs once per send.
-   */
-  private countWhile(tNs: number, inclusive: boolean): number {
-    let k = Math.max(0, this.estimate(tNs));
-    while (k > 0 && !this.intendedBy(k - 1, tNs, inclusive)) k--;
-    while (this.intendedBy(k, tNs, inclusive)) k++;
-    return k;
-  }
-
-  private intendedBy(k: number, tNs: number, inclusive: boolean): boolean {
-    const t = this.intendedNs(k);
-    return inclusive ? t <= tNs : t < tNs;
-  }
 }
 
-/** messages of all producers' schedules together, intended in [startNs, endNs) */
 export function intendedTotal(startNs: number, endNs: number, profile: RateProfile, producers: number): number {
   let n = 0;
   for (let p = 0; p < producers; p++) n += new Schedule(startNs, profile, producers, p).countBefore(endNs);
