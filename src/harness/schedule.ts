@@ -45,6 +45,7 @@ export class Schedule {
   }
 }
 
+/** messages of all producers' schedules together, intended in [startNs, endNs) */
 export function intendedTotal(startNs: number, endNs: number, profile: RateProfile, producers: number): number {
   let n = 0;
   for (let p = 0; p < producers; p++) n += new Schedule(startNs, profile, producers, p).countBefore(endNs);
